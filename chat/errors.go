@@ -1,0 +1,53 @@
+package chat
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors returned by the parsers of untrusted bytes ([Keys.Open],
+// [Keys.DecodeSlot]) and by the sequence and ack checks. Each is wrapped
+// with a detail, so compare with [errors.Is].
+var (
+	// ErrTruncated: the input is shorter than the smallest valid encoding,
+	// or ends inside a length-prefixed frame.
+	ErrTruncated = errors.New("chat: truncated")
+	// ErrTooLarge: the input is longer than any valid encoding can be.
+	ErrTooLarge = errors.New("chat: too large")
+	// ErrMalformed: the input has a valid length and (where sealed)
+	// authenticates, but breaks a rule of the format: a bad length,
+	// non-zero padding, a non-canonical size, invalid UTF-8, a count that
+	// cannot fit, messages out of order.
+	ErrMalformed = errors.New("chat: malformed")
+	// ErrDecrypt: a sealed header or message does not authenticate under
+	// the expected key. It was sealed for another chat or the other
+	// direction, or it was corrupted or forged.
+	ErrDecrypt = errors.New("chat: cannot be opened (another chat, the other direction, or corrupted)")
+	// ErrWrongDirection: an authenticated message or header names the other
+	// direction. With per-direction keys this cannot happen unless a key is
+	// reused; it is checked anyway, as docs/PROTOCOL.md requires.
+	ErrWrongDirection = errors.New("chat: written in the other direction")
+	// ErrMismatch: an authenticated slot header names another slot index or
+	// another sequence number than the record it arrived in.
+	ErrMismatch = errors.New("chat: slot header does not match its record")
+	// ErrStale: a slot record's sequence number is not above the highest
+	// already accepted for that slot: an unchanged record read again, a
+	// replay, or a rollback by a DHT node serving an old record.
+	ErrStale = errors.New("chat: stale slot record (not newer than the last accepted)")
+	// ErrBadAck: the other party acknowledges a message number that was
+	// never sent to it.
+	ErrBadAck = errors.New("chat: acknowledgement of a message that was never sent")
+)
+
+// UnknownVersionError is returned when a message or slot record carries a
+// format version this client does not speak. It is never misparsed as a
+// known version.
+type UnknownVersionError struct {
+	What    string // "message" or "slot record"
+	Version uint8
+}
+
+func (e *UnknownVersionError) Error() string {
+	return fmt.Sprintf("chat: %s has unknown format version %d (this client speaks version %d; the other client may be newer)",
+		e.What, e.Version, version)
+}

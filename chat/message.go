@@ -1,0 +1,216 @@
+package chat
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/nacl/secretbox"
+)
+
+// version is the format version of protocol version 1's messages and slot
+// records (docs/PROTOCOL.md, "Versions").
+const version = 1
+
+// MaxBody is the largest message body in bytes. A sealed message of this
+// size (8232 bytes) still fits in one slot record with its header.
+const MaxBody = 8000
+
+const (
+	nonceSize     = 24
+	overhead      = secretbox.Overhead // 16, the Poly1305 tag
+	msgHeaderSize = 1 + 1 + 8 + 8 + 2  // version, dir, n, sent_at, body_len
+	minBucket     = 64
+	// maxPlain is the bucket of the largest plaintext, msgHeaderSize+MaxBody.
+	maxPlain = 8192
+	// MaxSealedSize is the size of a sealed message with a MaxBody body;
+	// no sealed message is larger.
+	MaxSealedSize = nonceSize + overhead + maxPlain
+	minSealedSize = nonceSize + overhead + minBucket
+)
+
+// Message is one chat message as its writer sealed it.
+type Message struct {
+	// N is the message's number in its direction: 1 for the first
+	// message, then 2, 3, … without gaps.
+	N uint64
+	// SentAt is the writer's clock when it wrote the message, sealed with
+	// millisecond precision. It is informational: order is by N.
+	SentAt time.Time
+	// Body is the text, valid UTF-8, at most MaxBody bytes.
+	Body string
+}
+
+// bucket returns the padded size of a plaintext of n bytes: 64, 128, 256,
+// 512, 1024, then the next multiple of 1024. Sizes grow by powers of two
+// while small (where a few bytes reveal most), then by 1 KiB, so that
+// padding never more than doubles a message and costs at most 1 KiB.
+func bucket(n int) int {
+	b := minBucket
+	for b < n && b < 1024 {
+		b *= 2
+	}
+	if n > b {
+		b = (n + 1023) / 1024 * 1024
+	}
+	return b
+}
+
+// box is the authenticated encryption under a message key: NaCl secretbox
+// (XSalsa20-Poly1305) in the protocol. The fuzz tests substitute an
+// unauthenticated stand-in so that the fuzzer reaches the parsers behind
+// the authenticator, which it could never forge.
+type box struct {
+	seal func(out, message []byte, nonce *[24]byte, key *[32]byte) []byte
+	open func(out, box []byte, nonce *[24]byte, key *[32]byte) ([]byte, bool)
+}
+
+var secretBox = box{secretbox.Seal, secretbox.Open}
+
+// Seal seals message m for direction d under d's message key, with a fresh
+// random nonce:
+//
+//	sealed = nonce(24) || secretbox(plaintext, nonce, msg_key[d])
+//
+// m.N must be at least 1 and m.Body valid UTF-8 of at most MaxBody bytes.
+func (k *Keys) Seal(d Direction, m Message) ([]byte, error) {
+	var nonce [nonceSize]byte
+	rand.Read(nonce[:]) // never fails (crypto/rand, Go 1.24+)
+	return k.seal(secretBox, d, m, &nonce)
+}
+
+// sealWithNonce is Seal with a chosen nonce, for test vectors only: a nonce
+// must never be used twice with the same key.
+func (k *Keys) sealWithNonce(d Direction, m Message, nonce *[nonceSize]byte) ([]byte, error) {
+	return k.seal(secretBox, d, m, nonce)
+}
+
+// seal is the one function that builds a message's plaintext and seals it.
+func (k *Keys) seal(b box, d Direction, m Message, nonce *[nonceSize]byte) ([]byte, error) {
+	switch {
+	case !d.valid():
+		return nil, errDirection(d)
+	case m.N == 0:
+		return nil, fmt.Errorf("chat: message number 0 (numbers start at 1)")
+	case len(m.Body) > MaxBody:
+		return nil, fmt.Errorf("chat: message body is %d bytes, at most %d fit", len(m.Body), MaxBody)
+	case !utf8.ValidString(m.Body):
+		return nil, fmt.Errorf("chat: message body is not valid UTF-8")
+	}
+	plain := make([]byte, bucket(msgHeaderSize+len(m.Body)))
+	plain[0] = version
+	plain[1] = byte(d)
+	binary.BigEndian.PutUint64(plain[2:], m.N)
+	binary.BigEndian.PutUint64(plain[10:], uint64(m.SentAt.UnixMilli()))
+	binary.BigEndian.PutUint16(plain[18:], uint16(len(m.Body)))
+	copy(plain[msgHeaderSize:], m.Body) // the rest stays zero: the padding
+
+	out := make([]byte, nonceSize, nonceSize+overhead+len(plain))
+	copy(out, nonce[:])
+	return b.seal(out, plain, nonce, &k.msg[d]), nil
+}
+
+// Open opens a message sealed for direction d: the direction the caller
+// reads. It checks everything docs/PROTOCOL.md requires (authenticity under
+// d's key, version, direction, canonical size, zero padding, UTF-8) and
+// returns a typed error, never a partial message.
+func (k *Keys) Open(d Direction, sealed []byte) (Message, error) {
+	return k.open(secretBox, d, sealed)
+}
+
+// open is the one function that opens and parses a sealed message.
+func (k *Keys) open(b box, d Direction, sealed []byte) (Message, error) {
+	if !d.valid() {
+		return Message{}, errDirection(d)
+	}
+	// Only the bounds here: the canonical size is checked after the
+	// version, so that a newer client's message reports its version.
+	switch {
+	case len(sealed) < nonceSize+overhead+1:
+		return Message{}, fmt.Errorf("%w: sealed message of %d bytes", ErrTruncated, len(sealed))
+	case len(sealed) > MaxSealedSize:
+		return Message{}, fmt.Errorf("%w: sealed message of %d bytes, at most %d", ErrTooLarge, len(sealed), MaxSealedSize)
+	}
+	nonce := [nonceSize]byte(sealed[:nonceSize])
+	plain, ok := b.open(nil, sealed[nonceSize:], &nonce, &k.msg[d])
+	if !ok {
+		return Message{}, fmt.Errorf("%w: message", ErrDecrypt)
+	}
+	if plain[0] != version {
+		return Message{}, &UnknownVersionError{What: "message", Version: plain[0]}
+	}
+	if len(plain) < msgHeaderSize {
+		return Message{}, fmt.Errorf("%w: message plaintext of %d bytes", ErrTruncated, len(plain))
+	}
+	if Direction(plain[1]) != d {
+		return Message{}, fmt.Errorf("%w: message of direction %d, expected %v", ErrWrongDirection, plain[1], d)
+	}
+	n := binary.BigEndian.Uint64(plain[2:])
+	sentAt := int64(binary.BigEndian.Uint64(plain[10:]))
+	bodyLen := int(binary.BigEndian.Uint16(plain[18:]))
+	switch {
+	case n == 0:
+		return Message{}, fmt.Errorf("%w: message number 0", ErrMalformed)
+	case bodyLen > MaxBody:
+		return Message{}, fmt.Errorf("%w: body length %d, at most %d", ErrMalformed, bodyLen, MaxBody)
+	case len(plain) != bucket(msgHeaderSize+bodyLen):
+		// One valid size per body length: a message is either
+		// canonical or rejected, never read two ways.
+		return Message{}, fmt.Errorf("%w: plaintext of %d bytes for a body of %d", ErrMalformed, len(plain), bodyLen)
+	}
+	body := plain[msgHeaderSize : msgHeaderSize+bodyLen]
+	if !allZero(plain[msgHeaderSize+bodyLen:]) {
+		return Message{}, fmt.Errorf("%w: non-zero padding", ErrMalformed)
+	}
+	// Invalid UTF-8 is rejected rather than repaired: the writer
+	// guarantees it, so a violation is a broken client, found at once
+	// rather than shown as garbage. (The TUI still strips control and
+	// escape sequences from valid text.)
+	if !utf8.Valid(body) {
+		return Message{}, fmt.Errorf("%w: body is not valid UTF-8", ErrMalformed)
+	}
+	return Message{N: n, SentAt: time.UnixMilli(sentAt), Body: string(body)}, nil
+}
+
+func allZero(b []byte) bool {
+	var acc byte
+	for _, c := range b {
+		acc |= c
+	}
+	return acc == 0
+}
+
+// NextInOrder returns the messages that a reader who has delivered every
+// message up to number received may deliver next: those numbered
+// received+1, received+2, … without a gap, each once, in order. Duplicates
+// (N <= received, or repeated) are dropped and everything after a gap is
+// held back: it will be read again. msgs need not be sorted and is not
+// modified.
+func NextInOrder(received uint64, msgs []Message) []Message {
+	sorted := slices.Clone(msgs)
+	slices.SortStableFunc(sorted, func(a, b Message) int {
+		switch {
+		case a.N < b.N:
+			return -1
+		case a.N > b.N:
+			return 1
+		}
+		return 0
+	})
+	var out []Message
+	for _, m := range sorted {
+		switch {
+		case m.N <= received:
+			continue // duplicate
+		case m.N == received+1:
+			out = append(out, m)
+			received++
+		default:
+			return out // gap
+		}
+	}
+	return out
+}
