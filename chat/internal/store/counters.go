@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"math"
+)
+
+// Counters are a chat's message counters, read together.
+type Counters struct {
+	Sent     uint64 // highest outgoing N assigned
+	Received uint64 // highest contiguous incoming N stored: our ack
+	PeerAck  uint64 // highest outgoing N the peer acknowledged
+	ReadUpTo uint64 // highest incoming N the user has seen
+}
+
+// Counters returns the counters of chat id.
+func (s *Store) Counters(ctx context.Context, id ChatID) (Counters, error) {
+	if s.closed.Load() {
+		return Counters{}, ErrClosed
+	}
+	c, err := counters(ctx, s.db, id)
+	if err != nil {
+		return Counters{}, s.wrap("counters of chat "+id.String(), err)
+	}
+	return c, nil
+}
+
+// Received returns the highest N up to which every incoming message of
+// chat id is stored: the acknowledgement we send.
+func (s *Store) Received(ctx context.Context, id ChatID) (uint64, error) {
+	c, err := s.Counters(ctx, id)
+	return c.Received, err
+}
+
+// PeerAck returns the highest outgoing N the peer has acknowledged.
+func (s *Store) PeerAck(ctx context.Context, id ChatID) (uint64, error) {
+	c, err := s.Counters(ctx, id)
+	return c.PeerAck, err
+}
+
+// ReadUpTo returns the highest incoming N the user has seen.
+func (s *Store) ReadUpTo(ctx context.Context, id ChatID) (uint64, error) {
+	c, err := s.Counters(ctx, id)
+	return c.ReadUpTo, err
+}
+
+// MarkRead records that the user has seen the incoming messages of chat id
+// up to N n. The cursor only moves forward and never past Received.
+func (s *Store) MarkRead(ctx context.Context, id ChatID, n uint64) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	// One statement: atomic without an explicit transaction.
+	res, err := s.db.ExecContext(ctx,
+		`UPDATE chats SET read_upto = max(read_upto, min(?, received)) WHERE id = ?`, clampInt64(n), id[:])
+	if err == nil {
+		var rows int64
+		if rows, err = res.RowsAffected(); err == nil && rows == 0 {
+			err = ErrNotFound
+		}
+	}
+	return s.wrap("mark read in chat "+id.String(), err)
+}
+
+// maxSlot bounds slot numbers; the protocol uses a handful.
+const maxSlot = 1<<16 - 1
+
+func checkSlot(slot int) error {
+	if slot < 0 || slot > maxSlot {
+		return invalid("slot %d out of range", slot)
+	}
+	return nil
+}
+
+// recordSeq reads a stored record sequence number, 0 if none. Sequence
+// numbers are uint64 (IPNS) stored as their int64 bit pattern.
+func recordSeq(ctx context.Context, q querier, id ChatID, mine bool, slot int) (uint64, error) {
+	var v int64
+	err := q.QueryRowContext(ctx, `SELECT seq FROM record_seqs WHERE chat = ? AND mine = ? AND slot = ?`,
+		id[:], mine, slot).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return uint64(v), err
+}
+
+func setRecordSeq(ctx context.Context, tx *sql.Tx, id ChatID, mine bool, slot int, seq uint64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO record_seqs (chat, mine, slot, seq) VALUES (?, ?, ?, ?)
+ON CONFLICT (chat, mine, slot) DO UPDATE SET seq = excluded.seq`, id[:], mine, slot, int64(seq))
+	return err
+}
+
+// NextSeq reserves and returns the next IPNS sequence number for our record
+// in slot of chat id: 1 the first time, then increasing, and never the same
+// number twice, also across processes and restarts.
+func (s *Store) NextSeq(ctx context.Context, id ChatID, slot int) (uint64, error) {
+	return s.NextSeqAfter(ctx, id, slot, 0)
+}
+
+// NextSeqAfter is NextSeq, but the number returned is also above floor. Use
+// it when the DHT holds a record of ours with a higher sequence number than
+// the store knows (a restored or lost database): the DHT keeps the record
+// with the highest one, so a lower number would never be seen.
+func (s *Store) NextSeqAfter(ctx context.Context, id ChatID, slot int, floor uint64) (uint64, error) {
+	if err := checkSlot(slot); err != nil {
+		return 0, err
+	}
+	var next uint64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := requireChat(ctx, tx, id); err != nil {
+			return err
+		}
+		cur, err := recordSeq(ctx, tx, id, true, slot)
+		if err != nil {
+			return err
+		}
+		cur = max(cur, floor)
+		if cur == math.MaxUint64 {
+			return errors.New("record sequence numbers exhausted")
+		}
+		next = cur + 1
+		return setRecordSeq(ctx, tx, id, true, slot, next)
+	})
+	if err != nil {
+		return 0, s.wrap("next sequence number in chat "+id.String(), err)
+	}
+	return next, nil
+}
+
+// PeerSeq returns the highest IPNS sequence number accepted for the peer's
+// record in slot of chat id, 0 if none.
+func (s *Store) PeerSeq(ctx context.Context, id ChatID, slot int) (uint64, error) {
+	if err := checkSlot(slot); err != nil {
+		return 0, err
+	}
+	var seq uint64
+	err := s.view(ctx, func(tx *sql.Tx) error {
+		if err := requireChat(ctx, tx, id); err != nil {
+			return err
+		}
+		var err error
+		seq, err = recordSeq(ctx, tx, id, false, slot)
+		return err
+	})
+	if err != nil {
+		return 0, s.wrap("peer sequence number in chat "+id.String(), err)
+	}
+	return seq, nil
+}
+
+// AdvancePeerSeq stores seq as the peer's sequence number for slot of chat
+// id if it is higher than the stored one, and reports whether it was. A
+// false result means the record is a replay or a rollback.
+func (s *Store) AdvancePeerSeq(ctx context.Context, id ChatID, slot int, seq uint64) (bool, error) {
+	if err := checkSlot(slot); err != nil {
+		return false, err
+	}
+	var advanced bool
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := requireChat(ctx, tx, id); err != nil {
+			return err
+		}
+		cur, err := recordSeq(ctx, tx, id, false, slot)
+		if err != nil || seq <= cur {
+			return err
+		}
+		advanced = true
+		return setRecordSeq(ctx, tx, id, false, slot, seq)
+	})
+	if err != nil {
+		return false, s.wrap("advance peer sequence number in chat "+id.String(), err)
+	}
+	return advanced, nil
+}

@@ -1,0 +1,388 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Status is where a message stands.
+type Status uint8
+
+const (
+	Pending   Status = iota // outgoing, stored but not yet in a published record
+	Published               // outgoing, in a record put to the DHT
+	Delivered               // outgoing, acknowledged by the peer
+	Received                // incoming
+)
+
+func (st Status) String() string {
+	switch st {
+	case Pending:
+		return "pending"
+	case Published:
+		return "published"
+	case Delivered:
+		return "delivered"
+	case Received:
+		return "received"
+	}
+	return "Status(" + strconv.Itoa(int(st)) + ")"
+}
+
+// Message is one stored message.
+type Message struct {
+	Seq        int64 // local display order across both directions, from 1
+	Chat       ChatID
+	Outgoing   bool
+	N          uint64    // number within its direction of the chat, from 1
+	SentAt     time.Time // the sender's timestamp
+	ReceivedAt time.Time // when we stored an incoming message; zero for outgoing
+	Body       string
+	Status     Status
+}
+
+const msgCols = `seq, chat, outgoing, n, sent_at, received_at, body, status`
+
+func scanMessages(rows *sql.Rows) ([]Message, error) {
+	defer rows.Close()
+	var out []Message
+	for rows.Next() {
+		var (
+			m            Message
+			chat         []byte
+			n, sent, rcv int64
+		)
+		if err := rows.Scan(&m.Seq, &chat, &m.Outgoing, &n, &sent, &rcv, &m.Body, &m.Status); err != nil {
+			return nil, err
+		}
+		if len(chat) != len(m.Chat) || n < 1 {
+			return nil, ErrCorrupt
+		}
+		copy(m.Chat[:], chat)
+		m.N, m.SentAt, m.ReceivedAt = uint64(n), timeFromDB(sent), timeFromDB(rcv)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func checkBody(i int, body string) error {
+	if len(body) > MaxBody {
+		return fmt.Errorf("%w: message %d is %d bytes, the limit is %d", ErrTooLarge, i, len(body), MaxBody)
+	}
+	return nil
+}
+
+// clampInt64 converts a message number from the caller or the peer to the
+// database's int64; nothing real comes near the bound.
+func clampInt64(n uint64) int64 { return int64(min(n, math.MaxInt64)) }
+
+// counters reads a chat's counters, or ErrNotFound.
+func counters(ctx context.Context, q querier, id ChatID) (Counters, error) {
+	var sent, rcv, ack, read int64
+	err := q.QueryRowContext(ctx, `SELECT sent, received, peer_ack, read_upto FROM chats WHERE id = ?`, id[:]).
+		Scan(&sent, &rcv, &ack, &read)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Counters{}, ErrNotFound
+	}
+	if err != nil {
+		return Counters{}, err
+	}
+	if sent < 0 || rcv < 0 || ack < 0 || read < 0 {
+		return Counters{}, ErrCorrupt
+	}
+	return Counters{Sent: uint64(sent), Received: uint64(rcv), PeerAck: uint64(ack), ReadUpTo: uint64(read)}, nil
+}
+
+// Enqueue stores bodies as new outgoing messages of chat id, numbered
+// consecutively after its highest outgoing N, with status Pending. They are
+// durable when Enqueue returns. A zero sentAt means now.
+func (s *Store) Enqueue(ctx context.Context, id ChatID, bodies []string, sentAt time.Time) ([]Message, error) {
+	for i, b := range bodies {
+		if err := checkBody(i, b); err != nil {
+			return nil, err
+		}
+	}
+	if sentAt.IsZero() {
+		sentAt = s.now()
+	}
+	sentAt = timeFromDB(timeToDB(sentAt))
+	var out []Message
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		c, err := counters(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if len(bodies) == 0 {
+			return nil
+		}
+		stmt, err := tx.PrepareContext(ctx,
+			`INSERT INTO messages (chat, outgoing, n, sent_at, received_at, body, status) VALUES (?, 1, ?, ?, 0, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		out = make([]Message, 0, len(bodies))
+		n := c.Sent
+		for _, b := range bodies {
+			n++
+			res, err := stmt.ExecContext(ctx, id[:], int64(n), timeToDB(sentAt), b, Pending)
+			if err != nil {
+				return err
+			}
+			seq, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			out = append(out, Message{Seq: seq, Chat: id, Outgoing: true, N: n, SentAt: sentAt, Body: b, Status: Pending})
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE chats SET sent = ?, last_activity = max(last_activity, ?) WHERE id = ?`,
+			int64(n), timeToDB(sentAt), id[:])
+		return err
+	})
+	if err != nil {
+		return nil, s.wrap("enqueue in chat "+id.String(), err)
+	}
+	return out, nil
+}
+
+// Unacked returns the outgoing messages of chat id that the peer has not
+// acknowledged (Pending or Published), by N, at most limit of them
+// (limit <= 0: all).
+func (s *Store) Unacked(ctx context.Context, id ChatID, limit int) ([]Message, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	var out []Message
+	err := s.view(ctx, func(tx *sql.Tx) error {
+		c, err := counters(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		// Everything up to peer_ack is Delivered; starting there keeps the
+		// scan to the unacknowledged tail of the (chat, outgoing, n) index.
+		rows, err := tx.QueryContext(ctx, `SELECT `+msgCols+` FROM messages
+WHERE chat = ? AND outgoing = 1 AND n > ? AND status IN (?, ?) ORDER BY n LIMIT ?`,
+			id[:], int64(c.PeerAck), Pending, Published, limit)
+		if err != nil {
+			return err
+		}
+		out, err = scanMessages(rows)
+		return err
+	})
+	if err != nil {
+		return nil, s.wrap("unacked in chat "+id.String(), err)
+	}
+	return out, nil
+}
+
+// setStatus moves outgoing messages with from < N <= to and a status in
+// olds to status st, and returns them by N.
+func setStatus(ctx context.Context, tx *sql.Tx, id ChatID, from, to uint64, st Status, olds ...Status) ([]Message, error) {
+	if to <= from {
+		return nil, nil
+	}
+	q := `UPDATE messages SET status = ? WHERE chat = ? AND outgoing = 1 AND n > ? AND n <= ? AND status IN (`
+	args := []any{st, id[:], int64(from), int64(to)}
+	for i, o := range olds {
+		if i > 0 {
+			q += ", "
+		}
+		q += "?"
+		args = append(args, o)
+	}
+	rows, err := tx.QueryContext(ctx, q+`) RETURNING `+msgCols, args...)
+	if err != nil {
+		return nil, err
+	}
+	out, err := scanMessages(rows)
+	if err != nil {
+		return nil, err
+	}
+	// RETURNING has no defined order.
+	slices.SortFunc(out, func(a, b Message) int { return cmp.Compare(a.N, b.N) })
+	return out, nil
+}
+
+// MarkPublished moves the Pending outgoing messages of chat id with
+// N <= upTo to Published and returns them by N.
+func (s *Store) MarkPublished(ctx context.Context, id ChatID, upTo uint64) ([]Message, error) {
+	var out []Message
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		c, err := counters(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		out, err = setStatus(ctx, tx, id, c.PeerAck, min(upTo, c.Sent), Published, Pending)
+		return err
+	})
+	if err != nil {
+		return nil, s.wrap("mark published in chat "+id.String(), err)
+	}
+	return out, nil
+}
+
+// MarkDelivered records the peer's acknowledgement ack (the highest of our
+// message numbers it has received) and moves every not yet delivered
+// outgoing message with N <= ack to Delivered, returning those by N.
+// Acknowledgements only increase: a lower one changes nothing. One above
+// the highest N we sent (a broken or malicious peer) is clamped to it.
+func (s *Store) MarkDelivered(ctx context.Context, id ChatID, ack uint64) ([]Message, error) {
+	var out []Message
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		c, err := counters(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		ack = min(ack, c.Sent)
+		if ack <= c.PeerAck {
+			return nil
+		}
+		if out, err = setStatus(ctx, tx, id, c.PeerAck, ack, Delivered, Pending, Published); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE chats SET peer_ack = ? WHERE id = ?`, int64(ack), id[:])
+		return err
+	})
+	if err != nil {
+		return nil, s.wrap("mark delivered in chat "+id.String(), err)
+	}
+	return out, nil
+}
+
+// Receive stores incoming messages of chat id exactly once and in order.
+// Of msgs only N, SentAt and Body are used. Starting at Received()+1, it
+// stores the message numbered next, then the one after it, and so on while
+// they are present in msgs, in any order; duplicates, numbers already
+// stored and anything after a gap are ignored (the gap's messages will
+// come again). It sets Seq, ReceivedAt and Status, moves the chat's
+// LastActivity, and returns the newly stored messages by N. A body over
+// MaxBody in that run fails the whole call and stores nothing.
+func (s *Store) Receive(ctx context.Context, id ChatID, msgs []Message) ([]Message, error) {
+	byN := make(map[uint64]Message, len(msgs))
+	for _, m := range msgs {
+		if _, dup := byN[m.N]; !dup {
+			byN[m.N] = m
+		}
+	}
+	now := timeFromDB(timeToDB(s.now()))
+	var out []Message
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		c, err := counters(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		n := c.Received + 1
+		if _, ok := byN[n]; !ok {
+			return nil
+		}
+		stmt, err := tx.PrepareContext(ctx,
+			`INSERT INTO messages (chat, outgoing, n, sent_at, received_at, body, status) VALUES (?, 0, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for ; n <= math.MaxInt64; n++ {
+			m, ok := byN[n]
+			if !ok {
+				break
+			}
+			if err := checkBody(len(out), m.Body); err != nil {
+				return err
+			}
+			sentAt := timeFromDB(timeToDB(m.SentAt))
+			res, err := stmt.ExecContext(ctx, id[:], int64(n), timeToDB(sentAt), timeToDB(now), m.Body, Received)
+			if err != nil {
+				return err
+			}
+			seq, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			out = append(out, Message{Seq: seq, Chat: id, N: n, SentAt: sentAt, ReceivedAt: now, Body: m.Body, Status: Received})
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE chats SET received = ?, last_activity = max(last_activity, ?) WHERE id = ?`,
+			int64(n-1), timeToDB(now), id[:])
+		return err
+	})
+	if err != nil {
+		return nil, s.wrap("receive in chat "+id.String(), err)
+	}
+	return out, nil
+}
+
+// History returns up to limit messages of chat id with Seq < beforeSeq
+// (beforeSeq <= 0: from the newest), oldest first. To page backwards, pass
+// the Seq of the first message of the previous page. limit must be positive.
+func (s *Store) History(ctx context.Context, id ChatID, beforeSeq int64, limit int) ([]Message, error) {
+	if limit <= 0 {
+		return nil, invalid("history limit %d", limit)
+	}
+	if beforeSeq <= 0 {
+		beforeSeq = math.MaxInt64
+	}
+	var out []Message
+	err := s.view(ctx, func(tx *sql.Tx) error {
+		if err := requireChat(ctx, tx, id); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+msgCols+` FROM messages
+WHERE chat = ? AND seq < ? ORDER BY seq DESC LIMIT ?`, id[:], beforeSeq, limit)
+		if err != nil {
+			return err
+		}
+		out, err = scanMessages(rows)
+		return err
+	})
+	if err != nil {
+		return nil, s.wrap("history of chat "+id.String(), err)
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
+// Incoming returns up to limit incoming messages of chat id with N > afterN,
+// by N (limit <= 0: all). `recv` uses it with afterN = ReadUpTo.
+func (s *Store) Incoming(ctx context.Context, id ChatID, afterN uint64, limit int) ([]Message, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	var out []Message
+	err := s.view(ctx, func(tx *sql.Tx) error {
+		if err := requireChat(ctx, tx, id); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+msgCols+` FROM messages
+WHERE chat = ? AND outgoing = 0 AND n > ? ORDER BY n LIMIT ?`, id[:], clampInt64(afterN), limit)
+		if err != nil {
+			return err
+		}
+		out, err = scanMessages(rows)
+		return err
+	})
+	if err != nil {
+		return nil, s.wrap("incoming of chat "+id.String(), err)
+	}
+	return out, nil
+}
+
+// Count returns the number of messages in chat id, both directions.
+func (s *Store) Count(ctx context.Context, id ChatID) (int, error) {
+	var n int
+	err := s.view(ctx, func(tx *sql.Tx) error {
+		if err := requireChat(ctx, tx, id); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE chat = ?`, id[:]).Scan(&n)
+	})
+	if err != nil {
+		return 0, s.wrap("count chat "+id.String(), err)
+	}
+	return n, nil
+}
