@@ -1,0 +1,256 @@
+// Package keyring holds a dhtchat user's identity and friends: X25519 keys
+// and their Bech32 text encodings, the list of friends (name → public key),
+// and the keyring file that stores both, written atomically under a lock
+// and optionally encrypted with a passphrase (age, scrypt).
+//
+// The package never touches the network and never prints. Its errors are
+// prefixed "keyring: "; sentinels (ErrNotFound, ErrNameTaken, …) are for
+// branching with errors.Is, and no error, String or Format output ever
+// contains a secret key.
+package keyring
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Errors about friends and names.
+var (
+	ErrOwnKey        = errors.New("keyring: that is your own public key")
+	ErrNameTaken     = errors.New("keyring: a friend with that name already exists")
+	ErrKeyTaken      = errors.New("keyring: that public key already belongs to a friend")
+	ErrUnknownFriend = errors.New("keyring: no such friend")
+	ErrBadName       = errors.New("keyring: invalid friend name")
+)
+
+// FriendError is a friend error naming the friend concerned. It wraps one of
+// ErrNameTaken, ErrKeyTaken, ErrUnknownFriend or ErrBadName.
+type FriendError struct {
+	Name string // the friend concerned (for ErrKeyTaken: the existing one)
+	Err  error
+	msg  string
+}
+
+func (e *FriendError) Error() string { return e.msg }
+func (e *FriendError) Unwrap() error { return e.Err }
+
+func friendErr(sentinel error, name, format string) error {
+	return &FriendError{Name: name, Err: sentinel, msg: "keyring: " + fmt.Sprintf(format, name)}
+}
+
+// Friend is a person you chat with. JSON encodes it as
+// {"name","public_key","added_at","verified"}, the format of the keyring
+// file, which also suits export and import.
+type Friend struct {
+	Name    string    `json:"name"`
+	Key     PublicKey `json:"public_key"`
+	AddedAt time.Time `json:"added_at"`
+	// Verified records that the user compared fingerprints out of band.
+	Verified bool `json:"verified"`
+}
+
+// Keyring is a user's identity and friends. Friends is kept sorted by name;
+// use the methods to change it, which keep names and keys unique.
+type Keyring struct {
+	Identity SecretKey
+	Friends  []Friend
+}
+
+// New returns a keyring with a freshly generated identity and no friends.
+func New() (*Keyring, error) {
+	sk, err := GenerateSecretKey()
+	if err != nil {
+		return nil, err
+	}
+	return &Keyring{Identity: sk}, nil
+}
+
+// MaxNameLen is the maximum length of a friend name in bytes.
+const MaxNameLen = 64
+
+// ValidName reports (as an error wrapping ErrBadName) whether name is
+// usable as a friend name: 1 to 64 ASCII letters, digits, '-', '_' and
+// '.', not starting with '-' (it would read as a flag), and not "." or "..".
+//
+// Only ASCII is allowed on purpose: a friend name is how a person picks
+// whom a message goes to, and Unicode would allow names that look
+// identical but differ (Cyrillic "а" in "аlice", NFC versus NFD forms,
+// invisible and bidirectional-control characters), as well as terminal
+// escape tricks. ASCII names can be typed on any keyboard and are safe in
+// shells, file names and terminals.
+func ValidName(name string) error {
+	bad := func(why string) error {
+		return &FriendError{Name: name, Err: ErrBadName,
+			msg: fmt.Sprintf("keyring: invalid friend name %q: %s", name, why)}
+	}
+	switch {
+	case name == "":
+		return &FriendError{Err: ErrBadName, msg: "keyring: invalid friend name: empty"}
+	case len(name) > MaxNameLen:
+		return &FriendError{Name: name, Err: ErrBadName,
+			msg: fmt.Sprintf("keyring: invalid friend name: longer than %d characters", MaxNameLen)}
+	case name == "." || name == "..":
+		return bad(`"." and ".." are reserved`)
+	case name[0] == '-':
+		return bad("must not start with '-'")
+	}
+	for i := range len(name) {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return bad("only letters a-z, A-Z, digits, '-', '_' and '.' are allowed")
+		}
+	}
+	return nil
+}
+
+func (k *Keyring) index(name string) (int, bool) {
+	return slices.BinarySearchFunc(k.Friends, name, func(f Friend, name string) int {
+		return strings.Compare(f.Name, name)
+	})
+}
+
+// nameClash returns the friend whose name equals name ignoring case, other
+// than except: "Alice" and "alice" side by side would invite mistakes.
+func (k *Keyring) nameClash(name, except string) (Friend, bool) {
+	for _, f := range k.Friends {
+		if f.Name != except && strings.EqualFold(f.Name, name) {
+			return f, true
+		}
+	}
+	return Friend{}, false
+}
+
+// Friend returns the friend called name.
+func (k *Keyring) Friend(name string) (Friend, bool) {
+	i, ok := k.index(name)
+	if !ok {
+		return Friend{}, false
+	}
+	return k.Friends[i], true
+}
+
+// FriendByKey returns the friend whose public key is key.
+func (k *Keyring) FriendByKey(key PublicKey) (Friend, bool) {
+	for _, f := range k.Friends {
+		if f.Key.Equal(key) {
+			return f, true
+		}
+	}
+	return Friend{}, false
+}
+
+// AddFriend adds a friend called name with key. Adding the same name with
+// the same key again does nothing and returns added false. Otherwise it
+// fails with ErrBadName, ErrOwnKey, ErrNameTaken (the name, or the same
+// name in another case, is someone else's) or ErrKeyTaken (the key is
+// already a friend's under another name, which the FriendError names).
+func (k *Keyring) AddFriend(name string, key PublicKey) (added bool, err error) {
+	if err := ValidName(name); err != nil {
+		return false, err
+	}
+	if key.IsZero() {
+		return false, ErrLowOrder
+	}
+	if !k.Identity.IsZero() && key.Equal(k.Identity.Public()) {
+		return false, ErrOwnKey
+	}
+	if f, ok := k.Friend(name); ok {
+		if f.Key.Equal(key) {
+			return false, nil
+		}
+		return false, friendErr(ErrNameTaken, name, "friend %q already exists with a different key")
+	}
+	if f, ok := k.nameClash(name, ""); ok {
+		return false, friendErr(ErrNameTaken, f.Name, "friend %q already exists (names differing only in case are not allowed)")
+	}
+	if f, ok := k.FriendByKey(key); ok {
+		return false, friendErr(ErrKeyTaken, f.Name, "that public key already belongs to friend %q")
+	}
+	i, _ := k.index(name)
+	k.Friends = slices.Insert(k.Friends, i, Friend{
+		Name:    name,
+		Key:     key,
+		AddedAt: time.Now().UTC().Truncate(time.Second),
+	})
+	return true, nil
+}
+
+// RemoveFriend removes the friend called name, or returns ErrUnknownFriend.
+func (k *Keyring) RemoveFriend(name string) error {
+	i, ok := k.index(name)
+	if !ok {
+		return friendErr(ErrUnknownFriend, name, "no friend named %q")
+	}
+	k.Friends = slices.Delete(k.Friends, i, i+1)
+	return nil
+}
+
+// RenameFriend renames the friend called oldName to newName, keeping its
+// key, date and verification. Renaming to the same name does nothing.
+func (k *Keyring) RenameFriend(oldName, newName string) error {
+	i, ok := k.index(oldName)
+	if !ok {
+		return friendErr(ErrUnknownFriend, oldName, "no friend named %q")
+	}
+	if oldName == newName {
+		return nil
+	}
+	if err := ValidName(newName); err != nil {
+		return err
+	}
+	if f, ok := k.nameClash(newName, oldName); ok {
+		return friendErr(ErrNameTaken, f.Name, "friend %q already exists")
+	}
+	f := k.Friends[i]
+	f.Name = newName
+	k.Friends = slices.Delete(k.Friends, i, i+1)
+	j, _ := k.index(newName)
+	k.Friends = slices.Insert(k.Friends, j, f)
+	return nil
+}
+
+// SetVerified records whether the user has verified the friend's
+// fingerprint out of band.
+func (k *Keyring) SetVerified(name string, verified bool) error {
+	i, ok := k.index(name)
+	if !ok {
+		return friendErr(ErrUnknownFriend, name, "no friend named %q")
+	}
+	k.Friends[i].Verified = verified
+	return nil
+}
+
+// check validates a whole keyring, as it is about to be stored or has just
+// been read: an identity, valid unique names and keys, not our own key.
+// It sorts Friends, in case a caller appended to it directly.
+func (k *Keyring) check() error {
+	if k.Identity.IsZero() {
+		return errors.New("keyring: no identity key")
+	}
+	own := k.Identity.Public()
+	slices.SortFunc(k.Friends, func(a, b Friend) int { return strings.Compare(a.Name, b.Name) })
+	for i, f := range k.Friends {
+		if err := ValidName(f.Name); err != nil {
+			return err
+		}
+		if f.Key.IsZero() {
+			return fmt.Errorf("keyring: friend %q: %w", f.Name, ErrLowOrder)
+		}
+		if f.Key.Equal(own) {
+			return fmt.Errorf("keyring: friend %q: %w", f.Name, ErrOwnKey)
+		}
+		for _, g := range k.Friends[:i] {
+			if strings.EqualFold(f.Name, g.Name) {
+				return friendErr(ErrNameTaken, f.Name, "friend %q appears twice")
+			}
+			if f.Key.Equal(g.Key) {
+				return &FriendError{Name: f.Name, Err: ErrKeyTaken,
+					msg: fmt.Sprintf("keyring: friends %q and %q have the same public key", g.Name, f.Name)}
+			}
+		}
+	}
+	return nil
+}
