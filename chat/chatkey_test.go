@@ -110,7 +110,7 @@ func TestParseChatKeyDoesNotEchoSecret(t *testing.T) {
 	}
 }
 
-func mustEncode(t *testing.T, hrp string, data []byte) string {
+func mustEncode(t testing.TB, hrp string, data []byte) string {
 	t.Helper()
 	s, err := bech32.Encode(hrp, data)
 	if err != nil {

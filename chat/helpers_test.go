@@ -82,7 +82,9 @@ var plainBox = box{
 		return append(out, msg...)
 	},
 	open: func(out, b []byte, _ *[24]byte, _ *[32]byte) ([]byte, bool) {
-		if len(b) < overhead {
+		// A zero tag is required so that an accepted input is the one
+		// that seal would produce: the fuzz tests check re-encoding.
+		if len(b) < overhead || !allZero(b[:overhead]) {
 			return nil, false
 		}
 		return append(out, b[overhead:]...), true
