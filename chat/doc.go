@@ -13,10 +13,17 @@
 //     derives the chat's [Keys]: a message key per direction and an Ed25519
 //     signing key per slot (the slot's IPNS name is that key's name).
 //   - [Keys.Seal] and [Keys.Open] seal and open one message.
-//   - [Pack] decides which sealed messages fit into which slot,
-//     [Keys.EncodeSlot] builds a slot's record payload and [Keys.DecodeSlot]
-//     checks and opens one; [SlotHeader.CheckSeq] rejects rolled-back and
-//     replayed records, and [NextInOrder] yields what a reader may deliver.
+//   - [Pack] decides which sealed messages fit into which slot (slot 0
+//     gets the oldest), [Keys.EncodeSlot] builds a slot's record payload
+//     and [Keys.DecodeSlot] checks and opens one; [SlotHeader.CheckSeq]
+//     rejects rolled-back and replayed records, [SlotHeader.CheckAck]
+//     impossible acknowledgements, [SlotHeader.WantsSlot] tells a reader
+//     which further slots to fetch, and [NextInOrder] yields what a reader
+//     may deliver: each message once, in order.
+//
+// The package keeps no state: the caller (the engine) persists the
+// outbox, the per-slot sequence numbers, the highest accepted sequence
+// number of each slot it reads, and the number of messages received.
 //
 // docs/PROTOCOL.md in the repository specifies all of it byte for byte, with
 // test vectors that this package's tests check against the document itself.

@@ -6,14 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math/big"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/mr-tron/base58"
 )
 
 // The test vectors of docs/PROTOCOL.md are read from the document itself,
@@ -72,7 +71,27 @@ func seqNonce(start byte) *[nonceSize]byte {
 // package owns names; this is here only to print them in the vectors.
 func ipnsName(pub []byte) string {
 	pb := append([]byte{0x08, 0x01, 0x12, 0x20}, pub...)
-	return base58.Encode(append([]byte{0x00, byte(len(pb))}, pb...))
+	return base58(append([]byte{0x00, byte(len(pb))}, pb...))
+}
+
+// base58 is Bitcoin's base58 (base58btc), as libp2p shows peer IDs; a few
+// lines here rather than a module dependency for one test vector.
+func base58(b []byte) string {
+	const alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+	n := new(big.Int).SetBytes(b)
+	var out []byte
+	for mod := new(big.Int); n.Sign() > 0; {
+		n.DivMod(n, big.NewInt(58), mod)
+		out = append(out, alphabet[mod.Int64()])
+	}
+	for _, c := range b {
+		if c != 0 {
+			break
+		}
+		out = append(out, '1')
+	}
+	slices.Reverse(out)
+	return string(out)
 }
 
 // computeVectors computes every vector of docs/PROTOCOL.md.
