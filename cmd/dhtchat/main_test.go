@@ -1,0 +1,131 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// The CLI tests encrypt keyrings with a cheap scrypt work factor; see
+// testScryptWorkFactor.
+func init() { testScryptWorkFactor = 10 }
+
+// TestMain makes the test binary double as the dhtchat binary: testscript
+// puts a copy named "dhtchat" first in $PATH, so the scripts and the tests
+// below run the real program in its own process, exit codes and all.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){"dhtchat": main})
+}
+
+// TestScripts runs the CLI scripts in testdata/script. Each runs with a
+// fresh DHTCHAT_HOME and no terminal.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join("testdata", "script"),
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("DHTCHAT_HOME", filepath.Join(env.WorkDir, "home"))
+			env.Setenv("HOME", filepath.Join(env.WorkDir, "userhome"))
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"perm":      cmdPerm,
+			"setstdout": cmdSetStdout,
+			"status":    cmdStatus,
+		},
+	})
+}
+
+// perm FILE MODE checks a file's permission bits, e.g. "perm home/keyring.json 0600".
+func cmdPerm(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: perm FILE MODE")
+	}
+	want, err := strconv.ParseUint(args[1], 8, 32)
+	ts.Check(err)
+	fi, err := os.Stat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	got := uint64(fi.Mode().Perm())
+	if (got == want) == neg {
+		ts.Fatalf("mode of %s is %#o, want %s%#o", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want)
+	}
+}
+
+// status CODE PROGRAM ARGS... runs a program and checks its exit status; its
+// output can be checked with stdout and stderr afterwards, as after exec.
+func cmdStatus(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: status CODE PROGRAM [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = exit.ExitCode()
+	}
+	if got != want {
+		ts.Logf("stderr: %s", ts.ReadFile("stderr"))
+		ts.Fatalf("%s exited with status %d, want %d", strings.Join(args[1:], " "), got, want)
+	}
+}
+
+// setstdout VAR [REGEXP] sets VAR to the last command's stdout, or to the
+// first group of REGEXP matched against it: a script's way to reuse a key
+// that a command printed.
+func cmdSetStdout(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: setstdout VAR [REGEXP]")
+	}
+	out := ts.ReadFile("stdout")
+	val := strings.TrimSpace(out)
+	if len(args) == 2 {
+		m := regexp.MustCompile(args[1]).FindStringSubmatch(out)
+		if len(m) < 2 {
+			ts.Fatalf("stdout does not match %q", args[1])
+		}
+		val = m[1]
+	}
+	ts.Setenv(args[0], val)
+}
+
+// dhtchat runs the real binary with home as DHTCHAT_HOME.
+func dhtchatCmd(t *testing.T, home string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut strings.Builder
+	cmd := execCommand(home, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code = cmd.ProcessState.ExitCode()
+	if err != nil && code < 0 {
+		t.Fatalf("dhtchat %s: %v", strings.Join(args, " "), err)
+	}
+	return out.String(), errOut.String(), code
+}
+
+func execCommand(home string, args ...string) *exec.Cmd {
+	cmd := exec.Command("dhtchat", args...)
+	cmd.Env = append(cleanEnv(), "DHTCHAT_HOME="+home)
+	return cmd
+}
+
+// cleanEnv is the test process's environment without any DHTCHAT_ variable.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "DHTCHAT_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
