@@ -125,7 +125,8 @@ func parseKeyring(data []byte) (*Keyring, error) {
 // jsonErr drops the decoder's "json: " prefix; the messages name a type
 // or a character, never a whole value, so the secret can't leak through.
 func jsonErr(err error) string {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		err.Error() == "unexpected end of JSON input" {
 		return "unexpected end (truncated?)"
 	}
 	s := err.Error()
