@@ -1,0 +1,452 @@
+package chat
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/dhtchat/dhtchat/chat/internal/store"
+	"github.com/dhtchat/dhtchat/dht"
+	"github.com/dhtchat/dhtchat/keyring"
+)
+
+// Network is the DHT as a Client uses it; *dht.Node implements it.
+type Network interface {
+	// Connect joins the network, or fails with an error wrapping
+	// dht.ErrNoPeers within a bounded time.
+	Connect(ctx context.Context) error
+	// Put publishes payload as the record of key with sequence number seq.
+	Put(ctx context.Context, key ed25519.PrivateKey, seq uint64, payload []byte) error
+	// Get fetches the newest record of pub, or an error wrapping
+	// dht.ErrNotFound.
+	Get(ctx context.Context, pub ed25519.PublicKey, opts ...dht.GetOption) (dht.Record, error)
+}
+
+// Status is the state of a message: Pending, Published or Delivered for
+// those we send, Received for those we receive.
+type Status = store.Status
+
+// The statuses of a message.
+const (
+	Pending   = store.Pending   // stored locally, not yet in the DHT
+	Published = store.Published // in the DHT, not yet acknowledged
+	Delivered = store.Delivered // acknowledged by the friend
+	Received  = store.Received  // a message from the friend
+)
+
+// Entry is a message of a chat's history, in either direction.
+type Entry struct {
+	Seq        int64 // local order across both directions
+	Chat       ChatID
+	Outgoing   bool
+	N          uint64 // number within its direction, from 1
+	SentAt     time.Time
+	ReceivedAt time.Time // zero for outgoing messages
+	Body       string
+	Status     Status
+}
+
+func entryOf(m store.Message) Entry {
+	return Entry{
+		Seq: m.Seq, Chat: ChatID(m.Chat), Outgoing: m.Outgoing, N: m.N,
+		SentAt: m.SentAt, ReceivedAt: m.ReceivedAt, Body: m.Body, Status: m.Status,
+	}
+}
+
+func entriesOf(ms []store.Message) []Entry {
+	out := make([]Entry, len(ms))
+	for i, m := range ms {
+		out[i] = entryOf(m)
+	}
+	return out
+}
+
+// Info describes a chat.
+type Info struct {
+	ID           ChatID
+	Key          ChatKey // the text that "start" printed
+	Peer         keyring.PublicKey
+	StartedByMe  bool
+	CreatedAt    time.Time
+	LastActivity time.Time
+	Unread       int    // received messages not yet marked read
+	LastText     string // the latest message in either direction
+}
+
+// Errors of the Client.
+var (
+	// ErrUnknownChat: no chat with that identifier or friend.
+	ErrUnknownChat = errors.New("chat: no such chat")
+	// ErrBodyTooLarge: a message is longer than MaxBody bytes.
+	ErrBodyTooLarge = fmt.Errorf("chat: message longer than %d bytes", MaxBody)
+	// ErrBadBody: a message is empty or not valid UTF-8.
+	ErrBadBody = errors.New("chat: message is empty or not valid UTF-8")
+	// ErrOffline: the Client has no Network.
+	ErrOffline = errors.New("chat: no network")
+	// ErrClosed: the Client was closed.
+	ErrClosed = errors.New("chat: client closed")
+)
+
+// Config configures a Client.
+type Config struct {
+	// Identity is the user's secret key.
+	Identity keyring.SecretKey
+	// DBPath is the SQLite database of chats, outbox and history.
+	DBPath string
+	// Network is the DHT. Nil gives an offline Client that can create and
+	// list chats, queue messages and read history.
+	Network Network
+	// Poll is the polling policy; the zero value means DefaultPollPolicy.
+	Poll PollPolicy
+	// Logger receives what the Client does, including records it rejects.
+	// Nil discards it.
+	Logger *slog.Logger
+}
+
+// Client is one user's side of all their chats: the local store, and the
+// publishing and fetching of records through the Network. Its methods are
+// safe for concurrent use, and several processes may use the same database
+// at once.
+type Client struct {
+	self    keyring.SecretKey
+	pub     keyring.PublicKey
+	db      *store.Store
+	net     Network
+	poll    PollPolicy
+	log     *slog.Logger
+	events  chan Event
+	wake    chan struct{}
+	pairsMu sync.Mutex
+	pairs   map[keyring.PublicKey]PairKey
+
+	chatsMu sync.Mutex
+	chats   map[ChatID]*chatState
+	focus   ChatID
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// chatState is what the Client keeps in memory about one chat.
+type chatState struct {
+	id   ChatID
+	peer keyring.PublicKey
+	keys *Keys
+	dir  Direction // the direction we write
+
+	// mu serialises publishing and fetching this chat within the process;
+	// the store serialises processes.
+	mu sync.Mutex
+
+	// Scheduling, guarded by Client.chatsMu.
+	nextPoll   time.Time
+	failures   int
+	dirty      bool      // our record is out of date: publish
+	lastPut    time.Time // last successful publish
+	lastActive time.Time // last message either way
+}
+
+// Open opens the database and returns a Client. Close it when done.
+func Open(cfg Config) (*Client, error) {
+	db, err := store.Open(cfg.DBPath)
+	if err != nil {
+		return nil, err
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	poll := cfg.Poll
+	if poll == (PollPolicy{}) {
+		poll = DefaultPollPolicy()
+	}
+	return &Client{
+		self:   cfg.Identity,
+		pub:    cfg.Identity.Public(),
+		db:     db,
+		net:    cfg.Network,
+		poll:   poll.withDefaults(),
+		log:    logger,
+		events: make(chan Event, 256),
+		wake:   make(chan struct{}, 1),
+		pairs:  make(map[keyring.PublicKey]PairKey),
+		chats:  make(map[ChatID]*chatState),
+	}, nil
+}
+
+// Close closes the database. Stop Run (cancel its context) first. Close is
+// idempotent.
+func (c *Client) Close() error {
+	c.closeOnce.Do(func() { c.closeErr = c.db.Close() })
+	return c.closeErr
+}
+
+// Connect joins the network: see Network.Connect.
+func (c *Client) Connect(ctx context.Context) error {
+	if c.net == nil {
+		return ErrOffline
+	}
+	return c.net.Connect(ctx)
+}
+
+// pairKey returns the pair key we share with peer.
+func (c *Client) pairKey(peer keyring.PublicKey) (PairKey, error) {
+	c.pairsMu.Lock()
+	defer c.pairsMu.Unlock()
+	if p, ok := c.pairs[peer]; ok {
+		return p, nil
+	}
+	shared, err := c.self.SharedSecret(peer)
+	if err != nil {
+		return PairKey{}, err
+	}
+	p, err := DerivePairKey(shared, c.pub.Bytes(), peer.Bytes())
+	if err != nil {
+		return PairKey{}, err
+	}
+	c.pairs[peer] = p
+	return p, nil
+}
+
+// StartChat creates a new chat with peer and returns its chat key, which
+// the peer needs to join it (JoinChat).
+func (c *Client) StartChat(ctx context.Context, peer keyring.PublicKey) (ChatKey, error) {
+	p, err := c.pairKey(peer)
+	if err != nil {
+		return ChatKey{}, err
+	}
+	key := NewChatKey(p)
+	now := time.Now()
+	if _, _, err := c.db.CreateChat(ctx, store.Chat{
+		ID: store.ChatID(key.ID()), Peer: store.PeerKey(peer.Bytes()),
+		StartedByMe: true, CreatedAt: now, LastActivity: now,
+	}); err != nil {
+		return ChatKey{}, err
+	}
+	c.track(peer, key, p, time.Time{})
+	return key, nil
+}
+
+// JoinChat joins the chat with key that peer started. It returns an error
+// wrapping ErrChatKeyNotForYou if the key was made for another pair of
+// people. Joining a chat again is harmless.
+func (c *Client) JoinChat(ctx context.Context, peer keyring.PublicKey, key ChatKey) error {
+	p, err := c.pairKey(peer)
+	if err != nil {
+		return err
+	}
+	if _, err := key.Keys(p); err != nil {
+		return err
+	}
+	now := time.Now()
+	if _, _, err := c.db.CreateChat(ctx, store.Chat{
+		ID: store.ChatID(key.ID()), Peer: store.PeerKey(peer.Bytes()),
+		CreatedAt: now, LastActivity: now,
+	}); err != nil {
+		return err
+	}
+	c.track(peer, key, p, time.Time{})
+	return nil
+}
+
+// track makes the chat known to the worker, which polls it from now on.
+// It publishes it at once if lastPut is zero, else a Republish after
+// lastPut.
+func (c *Client) track(peer keyring.PublicKey, key ChatKey, p PairKey, lastPut time.Time) *chatState {
+	c.chatsMu.Lock()
+	defer c.chatsMu.Unlock()
+	if cs, ok := c.chats[key.ID()]; ok {
+		return cs
+	}
+	cs := &chatState{
+		id: key.ID(), peer: peer, keys: deriveKeys(p, key),
+		dir: DirectionOf(c.pub.Bytes(), peer.Bytes()), lastPut: lastPut,
+		dirty: lastPut.IsZero(),
+	}
+	c.chats[cs.id] = cs
+	c.kick()
+	return cs
+}
+
+// state returns the in-memory state of chat id, loading it from the store.
+func (c *Client) state(ctx context.Context, id ChatID) (*chatState, error) {
+	c.chatsMu.Lock()
+	cs, ok := c.chats[id]
+	c.chatsMu.Unlock()
+	if ok {
+		return cs, nil
+	}
+	ch, err := c.db.Chat(ctx, store.ChatID(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownChat, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c.load(ctx, ch)
+}
+
+func (c *Client) load(ctx context.Context, ch store.Chat) (*chatState, error) {
+	peer, err := keyring.PublicKeyFromBytes(ch.Peer)
+	if err != nil {
+		return nil, fmt.Errorf("chat: chat %s has an invalid peer key: %w", ChatID(ch.ID), err)
+	}
+	p, err := c.pairKey(peer)
+	if err != nil {
+		return nil, err
+	}
+	// A chat with messages not yet acknowledged is published at once: they
+	// may never have left a process that crashed. The others are
+	// republished (for our ack) at a random time in the next quarter hour,
+	// so that a start-up does not write every chat at once.
+	unacked, _, err := c.Unacked(ctx, ChatID(ch.ID))
+	if err != nil {
+		return nil, err
+	}
+	var lastPut time.Time
+	if unacked == 0 {
+		lastPut = time.Now().Add(-c.poll.Republish + rand.N(15*time.Minute))
+	}
+	cs := c.track(peer, chatKeyFor(p, ChatID(ch.ID)), p, lastPut)
+	c.chatsMu.Lock()
+	if cs.lastActive.IsZero() {
+		cs.lastActive = ch.LastActivity
+	}
+	c.chatsMu.Unlock()
+	return cs, nil
+}
+
+// Info returns the description of chat id.
+func (c *Client) Info(ctx context.Context, id ChatID) (Info, error) {
+	infos, err := c.Chats(ctx)
+	if err != nil {
+		return Info{}, err
+	}
+	for _, in := range infos {
+		if in.ID == id {
+			return in, nil
+		}
+	}
+	return Info{}, fmt.Errorf("%w: %s", ErrUnknownChat, id)
+}
+
+// Chats lists every chat, the most recently active first.
+func (c *Client) Chats(ctx context.Context) ([]Info, error) {
+	sums, err := c.db.Chats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	infos := make([]Info, 0, len(sums))
+	for _, s := range sums {
+		peer, err := keyring.PublicKeyFromBytes(s.Peer)
+		if err != nil {
+			c.log.Warn("chat with an invalid peer key", "chat", ChatID(s.ID), "err", err)
+			continue
+		}
+		p, err := c.pairKey(peer)
+		if err != nil {
+			c.log.Warn("chat with an unusable peer key", "chat", ChatID(s.ID), "err", err)
+			continue
+		}
+		infos = append(infos, Info{
+			ID: ChatID(s.ID), Key: chatKeyFor(p, ChatID(s.ID)), Peer: peer,
+			StartedByMe: s.StartedByMe, CreatedAt: s.CreatedAt, LastActivity: s.LastActivity,
+			Unread: s.Unread, LastText: s.LastText,
+		})
+	}
+	return infos, nil
+}
+
+// LatestChatWith returns the most recently active chat with peer, or an
+// error wrapping ErrUnknownChat.
+func (c *Client) LatestChatWith(ctx context.Context, peer keyring.PublicKey) (Info, error) {
+	ch, err := c.db.LatestChatWith(ctx, store.PeerKey(peer.Bytes()))
+	if errors.Is(err, store.ErrNotFound) {
+		return Info{}, ErrUnknownChat
+	}
+	if err != nil {
+		return Info{}, err
+	}
+	return c.Info(ctx, ChatID(ch.ID))
+}
+
+// Send queues bodies as messages of chat id, durably: when Send returns
+// they survive a crash, and they are published by Flush or by Run. It
+// returns them with their numbers, in status Pending.
+func (c *Client) Send(ctx context.Context, id ChatID, bodies ...string) ([]Entry, error) {
+	for _, b := range bodies {
+		if len(b) > MaxBody {
+			return nil, ErrBodyTooLarge
+		}
+		if b == "" || !utf8.ValidString(b) {
+			return nil, ErrBadBody
+		}
+	}
+	cs, err := c.state(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := c.db.Enqueue(ctx, store.ChatID(id), bodies, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	c.chatsMu.Lock()
+	cs.dirty = true
+	cs.lastActive = time.Now()
+	c.chatsMu.Unlock()
+	c.kick()
+	return entriesOf(ms), nil
+}
+
+// History returns up to limit entries of chat id with Seq below before (0:
+// the latest), oldest first.
+func (c *Client) History(ctx context.Context, id ChatID, before int64, limit int) ([]Entry, error) {
+	ms, err := c.db.History(ctx, store.ChatID(id), before, limit)
+	if err != nil {
+		return nil, err
+	}
+	return entriesOf(ms), nil
+}
+
+// Incoming returns up to limit received messages of chat id numbered
+// above after, in order.
+func (c *Client) Incoming(ctx context.Context, id ChatID, after uint64, limit int) ([]Entry, error) {
+	ms, err := c.db.Incoming(ctx, store.ChatID(id), after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return entriesOf(ms), nil
+}
+
+// ReadUpTo returns the number of the last received message the user has
+// seen in chat id.
+func (c *Client) ReadUpTo(ctx context.Context, id ChatID) (uint64, error) {
+	return c.db.ReadUpTo(ctx, store.ChatID(id))
+}
+
+// MarkRead records that the user has seen the received messages of chat id
+// up to number n.
+func (c *Client) MarkRead(ctx context.Context, id ChatID, n uint64) error {
+	return c.db.MarkRead(ctx, store.ChatID(id), n)
+}
+
+// Unacked returns how many sent messages of chat id are not yet
+// delivered, and how many of those are still pending.
+func (c *Client) Unacked(ctx context.Context, id ChatID) (unacked, pending int, err error) {
+	ms, err := c.db.Unacked(ctx, store.ChatID(id), 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, m := range ms {
+		if m.Status == Pending {
+			pending++
+		}
+	}
+	return len(ms), pending, nil
+}

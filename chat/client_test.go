@@ -1,0 +1,259 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dhtchat/dhtchat/dht"
+	"github.com/dhtchat/dhtchat/dht/dhttest"
+	"github.com/dhtchat/dhtchat/keyring"
+)
+
+// fastPoll polls often: the loopback network answers in milliseconds.
+var fastPoll = PollPolicy{
+	Focused: 20 * time.Millisecond, Recent: 20 * time.Millisecond, Idle: 20 * time.Millisecond,
+	MaxBackoff: 200 * time.Millisecond, Parallel: 4,
+}
+
+// user is one person with a Client on the test network.
+type user struct {
+	name string
+	sk   keyring.SecretKey
+	dir  string
+	node *dht.Node
+	c    *Client
+}
+
+func newUser(t *testing.T, name string, net *dht.LocalNetwork) *user {
+	t.Helper()
+	sk, err := keyring.GenerateSecretKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &user{name: name, sk: sk, dir: t.TempDir()}
+	u.online(t, net)
+	return u
+}
+
+// online (re)starts the user's DHT client and Client on their database.
+func (u *user) online(t *testing.T, net *dht.LocalNetwork) {
+	t.Helper()
+	u.node = dhttest.NewClient(t, net)
+	c, err := Open(Config{Identity: u.sk, DBPath: filepath.Join(u.dir, "dhtchat.db"), Network: u.node, Poll: fastPoll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	u.c = c
+}
+
+// offline closes the user's Client and DHT client.
+func (u *user) offline(t *testing.T) {
+	t.Helper()
+	if err := u.c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.node.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startChat has a start a chat with b, and b join it.
+func startChat(t *testing.T, a, b *user) ChatID {
+	t.Helper()
+	ctx := t.Context()
+	key, err := a.c.StartChat(ctx, b.sk.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := ParseChatKey(key.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.c.JoinChat(ctx, a.sk.Public(), parsed); err != nil {
+		t.Fatal(err)
+	}
+	return key.ID()
+}
+
+// receiveAll fetches as u until it holds want messages of chat id, and
+// returns them.
+func receiveAll(t *testing.T, u *user, id ChatID, want int) []Entry {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	var got []Entry
+	for len(got) < want {
+		res, err := u.c.Fetch(ctx, id)
+		if err != nil {
+			t.Fatalf("%s: Fetch: %v (after %d of %d messages)", u.name, err, len(got), want)
+		}
+		got = append(got, res.Received...)
+		if len(res.Received) == 0 {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("%s: got %d of %d messages", u.name, len(got), want)
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
+	return got
+}
+
+func checkInOrder(t *testing.T, got []Entry, want []string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d messages, want %d", len(got), len(want))
+	}
+	for i, e := range got {
+		if e.N != uint64(i+1) || e.Body != want[i] || e.Outgoing || e.Status != Received {
+			t.Fatalf("message %d = {N:%d Body:%.40q Outgoing:%v Status:%v}, want N %d body %.40q",
+				i, e.N, e.Body, e.Outgoing, e.Status, i+1, want[i])
+		}
+	}
+}
+
+func TestChatBothWays(t *testing.T) {
+	net := dhttest.NewNetwork(t, 6)
+	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
+	id := startChat(t, alice, bob)
+	ctx := t.Context()
+
+	toBob := []string{"hello bob", `quotes "double" 'single' and \backslash`, "unicode: héllo wörld — 日本語 🎉", strings.Repeat("long line ", 150)}
+	if _, err := alice.c.Send(ctx, id, toBob...); err != nil {
+		t.Fatal(err)
+	}
+	res, err := alice.c.Flush(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Changed) != len(toBob) || res.Queued != 0 {
+		t.Fatalf("Flush = %d changed, %d queued; want %d, 0", len(res.Changed), res.Queued, len(toBob))
+	}
+	checkInOrder(t, receiveAll(t, bob, id, len(toBob)), toBob)
+
+	toAlice := []string{"hi alice", "second"}
+	if _, err := bob.c.Send(ctx, id, toAlice...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.c.Flush(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	checkInOrder(t, receiveAll(t, alice, id, len(toAlice)), toAlice)
+
+	// Bob acknowledged alice's messages when he fetched them.
+	hist, err := alice.c.History(ctx, id, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range hist {
+		if e.Outgoing && e.Status != Delivered {
+			t.Errorf("alice's message %d is %v, want delivered", e.N, e.Status)
+		}
+	}
+	if len(hist) != len(toBob)+len(toAlice) {
+		t.Errorf("alice's history has %d messages, want %d", len(hist), len(toBob)+len(toAlice))
+	}
+}
+
+// TestNeverOnlineTogether: alice sends 200 messages, more than one record
+// holds, and goes offline; only then bob comes online and gets them all.
+func TestNeverOnlineTogether(t *testing.T) {
+	net := dhttest.NewNetwork(t, 6)
+	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
+	id := startChat(t, alice, bob)
+	bob.offline(t)
+
+	ctx := t.Context()
+	var want []string
+	for i := range 200 {
+		want = append(want, fmt.Sprintf("message %03d %s", i+1, strings.Repeat("x", 68)))
+	}
+	if _, err := alice.c.Send(ctx, id, want...); err != nil {
+		t.Fatal(err)
+	}
+	res, err := alice.c.Flush(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Slots < 2 || res.Queued != 0 {
+		t.Fatalf("Flush used %d slots and queued %d; want several slots and nothing queued", res.Slots, res.Queued)
+	}
+	alice.offline(t)
+
+	bob.online(t, net)
+	checkInOrder(t, receiveAll(t, bob, id, len(want)), want)
+	if _, err := bob.c.Send(ctx, id, "got them all"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.c.Flush(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	bob.offline(t)
+
+	alice.online(t, net)
+	checkInOrder(t, receiveAll(t, alice, id, 1), []string{"got them all"})
+	hist, err := alice.c.History(ctx, id, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delivered := 0
+	for _, e := range hist {
+		if e.Outgoing && e.Status == Delivered {
+			delivered++
+		}
+	}
+	if delivered != 200 {
+		t.Fatalf("alice's history shows %d delivered, want 200", delivered)
+	}
+}
+
+// TestWorkerBurst runs both workers: 1,000 messages sent at once, more than
+// all slots hold, arrive in order and exactly once, and all are delivered.
+func TestWorkerBurst(t *testing.T) {
+	net := dhttest.NewNetwork(t, 6)
+	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
+	id := startChat(t, alice, bob)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 2)
+	go func() { done <- alice.c.Run(runCtx) }()
+	go func() { done <- bob.c.Run(runCtx) }()
+	t.Cleanup(func() { stop(); <-done; <-done })
+	bob.c.Focus(id)
+	alice.c.Focus(id)
+
+	const n = 1000
+	want := make([]string, n)
+	for i := range want {
+		want[i] = fmt.Sprintf("burst %04d", i+1)
+	}
+	if _, err := alice.c.Send(ctx, id, want...); err != nil {
+		t.Fatal(err)
+	}
+
+	var got []Entry
+	delivered := 0
+	aliceEvents, bobEvents := alice.c.Events(), bob.c.Events()
+	for len(got) < n || delivered < n {
+		select {
+		case ev := <-bobEvents:
+			if m, ok := ev.(MessageEvent); ok {
+				got = append(got, m.Entry)
+			}
+		case ev := <-aliceEvents:
+			if s, ok := ev.(StatusEvent); ok && s.Entry.Status == Delivered {
+				delivered++
+			}
+		case <-ctx.Done():
+			t.Fatalf("received %d and delivered %d of %d messages", len(got), delivered, n)
+		}
+	}
+	checkInOrder(t, got, want)
+}

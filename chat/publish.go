@@ -1,0 +1,121 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/dhtchat/dhtchat/chat/internal/store"
+)
+
+// maxOutbox bounds how many unacknowledged messages one publish reads from
+// the store: more than the slots can ever hold (MaxSlots records of at
+// least minSealedSize-byte messages), so the bound never holds back
+// anything that would fit.
+const maxOutbox = MaxSlots * (slotCapacity / (frameLenSize + minSealedSize))
+
+// FlushResult is the outcome of one publish of a chat.
+type FlushResult struct {
+	// Changed are the messages that went from Pending to Published.
+	Changed []Entry
+	// Queued is how many unacknowledged messages did not fit in the slots
+	// and wait, Pending, for acknowledgements to make room.
+	Queued int
+	// Slots is how many slot records were written.
+	Slots int
+}
+
+// Flush publishes chat id now: its unacknowledged messages (as many as fit
+// in MaxSlots records) and our acknowledgement of the friend's messages.
+func (c *Client) Flush(ctx context.Context, id ChatID) (FlushResult, error) {
+	cs, err := c.state(ctx, id)
+	if err != nil {
+		return FlushResult{}, err
+	}
+	return c.publish(ctx, cs)
+}
+
+// publish writes our slot records of cs: each record carries the messages
+// Pack gives it and a header with our ack. Slots above 0 are written first
+// and slot 0 last, so that a reader who sees the new slot 0 finds the other
+// slots already there. A crash anywhere in between is harmless: a message
+// keeps its number and text in every record that carries it, and readers
+// deduplicate by number.
+func (c *Client) publish(ctx context.Context, cs *chatState) (FlushResult, error) {
+	if c.net == nil {
+		return FlushResult{}, ErrOffline
+	}
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	c.chatsMu.Lock()
+	cs.dirty = false
+	c.chatsMu.Unlock()
+	res, err := c.publishLocked(ctx, cs)
+	c.chatsMu.Lock()
+	if err != nil {
+		cs.dirty = true
+	} else {
+		cs.lastPut = time.Now()
+	}
+	c.chatsMu.Unlock()
+	return res, err
+}
+
+func (c *Client) publishLocked(ctx context.Context, cs *chatState) (FlushResult, error) {
+	sid := store.ChatID(cs.id)
+	counters, err := c.db.Counters(ctx, sid)
+	if err != nil {
+		return FlushResult{}, err
+	}
+	unacked, err := c.db.Unacked(ctx, sid, maxOutbox)
+	if err != nil {
+		return FlushResult{}, err
+	}
+	sealed := make([][]byte, len(unacked))
+	for i, m := range unacked {
+		if sealed[i], err = cs.keys.Seal(cs.dir, Message{N: m.N, SentAt: m.SentAt, Body: m.Body}); err != nil {
+			// Send checks bodies, so this is a message stored by an older
+			// or broken client; it would block the outbox for good.
+			return FlushResult{}, fmt.Errorf("chat: message %d of chat %s cannot be sealed: %w", m.N, cs.id, err)
+		}
+	}
+	slots, err := Pack(sealed)
+	if err != nil {
+		return FlushResult{}, err
+	}
+	packed := 0
+	for _, s := range slots {
+		packed += len(s)
+	}
+	// MaxN tells the reader the highest number it can find in our slots.
+	// With nothing unacknowledged, every message sent was delivered.
+	maxN := counters.PeerAck
+	if packed > 0 {
+		maxN = unacked[packed-1].N
+	}
+	for i := len(slots) - 1; i >= 0; i-- {
+		seq, err := c.db.NextSeq(ctx, sid, i)
+		if err != nil {
+			return FlushResult{}, err
+		}
+		h := SlotHeader{Dir: cs.dir, Slot: i, SlotsUsed: len(slots), Seq: seq, Ack: counters.Received, MaxN: maxN}
+		payload, err := cs.keys.EncodeSlot(h, slots[i])
+		if err != nil {
+			return FlushResult{}, err
+		}
+		if err := c.net.Put(ctx, cs.keys.SlotPrivateKey(cs.dir, i), seq, payload); err != nil {
+			return FlushResult{}, fmt.Errorf("chat: publish slot %d of chat %s: %w", i, cs.id, err)
+		}
+	}
+	res := FlushResult{Queued: len(unacked) - packed, Slots: len(slots)}
+	if packed > 0 {
+		changed, err := c.db.MarkPublished(ctx, sid, maxN)
+		if err != nil {
+			return res, err
+		}
+		res.Changed = entriesOf(changed)
+	}
+	c.log.Debug("published", "chat", cs.id, "slots", len(slots), "messages", packed,
+		"queued", res.Queued, "ack", counters.Received)
+	return res, nil
+}

@@ -1,0 +1,375 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/dhtchat/dhtchat/dht"
+)
+
+// PollPolicy says how often the worker reads the friend's records of each
+// chat. On the public DHT a read is a lookup across the network that takes
+// seconds, so the policy is adaptive: fast for the chat on screen, slower
+// for chats active lately, slow for idle ones, with exponential backoff
+// after errors.
+type PollPolicy struct {
+	Focused      time.Duration // the chat on screen (Client.Focus)
+	Recent       time.Duration // chats with a message within RecentWindow
+	RecentWindow time.Duration
+	Idle         time.Duration // every other chat
+	MaxBackoff   time.Duration // the longest wait after repeated errors
+	// Republish is how often a chat's records are written again even if
+	// nothing changed: DHT servers drop records 48 h after they got them.
+	Republish time.Duration
+	// Parallel bounds the DHT operations in flight at once.
+	Parallel int
+}
+
+// DefaultPollPolicy is polite on the public DHT: at most one lookup per
+// second for the chat on screen and one a minute for an idle chat, so that
+// 50 idle chats cost 50 lookups a minute.
+func DefaultPollPolicy() PollPolicy {
+	return PollPolicy{
+		Focused:      time.Second,
+		Recent:       10 * time.Second,
+		RecentWindow: 10 * time.Minute,
+		Idle:         time.Minute,
+		MaxBackoff:   5 * time.Minute,
+		Republish:    4 * time.Hour,
+		Parallel:     4,
+	}
+}
+
+// withDefaults fills the zero fields of p from DefaultPollPolicy.
+func (p PollPolicy) withDefaults() PollPolicy {
+	d := DefaultPollPolicy()
+	set := func(v *time.Duration, def time.Duration) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	set(&p.Focused, d.Focused)
+	set(&p.Recent, d.Recent)
+	set(&p.RecentWindow, d.RecentWindow)
+	set(&p.Idle, d.Idle)
+	set(&p.MaxBackoff, d.MaxBackoff)
+	set(&p.Republish, d.Republish)
+	if p.Parallel <= 0 {
+		p.Parallel = d.Parallel
+	}
+	return p
+}
+
+// An Event is something the worker tells the user interface: one of
+// MessageEvent, StatusEvent, NetworkEvent, ChatEvent.
+type Event interface{ isEvent() }
+
+// MessageEvent: a message from a friend was received and stored.
+type MessageEvent struct{ Entry Entry }
+
+// StatusEvent: one of our messages changed status (Published, Delivered).
+type StatusEvent struct{ Entry Entry }
+
+// NetState is the state of the connection to the DHT.
+type NetState int
+
+const (
+	Connecting NetState = iota // joining the DHT
+	Online                     // the last DHT operation worked
+	Offline                    // no DHT peer reachable; retrying
+)
+
+func (s NetState) String() string {
+	switch s {
+	case Connecting:
+		return "connecting"
+	case Online:
+		return "online"
+	case Offline:
+		return "offline"
+	}
+	return "unknown"
+}
+
+// NetworkEvent: the connection to the DHT changed state. Err says why it
+// is Offline.
+type NetworkEvent struct {
+	State NetState
+	Err   error
+}
+
+// ChatEvent: a chat appeared (created here, or by another dhtchat process
+// using the same database).
+type ChatEvent struct{ ID ChatID }
+
+func (MessageEvent) isEvent() {}
+func (StatusEvent) isEvent()  {}
+func (NetworkEvent) isEvent() {}
+func (ChatEvent) isEvent()    {}
+
+// Events returns the channel on which Run delivers events, in order per
+// chat. Run closes it when it returns. Read it promptly: Run waits while
+// it is full.
+func (c *Client) Events() <-chan Event { return c.events }
+
+// Focus makes chat id the one on screen, polled every PollPolicy.Focused;
+// the zero ChatID means none.
+func (c *Client) Focus(id ChatID) {
+	c.chatsMu.Lock()
+	c.focus = id
+	if cs, ok := c.chats[id]; ok {
+		cs.nextPoll = time.Time{}
+	}
+	c.chatsMu.Unlock()
+	c.kick()
+}
+
+// kick wakes Run to look at its schedule now.
+func (c *Client) kick() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// reloadEvery is how often Run looks in the store for chats that another
+// process created.
+const reloadEvery = 10 * time.Second
+
+// Run is the background worker: it connects to the DHT, then publishes each
+// chat when it changes (messages queued by Send, our ack moving, room
+// freed by the friend's ack) and every PollPolicy.Republish, and fetches
+// each chat on the PollPolicy schedule. It delivers what happens on
+// Events. It returns when ctx is done, after every operation it started has
+// stopped, with nil; or at once with ErrOffline if there is no Network.
+func (c *Client) Run(ctx context.Context) error {
+	defer close(c.events)
+	if c.net == nil {
+		return ErrOffline
+	}
+	if !c.connect(ctx) {
+		return nil
+	}
+	known := c.reload(ctx, nil, true)
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	sem := make(chan struct{}, c.poll.Parallel)
+	done := make(chan struct{}, 1)
+	busy := make(map[ChatID]bool)
+	var busyMu sync.Mutex
+	reload := time.NewTicker(reloadEvery)
+	defer reload.Stop()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+
+	for {
+		next := c.dispatch(ctx, &wg, sem, done, busy, &busyMu)
+		timer.Reset(time.Until(next))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.wake:
+		case <-done:
+		case <-timer.C:
+		case <-reload.C:
+			known = c.reload(ctx, known, false)
+		}
+	}
+}
+
+// connect joins the DHT, retrying with backoff, and reports whether it did
+// before ctx ended.
+func (c *Client) connect(ctx context.Context) bool {
+	c.emit(ctx, NetworkEvent{State: Connecting})
+	wait := 2 * time.Second
+	for {
+		err := c.net.Connect(ctx)
+		if err == nil {
+			c.emit(ctx, NetworkEvent{State: Online})
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		c.log.Warn("cannot join the DHT", "err", err, "retry_in", wait)
+		c.emit(ctx, NetworkEvent{State: Offline, Err: err})
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, c.poll.MaxBackoff)
+	}
+}
+
+// reload loads the chats in the store that Run does not know yet, and
+// after the first load tells the UI of those it had not seen.
+func (c *Client) reload(ctx context.Context, known map[ChatID]bool, first bool) map[ChatID]bool {
+	if known == nil {
+		known = make(map[ChatID]bool)
+	}
+	infos, err := c.db.Chats(ctx)
+	if err != nil {
+		c.log.Warn("cannot list chats", "err", err)
+		return known
+	}
+	for _, s := range infos {
+		id := ChatID(s.ID)
+		if known[id] {
+			continue
+		}
+		c.chatsMu.Lock()
+		_, tracked := c.chats[id]
+		c.chatsMu.Unlock()
+		cs, err := c.state(ctx, id)
+		if err != nil {
+			c.log.Warn("cannot load a chat", "chat", id, "err", err)
+			continue
+		}
+		known[id] = true
+		if !first && !tracked {
+			c.emit(ctx, ChatEvent{ID: cs.id})
+		}
+	}
+	return known
+}
+
+// dispatch starts the work that is due, at most one operation per chat and
+// PollPolicy.Parallel in all, and returns when to look again.
+func (c *Client) dispatch(ctx context.Context, wg *sync.WaitGroup, sem, done chan struct{}, busy map[ChatID]bool, busyMu *sync.Mutex) time.Time {
+	now := time.Now()
+	next := now.Add(reloadEvery)
+	c.chatsMu.Lock()
+	var due []*chatState
+	for _, cs := range c.chats {
+		busyMu.Lock()
+		b := busy[cs.id]
+		busyMu.Unlock()
+		if b {
+			continue
+		}
+		at := cs.nextPoll
+		if cs.dirty || now.Sub(cs.lastPut) >= c.poll.Republish {
+			at = now
+		}
+		if !at.After(now) {
+			due = append(due, cs)
+		} else if at.Before(next) {
+			next = at
+		}
+	}
+	c.chatsMu.Unlock()
+
+	for _, cs := range due {
+		select {
+		case sem <- struct{}{}:
+		default:
+			return now.Add(10 * time.Millisecond) // all slots busy: done wakes us
+		}
+		busyMu.Lock()
+		busy[cs.id] = true
+		busyMu.Unlock()
+		wg.Go(func() {
+			defer func() {
+				busyMu.Lock()
+				delete(busy, cs.id)
+				busyMu.Unlock()
+				<-sem
+				select {
+				case done <- struct{}{}:
+				default:
+				}
+			}()
+			c.work(ctx, cs)
+		})
+	}
+	return next
+}
+
+// work does what is due for one chat: publish if needed, then fetch if due.
+func (c *Client) work(ctx context.Context, cs *chatState) {
+	c.chatsMu.Lock()
+	needPut := cs.dirty || time.Since(cs.lastPut) >= c.poll.Republish
+	needGet := !time.Now().Before(cs.nextPoll)
+	c.chatsMu.Unlock()
+
+	var err error
+	if needPut {
+		var res FlushResult
+		if res, err = c.publish(ctx, cs); err == nil {
+			for _, e := range res.Changed {
+				c.emit(ctx, StatusEvent{Entry: e})
+			}
+		}
+	}
+	if err == nil && needGet {
+		var res FetchResult
+		if res, err = c.fetch(ctx, cs); err == nil {
+			for _, e := range res.Received {
+				c.emit(ctx, MessageEvent{Entry: e})
+			}
+			for _, e := range res.Delivered {
+				c.emit(ctx, StatusEvent{Entry: e})
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	if ev := c.schedule(cs, needGet, err); ev != nil {
+		c.emit(ctx, *ev)
+	}
+}
+
+// schedule sets when cs is fetched next, after an operation that ended
+// with err.
+// It returns the NetworkEvent that the outcome implies, if any.
+func (c *Client) schedule(cs *chatState, fetched bool, err error) *NetworkEvent {
+	c.chatsMu.Lock()
+	defer c.chatsMu.Unlock()
+	if err != nil {
+		cs.failures++
+		wait := min(c.poll.Focused<<min(cs.failures, 16), c.poll.MaxBackoff)
+		cs.nextPoll = time.Now().Add(jitter(wait))
+		c.log.Warn("chat operation failed", "chat", cs.id, "failures", cs.failures, "retry_in", wait, "err", err)
+		if errors.Is(err, dht.ErrNoPeers) {
+			return &NetworkEvent{State: Offline, Err: err}
+		}
+		return nil
+	}
+	var ev *NetworkEvent
+	if cs.failures > 0 {
+		ev = &NetworkEvent{State: Online}
+	}
+	cs.failures = 0
+	if !fetched && !cs.nextPoll.IsZero() {
+		return ev // only published; the fetch schedule stands
+	}
+	wait := c.poll.Idle
+	switch {
+	case cs.id == c.focus:
+		wait = c.poll.Focused
+	case time.Since(cs.lastActive) < c.poll.RecentWindow:
+		wait = c.poll.Recent
+	}
+	cs.nextPoll = time.Now().Add(jitter(wait))
+	return ev
+}
+
+// jitter spreads d by ±10% so that chats polled at the same interval do not
+// fire together.
+func jitter(d time.Duration) time.Duration {
+	return d - d/10 + rand.N(d/5+1)
+}
+
+// emit delivers an event, or drops it if ctx ends first.
+func (c *Client) emit(ctx context.Context, ev Event) {
+	select {
+	case c.events <- ev:
+	case <-ctx.Done():
+	}
+}
