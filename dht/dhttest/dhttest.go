@@ -1,0 +1,61 @@
+// Package dhttest starts real dht nodes on the loopback interface for tests:
+// a private network of servers and clients that join it, each closed by
+// t.Cleanup.
+package dhttest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/dhtchat/dhtchat/dht"
+	"github.com/multiformats/go-multiaddr"
+)
+
+// startTimeout bounds starting a network or a client, in case the test's
+// own context has no deadline.
+const startTimeout = 30 * time.Second
+
+// NewNetwork starts a LocalNetwork of n servers, ready for Put and Get, and
+// closes it when the test ends. It fails the test if the network cannot
+// start or does not close cleanly.
+func NewNetwork(tb testing.TB, n int) *dht.LocalNetwork {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(tb.Context(), startTimeout)
+	defer cancel()
+	net, err := dht.StartLocalNetwork(ctx, n, nil)
+	if err != nil {
+		tb.Fatalf("dhttest: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := net.Close(); err != nil {
+			tb.Errorf("dhttest: close network: %v", err)
+		}
+	})
+	return net
+}
+
+// NewClient starts a DHT client (ModeClient) listening on 127.0.0.1 only,
+// connects it to net and closes it when the test ends.
+func NewClient(tb testing.TB, net *dht.LocalNetwork) *dht.Node {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(tb.Context(), startTimeout)
+	defer cancel()
+	n, err := dht.New(ctx, dht.Config{
+		ListenAddrs: []multiaddr.Multiaddr{multiaddr.StringCast(dht.LocalListenAddr)},
+		Bootstrap:   net.Bootstrap(),
+		Mode:        dht.ModeClient,
+	})
+	if err != nil {
+		tb.Fatalf("dhttest: start client: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := n.Close(); err != nil {
+			tb.Errorf("dhttest: close client: %v", err)
+		}
+	})
+	if err := n.Connect(ctx); err != nil {
+		tb.Fatalf("dhttest: connect client: %v", err)
+	}
+	return n
+}

@@ -1,0 +1,495 @@
+// Package dht runs a libp2p host with the stock Amino (public IPFS) Kademlia
+// DHT and puts and gets signed mutable records on it: standard IPNS records
+// whose signed data carries an opaque payload.
+//
+// The package knows nothing about messages or encryption. A record is named by
+// an Ed25519 public key, written by whoever holds the private key, and ordered
+// by its sequence number; what the payload means is the caller's business.
+//
+// The DHT is used exactly as an unmodified IPFS node runs it: protocol prefix
+// /ipfs, bucket size 20, and only the pk and ipns validators. That is what lets
+// the public IPFS network store the records, and what lets a private network
+// of "dhtchat node" servers be nothing more than peers that bootstrap from each
+// other.
+package dht
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ipfs/go-datastore"
+	"github.com/libp2p/go-libp2p"
+	kad "github.com/libp2p/go-libp2p-kad-dht"
+	"github.com/libp2p/go-libp2p-kad-dht/amino"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
+	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+	"github.com/multiformats/go-multiaddr"
+)
+
+// Mode says whether a node answers DHT queries from other peers.
+type Mode int
+
+const (
+	// ModeClient queries the DHT but neither stores records for others nor
+	// advertises the DHT protocol. Chat clients run in this mode: they are
+	// usually behind NAT and come and go, and the DHT must not route through
+	// peers that cannot be dialled.
+	ModeClient Mode = iota
+	// ModeServer answers queries and stores other peers' records. The
+	// "dhtchat node" daemon and test networks use it. (kad-dht's ModeAuto is
+	// deliberately not offered: it only becomes a server once libp2p has
+	// measured public reachability, which never happens on loopback.)
+	ModeServer
+)
+
+// String returns "client" or "server".
+func (m Mode) String() string {
+	switch m {
+	case ModeClient:
+		return "client"
+	case ModeServer:
+		return "server"
+	default:
+		return fmt.Sprintf("Mode(%d)", int(m))
+	}
+}
+
+func (m Mode) kad() (kad.ModeOpt, error) {
+	switch m {
+	case ModeClient:
+		return kad.ModeClient, nil
+	case ModeServer:
+		return kad.ModeServer, nil
+	default:
+		return 0, fmt.Errorf("dht: unknown mode %d", int(m))
+	}
+}
+
+// Config configures a Node. The zero value is a DHT client with a fresh
+// identity, listening on all interfaces and bootstrapping from the public IPFS
+// bootstrap peers.
+type Config struct {
+	// ListenAddrs are the libp2p listen multiaddrs. Nil means TCP and QUIC on
+	// every IPv4 and IPv6 interface with random ports (DefaultListenAddrs).
+	ListenAddrs []multiaddr.Multiaddr
+	// Bootstrap are the peers Connect dials, and the peers the DHT falls back
+	// to whenever its routing table runs empty. Nil means
+	// DefaultBootstrapPeers (the public IPFS network); a non-nil empty slice
+	// means none, for the first server of a private network.
+	Bootstrap []peer.AddrInfo
+	// Mode is ModeClient (the zero value) or ModeServer.
+	Mode Mode
+	// Identity is the libp2p key, which fixes the node's peer ID. Nil means a
+	// fresh Ed25519 key; see LoadOrCreateIdentity for one that persists.
+	Identity crypto.PrivKey
+	// Datastore, if set, holds the DHT's records (see OpenDatastore), so that
+	// a server keeps what it stored across restarts. Nil means in memory. The
+	// Node does not close it: close it after Node.Close returns.
+	Datastore datastore.Batching
+	// Logger receives the node's own log lines. Nil discards them. (The
+	// libraries underneath log elsewhere; see RouteLibraryLogs.)
+	Logger *slog.Logger
+}
+
+// Timeouts. Every network operation is bounded even if the caller's context
+// is not; a caller's earlier deadline always wins.
+const (
+	// ConnectDialTimeout bounds the dial phase of Connect. Bootstrap peers are
+	// dialled in parallel; a refused connection fails at once, a silently
+	// dropped one after this long.
+	ConnectDialTimeout = 5 * time.Second
+	// connectRTWait bounds how long Connect waits, after a successful dial,
+	// for a DHT server to enter the routing table (identify plus one
+	// FIND_NODE round trip; a few hundred milliseconds on the public DHT).
+	connectRTWait = 5 * time.Second
+	// connectRefreshWait bounds how long Connect waits for the routing-table
+	// refresh it triggers. On loopback it takes milliseconds; on the public
+	// DHT it can take longer, and then it finishes in the background: the
+	// routing table is already usable.
+	connectRefreshWait = 10 * time.Second
+	// rtPollInterval is how often Connect looks at the routing table while it
+	// waits for it to fill: kad-dht offers no event for that.
+	rtPollInterval = 10 * time.Millisecond
+)
+
+// bucketSize is the Amino DHT's k: the size of a routing-table bucket and
+// the number of peers a record is written to.
+const bucketSize = amino.DefaultBucketSize
+
+// userAgent is sent in identify. It is go-libp2p's own generic default rather
+// than the one go-libp2p derives from the main module's path, which would be
+// "github.com/dhtchat/dhtchat@<version>": peers on the public DHT have no need
+// to learn which addresses run dhtchat.
+const userAgent = "github.com/libp2p/go-libp2p"
+
+// Errors returned by Node methods. They are wrapped with detail; test with
+// errors.Is.
+var (
+	// ErrNoPeers means no DHT peer could be reached.
+	ErrNoPeers = errors.New("dht: no reachable DHT peers")
+	// ErrClosed means the Node was closed.
+	ErrClosed = errors.New("dht: node closed")
+)
+
+// Node is a libp2p host running the Amino DHT. Its methods are safe for
+// concurrent use.
+type Node struct {
+	host host.Host
+	kad  *kad.IpfsDHT
+	mode Mode
+	log  *slog.Logger
+
+	// bootstrap is the peer list of Connect and of kad-dht's low-peers
+	// fallback. It only changes inside this package, when StartLocalNetwork
+	// tells each server about the others it started after it.
+	bootstrap atomic.Pointer[[]peer.AddrInfo]
+
+	stats counters
+
+	// life is cancelled by Close; every call in flight derives its context
+	// from it as well as from the caller's, so Close can end them and wait.
+	life   context.Context
+	kill   context.CancelFunc
+	mu     sync.Mutex // guards closed and ops.Add
+	closed bool
+	ops    sync.WaitGroup
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// DefaultListenAddrs returns the listen multiaddrs used when
+// Config.ListenAddrs is nil: TCP and QUIC v1 on all IPv4 and IPv6 interfaces,
+// random ports. Listening fails only if none of them can be bound.
+func DefaultListenAddrs() []multiaddr.Multiaddr {
+	return []multiaddr.Multiaddr{
+		multiaddr.StringCast("/ip4/0.0.0.0/tcp/0"),
+		multiaddr.StringCast("/ip4/0.0.0.0/udp/0/quic-v1"),
+		multiaddr.StringCast("/ip6/::/tcp/0"),
+		multiaddr.StringCast("/ip6/::/udp/0/quic-v1"),
+	}
+}
+
+// DefaultBootstrapPeers returns the public IPFS bootstrap peers, as kad-dht
+// lists them.
+func DefaultBootstrapPeers() []peer.AddrInfo {
+	return kad.GetDefaultBootstrapPeerAddrInfos()
+}
+
+// New starts a libp2p host and a DHT on it. It listens at once but does not
+// dial anyone in the foreground; call Connect. (The DHT itself dials the
+// bootstrap peers in the background whenever its routing table is empty.)
+// If New fails, nothing it started is left running.
+func New(ctx context.Context, cfg Config) (*Node, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	mode, err := cfg.Mode.kad()
+	if err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	listen := cfg.ListenAddrs
+	if listen == nil {
+		listen = DefaultListenAddrs()
+	}
+	bootstrap := cfg.Bootstrap
+	if bootstrap == nil {
+		bootstrap = DefaultBootstrapPeers()
+	}
+	bootstrap = slices.Clone(bootstrap)
+	id := cfg.Identity
+	if id == nil {
+		if id, _, err = crypto.GenerateEd25519Key(nil); err != nil {
+			return nil, fmt.Errorf("dht: generate identity: %w", err)
+		}
+	}
+
+	h, err := libp2p.New(
+		libp2p.Identity(id),
+		// Listening comes after the host is up: when libp2p.New itself
+		// fails to listen it leaves the half-built host's goroutines
+		// running (go-libp2p v0.51.0), whereas a failed Listen below can
+		// be cleaned up with Close.
+		libp2p.NoListenAddrs,
+		// TCP and QUIC only: the transports every DHT server speaks. The
+		// browser transports (WebSocket, WebTransport, WebRTC) would only
+		// add listeners and attack surface.
+		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Transport(quic.NewTransport),
+		libp2p.UserAgent(userAgent),
+		// Nothing scrapes metrics, and they would go to the process-wide
+		// Prometheus registry shared by every Node in the process.
+		libp2p.DisableMetrics(),
+		// The resource manager is left at its default (a fixed limiter
+		// auto-scaled to the machine): it caps connections at 8 per IPv4
+		// address but exempts loopback, so local networks need no tuning.
+	)
+	if err != nil {
+		return nil, fmt.Errorf("dht: start libp2p host: %w", err)
+	}
+	if len(listen) > 0 {
+		if err := h.Network().Listen(listen...); err != nil {
+			return nil, errors.Join(fmt.Errorf("dht: listen: %w", err), h.Close())
+		}
+	}
+
+	opts := []kad.Option{
+		kad.Mode(mode),
+		// Everything else stays at the Amino defaults (protocol prefix
+		// /ipfs, bucket size 20, pk and ipns validators): kad-dht rejects
+		// any other validator set under /ipfs, and so would the network.
+	}
+	if cfg.Datastore != nil {
+		opts = append(opts, kad.Datastore(cfg.Datastore))
+	}
+	n := &Node{host: h, mode: cfg.Mode, log: log}
+	n.bootstrap.Store(&bootstrap)
+	opts = append(opts, kad.BootstrapPeersFunc(n.bootstrapPeers))
+	d, err := kad.New(h, opts...)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("dht: start kad-dht: %w", err), h.Close())
+	}
+	n.kad = d
+	n.life, n.kill = context.WithCancel(context.Background())
+	log.Info("dht node started", "peer", h.ID(), "mode", cfg.Mode, "addrs", h.Addrs())
+	return n, nil
+}
+
+// Close stops the node: it cancels the Connect, Put and Get calls in flight
+// (they return errors wrapping ErrClosed) and waits for them, then stops the
+// DHT and the host and waits for their goroutines. It returns their errors
+// joined. It is idempotent: later calls return the first call's result.
+// A datastore given in Config can be closed once Close has returned.
+func (n *Node) Close() error {
+	n.closeOnce.Do(func() {
+		n.mu.Lock()
+		n.closed = true
+		n.mu.Unlock()
+		n.kill()
+		n.ops.Wait()
+		// The DHT first, so its loops stop using the host; then the host,
+		// which ends the stream handlers still reading the datastore.
+		var errs []error
+		if err := n.kad.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("dht: close kad-dht: %w", err))
+		}
+		if err := n.host.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("dht: close host: %w", err))
+		}
+		n.closeErr = errors.Join(errs...)
+		n.log.Info("dht node stopped", "peer", n.host.ID())
+	})
+	return n.closeErr
+}
+
+// ID returns the node's peer ID.
+func (n *Node) ID() peer.ID { return n.host.ID() }
+
+// Mode returns the mode the node was started in.
+func (n *Node) Mode() Mode { return n.mode }
+
+// Addrs returns the node's listen addresses as full multiaddrs ending in
+// /p2p/<peer id>, the form Config.Bootstrap and ParseBootstrap take.
+func (n *Node) Addrs() []multiaddr.Multiaddr {
+	addrs, err := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: n.host.ID(), Addrs: n.host.Addrs()})
+	if err != nil {
+		// Only possible for an invalid peer ID, and ours is valid.
+		n.log.Error("dht: build p2p addrs", "err", err)
+		return nil
+	}
+	return addrs
+}
+
+// AddrInfo returns the node's peer ID and listen addresses, as another node's
+// Config.Bootstrap takes them.
+func (n *Node) AddrInfo() peer.AddrInfo {
+	return peer.AddrInfo{ID: n.host.ID(), Addrs: n.host.Addrs()}
+}
+
+// PeerCount returns the number of peers in the DHT routing table: the DHT
+// servers this node knows and can route through. Zero means offline.
+func (n *Node) PeerCount() int { return n.kad.RoutingTable().Size() }
+
+// ConnectedPeers returns the number of peers the host has connections with,
+// DHT servers or not.
+func (n *Node) ConnectedPeers() int { return len(n.host.Network().Peers()) }
+
+// Connect dials the bootstrap peers (in parallel, within ConnectDialTimeout),
+// waits until at least one DHT server is in the routing table, then refreshes
+// the routing table, waiting a bounded time for the refresh to finish.
+//
+// It returns an error wrapping ErrNoPeers, with each peer's failure, if no
+// bootstrap peer is reachable, if none of those reached is a DHT server, or if
+// there are no bootstrap peers besides this node itself. It may be called
+// again, e.g. after the network came back.
+func (n *Node) Connect(ctx context.Context) error {
+	ctx, done, err := n.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	err = n.connect(ctx)
+	if err != nil && n.isClosing(ctx) {
+		return fmt.Errorf("dht: connect: %w", ErrClosed)
+	}
+	return err
+}
+
+func (n *Node) connect(ctx context.Context) error {
+	start := time.Now()
+	peers := slices.DeleteFunc(slices.Clone(n.bootstrapPeers()), func(ai peer.AddrInfo) bool {
+		return ai.ID == n.host.ID()
+	})
+	if len(peers) == 0 {
+		return fmt.Errorf("%w: no bootstrap peers configured", ErrNoPeers)
+	}
+
+	dialCtx, cancel := context.WithTimeout(ctx, ConnectDialTimeout)
+	defer cancel()
+	errs := make([]error, len(peers))
+	var wg sync.WaitGroup
+	for i, ai := range peers {
+		wg.Go(func() {
+			if err := n.host.Connect(dialCtx, ai); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", ai.ID, err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	failed := errors.Join(errs...)
+	reached := 0
+	for _, err := range errs {
+		if err == nil {
+			reached++
+		}
+	}
+	n.log.Debug("dialled bootstrap peers", "reached", reached, "of", len(peers), "err", failed)
+	if reached == 0 {
+		return fmt.Errorf("%w: none of %d bootstrap peers answered: %w", ErrNoPeers, len(peers), failed)
+	}
+
+	// A connection is not yet a routing-table entry: kad-dht adds a peer
+	// once identify says it speaks the DHT protocol and it answered one
+	// FIND_NODE. Poll, since kad-dht offers no event for it.
+	if err := n.waitRoutingTable(ctx, connectRTWait); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%w: reached %d of %d bootstrap peers, but none joined the routing table: %w",
+			ErrNoPeers, reached, len(peers), err)
+	}
+
+	refreshCtx, cancelRefresh := context.WithTimeout(ctx, connectRefreshWait)
+	defer cancelRefresh()
+	select {
+	case err := <-n.kad.RefreshRoutingTable():
+		if err != nil {
+			// A refresh "fails" when some bucket's lookup did; the table
+			// is still usable.
+			n.log.Debug("routing table refresh incomplete", "err", err)
+		}
+	case <-refreshCtx.Done():
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n.log.Debug("routing table refresh continues in background")
+	}
+	n.log.Info("connected to the DHT", "bootstrap_reached", reached, "routing_table", n.PeerCount(),
+		"took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// waitRoutingTable polls until the routing table is non-empty, ctx is done or
+// d has passed.
+func (n *Node) waitRoutingTable(ctx context.Context, d time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	tick := time.NewTicker(rtPollInterval)
+	defer tick.Stop()
+	for n.PeerCount() == 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
+// bootstrapPeers returns the current bootstrap list. kad-dht calls it too,
+// whenever its routing table runs empty.
+func (n *Node) bootstrapPeers() []peer.AddrInfo { return *n.bootstrap.Load() }
+
+// setBootstrap replaces the bootstrap list.
+func (n *Node) setBootstrap(peers []peer.AddrInfo) {
+	peers = slices.Clone(peers)
+	n.bootstrap.Store(&peers)
+}
+
+// begin registers a call in flight, so that Close can cancel it and wait for
+// it. The returned context is done when ctx is or when Close starts; done
+// must be called when the call returns.
+func (n *Node) begin(ctx context.Context) (_ context.Context, done func(), _ error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return nil, nil, ErrClosed
+	}
+	n.ops.Add(1)
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(n.life, func() { cancel(ErrClosed) })
+	return ctx, func() {
+		stop()
+		cancel(nil)
+		n.ops.Done()
+	}, nil
+}
+
+// isClosing reports whether ctx, from begin, was cancelled by Close.
+func (n *Node) isClosing(ctx context.Context) bool {
+	return errors.Is(context.Cause(ctx), ErrClosed)
+}
+
+// Stats are counts of a Node's Put and Get calls since it started, for
+// benchmarks and status lines.
+type Stats struct {
+	// Puts is the number of Put calls; PutFailures, of those that
+	// returned an error.
+	Puts, PutFailures uint64
+	// Gets is the number of Get calls; GetFailures, of those that returned
+	// an error, including ErrNotFound; GetNotFound, of those whose error
+	// wraps ErrNotFound.
+	Gets, GetFailures, GetNotFound uint64
+}
+
+type counters struct {
+	puts, putFailures, gets, getFailures, getNotFound atomic.Uint64
+}
+
+// Stats returns the node's request counters. Each is read atomically; the
+// set is not a consistent snapshot while calls are in flight.
+func (n *Node) Stats() Stats {
+	return Stats{
+		Puts:        n.stats.puts.Load(),
+		PutFailures: n.stats.putFailures.Load(),
+		Gets:        n.stats.gets.Load(),
+		GetFailures: n.stats.getFailures.Load(),
+		GetNotFound: n.stats.getNotFound.Load(),
+	}
+}

@@ -1,0 +1,364 @@
+package dht
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/ipfs/boxo/ipns"
+	"github.com/ipfs/boxo/path"
+	kad "github.com/libp2p/go-libp2p-kad-dht"
+	kb "github.com/libp2p/go-libp2p-kbucket"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/routing"
+)
+
+// Record format. Each record is a standard IPNS record (boxo/ipns), V1
+// compatible so that pre-2023 DHT servers accept it too, whose value is
+// ipns.NoopValue and whose signed DAG-CBOR data carries the payload as custom
+// metadata under MetadataKey. DHT servers validate the signature, EOL and size
+// and ignore the unknown field, as the IPNS spec requires.
+const (
+	// MetadataKey is the key of the payload in the record's signed DAG-CBOR
+	// data. Custom keys start with "_", as the IPNS spec asks; it is short
+	// because it is part of every record's 10 KiB budget.
+	MetadataKey = "_d"
+	// RecordLifetime is how long after Put a record stays valid (its EOL).
+	// It matches the 48 h for which DHT servers keep a record anyway
+	// (ipns.DefaultRecordLifetime, amino.DefaultMaxRecordAge): a writer
+	// must republish within that time whatever the EOL says.
+	RecordLifetime = ipns.DefaultRecordLifetime
+	// RecordTTL is the record's TTL, the time IPNS resolvers may cache it
+	// before looking again. Records here change with every write, and Get
+	// never caches, so it is short: it only tells other IPNS software (a
+	// gateway, kubo's resolver) not to serve a stale copy for long.
+	RecordTTL = time.Minute
+	// MaxPayload is the largest payload Put accepts. It is what fits in
+	// ipns.MaxRecordSize (10 KiB) with V1 compatibility on, for the longest
+	// possible encoding of the other fields (the largest sequence number, an
+	// EOL with nanoseconds); TestMaxPayload checks both that it fits and
+	// that one more byte would not.
+	MaxPayload = 9924
+	// MaxSeq is the largest sequence number: IPNS carries it as a DAG-CBOR
+	// integer, which boxo reads as an int64.
+	MaxSeq = math.MaxInt64
+)
+
+// Timeouts and quorum of Put and Get.
+const (
+	// PutTimeout bounds Put: a lookup of the 20 peers closest to the name
+	// followed by one PUT_VALUE to each, in parallel. On loopback it takes
+	// milliseconds; on the public DHT seconds, with tails near 30 s, and a
+	// deadline hit during the lookup fails the Put, so it is generous.
+	PutTimeout = 60 * time.Second
+	// GetTimeout is Get's default bound (see WithTimeout). When it expires
+	// after some record was found, Get returns the best one found.
+	GetTimeout = 30 * time.Second
+	// DefaultQuorum is Get's default quorum (see WithQuorum): Get returns
+	// once more than this many peers have answered with a record, rather
+	// than after a full lookup (kad-dht's default, quorum 0). Put writes to
+	// the 20 closest peers and Select always keeps the highest sequence
+	// number, so a handful of answers from peers near the name is enough to
+	// see the newest record almost always; a poller sees anything missed on
+	// its next round. Small networks need no special case: with fewer
+	// answers than the quorum, the lookup simply runs to completion.
+	DefaultQuorum = 3
+)
+
+// More errors. They are wrapped with detail; test with errors.Is.
+var (
+	// ErrTooLarge means a payload does not fit in one record.
+	ErrTooLarge = errors.New("dht: record too large")
+	// ErrNotFound means no peer returned a valid record for the name.
+	ErrNotFound = errors.New("dht: record not found")
+	// ErrInvalidRecord means a record failed validation or does not carry
+	// a payload.
+	ErrInvalidRecord = errors.New("dht: invalid record")
+	// ErrInvalidKey means a key is not a valid Ed25519 key.
+	ErrInvalidKey = errors.New("dht: invalid Ed25519 key")
+)
+
+// Record is a record read back from the DHT.
+type Record struct {
+	// Seq is the record's sequence number.
+	Seq uint64
+	// Payload is the data given to Put.
+	Payload []byte
+	// EOL is when the record stops being valid.
+	EOL time.Time
+}
+
+// Put publishes payload as the record of key's public key with sequence
+// number seq, valid for RecordLifetime. It returns an error wrapping
+// ErrTooLarge, before touching the network, if the payload exceeds
+// MaxPayload.
+//
+// Put stores the record locally, looks up the 20 peers closest to the name
+// and sends it to each. Its nil error therefore means only that the lookup
+// worked: kad-dht does not report whether any peer accepted the record (a
+// peer refuses one whose sequence number is not higher than what it holds),
+// so delivery can only be known by reading it back, or from the reader.
+// Put fails if this node already holds a newer record for the key. It is
+// bounded by PutTimeout. An empty routing table gives an error wrapping
+// ErrNoPeers.
+//
+// Never reuse a sequence number with a different payload: peers holding the
+// older record will keep it or not depending on its EOL and bytes.
+func (n *Node) Put(ctx context.Context, key ed25519.PrivateKey, seq uint64, payload []byte) error {
+	n.stats.puts.Add(1)
+	err := n.put(ctx, key, seq, payload)
+	if err != nil {
+		n.stats.putFailures.Add(1)
+	}
+	return err
+}
+
+func (n *Node) put(ctx context.Context, key ed25519.PrivateKey, seq uint64, payload []byte) error {
+	data, pid, err := encodeRecord(key, seq, payload, time.Now())
+	if err != nil {
+		return err
+	}
+	ctx, done, err := n.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	name := nameOfID(pid)
+	putCtx, cancel := context.WithTimeout(ctx, PutTimeout)
+	defer cancel()
+	start := time.Now()
+	if err := n.kad.PutValue(putCtx, routingKey(pid), data); err != nil {
+		switch {
+		case n.isClosing(ctx):
+			err = ErrClosed
+		case errors.Is(err, kb.ErrLookupFailure):
+			// The routing table is empty: no peer to send it to.
+			err = fmt.Errorf("%w: %w", ErrNoPeers, err)
+		}
+		return fmt.Errorf("dht: put %s seq %d: %w", name, seq, err)
+	}
+	n.log.Debug("put record", "name", name, "seq", seq, "bytes", len(data),
+		"took", time.Since(start).Round(time.Microsecond))
+	return nil
+}
+
+// encodeRecord builds and marshals the signed IPNS record, and returns the
+// peer ID that names it.
+func encodeRecord(key ed25519.PrivateKey, seq uint64, payload []byte, now time.Time) ([]byte, peer.ID, error) {
+	if len(payload) > MaxPayload {
+		return nil, "", fmt.Errorf("%w: payload is %d bytes, at most %d fit", ErrTooLarge, len(payload), MaxPayload)
+	}
+	if seq > MaxSeq {
+		return nil, "", fmt.Errorf("dht: sequence number %d out of range (max %d)", seq, uint64(MaxSeq))
+	}
+	if len(key) != ed25519.PrivateKeySize {
+		return nil, "", fmt.Errorf("%w: private key is %d bytes, want %d", ErrInvalidKey, len(key), ed25519.PrivateKeySize)
+	}
+	// The copy keeps the libp2p key from aliasing the caller's slice.
+	sk, err := crypto.UnmarshalEd25519PrivateKey(bytes.Clone(key))
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %w", ErrInvalidKey, err)
+	}
+	pid, err := peer.IDFromPrivateKey(sk)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %w", ErrInvalidKey, err)
+	}
+	value, err := path.NewPath(ipns.NoopValue)
+	if err != nil {
+		return nil, "", fmt.Errorf("dht: %w", err)
+	}
+	if payload == nil {
+		payload = []byte{}
+	}
+	rec, err := ipns.NewRecord(sk, value, seq, now.Add(RecordLifetime), RecordTTL,
+		ipns.WithV1Compatibility(true),
+		ipns.WithMetadata(map[string]any{MetadataKey: payload}))
+	if err != nil {
+		return nil, "", fmt.Errorf("dht: build record: %w", err)
+	}
+	data, err := ipns.MarshalRecord(rec)
+	if err != nil {
+		return nil, "", fmt.Errorf("dht: marshal record: %w", err)
+	}
+	// MaxPayload is computed for the worst case, so this cannot happen; it
+	// guards against a change in boxo's encoding.
+	if len(data) > ipns.MaxRecordSize {
+		return nil, "", fmt.Errorf("%w: record is %d bytes, the limit is %d", ErrTooLarge, len(data), ipns.MaxRecordSize)
+	}
+	return data, pid, nil
+}
+
+// GetOption changes how Get searches.
+type GetOption func(*getOptions)
+
+type getOptions struct {
+	quorum  int
+	timeout time.Duration
+}
+
+// WithQuorum makes Get return once more than n peers have answered with a
+// record (kad-dht's Quorum option), instead of DefaultQuorum. Zero means a
+// full lookup: ask every peer on the way to the name, slower but the most
+// complete answer. Negative values count as zero.
+func WithQuorum(n int) GetOption {
+	return func(o *getOptions) { o.quorum = max(n, 0) }
+}
+
+// WithTimeout bounds Get by d instead of GetTimeout. Non-positive values are
+// ignored.
+func WithTimeout(d time.Duration) GetOption {
+	return func(o *getOptions) {
+		if d > 0 {
+			o.timeout = d
+		}
+	}
+}
+
+// Get fetches the best record for the name of pub: the one with the highest
+// sequence number (then the latest EOL) among the valid records that peers
+// returned. It validates it again with ipns.ValidateWithName (signature
+// against the name, EOL, size) and returns its sequence number, payload and
+// EOL.
+//
+// It returns an error wrapping ErrNotFound if no peer had a valid record,
+// including when the time ran out before any was found (the error then also
+// wraps context.DeadlineExceeded); ErrNoPeers if the routing table is empty;
+// ErrInvalidRecord if the record carries no payload.
+func (n *Node) Get(ctx context.Context, pub ed25519.PublicKey, opts ...GetOption) (Record, error) {
+	n.stats.gets.Add(1)
+	rec, err := n.get(ctx, pub, opts...)
+	if err != nil {
+		n.stats.getFailures.Add(1)
+		if errors.Is(err, ErrNotFound) {
+			n.stats.getNotFound.Add(1)
+		}
+	}
+	return rec, err
+}
+
+func (n *Node) get(ctx context.Context, pub ed25519.PublicKey, opts ...GetOption) (Record, error) {
+	o := getOptions{quorum: DefaultQuorum, timeout: GetTimeout}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	pid, err := peerID(pub)
+	if err != nil {
+		return Record{}, err
+	}
+	ctx, done, err := n.begin(ctx)
+	if err != nil {
+		return Record{}, err
+	}
+	defer done()
+	name := nameOfID(pid)
+	getCtx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	start := time.Now()
+	data, err := n.kad.GetValue(getCtx, routingKey(pid), kad.Quorum(o.quorum))
+	switch {
+	case err == nil:
+	case n.isClosing(ctx):
+		return Record{}, fmt.Errorf("dht: get %s: %w", name, ErrClosed)
+	case ctx.Err() != nil:
+		// The caller gave up: that is not "not found".
+		return Record{}, fmt.Errorf("dht: get %s: %w", name, ctx.Err())
+	case data != nil && getCtx.Err() != nil:
+		// Our own timeout hit after a valid record arrived: use the best
+		// one found, as a quorum would have.
+		n.log.Debug("get timed out, using best record found", "name", name)
+	case getCtx.Err() != nil:
+		return Record{}, fmt.Errorf("%w: %s: nothing found within %v: %w", ErrNotFound, name, o.timeout, getCtx.Err())
+	case errors.Is(err, kb.ErrLookupFailure):
+		return Record{}, fmt.Errorf("%w: get %s: %w", ErrNoPeers, name, err)
+	case errors.Is(err, routing.ErrNotFound) && n.PeerCount() == 0:
+		// kad-dht drops the lookup's own error (kb.ErrLookupFailure when
+		// the routing table is empty) and reports "not found"; an offline
+		// node must not tell the caller that nobody wrote the record.
+		return Record{}, fmt.Errorf("%w: get %s: routing table is empty", ErrNoPeers, name)
+	case errors.Is(err, routing.ErrNotFound):
+		return Record{}, fmt.Errorf("%w: %s", ErrNotFound, name)
+	default:
+		return Record{}, fmt.Errorf("dht: get %s: %w", name, err)
+	}
+	rec, err := decodeRecord(data, pid)
+	if err != nil {
+		return Record{}, fmt.Errorf("dht: get %s: %w", name, err)
+	}
+	n.log.Debug("got record", "name", name, "seq", rec.Seq, "bytes", len(data), "quorum", o.quorum,
+		"took", time.Since(start).Round(time.Microsecond))
+	return rec, nil
+}
+
+// decodeRecord parses and validates a marshalled IPNS record named by pid and
+// extracts its payload.
+func decodeRecord(data []byte, pid peer.ID) (Record, error) {
+	rec, err := ipns.UnmarshalRecord(data)
+	if err != nil {
+		return Record{}, fmt.Errorf("%w: %w", ErrInvalidRecord, err)
+	}
+	if err := ipns.ValidateWithName(rec, ipns.NameFromPeer(pid)); err != nil {
+		return Record{}, fmt.Errorf("%w: %w", ErrInvalidRecord, err)
+	}
+	seq, err := rec.Sequence()
+	if err != nil {
+		return Record{}, fmt.Errorf("%w: %w", ErrInvalidRecord, err)
+	}
+	eol, err := rec.Validity()
+	if err != nil {
+		return Record{}, fmt.Errorf("%w: %w", ErrInvalidRecord, err)
+	}
+	md, err := rec.Metadata(MetadataKey)
+	if err != nil {
+		return Record{}, fmt.Errorf("%w: no payload: %w", ErrInvalidRecord, err)
+	}
+	payload, err := md.AsBytes()
+	if err != nil {
+		return Record{}, fmt.Errorf("%w: payload is %s, not bytes", ErrInvalidRecord, md.Kind())
+	}
+	return Record{Seq: seq, Payload: payload, EOL: eol}, nil
+}
+
+// NameOf returns the record name of pub as "/ipns/<peer id>", for logs and
+// tests; it returns "" if pub is not a valid Ed25519 public key. (The DHT key
+// itself is the binary form of the same name.)
+func NameOf(pub ed25519.PublicKey) string {
+	pid, err := peerID(pub)
+	if err != nil {
+		return ""
+	}
+	return nameOfID(pid)
+}
+
+// RoutingKey returns the DHT key under which the record of pub is stored:
+// "/ipns/" followed by the binary peer ID, as ipns.Name.RoutingKey has it.
+func RoutingKey(pub ed25519.PublicKey) (string, error) {
+	pid, err := peerID(pub)
+	if err != nil {
+		return "", err
+	}
+	return routingKey(pid), nil
+}
+
+func nameOfID(pid peer.ID) string { return ipns.NamespacePrefix + pid.String() }
+
+func routingKey(pid peer.ID) string { return string(ipns.NameFromPeer(pid).RoutingKey()) }
+
+func peerID(pub ed25519.PublicKey) (peer.ID, error) {
+	if len(pub) != ed25519.PublicKeySize {
+		return "", fmt.Errorf("%w: public key is %d bytes, want %d", ErrInvalidKey, len(pub), ed25519.PublicKeySize)
+	}
+	pk, err := crypto.UnmarshalEd25519PublicKey(pub)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalidKey, err)
+	}
+	pid, err := peer.IDFromPublicKey(pk)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalidKey, err)
+	}
+	return pid, nil
+}
