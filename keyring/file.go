@@ -243,6 +243,7 @@ func (f *File) update(fn func(*Keyring) error, changePass bool, newPass []byte) 
 	if err != nil {
 		return err
 	}
+	oldIdentity := k.Identity
 	if fn != nil {
 		if err := fn(k); err != nil {
 			return err
@@ -260,6 +261,13 @@ func (f *File) update(fn func(*Keyring) error, changePass bool, newPass []byte) 
 	data, err := f.seal(plain, pass)
 	if err != nil {
 		return err
+	}
+	if k.Identity != oldIdentity {
+		// As in Create(force): an identity is never destroyed without
+		// a copy.
+		if err := f.backup(); err != nil {
+			return err
+		}
 	}
 	if err := f.write(data, false); err != nil {
 		return err

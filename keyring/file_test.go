@@ -502,3 +502,23 @@ func TestStaleTempRemoved(t *testing.T) {
 		t.Errorf("stale temp file still there: %v", err)
 	}
 }
+
+func TestUpdateIdentityKeepsBackup(t *testing.T) {
+	f, _ := setup(t, "")
+	old := readBytes(t, f.Path())
+	if err := f.Update(func(k *Keyring) error { return k.SetVerified("alice", true) }); err != nil {
+		t.Fatal(err)
+	}
+	if backups, _ := filepath.Glob(filepath.Join(f.Dir(), backupPrefix+"*")); len(backups) != 0 {
+		t.Fatalf("backup made without an identity change: %v", backups)
+	}
+	old = readBytes(t, f.Path())
+	sk, _ := GenerateSecretKey()
+	if err := f.Update(func(k *Keyring) error { k.Identity = sk; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	backups, _ := filepath.Glob(filepath.Join(f.Dir(), backupPrefix+"*"))
+	if len(backups) != 1 || !bytes.Equal(readBytes(t, backups[0]), old) {
+		t.Fatalf("backups = %v, want one holding the old keyring", backups)
+	}
+}
