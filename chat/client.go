@@ -392,7 +392,8 @@ func (c *Client) Send(ctx context.Context, id ChatID, bodies ...string) ([]Entry
 	if err != nil {
 		return nil, err
 	}
-	ms, err := c.db.Enqueue(ctx, store.ChatID(id), bodies, time.Now())
+	// The protocol carries milliseconds; store what the friend will see.
+	ms, err := c.db.Enqueue(ctx, store.ChatID(id), bodies, time.UnixMilli(time.Now().UnixMilli()))
 	if err != nil {
 		return nil, err
 	}

@@ -39,6 +39,8 @@ func init() {
 		keygenCmd, whoamiCmd, passphraseCmd,
 		addFriendCmd, friendsCmd, removeFriendCmd, renameFriendCmd,
 		exportFriendsCmd, importFriendsCmd,
+		startCmd, respondCmd, sendCmd, recvCmd, historyCmd, chatsCmd,
+		nodeCmd,
 	}
 }
 

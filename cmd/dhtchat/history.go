@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"slices"
+	"time"
+
+	"github.com/dhtchat/dhtchat/chat"
+)
+
+var historyCmd = &command{
+	name:  "history",
+	args:  "NAME [--chat CHATKEY]",
+	short: "Print both sides of a chat from the local store, with each message's status",
+	long: `Prints the chat with NAME (the latest, or the one --chat names), oldest first,
+from the local database; it reads no network. Each message you sent shows its
+status: pending (stored, not yet in the DHT), published (in the DHT) or
+delivered (acknowledged by NAME).
+
+With --json each message is {"from":…, "n":…, "status":…, "text":…,
+"sent_at":…}, where "from" is "me" or the friend's name.
+
+Examples:
+  dhtchat history alice
+  dhtchat history alice --json | jq -r 'select(.status == "pending") | .text'`,
+	nargs: exactly(1),
+	setup: func(fs *flag.FlagSet) runFunc {
+		chatKey := fs.String("chat", "", "print the chat with this `CHATKEY` (default: the latest with NAME)")
+		return func(ctx context.Context, e *env, args []string) error { return runHistory(ctx, e, args, *chatKey) }
+	},
+}
+
+type historyJSON struct {
+	From   string    `json:"from"`
+	N      uint64    `json:"n"`
+	Status string    `json:"status"`
+	Text   string    `json:"text"`
+	SentAt time.Time `json:"sent_at"`
+}
+
+func runHistory(ctx context.Context, e *env, args []string, chatKey string) error {
+	s, err := e.openSession(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	f, err := s.friend(args[0])
+	if err != nil {
+		return err
+	}
+	info, err := s.chatWith(ctx, f, chatKey)
+	if err != nil {
+		return err
+	}
+	// Pages come newest first; collect them, then print oldest first.
+	var pages [][]chat.Entry
+	for before := int64(0); ; {
+		page, err := s.client.History(ctx, info.ID, before, 1000)
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			break
+		}
+		pages = append(pages, page)
+		before = page[0].Seq
+	}
+	slices.Reverse(pages)
+	for _, page := range pages {
+		for _, m := range page {
+			from := "me"
+			if !m.Outgoing {
+				from = f.Name
+			}
+			if e.json {
+				err = e.printJSON(historyJSON{From: from, N: m.N, Status: m.Status.String(), Text: m.Body, SentAt: m.SentAt.UTC()})
+			} else {
+				status := ""
+				if m.Outgoing {
+					status = " (" + m.Status.String() + ")"
+				}
+				e.printf("[%s] %s: %s%s\n", m.SentAt.Local().Format("2006-01-02 15:04:05"), from, oneLineText(m.Body), status)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"path/filepath"
+
+	"github.com/dhtchat/dhtchat/dht"
+)
+
+var nodeCmd = &command{
+	name:  "node",
+	short: "Run a DHT server: a bootstrap peer and mailbox host",
+	long: `Runs a Kademlia DHT server speaking the same protocol as the public IPFS DHT.
+It prints each of its listen addresses (…/p2p/<peer id>) on its own line as
+soon as it is ready; give them to clients with --bootstrap. It runs until
+interrupted (SIGINT or SIGTERM).
+
+Its peer ID is kept in the data directory, so it stays the same across
+restarts. With --datastore DIR the records it stores survive a restart too.
+
+By default it also joins the public IPFS network (if reachable) through its
+bootstrap peers; with --bootstrap none it only serves those who come to it:
+a private network.
+
+Examples:
+  dhtchat node --listen /ip4/0.0.0.0/tcp/4001 --bootstrap none --datastore ~/dhtchat-records
+  dhtchat --home /tmp/n2 node --listen /ip4/127.0.0.1/tcp/0 --bootstrap /ip4/127.0.0.1/tcp/4001/p2p/12D3…`,
+	nargs: exactly(0),
+	setup: func(fs *flag.FlagSet) runFunc {
+		datastoreDir := fs.String("datastore", "", "keep the stored records in `DIR` (LevelDB), across restarts")
+		return func(ctx context.Context, e *env, _ []string) error { return runNode(ctx, e, *datastoreDir) }
+	},
+}
+
+func runNode(ctx context.Context, e *env, datastoreDir string) (err error) {
+	dataDir, err := e.dataDir()
+	if err != nil {
+		return err
+	}
+	if err := ensureDir(dataDir); err != nil {
+		return err
+	}
+	s := &session{}
+	defer func() { err = errors.Join(err, s.close()) }()
+	logger, err := e.logger(dataDir, s)
+	if err != nil {
+		return err
+	}
+	id, err := dht.LoadOrCreateIdentity(filepath.Join(dataDir, "node.key"))
+	if err != nil {
+		return runtimeErrorf("%v", err)
+	}
+	cfg := dht.Config{Mode: dht.ModeServer, Identity: id, Logger: logger}
+	if cfg.Bootstrap, err = e.bootstrapPeers(); err != nil {
+		return err
+	}
+	if cfg.ListenAddrs, err = e.listenAddrs(); err != nil {
+		return err
+	}
+	if datastoreDir != "" {
+		ds, err := dht.OpenDatastore(datastoreDir)
+		if err != nil {
+			return runtimeErrorf("cannot open the datastore: %v", err)
+		}
+		s.closers = append(s.closers, ds.Close) // closed after the node
+		cfg.Datastore = ds
+	}
+	node, err := dht.New(ctx, cfg)
+	if err != nil {
+		return runtimeErrorf("cannot start the DHT server: %v", err)
+	}
+	s.closers = append([]func() error{node.Close}, s.closers...)
+	for _, a := range node.Addrs() {
+		if _, err := fmt.Fprintln(e.stdout, a); err != nil {
+			return err
+		}
+	}
+	if f, ok := e.stdout.(interface{ Sync() error }); ok {
+		f.Sync()
+	}
+	if cfg.Bootstrap == nil || len(cfg.Bootstrap) > 0 {
+		go func() {
+			if err := node.Connect(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("could not join through the bootstrap peers; serving those who connect", "err", err)
+				fmt.Fprintf(e.stderr, "dhtchat: node: no bootstrap peer reachable; serving the peers that connect to it\n")
+			}
+		}()
+	}
+	<-ctx.Done()
+	return nil
+}
+

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+
+	"github.com/dhtchat/dhtchat/chat"
+)
+
+var respondCmd = &command{
+	name:  "respond",
+	args:  "NAME CHATKEY",
+	short: "Join the chat a friend started",
+	long: `Joins the chat that NAME started with 'dhtchat start', whose chat key they
+gave you. A chat key made for someone else, or by someone other than NAME, is
+refused. Then, as for start: pipe mode when stdin or stdout is not a
+terminal.
+
+Examples:
+  dhtchat respond bob dhtchat-chat1…
+  dhtchat respond bob dhtchat-chat1… < answers.txt`,
+	nargs: exactly(2),
+	setup: func(fs *flag.FlagSet) runFunc {
+		follow := fs.Bool("follow", false, "in pipe mode, keep receiving after the end of stdin")
+		return func(ctx context.Context, e *env, args []string) error {
+			return runRespond(ctx, e, args[0], args[1], *follow)
+		}
+	},
+}
+
+func runRespond(ctx context.Context, e *env, name, chatKey string, follow bool) error {
+	key, err := parseChatKey(chatKey)
+	if err != nil {
+		return err
+	}
+	s, err := e.openSession(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	f, err := s.friend(name)
+	if err != nil {
+		return err
+	}
+	if err := s.client.JoinChat(ctx, f.Key, key); err != nil {
+		if errors.Is(err, chat.ErrChatKeyNotForYou) {
+			return usageErrorf("this chat key was not made for you and %s", name).
+				withHint("check that %s is the friend who started it, and that they started it with your public key", name)
+		}
+		return err
+	}
+	e.notef("Joined the chat with %s.\n", name)
+	info, err := s.client.Info(ctx, key.ID())
+	if err != nil {
+		return err
+	}
+	return e.converse(ctx, s, info, name, follow)
+}

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/multiformats/go-multiaddr"
+
+	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/dht"
+	"github.com/dhtchat/dhtchat/keyring"
+)
+
+// A session is what the chat commands run with: the keyring, the chat
+// client on the local database and, when online, a DHT client node.
+type session struct {
+	kr      *keyring.Keyring
+	client  *chat.Client
+	node    *dht.Node // nil when offline
+	log     *slog.Logger
+	closers []func() error
+}
+
+// openSession loads the keyring and opens the database; with online, it also
+// starts a DHT client node (not yet connected: see connect).
+func (e *env) openSession(ctx context.Context, online bool) (*session, error) {
+	kr, err := e.loadKeyring()
+	if err != nil {
+		return nil, err
+	}
+	dataDir, err := e.dataDir()
+	if err != nil {
+		return nil, err
+	}
+	if err := ensureDir(dataDir); err != nil {
+		return nil, err
+	}
+	s := &session{kr: kr}
+	if s.log, err = e.logger(dataDir, s); err != nil {
+		return nil, err
+	}
+	var network chat.Network
+	if online {
+		cfg := dht.Config{Mode: dht.ModeClient, Logger: s.log}
+		if cfg.Bootstrap, err = e.bootstrapPeers(); err != nil {
+			s.close()
+			return nil, err
+		}
+		if cfg.ListenAddrs, err = e.listenAddrs(); err != nil {
+			s.close()
+			return nil, err
+		}
+		if s.node, err = dht.New(ctx, cfg); err != nil {
+			s.close()
+			return nil, runtimeErrorf("cannot start the DHT client: %v", err)
+		}
+		s.closers = append(s.closers, s.node.Close)
+		network = s.node
+	}
+	s.client, err = chat.Open(chat.Config{
+		Identity: kr.Identity,
+		DBPath:   filepath.Join(dataDir, "dhtchat.db"),
+		Network:  network,
+		Logger:   s.log,
+		Poll:     e.pollPolicy(),
+	})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	// The client closes before the node it uses.
+	s.closers = append([]func() error{s.client.Close}, s.closers...)
+	return s, nil
+}
+
+// close closes everything the session opened, in order.
+func (s *session) close() error {
+	var errs []error
+	for _, c := range s.closers {
+		errs = append(errs, c())
+	}
+	s.closers = nil
+	return errors.Join(errs...)
+}
+
+// connect joins the DHT, or explains why it cannot.
+func (s *session) connect(ctx context.Context) error {
+	err := s.client.Connect(ctx)
+	if errors.Is(err, dht.ErrNoPeers) {
+		return runtimeErrorf("no DHT peers reachable").
+			withHint("check your network, or give peers with --bootstrap ADDR (or DHTCHAT_BOOTSTRAP), e.g. the addresses a 'dhtchat node' prints").
+			withHint("queued messages stay queued and are sent next time")
+	}
+	return err
+}
+
+// logger returns the session's logger: with --debug, a log file in the data
+// directory (never the terminal), else one that discards.
+func (e *env) logger(dataDir string, s *session) (*slog.Logger, error) {
+	if !e.debug {
+		return slog.New(slog.DiscardHandler), nil
+	}
+	path := filepath.Join(dataDir, "debug.log")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, runtimeErrorf("cannot open the debug log: %v", err)
+	}
+	s.closers = append(s.closers, f.Close)
+	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})), nil
+}
+
+// bootstrapPeers returns the peers of --bootstrap / DHTCHAT_BOOTSTRAP, or
+// nil for the public IPFS bootstrap peers.
+func (e *env) bootstrapPeers() ([]peer.AddrInfo, error) {
+	if e.bootstrap == "" {
+		return nil, nil
+	}
+	if strings.TrimSpace(e.bootstrap) == "none" {
+		return []peer.AddrInfo{}, nil
+	}
+	peers, err := dht.ParseBootstrap(e.bootstrap)
+	if err != nil {
+		return nil, usageErrorf("bad --bootstrap: %v", err).
+			withHint("give multiaddrs ending in /p2p/<peer id>, separated by commas, such as 'dhtchat node' prints")
+	}
+	return peers, nil
+}
+
+// listenAddrs returns the addresses of --listen / DHTCHAT_LISTEN, or nil for
+// the defaults.
+func (e *env) listenAddrs() ([]multiaddr.Multiaddr, error) {
+	if e.listen == "" {
+		return nil, nil
+	}
+	var addrs []multiaddr.Multiaddr
+	for _, s := range strings.Split(e.listen, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		a, err := multiaddr.NewMultiaddr(s)
+		if err != nil {
+			return nil, usageErrorf("bad --listen address %q: %v", s, err).
+				withHint("for example /ip4/0.0.0.0/tcp/4001,/ip4/0.0.0.0/udp/4001/quic-v1")
+		}
+		addrs = append(addrs, a)
+	}
+	if len(addrs) == 0 {
+		return nil, usageErrorf("--listen is empty")
+	}
+	return addrs, nil
+}
+
+// pollPolicy is the chat client's polling policy: the default, or a faster
+// one for a private network (DHTCHAT_POLL_INTERVAL, the interval for the
+// chat on screen; the others scale with it).
+func (e *env) pollPolicy() chat.PollPolicy {
+	p := chat.DefaultPollPolicy()
+	if v := e.getenv("DHTCHAT_POLL_INTERVAL"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			p.Focused = d
+			p.Recent = min(p.Recent, 10*d)
+			p.Idle = min(p.Idle, 60*d)
+			p.MaxBackoff = min(p.MaxBackoff, 300*d)
+		}
+	}
+	return p
+}
+
+// friend returns the friend called name, or a usage error.
+func (s *session) friend(name string) (keyring.Friend, error) {
+	f, ok := s.kr.Friend(name)
+	if !ok {
+		return keyring.Friend{}, usageErrorf("%s is not one of your friends", name).
+			withHint("'dhtchat friends' lists them; 'dhtchat add-friend %s PUBKEY' adds one", name)
+	}
+	return f, nil
+}
+
+// chatWith returns the chat with f named by chatKey, or if chatKey is
+// empty the most recently active chat with f.
+func (s *session) chatWith(ctx context.Context, f keyring.Friend, chatKey string) (chat.Info, error) {
+	if chatKey == "" {
+		info, err := s.client.LatestChatWith(ctx, f.Key)
+		if errors.Is(err, chat.ErrUnknownChat) {
+			return chat.Info{}, usageErrorf("you have no chat with %s yet", f.Name).
+				withHint("'dhtchat start %s' starts one; 'dhtchat respond %s CHATKEY' joins theirs", f.Name, f.Name)
+		}
+		return info, err
+	}
+	key, err := parseChatKey(chatKey)
+	if err != nil {
+		return chat.Info{}, err
+	}
+	info, err := s.client.Info(ctx, key.ID())
+	if errors.Is(err, chat.ErrUnknownChat) || (err == nil && !info.Peer.Equal(f.Key)) {
+		return chat.Info{}, usageErrorf("you have no chat with %s under that chat key", f.Name).
+			withHint("'dhtchat chats' lists your chats; 'dhtchat respond %s CHATKEY' joins one", f.Name)
+	}
+	return info, err
+}
+
+// parseChatKey parses a chat key given by the user.
+func parseChatKey(s string) (chat.ChatKey, error) {
+	key, err := chat.ParseChatKey(s)
+	if err != nil {
+		return chat.ChatKey{}, usageErrorf("invalid chat key: %s", strings.TrimPrefix(err.Error(), "chat: ")).
+			withHint("a chat key starts with %s1; copy it whole from the 'dhtchat start' of your friend", chat.ChatKeyHRP)
+	}
+	return key, nil
+}
+
+// nameOf returns the friend name for a public key, or a short description
+// of an unknown one.
+func (s *session) nameOf(pk keyring.PublicKey) string {
+	if f, ok := s.kr.FriendByKey(pk); ok {
+		return f.Name
+	}
+	return fmt.Sprintf("(unknown %s)", pk.Fingerprint())
+}
