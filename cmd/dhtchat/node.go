@@ -92,4 +92,3 @@ func runNode(ctx context.Context, e *env, datastoreDir string) (err error) {
 	<-ctx.Done()
 	return nil
 }
-
