@@ -25,6 +25,9 @@ func TestChatKeyRoundTrip(t *testing.T) {
 			t.Errorf("ParseChatKey(%q) = %v, %v, want %v", in, got, err, c)
 		}
 	}
+	if got, want := testChatID.String(), "000102030405060708090a0b0c0d0e0f"; got != want {
+		t.Errorf("ChatID.String() = %q, want %q", got, want)
+	}
 	var u ChatKey
 	text, _ := c.MarshalText()
 	if err := u.UnmarshalText(text); err != nil || u != c {

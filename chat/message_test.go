@@ -173,7 +173,8 @@ func TestOpenAuthenticButInvalid(t *testing.T) {
 				t.Errorf("Open(%s) = %+v, %v, want body \"hi\"", tt.name, m, err)
 			}
 		case *UnknownVersionError:
-			if !errors.As(err, &want) || want.Version != tt.plain[0] || want.What != "message" {
+			if !errors.As(err, &want) || want.Version != tt.plain[0] || want.What != "message" ||
+				!strings.Contains(err.Error(), "unknown format version") {
 				t.Errorf("Open(%s) = %v, want UnknownVersionError %d", tt.name, err, tt.plain[0])
 			}
 		default:

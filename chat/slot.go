@@ -166,7 +166,8 @@ func (k *Keys) encodeSlot(b box, h SlotHeader, sealed [][]byte, nonce *[nonceSiz
 	binary.BigEndian.PutUint64(plain[20:], h.MaxN)
 	binary.BigEndian.PutUint16(plain[28:], uint16(len(sealed)))
 
-	out := make([]byte, 0, (size+slotPadding-1)/slotPadding*slotPadding)
+	padded := (size + slotPadding - 1) / slotPadding * slotPadding
+	out := make([]byte, 0, padded)
 	out = append(out, version)
 	out = binary.BigEndian.AppendUint16(out, hdrSealedSize)
 	out = append(out, nonce[:]...)
@@ -175,7 +176,7 @@ func (k *Keys) encodeSlot(b box, h SlotHeader, sealed [][]byte, nonce *[nonceSiz
 		out = binary.BigEndian.AppendUint16(out, uint16(len(s)))
 		out = append(out, s...)
 	}
-	return out[:cap(out)], nil // the zero padding
+	return append(out, make([]byte, padded-len(out))...), nil // the zero padding
 }
 
 // DecodeSlot checks and opens the payload of the record of slot i of

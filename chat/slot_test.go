@@ -258,6 +258,7 @@ func TestDecodeSlotAuthenticButInvalid(t *testing.T) {
 		{"header direction", slotPayload(k, d, 1, header(hdrType, 1, 0, 1, 5, 0, 3, 3), m, 1024), ErrWrongDirection},
 		{"header slot", slotPayload(k, d, 1, header(hdrType, 0, 1, 2, 5, 0, 3, 3), m, 1024), ErrMismatch},
 		{"header seq", slotPayload(k, d, 1, header(hdrType, 0, 0, 1, 6, 0, 3, 3), m, 1024), ErrMismatch},
+		{"seq 0", slotPayload(k, d, 1, header(hdrType, 0, 0, 1, 0, 0, 3, 3), m, 1024), ErrMalformed},
 		{"no slots used", slotPayload(k, d, 1, header(hdrType, 0, 0, 0, 5, 0, 3, 3), m, 1024), ErrMalformed},
 		{"17 slots used", slotPayload(k, d, 1, header(hdrType, 0, 0, 17, 5, 0, 3, 3), m, 1024), ErrMalformed},
 		{"huge count", slotPayload(k, d, 1, header(hdrType, 0, 0, 1, 5, 0, 3, 65535), m, 1024), ErrMalformed},
@@ -271,7 +272,11 @@ func TestDecodeSlotAuthenticButInvalid(t *testing.T) {
 		{"frame past the end", slotPayload(k, d, 1, header(hdrType, 0, 0, 1, 5, 0, 3, 1), [][]byte{append(m[0], make([]byte, 2000)...)}, 0)[:1024], ErrTruncated},
 	}
 	for _, tt := range tests {
-		s, err := k.DecodeSlot(d, 0, 5, tt.p)
+		seq := uint64(5)
+		if tt.name == "seq 0" {
+			seq = 0
+		}
+		s, err := k.DecodeSlot(d, 0, seq, tt.p)
 		switch want := tt.want.(type) {
 		case nil:
 			if err != nil || len(s.Messages) != 3 {
