@@ -9,8 +9,14 @@ import (
 	"github.com/multiformats/go-multiaddr"
 )
 
-// ErrNoPeerID means a bootstrap address lacks its /p2p/<peer id> part.
-var ErrNoPeerID = errors.New("does not end in /p2p/<peer id>")
+var (
+	// ErrNoPeerID means a bootstrap address lacks its /p2p/<peer id>
+	// part. It is the Err of an *AddrError, whose message names the
+	// package.
+	ErrNoPeerID = errors.New("does not end in /p2p/<peer id>")
+	// ErrEmptyBootstrap means a bootstrap list holds no address at all.
+	ErrEmptyBootstrap = errors.New("dht: empty bootstrap list")
+)
 
 // AddrError is a malformed address in a bootstrap list.
 type AddrError struct {
@@ -28,8 +34,8 @@ func (e *AddrError) Unwrap() error { return e.Err }
 // /p2p/<peer id>, such as the lines "dhtchat node" prints. Spaces around
 // entries and empty entries are ignored; addresses of the same peer are
 // merged, in order of first appearance. A malformed entry gives an *AddrError;
-// a list with no address at all is an error too, so that an empty flag or
-// variable never silently means "no bootstrap peers".
+// a list with no address at all gives ErrEmptyBootstrap, so that an empty
+// flag or variable never silently means "no bootstrap peers".
 func ParseBootstrap(list string) ([]peer.AddrInfo, error) {
 	var infos []peer.AddrInfo
 	index := make(map[peer.ID]int)
@@ -57,7 +63,7 @@ func ParseBootstrap(list string) ([]peer.AddrInfo, error) {
 		}
 	}
 	if len(infos) == 0 {
-		return nil, errors.New("dht: empty bootstrap list")
+		return nil, ErrEmptyBootstrap
 	}
 	return infos, nil
 }
