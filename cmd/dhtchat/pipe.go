@@ -3,25 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"os"
-
-	"golang.org/x/term"
 
 	"github.com/dhtchat/dhtchat/chat"
 )
-
-// converse runs the chat after start or respond: the full-screen UI on a
-// terminal, pipe mode otherwise.
-func (e *env) converse(ctx context.Context, s *session, info chat.Info, name string, follow bool) error {
-	return e.pipeMode(ctx, s, info, name, follow)
-}
-
-// isTerminal reports whether both stdin and stdout are terminals.
-func (e *env) isTerminal() bool {
-	in, ok1 := e.stdin.(*os.File)
-	out, ok2 := e.stdout.(*os.File)
-	return ok1 && ok2 && term.IsTerminal(int(in.Fd())) && term.IsTerminal(int(out.Fd()))
-}
 
 // pipeMode sends each stdin line as a message and prints what arrives. At
 // the end of stdin it waits until everything it sent is published, then
