@@ -1,0 +1,70 @@
+package store
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+const helperEnv = "DHTCHAT_STORE_TEST_KILL"
+
+// TestSurvivesKill enqueues messages in a child process, kills it with
+// SIGKILL as soon as Enqueue has returned (no Close, no checkpoint), and
+// checks that the messages are there.
+func TestSurvivesKill(t *testing.T) {
+	if path := os.Getenv(helperEnv); path != "" {
+		killHelper(path)
+		return
+	}
+	path := filepath.Join(t.TempDir(), "chats.db")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestSurvivesKill$")
+	cmd.Env = append(os.Environ(), helperEnv+"="+path)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "queued\n" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("helper said %q, %v", line, err)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+
+	s := openAt(t, path)
+	un, err := s.Unacked(ctx, chatID(1), 0)
+	if err != nil || !slices.Equal(ns(un), []uint64{1, 2, 3}) {
+		t.Fatalf("Unacked after kill -9 = %v, %v; want [1 2 3]", ns(un), err)
+	}
+}
+
+func killHelper(path string) {
+	s, err := Open(path)
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	if _, _, err := s.CreateChat(ctx, Chat{ID: chatID(1), Peer: peerKey(1)}); err != nil {
+		panic(err)
+	}
+	if _, err := s.Enqueue(ctx, chatID(1), []string{"a", "b", "c"}, time.Now()); err != nil {
+		panic(err)
+	}
+	os.Stdout.WriteString("queued\n")
+	time.Sleep(time.Minute) // until killed
+	os.Exit(1)
+}
