@@ -10,7 +10,8 @@
 // /ipfs, bucket size 20, and only the pk and ipns validators. That is what lets
 // the public IPFS network store the records, and what lets a private network
 // of "dhtchat node" servers be nothing more than peers that bootstrap from each
-// other.
+// other. StartLocalNetwork runs such a private network in-process on the
+// loopback interface, for demos, benchmarks and tests (see package dhttest).
 package dht
 
 import (

@@ -105,7 +105,7 @@ type Record struct {
 // so delivery can only be known by reading it back, or from the reader.
 // Put fails if this node already holds a newer record for the key. It is
 // bounded by PutTimeout. An empty routing table gives an error wrapping
-// ErrNoPeers.
+// ErrNoPeers; a Node closed before or during the call, ErrClosed.
 //
 // Never reuse a sequence number with a different payload: peers holding the
 // older record will keep it or not depending on its EOL and bytes.
@@ -228,7 +228,8 @@ func WithTimeout(d time.Duration) GetOption {
 // It returns an error wrapping ErrNotFound if no peer had a valid record,
 // including when the time ran out before any was found (the error then also
 // wraps context.DeadlineExceeded); ErrNoPeers if the routing table is empty;
-// ErrInvalidRecord if the record carries no payload.
+// ErrInvalidRecord if the record carries no payload; ErrClosed if the Node
+// was closed before or during the call.
 func (n *Node) Get(ctx context.Context, pub ed25519.PublicKey, opts ...GetOption) (Record, error) {
 	n.stats.gets.Add(1)
 	rec, err := n.get(ctx, pub, opts...)
