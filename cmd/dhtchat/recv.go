@@ -143,7 +143,8 @@ func (p *printer) print(ctx context.Context, ms []chat.Entry) error {
 		p.upTo, p.printed = m.N, p.printed+1
 	}
 	if p.upTo > last {
-		return p.s.client.MarkRead(ctx, p.info.ID, p.upTo)
+		// Printed is printed: record it even if an interrupt just came.
+		return p.s.client.MarkRead(context.WithoutCancel(ctx), p.info.ID, p.upTo)
 	}
 	return nil
 }
