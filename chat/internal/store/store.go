@@ -25,6 +25,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -141,11 +142,29 @@ func Open(path string) (*Store, error) {
 	s := &Store{db: db, path: abs, now: time.Now}
 	ctx, cancel := context.WithTimeout(context.Background(), busyTimeout+5*time.Second)
 	defer cancel()
-	if err := s.migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
+	for {
+		err := s.migrate(ctx)
+		if err == nil {
+			return s, nil
+		}
+		// Switching a new file to WAL needs an exclusive lock, and SQLite
+		// reports that conflict at once instead of calling the busy
+		// handler, so several processes opening a new file at the same
+		// time retry here.
+		if !isBusy(err) || ctx.Err() != nil {
+			db.Close()
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(5+rand.IntN(20)) * time.Millisecond):
+		}
 	}
-	return s, nil
+}
+
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_LOCKED)
 }
 
 // createPrivate creates the database file with mode 0600 if it is missing.
@@ -214,12 +233,6 @@ CREATE TABLE record_seqs (
 	PRIMARY KEY (chat, mine, slot)
 ) STRICT, WITHOUT ROWID;
 `,
-}
-
-func init() {
-	if len(migrations) != SchemaVersion {
-		panic("store: migrations and SchemaVersion disagree")
-	}
 }
 
 // migrate checks that the file is ours, upgrades the schema in one
@@ -321,6 +334,9 @@ func (s *Store) wrap(op string, err error) error {
 		case sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT:
 			return fmt.Errorf("%w: %s %s: %w", ErrCorrupt, op, s.path, err)
 		}
+	}
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("%w (%s)", err, op)
 	}
 	if isOurs(err) {
 		return err

@@ -869,3 +869,45 @@ func TestInvalidArguments(t *testing.T) {
 		t.Error(`Open("") succeeded`)
 	}
 }
+
+func TestMigrationsMatchVersion(t *testing.T) {
+	if len(migrations) != SchemaVersion {
+		t.Fatalf("%d migrations for schema version %d", len(migrations), SchemaVersion)
+	}
+}
+
+// TestConcurrentOpen opens a new file from several handles at once, as
+// the UI and a script starting together would: the schema is created once
+// and every handle works.
+func TestConcurrentOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "chats.db")
+	stores := make([]*Store, 4)
+	errs := make([]error, len(stores))
+	var wg sync.WaitGroup
+	for i := range stores {
+		wg.Go(func() { stores[i], errs[i] = Open(path) })
+	}
+	wg.Wait()
+	for i, s := range stores {
+		if errs[i] != nil {
+			t.Fatalf("Open #%d = %v", i, errs[i])
+		}
+		t.Cleanup(func() { s.Close() })
+	}
+	ctx := context.Background()
+	id := mkChat(t, stores[0], 1)
+	for i, s := range stores {
+		if msgs, err := s.Enqueue(ctx, id, []string{"x"}, t0); err != nil || msgs[0].N != uint64(i+1) {
+			t.Errorf("Enqueue on handle %d = %v, %v", i, ns(msgs), err)
+		}
+	}
+}
+
+func TestNotFoundMessage(t *testing.T) {
+	s := newStore(t)
+	_, err := s.Received(context.Background(), chatID(5))
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), chatID(5).String()) ||
+		!strings.HasPrefix(err.Error(), "store: ") {
+		t.Errorf("Received(unknown) = %q, want store: not found naming the chat", err)
+	}
+}
