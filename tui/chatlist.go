@@ -1,0 +1,161 @@
+package tui
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/internal/textsafe"
+)
+
+// listWidth is the width of the chat list beside the conversation, and
+// collapseBelow the terminal width under which the list is hidden (Ctrl+N
+// and Ctrl+P still switch chats).
+const (
+	listWidth     = 24
+	collapseBelow = 60
+)
+
+// chatList is the list of chats, the most recently active first.
+type chatList struct {
+	items []chat.Info
+	top   int // first item shown, to keep the current one in view
+}
+
+// set replaces the items, keeping the local unread counts of chat open
+// (which the user is reading).
+func (l chatList) set(infos []chat.Info, open chat.ChatID) chatList {
+	l.items = slices.Clone(infos)
+	for i := range l.items {
+		if l.items[i].ID == open {
+			l.items[i].Unread = 0
+		}
+	}
+	return l
+}
+
+func (l chatList) index(id chat.ChatID) int {
+	return slices.IndexFunc(l.items, func(in chat.Info) bool { return in.ID == id })
+}
+
+// next returns the chat delta places after id, wrapping around.
+func (l chatList) next(id chat.ChatID, delta int) (chat.ChatID, bool) {
+	if len(l.items) == 0 {
+		return chat.ChatID{}, false
+	}
+	i := l.index(id)
+	if i < 0 {
+		return l.items[0].ID, true
+	}
+	n := len(l.items)
+	return l.items[((i+delta)%n+n)%n].ID, true
+}
+
+// touch records activity in chat e.Chat: its last text and time, and one
+// more unread message unless it is open. It moves the chat to the top.
+func (l chatList) touch(e chat.Entry, open chat.ChatID) chatList {
+	i := l.index(e.Chat)
+	if i < 0 {
+		return l
+	}
+	in := l.items[i]
+	in.LastText = e.Body
+	in.LastActivity = e.SentAt
+	if !e.Outgoing && e.ReceivedAt.After(e.SentAt) {
+		in.LastActivity = e.ReceivedAt
+	}
+	if !e.Outgoing && e.Chat != open {
+		in.Unread++
+	}
+	l.items = slices.Delete(l.items, i, i+1)
+	l.items = slices.Insert(l.items, 0, in)
+	return l
+}
+
+// markRead sets chat id's unread count to zero.
+func (l chatList) markRead(id chat.ChatID) chatList {
+	if i := l.index(id); i >= 0 {
+		l.items[i].Unread = 0
+	}
+	return l
+}
+
+// totalUnread is the number of unread messages in chats other than open.
+func (l chatList) totalUnread(open chat.ChatID) int {
+	n := 0
+	for _, in := range l.items {
+		if in.ID != open {
+			n += in.Unread
+		}
+	}
+	return n
+}
+
+// view renders the list in width × height: two rows per chat (name,
+// unread count and time; the last message), then the network state.
+func (l chatList) view(c *common, open chat.ChatID, net string, width, height int) []string {
+	st := c.styles
+	rows := make([]string, 0, height)
+	rows = append(rows, st.title.Render("Chats"))
+	avail := height - 3 // title, blank before the network line, network line
+	per := 2
+	shown := max(avail/per, 1)
+	cur := max(l.index(open), 0)
+	if cur < l.top {
+		l.top = cur
+	}
+	if cur >= l.top+shown {
+		l.top = cur - shown + 1
+	}
+	if len(l.items) == 0 {
+		rows = append(rows, st.dim.Render("no chats yet"), st.dim.Render("/start NAME"))
+	}
+	for i := l.top; i < len(l.items) && i < l.top+shown; i++ {
+		in := l.items[i]
+		name := c.names[in.ID]
+		right := shortTime(in.LastActivity.In(c.loc), c.now().In(c.loc))
+		badge := ""
+		if in.Unread > 0 {
+			badge = fmt.Sprintf(" (%d)", in.Unread)
+		}
+		nameW := width - 2 - ansi.StringWidth(right) - 1 - ansi.StringWidth(badge)
+		line1 := ansi.Truncate(name, max(nameW, 1), "…")
+		gap := width - 2 - ansi.StringWidth(line1) - ansi.StringWidth(badge) - ansi.StringWidth(right)
+		text := ansi.Truncate(textsafe.OneLine(in.LastText), width-2, "…")
+		marker := "  "
+		nameSt := st.title
+		if in.ID == open {
+			marker = "▌ "
+			nameSt = st.selected.Bold(true)
+		}
+		l1 := marker + nameSt.Render(line1) + st.unread.Render(badge) + strings.Repeat(" ", max(gap, 1)) + st.dim.Render(right)
+		l2 := "  " + st.dim.Render(text)
+		rows = append(rows, l1, l2)
+	}
+	for len(rows) < height-1 {
+		rows = append(rows, "")
+	}
+	return append(rows[:height-1], net)
+}
+
+// shortTime is a time in a list: the time today, else the day.
+func shortTime(t, now time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	y, m, d := t.Date()
+	ny, nm, nd := now.Date()
+	switch {
+	case y == ny && m == nm && d == nd:
+		return t.Format("15:04")
+	case now.Sub(t) < 6*24*time.Hour:
+		return t.Format("Mon")
+	case y == ny:
+		return t.Format("2 Jan")
+	}
+	return t.Format("Jan 2006")
+}

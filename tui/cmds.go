@@ -1,0 +1,325 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/keyring"
+)
+
+// The messages that commands send back to Update.
+type (
+	eventsMsg       []chat.Event // one or more events of the worker, in order
+	eventsClosedMsg struct{}     // the worker stopped
+	chatsMsg        []chat.Info
+	friendsMsg      []keyring.Friend
+	pageMsg         struct {
+		id       chat.ChatID
+		entries  []chat.Entry
+		readUpTo uint64
+		older    bool // a page before those loaded, not the latest
+	}
+	sentMsg struct {
+		id        chat.ChatID
+		raw, text string // the draft as it was, and what was sent
+		entries   []chat.Entry
+	}
+	sendFailedMsg struct {
+		id  chat.ChatID
+		err error
+	}
+	chatReadyMsg struct {
+		id      chat.ChatID
+		key     chat.ChatKey
+		name    string
+		started bool // by us (/start), else joined (/respond)
+	}
+	friendAddedMsg keyring.Friend
+	errMsg         struct{ err error }
+	noteMsg        string
+	panelMsg       panel
+)
+
+// maxBatch bounds how many queued events one delivery carries.
+const maxBatch = 64
+
+// listen is the one way events of the chat worker enter the program: it
+// waits for the next event, takes whatever else is already queued, and
+// Update re-arms it after handling them (the pattern of Bubble Tea's
+// examples/realtime). So events arrive in order, one delivery at a time.
+func listen(events <-chan chat.Event) tea.Cmd {
+	if events == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		ev, ok := <-events
+		if !ok {
+			return eventsClosedMsg{}
+		}
+		batch := eventsMsg{ev}
+		for len(batch) < maxBatch {
+			select {
+			case ev, ok := <-events:
+				if !ok {
+					return batch // the next listen reports the close
+				}
+				batch = append(batch, ev)
+			default:
+				return batch
+			}
+		}
+		return batch
+	}
+}
+
+func (m *model) loadChats() tea.Cmd {
+	ctx, client := m.ctx, m.client
+	if client == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		infos, err := client.Chats(ctx)
+		if err != nil {
+			return errMsg{err}
+		}
+		return chatsMsg(infos)
+	}
+}
+
+func (m *model) loadFriends() tea.Cmd {
+	book := m.book
+	if book == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		fs, err := book.List()
+		if err != nil {
+			return errMsg{err}
+		}
+		return friendsMsg(fs)
+	}
+}
+
+// loadPage loads the latest page of chat id and how far it was read.
+func (m *model) loadPage(id chat.ChatID) tea.Cmd {
+	ctx, client := m.ctx, m.client
+	if client == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		n, err := client.ReadUpTo(ctx, id)
+		if err != nil {
+			return errMsg{err}
+		}
+		es, err := client.History(ctx, id, 0, pageSize)
+		if err != nil {
+			return errMsg{err}
+		}
+		return pageMsg{id: id, entries: es, readUpTo: n}
+	}
+}
+
+// loadOlder loads the page before entry seq.
+func (m *model) loadOlder(id chat.ChatID, before int64) tea.Cmd {
+	ctx, client := m.ctx, m.client
+	if client == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		es, err := client.History(ctx, id, before, pageSize)
+		if err != nil {
+			return errMsg{err}
+		}
+		return pageMsg{id: id, entries: es, older: true}
+	}
+}
+
+// focus tells the worker which chat is on screen, to poll it fast.
+func (m *model) focus(id chat.ChatID) tea.Cmd {
+	client := m.client
+	if client == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		client.Focus(id)
+		return nil
+	}
+}
+
+func (m *model) markRead(id chat.ChatID, n uint64) tea.Cmd {
+	ctx, client := m.ctx, m.client
+	if client == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		if err := client.MarkRead(ctx, id, n); err != nil {
+			return errMsg{err}
+		}
+		return nil
+	}
+}
+
+// send stores text as a message of chat id; the worker publishes it.
+func (m *model) send(id chat.ChatID, raw, text string) tea.Cmd {
+	ctx, client := m.ctx, m.client
+	if client == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		es, err := client.Send(ctx, id, text)
+		if err != nil {
+			return sendFailedMsg{id, err}
+		}
+		return sentMsg{id: id, raw: raw, text: text, entries: es}
+	}
+}
+
+// command runs a slash command.
+func (m *model) command(line string) tea.Cmd {
+	f := strings.Fields(line)
+	name, args := strings.ToLower(f[0]), f[1:]
+	usage := func(u string) tea.Cmd {
+		m.status = status{text: "usage: " + u, isErr: true}
+		return nil
+	}
+	switch name {
+	case "/quit", "/exit", "/q":
+		m.quitting = true
+		return tea.Quit
+	case "/help", "/h":
+		m.panel = commandsPanel()
+		return nil
+	case "/keys":
+		m.panel = helpPanel(m.c.keys)
+		return nil
+	case "/whoami", "/me":
+		pk := m.book.Self()
+		m.panel = &panel{title: "Your public key", lines: []string{
+			pk.String(), "", "fingerprint " + pk.Fingerprint(), "",
+			"Give the key to a friend; compare the fingerprint with them in person or on a call.",
+			"/copy key copies it to your clipboard.",
+		}}
+		return nil
+	case "/friends":
+		return m.friendsPanel()
+	case "/add":
+		if len(args) != 2 {
+			return usage("/add NAME PUBKEY")
+		}
+		book := m.book
+		return func() tea.Msg {
+			f, err := book.Add(args[0], args[1])
+			if err != nil {
+				return errMsg{err}
+			}
+			return friendAddedMsg(f)
+		}
+	case "/start":
+		if len(args) != 1 {
+			return usage("/start NAME")
+		}
+		return m.startChat(args[0])
+	case "/respond", "/join":
+		if len(args) != 2 {
+			return usage("/respond NAME CHATKEY")
+		}
+		return m.joinChat(args[0], args[1])
+	case "/copy":
+		if len(args) != 1 || (args[0] != "key" && args[0] != "chat") {
+			return usage("/copy key|chat")
+		}
+		if args[0] == "key" {
+			m.status = status{text: "copied your public key to the clipboard (OSC 52)"}
+			return tea.SetClipboard(m.book.Self().String())
+		}
+		k, ok := m.keys[m.open]
+		if !ok {
+			m.status = status{text: "no chat is open", isErr: true}
+			return nil
+		}
+		m.status = status{text: "copied the chat key to the clipboard (OSC 52)"}
+		return tea.SetClipboard(k.String())
+	}
+	m.status = status{text: fmt.Sprintf("unknown command %s: /help lists them (// sends a message starting with /)", name), isErr: true}
+	return nil
+}
+
+// friend returns the friend called name from the last list loaded.
+func (m *model) friend(name string) (keyring.Friend, error) {
+	for _, f := range m.friends {
+		if f.Name == name {
+			return f, nil
+		}
+	}
+	return keyring.Friend{}, userErrorf("%s is not one of your friends: /friends lists them, /add %s PUBKEY adds one", name, name)
+}
+
+func (m *model) startChat(name string) tea.Cmd {
+	f, err := m.friend(name)
+	if err != nil {
+		m.fail(err)
+		return nil
+	}
+	ctx, client := m.ctx, m.client
+	return func() tea.Msg {
+		key, err := client.StartChat(ctx, f.Key)
+		if err != nil {
+			return errMsg{err}
+		}
+		return chatReadyMsg{id: key.ID(), key: key, name: f.Name, started: true}
+	}
+}
+
+func (m *model) joinChat(name, text string) tea.Cmd {
+	f, err := m.friend(name)
+	if err != nil {
+		m.fail(err)
+		return nil
+	}
+	key, err := chat.ParseChatKey(text)
+	if err != nil {
+		m.fail(err)
+		return nil
+	}
+	ctx, client := m.ctx, m.client
+	return func() tea.Msg {
+		if err := client.JoinChat(ctx, f.Key, key); err != nil {
+			if errors.Is(err, chat.ErrChatKeyNotForYou) {
+				return errMsg{userErrorf("this chat key was not made for you and %s: check that %s started it with your public key", f.Name, f.Name)}
+			}
+			return errMsg{err}
+		}
+		return chatReadyMsg{id: key.ID(), key: key, name: f.Name}
+	}
+}
+
+func (m *model) friendsPanel() tea.Cmd {
+	p := &panel{title: "Friends"}
+	if len(m.friends) == 0 {
+		p.lines = []string{"No friends yet. /add NAME PUBKEY adds one; /whoami shows the key to give them."}
+	}
+	for _, f := range m.friends {
+		p.lines = append(p.lines, fmt.Sprintf("%-16s %s", f.Name, f.Key.Fingerprint()))
+	}
+	m.panel = p
+	return m.loadFriends()
+}
+
+func commandsPanel() *panel {
+	return &panel{title: "Commands", lines: []string{
+		"/add NAME PUBKEY        add a friend by their public key",
+		"/start NAME             start a chat with a friend; shows the chat key to give them",
+		"/respond NAME CHATKEY   join the chat a friend started",
+		"/friends                list your friends and their fingerprints",
+		"/whoami                 show your public key and fingerprint",
+		"/copy key|chat          copy your public key or this chat's key (OSC 52)",
+		"/keys                   key bindings (also ? on an empty line)",
+		"/quit                   leave (also ctrl+c)",
+		"",
+		"A line starting with // sends a message that starts with /.",
+	}}
+}

@@ -1,0 +1,92 @@
+package tui
+
+import (
+	"image/color"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/lipgloss/v2"
+
+	"github.com/dhtchat/dhtchat/chat"
+)
+
+// common is what every sub-model shares: the terminal size, styles, keys and
+// the clock (a field, so that tests render fixed times).
+type common struct {
+	width, height int
+	styles        styles
+	keys          keyMap
+	now           func() time.Time
+	loc           *time.Location
+	// names is the name shown for the friend of each chat.
+	names map[chat.ChatID]string
+}
+
+func newCommon() *common {
+	return &common{styles: newStyles(), keys: newKeyMap(), now: time.Now, loc: time.Local, names: make(map[chat.ChatID]string)}
+}
+
+// styles uses only the 16 ANSI colours, which every terminal themes to suit
+// its own background, plus bold, faint and reverse: readable in a light or
+// a dark terminal, and still usable under NO_COLOR (Bubble Tea drops the
+// colours and keeps the attributes).
+type styles struct {
+	title, dim, me, friend, unread, selected, err, info, warn, separator, newMark, bar, barKey, rule lipgloss.Style
+	statusMark                                                                                       [4]lipgloss.Style
+}
+
+var (
+	red     color.Color = lipgloss.Red
+	green   color.Color = lipgloss.Green
+	yellow  color.Color = lipgloss.Yellow
+	blue    color.Color = lipgloss.Blue
+	magenta color.Color = lipgloss.Magenta
+	cyan    color.Color = lipgloss.Cyan
+)
+
+func newStyles() styles {
+	s := lipgloss.NewStyle
+	st := styles{
+		title:     s().Bold(true),
+		dim:       s().Faint(true),
+		me:        s().Foreground(blue).Bold(true),
+		friend:    s().Foreground(magenta).Bold(true),
+		unread:    s().Foreground(yellow).Bold(true),
+		selected:  s().Reverse(true),
+		err:       s().Foreground(red).Bold(true),
+		info:      s().Foreground(green),
+		warn:      s().Foreground(yellow),
+		separator: s().Faint(true),
+		newMark:   s().Foreground(red),
+		bar:       s().Faint(true),
+		barKey:    s().Bold(true),
+		rule:      s().Faint(true),
+	}
+	st.statusMark[0] = s().Faint(true)      // pending
+	st.statusMark[1] = s().Faint(true)      // published
+	st.statusMark[2] = s().Foreground(cyan) // delivered
+	st.statusMark[3] = s()
+	return st
+}
+
+// keyMap holds the bindings that the top model routes; the textarea keeps
+// its own editing keys (see newDraft).
+type keyMap struct {
+	Send, Newline, NextChat, PrevChat, PageUp, PageDown, Bottom, Help, Quit, HistPrev, HistNext key.Binding
+}
+
+func newKeyMap() keyMap {
+	return keyMap{
+		Send:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "send")),
+		Newline:  key.NewBinding(key.WithKeys("alt+enter", "shift+enter", "ctrl+j"), key.WithHelp("alt+enter", "new line")),
+		NextChat: key.NewBinding(key.WithKeys("ctrl+n", "alt+down"), key.WithHelp("ctrl+n", "next chat")),
+		PrevChat: key.NewBinding(key.WithKeys("ctrl+p", "alt+up"), key.WithHelp("ctrl+p", "previous chat")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "scroll up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "scroll down")),
+		Bottom:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "latest / close")),
+		Help:     key.NewBinding(key.WithKeys("?", "f1"), key.WithHelp("?", "keys")),
+		Quit:     key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+		HistPrev: key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "previous sent (empty draft)")),
+		HistNext: key.NewBinding(key.WithKeys("down"), key.WithHelp("↓", "next sent")),
+	}
+}

@@ -1,0 +1,701 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/keyring"
+)
+
+// state is what the keyboard is doing: writing, or answering a question.
+type state int
+
+const (
+	stateChat         state = iota
+	stateConfirmPaste       // a paste of many lines waits for y/n
+)
+
+// pasteConfirmLines: a paste of more lines than this asks first.
+const pasteConfirmLines = 5
+
+// status is the message in the status bar, until the next key press.
+type status struct {
+	text  string
+	isErr bool
+}
+
+// panel is a block of text shown over the history (/help, /friends, ?),
+// until Esc; the input stays usable under it.
+type panel struct {
+	title string
+	lines []string
+}
+
+// model is the top model.
+type model struct {
+	// ctx is the program's lifetime: the commands' I/O is cancelled with it
+	// when the UI exits. It is not a bag of dependencies; those are below.
+	ctx     context.Context
+	client  *chat.Client
+	book    FriendBook
+	events  <-chan chat.Event // nil: not listening (tests feed eventsMsg)
+	c       *common
+	state   state
+	list    chatList
+	hists   map[chat.ChatID]*history
+	in      input
+	open    chat.ChatID // the chat on screen; zero: none
+	friends []keyring.Friend
+	keys    map[chat.ChatID]chat.ChatKey
+
+	wantOpen chat.ChatID // Options.Open, until the chat list arrives
+	listed   bool        // the chat list has arrived once
+	net      chat.NetState
+	netErr   bool
+	banner   string
+	status   status
+	panel    *panel
+	paste    string               // the paste waiting for confirmation
+	sending  map[chat.ChatID]bool // a Send in flight: Enter waits
+	quitting bool
+}
+
+func newModel(ctx context.Context, client *chat.Client, book FriendBook, events <-chan chat.Event) *model {
+	return &model{
+		ctx: ctx, client: client, book: book, events: events,
+		c: newCommon(), hists: make(map[chat.ChatID]*history), in: newInput(),
+		keys: make(map[chat.ChatID]chat.ChatKey), sending: make(map[chat.ChatID]bool),
+		net: chat.Connecting,
+	}
+}
+
+func (m *model) Init() tea.Cmd {
+	m.in.switchTo(chat.ChatID{})
+	return tea.Batch(listen(m.events), m.loadChats(), m.loadFriends())
+}
+
+// layout is where everything goes at the current size.
+type layout struct {
+	collapsed bool
+	listW     int // 0 when collapsed
+	convX     int // first column of the conversation
+	convW     int
+	histY     int // first row of the history
+	histH     int
+	inputY    int
+	inputH    int
+}
+
+func (m *model) layout() layout {
+	w, h := m.c.width, m.c.height
+	var l layout
+	l.collapsed = w < collapseBelow
+	if !l.collapsed {
+		l.listW = listWidth
+		l.convX = listWidth + 1
+	}
+	l.convW = max(w-l.convX, 1)
+	l.inputH = m.in.height()
+	l.histY = 1
+	l.histH = max(h-l.histY-1-l.inputH-1, 1)
+	l.inputY = l.histY + l.histH + 1
+	return l
+}
+
+// resize applies a new terminal size.
+func (m *model) resize(w, h int) {
+	m.c.width, m.c.height = w, h
+	l := m.layout()
+	m.in.setSize(l.convW, max(min(maxInputRows, (h-6)/3), 1))
+}
+
+func (m *model) hist() *history { return m.hists[m.open] }
+
+func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmds []tea.Cmd
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.resize(msg.Width, msg.Height)
+	case eventsMsg:
+		for _, ev := range msg {
+			cmds = append(cmds, m.onEvent(ev))
+		}
+		cmds = append(cmds, listen(m.events))
+	case eventsClosedMsg:
+		// The worker stopped: the program is ending, or there is no network.
+		m.net, m.netErr = chat.Offline, true
+	case chatsMsg:
+		cmds = append(cmds, m.onChats(msg))
+	case friendsMsg:
+		m.friends = msg
+		m.refreshNames()
+	case pageMsg:
+		cmds = append(cmds, m.onPage(msg))
+	case sentMsg:
+		cmds = append(cmds, m.onSent(msg))
+	case sendFailedMsg:
+		delete(m.sending, msg.id)
+		m.fail(msg.err)
+	case chatReadyMsg:
+		cmds = append(cmds, m.onChatReady(msg))
+	case friendAddedMsg:
+		m.status = status{text: fmt.Sprintf("added %s (fingerprint %s); /start %s to chat", msg.Name, msg.Key.Fingerprint(), msg.Name)}
+		cmds = append(cmds, m.loadFriends())
+	case errMsg:
+		m.fail(msg.err)
+	case noteMsg:
+		m.status = status{text: string(msg)}
+	case panelMsg:
+		m.panel = &panel{title: msg.title, lines: msg.lines}
+	case tea.InterruptMsg:
+		m.quitting = true
+		return m, tea.Quit
+	case tea.PasteMsg:
+		cmds = append(cmds, m.onPaste(msg))
+	case tea.MouseWheelMsg:
+		cmds = append(cmds, m.scroll(msg))
+	case tea.MouseClickMsg:
+		cmds = append(cmds, m.onClick(msg))
+	case tea.KeyPressMsg:
+		cmds = append(cmds, m.onKey(msg))
+	default:
+		// The textarea's own messages (cursor blink and the like).
+		var cmd tea.Cmd
+		m.in, cmd = m.in.update(m.c, msg)
+		cmds = append(cmds, cmd)
+	}
+	return m, tea.Batch(cmds...)
+}
+
+// onKey routes a key: to a question if one is asked, to the program's own
+// bindings, to the history for scrolling, or else to the draft. Typing
+// never scrolls, and nothing but typing edits the draft.
+func (m *model) onKey(k tea.KeyPressMsg) tea.Cmd {
+	keys := m.c.keys
+	m.status = status{}
+	if m.state == stateConfirmPaste {
+		switch k.String() {
+		case "y", "Y", "enter":
+			m.in.insert(m.paste)
+		}
+		m.state, m.paste = stateChat, ""
+		return nil
+	}
+	switch {
+	case key.Matches(k, keys.Quit):
+		m.quitting = true
+		return tea.Quit
+	case k.String() == "f1" || (key.Matches(k, keys.Help) && m.in.value() == ""):
+		m.panel = helpPanel(keys)
+		return nil
+	case key.Matches(k, keys.Bottom):
+		if m.panel != nil {
+			m.panel = nil
+			return nil
+		}
+		return m.scroll(k)
+	case key.Matches(k, keys.NextChat):
+		return m.cycle(1)
+	case key.Matches(k, keys.PrevChat):
+		return m.cycle(-1)
+	case key.Matches(k, keys.PageUp, keys.PageDown):
+		return m.scroll(k)
+	case key.Matches(k, keys.Send):
+		return m.submit()
+	}
+	var cmd tea.Cmd
+	m.in, cmd = m.in.update(m.c, k)
+	return cmd
+}
+
+// scroll passes a scrolling key or wheel event to the history, and loads
+// older messages or marks messages read as the view moves.
+func (m *model) scroll(msg tea.Msg) tea.Cmd {
+	h := m.hist()
+	if h == nil || m.panel != nil {
+		if _, ok := msg.(tea.KeyPressMsg); ok && m.panel != nil {
+			m.panel = nil
+		}
+		return nil
+	}
+	l := m.layout()
+	var cmds []tea.Cmd
+	if h.handle(m.c, msg, l.histH, l.convW) {
+		h.loading = true
+		cmds = append(cmds, m.loadOlder(h.id, h.entries[0].Seq))
+	}
+	cmds = append(cmds, m.markSeen())
+	return tea.Batch(cmds...)
+}
+
+// markSeen marks the open chat read up to its latest message if the user
+// is looking at it.
+func (m *model) markSeen() tea.Cmd {
+	h := m.hist()
+	if h == nil || !h.loaded || !h.follow {
+		return nil
+	}
+	n := h.lastReceived()
+	m.list = m.list.markRead(h.id)
+	if n <= h.readUpTo {
+		return nil
+	}
+	h.readUpTo = n
+	return m.markRead(h.id, n)
+}
+
+// cycle opens the chat delta places away in the list.
+func (m *model) cycle(delta int) tea.Cmd {
+	id, ok := m.list.next(m.open, delta)
+	if !ok {
+		m.status = status{text: "no chats yet: /start NAME starts one", isErr: true}
+		return nil
+	}
+	return m.openChat(id)
+}
+
+// openChat puts chat id on screen, with its own draft, loading its latest
+// page unless it is loaded and has nothing unread.
+func (m *model) openChat(id chat.ChatID) tea.Cmd {
+	if id == m.open && m.hists[id] != nil {
+		return nil
+	}
+	m.open = id
+	m.in.switchTo(id)
+	m.panel = nil
+	cmds := []tea.Cmd{m.focus(id)}
+	h := m.hists[id]
+	unread := 0
+	if i := m.list.index(id); i >= 0 {
+		unread = m.list.items[i].Unread
+	}
+	if h == nil || unread > 0 {
+		if h == nil {
+			h = newHistory(id)
+			m.hists[id] = h
+		}
+		h.loading = true
+		cmds = append(cmds, m.loadPage(id))
+	}
+	return tea.Batch(cmds...)
+}
+
+// submit handles Enter: a slash command, or a message to send.
+func (m *model) submit() tea.Cmd {
+	raw := m.in.value()
+	text := strings.TrimRight(strings.TrimLeft(raw, "\n"), " \t\n")
+	if strings.TrimSpace(text) == "" {
+		return nil
+	}
+	if strings.HasPrefix(text, "/") && !strings.HasPrefix(text, "//") {
+		m.in.remember(text)
+		m.in.clear(m.in.cur)
+		return m.command(text)
+	}
+	text = strings.TrimPrefix(text, "/") // "//x" sends "/x"
+	if m.open == (chat.ChatID{}) {
+		m.status = status{text: "no chat is open: /start NAME starts one, /respond NAME CHATKEY joins one", isErr: true}
+		return nil
+	}
+	if m.sending[m.open] {
+		return nil
+	}
+	m.sending[m.open] = true
+	return m.send(m.open, raw, text)
+}
+
+// onPaste inserts a paste into the draft, after asking if it is long.
+func (m *model) onPaste(p tea.PasteMsg) tea.Cmd {
+	text := strings.ReplaceAll(strings.ReplaceAll(p.Content, "\r\n", "\n"), "\r", "\n")
+	if n := strings.Count(text, "\n") + 1; n > pasteConfirmLines {
+		m.state, m.paste = stateConfirmPaste, text
+		return nil
+	}
+	m.in.insert(text)
+	return nil
+}
+
+// onClick opens the chat clicked in the list.
+func (m *model) onClick(c tea.MouseClickMsg) tea.Cmd {
+	l := m.layout()
+	if l.collapsed || c.X >= l.listW || c.Y < 1 {
+		return nil
+	}
+	shown := max((m.c.height-1-3)/2, 1)
+	top := max(max(m.list.index(m.open), 0)-shown+1, 0)
+	i := top + (c.Y-1)/2
+	if i < len(m.list.items) {
+		return m.openChat(m.list.items[i].ID)
+	}
+	return nil
+}
+
+// onEvent applies one event of the chat worker.
+func (m *model) onEvent(ev chat.Event) tea.Cmd {
+	switch ev := ev.(type) {
+	case chat.MessageEvent:
+		e := ev.Entry
+		if m.list.index(e.Chat) < 0 {
+			return m.loadChats()
+		}
+		m.list = m.list.touch(e, m.open)
+		if h := m.hists[e.Chat]; h != nil {
+			h.add(e)
+			if e.Chat == m.open {
+				return m.markSeen()
+			}
+		}
+	case chat.StatusEvent:
+		if h := m.hists[ev.Entry.Chat]; h != nil {
+			h.add(ev.Entry)
+		}
+	case chat.NetworkEvent:
+		m.net, m.netErr = ev.State, ev.Err != nil
+	case chat.ChatEvent:
+		return tea.Batch(m.loadChats(), m.loadFriends())
+	}
+	return nil
+}
+
+func (m *model) onChats(msg chatsMsg) tea.Cmd {
+	m.list = m.list.set(msg, m.open)
+	m.refreshNames()
+	for _, in := range msg {
+		m.keys[in.ID] = in.Key
+	}
+	first := !m.listed
+	m.listed = true
+	if m.open != (chat.ChatID{}) || len(m.list.items) == 0 {
+		return nil
+	}
+	want := m.wantOpen
+	if !first || m.list.index(want) < 0 {
+		want = m.list.items[0].ID
+	}
+	return m.openChat(want)
+}
+
+// refreshNames recomputes the name shown for each chat's friend.
+func (m *model) refreshNames() {
+	for _, in := range m.list.items {
+		m.c.names[in.ID] = m.nameOf(in.Peer)
+	}
+}
+
+// nameOf is the friend name of a key, or a stand-in for a stranger.
+func (m *model) nameOf(pk keyring.PublicKey) string {
+	for _, f := range m.friends {
+		if f.Key.Equal(pk) {
+			return f.Name
+		}
+	}
+	fp := pk.Fingerprint()
+	return "? " + fp[:4]
+}
+
+func (m *model) onPage(msg pageMsg) tea.Cmd {
+	h := m.hists[msg.id]
+	if h == nil {
+		return nil
+	}
+	if msg.older {
+		h.prependPage(msg.entries)
+		return nil
+	}
+	h.setPage(msg.entries, msg.readUpTo)
+	if msg.id == m.open {
+		return m.markSeen()
+	}
+	return nil
+}
+
+func (m *model) onSent(msg sentMsg) tea.Cmd {
+	delete(m.sending, msg.id)
+	d := m.in.draft(msg.id)
+	if d.Value() == msg.raw {
+		m.in.clear(msg.id)
+	}
+	m.in.remember(msg.text)
+	for _, e := range msg.entries {
+		if h := m.hists[msg.id]; h != nil {
+			h.follow = true
+			h.add(e)
+			h.toBottom()
+		}
+		m.list = m.list.touch(e, m.open)
+	}
+	return nil
+}
+
+func (m *model) onChatReady(msg chatReadyMsg) tea.Cmd {
+	m.keys[msg.id] = msg.key
+	if msg.started {
+		m.panel = &panel{title: "New chat with " + msg.name, lines: []string{
+			"Give " + msg.name + " this chat key:",
+			"",
+			msg.key.String(),
+			"",
+			"They join with: dhtchat respond YOURNAME <chat key>",
+			"/copy chat copies it to your clipboard. Esc closes this.",
+		}}
+	} else {
+		m.status = status{text: "joined the chat with " + msg.name}
+	}
+	m.wantOpen = msg.id
+	m.open = chat.ChatID{} // onChats opens wantOpen
+	m.listed = false
+	return m.loadChats()
+}
+
+// fail shows err in the status bar, in plain words.
+func (m *model) fail(err error) {
+	m.status = status{text: describe(err), isErr: true}
+}
+
+// netLabel is the network state, for the list or the status bar.
+func (m *model) netLabel() string {
+	st := m.c.styles
+	switch m.net {
+	case chat.Online:
+		return st.info.Render("● online")
+	case chat.Offline:
+		return st.err.Render("✗ offline, retrying")
+	}
+	return st.warn.Render("○ connecting…")
+}
+
+func (m *model) View() tea.View {
+	var v tea.View
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	if m.quitting {
+		return v
+	}
+	w, h := m.c.width, m.c.height
+	if w == 0 || h == 0 {
+		return v
+	}
+	if w < 20 || h < 8 {
+		v.SetContent(ansi.Truncate("dhtchat: the terminal is too small", w, "…"))
+		return v
+	}
+	l := m.layout()
+	conv := make([]string, 0, h)
+	conv = append(conv, m.titleView(l))
+	conv = append(conv, m.mainView(l)...)
+	conv = append(conv, m.c.styles.rule.Render(strings.Repeat("─", l.convW)))
+	inView, cur := m.in.view()
+	inRows := strings.Split(inView, "\n")
+	for len(inRows) < l.inputH {
+		inRows = append(inRows, "")
+	}
+	conv = append(conv, inRows[:l.inputH]...)
+
+	var list []string
+	if !l.collapsed {
+		list = m.list.view(m.c, m.open, m.netLabel(), l.listW, h-1)
+	}
+	var b strings.Builder
+	b.Grow(w * h * 2)
+	for y := 0; y < h-1; y++ {
+		if !l.collapsed {
+			b.WriteString(fit(list[y], l.listW))
+			b.WriteString(m.c.styles.rule.Render("│"))
+		}
+		row := ""
+		if y < len(conv) {
+			row = conv[y]
+		}
+		b.WriteString(fit(row, l.convW))
+		b.WriteByte('\n')
+	}
+	b.WriteString(m.statusView(l))
+	v.SetContent(b.String())
+	if cur != nil && m.state == stateChat {
+		cur.X += l.convX
+		cur.Y += l.inputY
+		v.Cursor = cur
+	}
+	return v
+}
+
+// titleView is the conversation's top row: who it is with.
+func (m *model) titleView(l layout) string {
+	st := m.c.styles
+	if m.open == (chat.ChatID{}) {
+		return st.title.Render("dhtchat")
+	}
+	t := st.title.Render(m.c.names[m.open])
+	if i := m.list.index(m.open); i >= 0 {
+		t += st.dim.Render("  fingerprint " + m.list.items[i].Peer.Fingerprint())
+		if l.collapsed && len(m.list.items) > 1 {
+			t = st.title.Render(m.c.names[m.open]) + st.dim.Render(fmt.Sprintf("  (%d/%d, ctrl+n/p)", i+1, len(m.list.items)))
+			if n := m.list.totalUnread(m.open); n > 0 {
+				t += st.unread.Render(fmt.Sprintf(" %d unread", n))
+			}
+		}
+	}
+	return t
+}
+
+// mainView is the history, a panel, or the welcome text: l.histH rows,
+// bottom-aligned for the history.
+func (m *model) mainView(l layout) []string {
+	var rows []string
+	switch {
+	case m.panel != nil:
+		rows = m.panelView(l)
+	case m.hist() != nil:
+		rows = m.hist().view(m.c, l.histH, l.convW)
+		if len(rows) < l.histH {
+			pad := make([]string, l.histH-len(rows), l.histH)
+			rows = append(pad, rows...)
+		}
+		return rows
+	default:
+		rows = m.welcomeView(l)
+	}
+	for len(rows) < l.histH {
+		rows = append(rows, "")
+	}
+	return rows[:l.histH]
+}
+
+func (m *model) panelView(l layout) []string {
+	st := m.c.styles
+	rows := []string{st.title.Render(m.panel.title) + st.dim.Render("  (esc closes)"), ""}
+	width := max(l.convW-1, 1)
+	for _, line := range m.panel.lines {
+		// "term    description": wrap the description under itself.
+		hang := 0
+		if i := strings.Index(line, "  "); i > 0 {
+			hang = i + len(line[i:]) - len(strings.TrimLeft(line[i:], " "))
+		}
+		if hang == 0 || hang > width/2 {
+			for _, r := range strings.Split(ansi.Wrap(line, width, ""), "\n") {
+				rows = append(rows, " "+r)
+			}
+			continue
+		}
+		parts := strings.Split(ansi.Wrap(line[hang:], width-hang, ""), "\n")
+		for j, r := range parts {
+			lead := line[:hang]
+			if j > 0 {
+				lead = strings.Repeat(" ", hang)
+			}
+			rows = append(rows, " "+lead+r)
+		}
+	}
+	return rows
+}
+
+func (m *model) welcomeView(l layout) []string {
+	st := m.c.styles
+	if !m.listed {
+		return []string{st.dim.Render("loading…")}
+	}
+	lines := []string{
+		st.title.Render("Welcome to dhtchat."),
+		"",
+		"You have no chats yet. To start one:",
+		"  /whoami          your key, to give a friend",
+		"  /add NAME KEY    add a friend's key",
+		"  /start NAME      start a chat with them",
+		"  /respond NAME CHATKEY",
+		"                   join the chat they started",
+		"",
+		st.dim.Render("/help: commands · ?: keys · ctrl+c: quit"),
+	}
+	return lines
+}
+
+// statusView is the bottom row: a message, or a question, or key hints;
+// then the banner and, with the list collapsed, the network state.
+func (m *model) statusView(l layout) string {
+	st := m.c.styles
+	right := ""
+	if m.banner != "" {
+		right = st.warn.Render(m.banner)
+	}
+	if l.collapsed {
+		if right != "" {
+			right += " "
+		}
+		right += m.netLabel()
+	}
+	rw := ansi.StringWidth(right)
+	var left string
+	switch {
+	case m.state == stateConfirmPaste:
+		left = st.warn.Render(fmt.Sprintf("Paste %d lines into the message? y/n", strings.Count(m.paste, "\n")+1))
+	case m.status.text != "" && m.status.isErr:
+		left = st.err.Render(m.status.text)
+	case m.status.text != "":
+		left = st.info.Render(m.status.text)
+	default:
+		left = hints(st, m.c.width-rw-1)
+	}
+	left = ansi.Truncate(left, max(m.c.width-rw-1, 0), "…")
+	gap := m.c.width - ansi.StringWidth(left) - rw
+	return left + strings.Repeat(" ", max(gap, 0)) + right
+}
+
+// hints are the most useful keys, as many as fit.
+func hints(st styles, width int) string {
+	all := [][2]string{{"enter", "send"}, {"alt+enter", "newline"}, {"ctrl+n/p", "chats"}, {"pgup/pgdn", "scroll"}, {"?", "keys"}, {"/help", ""}, {"ctrl+c", "quit"}}
+	var b strings.Builder
+	used := 0
+	for _, h := range all {
+		s := h[0]
+		if h[1] != "" {
+			s += " " + h[1]
+		}
+		wd := ansi.StringWidth(s)
+		if used > 0 {
+			wd += 3
+		}
+		if used+wd > width {
+			break
+		}
+		if used > 0 {
+			b.WriteString(st.bar.Render(" · "))
+		}
+		b.WriteString(st.barKey.Render(h[0]))
+		if h[1] != "" {
+			b.WriteString(st.bar.Render(" " + h[1]))
+		}
+		used += wd
+	}
+	return b.String()
+}
+
+// fit truncates or pads s to exactly w cells.
+func fit(s string, w int) string {
+	sw := ansi.StringWidth(s)
+	if sw > w {
+		s = ansi.Truncate(s, w, "")
+		sw = ansi.StringWidth(s)
+	}
+	return s + strings.Repeat(" ", max(w-sw, 0))
+}
+
+// helpPanel lists the key bindings.
+func helpPanel(k keyMap) *panel {
+	p := &panel{title: "Keys"}
+	for _, b := range []key.Binding{k.Send, k.Newline, k.NextChat, k.PrevChat, k.PageUp, k.PageDown, k.Bottom, k.HistPrev, k.HistNext, k.Help, k.Quit} {
+		h := b.Help()
+		p.lines = append(p.lines, fmt.Sprintf("%-12s %s", h.Key, h.Desc))
+	}
+	p.lines = append(p.lines,
+		fmt.Sprintf("%-12s %s", "mouse wheel", "scroll"),
+		fmt.Sprintf("%-12s %s", "ctrl+a/e", "start/end of line; ctrl+u/k delete before/after; ctrl+w word"),
+		"",
+		"Pasting more than 5 lines asks first. /help lists the commands.")
+	return p
+}

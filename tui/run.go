@@ -1,0 +1,102 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/keyring"
+)
+
+// FriendBook is the user's keyring as the UI needs it. The command line
+// implements it over the keyring file; its methods do I/O and are called
+// from commands, never from Update.
+type FriendBook interface {
+	// Self is the user's own public key.
+	Self() keyring.PublicKey
+	// List returns the friends, sorted by name.
+	List() ([]keyring.Friend, error)
+	// Add adds a friend from the text of their public key and returns them.
+	// Its errors are written for the user: the UI shows them as they are.
+	Add(name, publicKey string) (keyring.Friend, error)
+}
+
+// Options configures Run.
+type Options struct {
+	// Client is the chat engine. Run starts its worker (Client.Run) and
+	// stops it on exit; it does not close the Client.
+	Client *chat.Client
+	// Friends is the keyring.
+	Friends FriendBook
+	// Open is the chat to show first; the zero ChatID means the most
+	// recently active one.
+	Open chat.ChatID
+	// Banner, if set, is shown in the status bar, e.g. "local demo network".
+	Banner string
+	// Note, if set, is shown in the status bar until the first key press,
+	// e.g. the chat key that "start" just made.
+	Note string
+	// Input and Output are the terminal; nil means stdin and stdout.
+	Input  io.Reader
+	Output io.Writer
+	// Environ is the environment the terminal's capabilities are read from
+	// (TERM, NO_COLOR, COLORTERM…); nil means the process's.
+	Environ []string
+	// ExtraProgramOptions are passed to tea.NewProgram last (tests).
+	ExtraProgramOptions []tea.ProgramOption
+}
+
+// Run runs the full-screen chat until the user quits or ctx ends, and
+// returns nil then. It runs the Client's worker meanwhile, and returns
+// only after the worker has stopped. It never writes anywhere but
+// Options.Output.
+func Run(ctx context.Context, opts Options) error {
+	if opts.Client == nil || opts.Friends == nil {
+		return errors.New("tui: Options.Client and Options.Friends are required")
+	}
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	workerDone := make(chan error, 1)
+	go func() { workerDone <- opts.Client.Run(ctx) }()
+
+	m := newModel(ctx, opts.Client, opts.Friends, opts.Client.Events())
+	m.wantOpen = opts.Open
+	m.banner = opts.Banner
+	m.status = status{text: opts.Note}
+
+	popts := []tea.ProgramOption{tea.WithContext(ctx)}
+	if opts.Input != nil {
+		popts = append(popts, tea.WithInput(opts.Input))
+	}
+	if opts.Output != nil {
+		popts = append(popts, tea.WithOutput(opts.Output))
+	}
+	if opts.Environ != nil {
+		popts = append(popts, tea.WithEnvironment(opts.Environ))
+	}
+	popts = append(popts, opts.ExtraProgramOptions...)
+	_, err := tea.NewProgram(m, popts...).Run()
+
+	cancel()
+	werr := <-workerDone
+	switch {
+	case errors.Is(err, tea.ErrProgramPanic):
+	case errors.Is(err, tea.ErrProgramKilled) && parent.Err() != nil,
+		errors.Is(err, tea.ErrInterrupted):
+		// Interrupted (signal or ctx): the terminal is restored; a normal
+		// way to leave.
+		err = nil
+	}
+	if err != nil {
+		return err
+	}
+	if werr != nil && !errors.Is(werr, chat.ErrOffline) && !errors.Is(werr, context.Canceled) {
+		return werr
+	}
+	return nil
+}
