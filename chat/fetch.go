@@ -136,9 +136,20 @@ func (c *Client) fetchSlot(ctx context.Context, cs *chatState, i int, res *Fetch
 }
 
 // accept stores the messages and the ack of an accepted slot record, then
-// remembers its sequence number.
+// remembers its sequence number. A header that acknowledges messages we
+// never sent is a broken or hostile peer: the record is rejected whole
+// (docs/PROTOCOL.md 6.3, step 3).
 func (c *Client) accept(ctx context.Context, cs *chatState, s Slot, res *FetchResult) error {
 	sid := store.ChatID(cs.id)
+	counters, err := c.db.Counters(ctx, sid)
+	if err != nil {
+		return err
+	}
+	if err := s.Header.CheckAck(counters.Sent); err != nil {
+		res.Rejected++
+		c.log.Warn("rejected a record", "chat", cs.id, "slot", s.Header.Slot, "seq", s.Header.Seq, "err", err)
+		return nil
+	}
 	msgs := make([]store.Message, len(s.Messages))
 	for i, m := range s.Messages {
 		msgs[i] = store.Message{N: m.N, SentAt: m.SentAt, Body: m.Body}
@@ -148,16 +159,7 @@ func (c *Client) accept(ctx context.Context, cs *chatState, s Slot, res *FetchRe
 		return err
 	}
 	res.Received = append(res.Received, entriesOf(got)...)
-	if s.Header.Slot == 0 && s.Header.Ack > 0 {
-		counters, err := c.db.Counters(ctx, sid)
-		if err != nil {
-			return err
-		}
-		// An ack of messages never sent is a broken or hostile peer; the
-		// store clamps it, and we say so.
-		if err := s.Header.CheckAck(counters.Sent); err != nil {
-			c.log.Warn("impossible acknowledgement", "chat", cs.id, "err", err)
-		}
+	if s.Header.Ack > counters.PeerAck {
 		delivered, err := c.db.MarkDelivered(ctx, sid, s.Header.Ack)
 		if err != nil {
 			return err

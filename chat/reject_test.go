@@ -157,6 +157,10 @@ func TestRejectedRecords(t *testing.T) {
 		}
 		return p
 	}
+	impossibleAck, err := acs.keys.EncodeSlot(SlotHeader{Dir: acs.dir, Slot: 0, SlotsUsed: 1, Seq: seq, Ack: 99, MaxN: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	garbage := make([]byte, 2048)
 	rand.Read(garbage)
 	unknownVersion := validPayload()
@@ -185,6 +189,7 @@ func TestRejectedRecords(t *testing.T) {
 		{"unknown record version", dht.Record{Seq: seq, Payload: unknownVersion}},
 		{"unknown message version", dht.Record{Seq: seq, Payload: unknownMsgVersion}},
 		{"sequence number not the record's", dht.Record{Seq: seq + 1, Payload: validPayload()}},
+		{"ack of messages never sent", dht.Record{Seq: seq, Payload: impossibleAck}},
 	}
 	for _, tc := range cases {
 		before := stateOf(t, bob.c, id)
