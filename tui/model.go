@@ -629,6 +629,12 @@ func (m *model) statusView(l layout) string {
 		}
 		right += m.netLabel()
 	}
+	if rw := ansi.StringWidth(right); rw > m.c.width/2 {
+		right = m.netLabel() // the banner does not fit beside it
+		if !l.collapsed {
+			right = ansi.Truncate(st.warn.Render(m.banner), m.c.width/2, "…")
+		}
+	}
 	rw := ansi.StringWidth(right)
 	var left string
 	switch {

@@ -40,7 +40,7 @@ func init() {
 		addFriendCmd, friendsCmd, removeFriendCmd, renameFriendCmd,
 		exportFriendsCmd, importFriendsCmd,
 		startCmd, respondCmd, sendCmd, recvCmd, historyCmd, chatsCmd,
-		nodeCmd,
+		nodeCmd, demoCmd,
 	}
 }
 

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/multiformats/go-multiaddr"
+
+	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/dht"
+	"github.com/dhtchat/dhtchat/keyring"
+	"github.com/dhtchat/dhtchat/tui"
+)
+
+var demoCmd = &command{
+	name:  "demo",
+	short: "Chat with an echo bot over a private DHT on this machine (no internet needed)",
+	long: `Starts a private network of DHT servers on 127.0.0.1 inside this process, a
+throwaway identity for you and a second real client, "echo", that answers each
+of your messages. Both go through the same encrypted DHT mailboxes as any two
+friends; only the network is local. Everything lives in a temporary directory
+that is removed when you quit (Ctrl+C or /quit).
+
+The demo needs a terminal. To chat for real, see 'dhtchat keygen' and the
+README.
+
+Examples:
+  dhtchat demo
+  make demo`,
+	nargs: exactly(0),
+	setup: func(fs *flag.FlagSet) runFunc {
+		servers := fs.Int("servers", 8, "number of DHT servers in the private network")
+		return func(ctx context.Context, e *env, _ []string) error {
+			if *servers < 1 || *servers > 64 {
+				return usageErrorf("demo: --servers must be between 1 and 64")
+			}
+			return runDemo(ctx, e, *servers)
+		}
+	},
+}
+
+// demoPoll polls fast: a private network on loopback answers in
+// milliseconds, and nobody else pays for it.
+var demoPoll = chat.PollPolicy{
+	Focused: 200 * time.Millisecond, Recent: 200 * time.Millisecond, Idle: time.Second,
+	MaxBackoff: 2 * time.Second, Parallel: 4,
+}
+
+func runDemo(ctx context.Context, e *env, servers int) (err error) {
+	if !e.isTerminal() {
+		return usageErrorf("the demo is a full-screen chat and needs a terminal").
+			withHint("run 'dhtchat demo' in a terminal window (or over ssh -t)")
+	}
+	dir, err := os.MkdirTemp("", "dhtchat-demo-")
+	if err != nil {
+		return runtimeErrorf("cannot create a temporary directory: %v", err)
+	}
+	defer func() { err = errors.Join(err, removeDemoDir(dir)) }()
+
+	logger, closeLog, err := e.demoLogger()
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+
+	d, err := startDemo(ctx, dir, servers, logger)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, d.close()) }()
+
+	return tui.Run(ctx, tui.Options{
+		Client:  d.user,
+		Friends: &friendBook{e: &env{getenv: func(string) string { return "" }, globals: globals{home: d.userHome}}, snapshot: d.userKeys},
+		Open:    d.chat,
+		Banner:  "local demo network",
+		Note:    fmt.Sprintf("demo: %d DHT servers on 127.0.0.1; echo answers; ctrl+c ends it and removes everything", servers),
+		Input:   e.stdin,
+		Output:  e.stdout,
+	})
+}
+
+// removeDemoDir removes the demo's directory, saying so if it cannot.
+func removeDemoDir(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return runtimeErrorf("cannot remove the demo's temporary directory %s: %v", dir, err)
+	}
+	return nil
+}
+
+// demoLogger is where the demo logs: with --debug, demo-debug.log in the
+// data directory (the demo's own directory is removed on exit); else
+// nowhere. libp2p's process-wide logs follow it, away from the terminal.
+func (e *env) demoLogger() (*slog.Logger, func(), error) {
+	if !e.debug {
+		dht.RouteLibraryLogs(io.Discard, slog.LevelError)
+		return slog.New(slog.DiscardHandler), func() {}, nil
+	}
+	dir, err := e.dataDir()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := ensureDir(dir); err != nil {
+		return nil, nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "demo-debug.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, runtimeErrorf("cannot open the debug log: %v", err)
+	}
+	dht.RouteLibraryLogs(f, slog.LevelInfo)
+	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})), func() {
+		dht.RouteLibraryLogs(io.Discard, slog.LevelError)
+		f.Close()
+	}, nil
+}
+
+// demo is everything the demo runs besides the UI.
+type demo struct {
+	userHome string
+	userKeys *keyring.Keyring
+	user     *chat.Client
+	chat     chat.ChatID
+
+	closers []func() error // in the order to call them
+	stop    context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// startDemo starts the network, the two parties and the echo bot, with
+// the user's side under dir/you and echo's under dir/echo. If it fails,
+// nothing is left running.
+func startDemo(ctx context.Context, dir string, servers int, logger *slog.Logger) (_ *demo, err error) {
+	d := &demo{userHome: filepath.Join(dir, "you")}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, d.close())
+		}
+	}()
+	network, err := dht.StartLocalNetwork(ctx, servers, logger.With("part", "network"))
+	if err != nil {
+		return nil, runtimeErrorf("cannot start the local DHT network: %v", err)
+	}
+	d.closers = append(d.closers, network.Close)
+
+	// Two throwaway identities that know each other.
+	you, err := keyring.New()
+	if err != nil {
+		return nil, err
+	}
+	echo, err := keyring.New()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := you.AddFriend("echo", echo.Identity.Public()); err != nil {
+		return nil, err
+	}
+	if err := ensureDir(d.userHome); err != nil {
+		return nil, err
+	}
+	// A keyring file, so that /add works in the demo as it does for real.
+	if err := keyring.NewFile(d.userHome, nil).Create(you, false, nil); err != nil {
+		return nil, err
+	}
+	d.userKeys = you
+
+	user, err := d.client(ctx, network, you.Identity, d.userHome, logger.With("part", "you"))
+	if err != nil {
+		return nil, err
+	}
+	d.user = user
+	echoHome := filepath.Join(dir, "echo")
+	if err := ensureDir(echoHome); err != nil {
+		return nil, err
+	}
+	bot, err := d.client(ctx, network, echo.Identity, echoHome, logger.With("part", "echo"))
+	if err != nil {
+		return nil, err
+	}
+
+	// The user starts the chat and echo joins it, as 'start' and
+	// 'respond' would; echo says hello first.
+	key, err := user.StartChat(ctx, echo.Identity.Public())
+	if err != nil {
+		return nil, err
+	}
+	d.chat = key.ID()
+	if err := bot.JoinChat(ctx, you.Identity.Public(), key); err != nil {
+		return nil, err
+	}
+	if _, err := bot.Send(ctx, key.ID(), "Hi! I'm echo, a second dhtchat client in this process. Write something and I'll send it back. Every message goes through the DHT on 127.0.0.1, encrypted, like with any friend."); err != nil {
+		return nil, err
+	}
+
+	botCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	d.stop = stop
+	d.wg.Go(func() { runEcho(botCtx, bot, key.ID(), logger) })
+	return d, nil
+}
+
+// client starts a DHT client node on loopback and a chat client on it.
+func (d *demo) client(ctx context.Context, network *dht.LocalNetwork, id keyring.SecretKey, home string, logger *slog.Logger) (*chat.Client, error) {
+	node, err := dht.New(ctx, dht.Config{
+		ListenAddrs: []multiaddr.Multiaddr{multiaddr.StringCast(dht.LocalListenAddr)},
+		Bootstrap:   network.Bootstrap(),
+		Mode:        dht.ModeClient,
+		Logger:      logger,
+	})
+	if err != nil {
+		return nil, runtimeErrorf("cannot start a DHT client: %v", err)
+	}
+	// Closed before the network, after the chat client.
+	d.closers = append([]func() error{node.Close}, d.closers...)
+	c, err := chat.Open(chat.Config{
+		Identity: id, DBPath: filepath.Join(home, "dhtchat.db"),
+		Network: node, Poll: demoPoll, Logger: logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.closers = append([]func() error{c.Close}, d.closers...)
+	return c, nil
+}
+
+// close stops the echo bot and closes the clients, nodes and network.
+func (d *demo) close() error {
+	if d.stop != nil {
+		d.stop()
+		d.wg.Wait()
+		d.stop = nil
+	}
+	var errs []error
+	for _, c := range d.closers {
+		errs = append(errs, c())
+	}
+	d.closers = nil
+	return errors.Join(errs...)
+}
+
+// runEcho runs echo's worker and answers each message of chat id.
+func runEcho(ctx context.Context, bot *chat.Client, id chat.ChatID, logger *slog.Logger) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { _ = bot.Run(ctx) })
+	bot.Focus(id)
+	for ev := range bot.Events() {
+		m, ok := ev.(chat.MessageEvent)
+		if !ok || m.Entry.Chat != id {
+			continue
+		}
+		reply := "echo: " + m.Entry.Body
+		if len(reply) > chat.MaxBody {
+			reply = m.Entry.Body
+		}
+		if _, err := bot.Send(ctx, id, reply); err != nil && ctx.Err() == nil {
+			logger.Warn("echo cannot answer", "err", err)
+		}
+	}
+}
