@@ -268,7 +268,7 @@ func (c *Client) dispatch(ctx context.Context, wg *sync.WaitGroup, sem, done cha
 		select {
 		case sem <- struct{}{}:
 		default:
-			return now.Add(10 * time.Millisecond) // all slots busy: done wakes us
+			return next // all busy: the next job to finish wakes Run (done)
 		}
 		busyMu.Lock()
 		busy[cs.id] = true
@@ -322,6 +322,13 @@ func (c *Client) work(ctx context.Context, cs *chatState) {
 	}
 	if ev := c.schedule(cs, needGet, err); ev != nil {
 		c.emit(ctx, *ev)
+	}
+	if errors.Is(err, dht.ErrNoPeers) {
+		// The routing table ran empty (the network went away): dial the
+		// bootstrap peers again, so that the next try can work.
+		if cerr := c.net.Connect(ctx); cerr == nil {
+			c.emit(ctx, NetworkEvent{State: Online})
+		}
 	}
 }
 
