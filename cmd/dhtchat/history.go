@@ -40,19 +40,11 @@ type historyJSON struct {
 }
 
 func runHistory(ctx context.Context, e *env, args []string, chatKey string) error {
-	s, err := e.openSession(ctx, false)
+	s, f, info, err := e.openChat(ctx, false, args[0], chatKey)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	f, err := s.friend(args[0])
-	if err != nil {
-		return err
-	}
-	info, err := s.chatWith(ctx, f, chatKey)
-	if err != nil {
-		return err
-	}
 	// Pages come newest first; collect them, then print oldest first.
 	var pages [][]chat.Entry
 	for before := int64(0); ; {

@@ -47,19 +47,11 @@ type recvOpts struct {
 }
 
 func runRecv(ctx context.Context, e *env, args []string, o *recvOpts) error {
-	s, err := e.openSession(ctx, true)
+	s, f, info, err := e.openChat(ctx, true, args[0], o.chatKey)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	f, err := s.friend(args[0])
-	if err != nil {
-		return err
-	}
-	info, err := s.chatWith(ctx, f, o.chatKey)
-	if err != nil {
-		return err
-	}
 	p := &printer{e: e, s: s, info: info, from: f.Name}
 	if !o.all {
 		if p.upTo, err = s.client.ReadUpTo(ctx, info.ID); err != nil {

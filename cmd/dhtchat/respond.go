@@ -34,15 +34,11 @@ func runRespond(ctx context.Context, e *env, name, chatKey string, follow bool) 
 	if err != nil {
 		return err
 	}
-	s, err := e.openSession(ctx, true)
+	s, f, err := e.openFriend(ctx, true, name)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	f, err := s.friend(name)
-	if err != nil {
-		return err
-	}
 	if err := s.client.JoinChat(ctx, f.Key, key); err != nil {
 		if errors.Is(err, chat.ErrChatKeyNotForYou) {
 			return usageErrorf("this chat key was not made for you and %s", name).

@@ -53,19 +53,11 @@ type sendOpts struct {
 const sendBatch = 128
 
 func runSend(ctx context.Context, e *env, args []string, o *sendOpts) error {
-	s, err := e.openSession(ctx, true)
+	s, f, info, err := e.openChat(ctx, true, args[0], o.chatKey)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	f, err := s.friend(args[0])
-	if err != nil {
-		return err
-	}
-	info, err := s.chatWith(ctx, f, o.chatKey)
-	if err != nil {
-		return err
-	}
 
 	// Store first: what is stored is sent, now or by a later run.
 	var sent []chat.Entry

@@ -80,6 +80,36 @@ func (e *env) openSession(ctx context.Context, online bool) (*session, error) {
 	return s, nil
 }
 
+// openFriend opens a session and looks up the friend called name. On
+// error nothing is left open; otherwise the caller closes the session.
+func (e *env) openFriend(ctx context.Context, online bool, name string) (*session, keyring.Friend, error) {
+	s, err := e.openSession(ctx, online)
+	if err != nil {
+		return nil, keyring.Friend{}, err
+	}
+	f, err := s.friend(name)
+	if err != nil {
+		s.close()
+		return nil, keyring.Friend{}, err
+	}
+	return s, f, nil
+}
+
+// openChat opens a session on the chat with the friend called name that
+// chatKey names (or the latest with them, if chatKey is empty).
+func (e *env) openChat(ctx context.Context, online bool, name, chatKey string) (*session, keyring.Friend, chat.Info, error) {
+	s, f, err := e.openFriend(ctx, online, name)
+	if err != nil {
+		return nil, keyring.Friend{}, chat.Info{}, err
+	}
+	info, err := s.chatWith(ctx, f, chatKey)
+	if err != nil {
+		s.close()
+		return nil, keyring.Friend{}, chat.Info{}, err
+	}
+	return s, f, info, nil
+}
+
 // close closes everything the session opened, in order.
 func (s *session) close() error {
 	var errs []error

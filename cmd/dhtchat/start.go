@@ -32,15 +32,11 @@ Examples:
 }
 
 func runStart(ctx context.Context, e *env, name string, follow bool) error {
-	s, err := e.openSession(ctx, true)
+	s, f, err := e.openFriend(ctx, true, name)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	f, err := s.friend(name)
-	if err != nil {
-		return err
-	}
 	key, err := s.client.StartChat(ctx, f.Key)
 	if err != nil {
 		return err
