@@ -1,0 +1,131 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"go.uber.org/goleak"
+
+	"github.com/dhtchat/dhtchat/chat"
+)
+
+// syncBuffer is a bytes.Buffer safe for the program's writer and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// colour finds an SGR sequence that sets a foreground or background colour.
+func colour(s string) string {
+	for _, m := range regexp.MustCompile("\x1b\\[([0-9;:]*)m").FindAllStringSubmatch(s, -1) {
+		for _, p := range strings.FieldsFunc(m[1], func(r rune) bool { return r == ';' || r == ':' }) {
+			if n, err := strconv.Atoi(p); err == nil && (n >= 30 && n <= 49 || n >= 90 && n <= 107) {
+				return m[0]
+			}
+		}
+	}
+	return ""
+}
+
+// TestRun runs the whole program on an offline Client, with NO_COLOR: it
+// shows the chat, sends no colour, quits on ctrl+c and leaves no goroutine
+// behind.
+func TestRun(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	sk, _ := fixedKey(t, 1)
+	_, peer := fixedKey(t, 50)
+	client, err := chat.Open(chat.Config{Identity: sk, DBPath: filepath.Join(t.TempDir(), "db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	key, err := client.StartChat(t.Context(), peer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Send(t.Context(), key.ID(), "stored before the UI opened"); err != nil {
+		t.Fatal(err)
+	}
+	inR, inW := io.Pipe()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(t.Context(), Options{
+			Client: client, Friends: &book{self: sk.Public()}, Open: key.ID(),
+			// TTY_FORCE: the output is a buffer, and colorprofile
+			// applies NO_COLOR to terminals only.
+			Input: inR, Output: out, Environ: []string{"TERM=xterm-256color", "TTY_FORCE=1", "NO_COLOR=1"},
+			// The output is not a terminal, which would report its size.
+			ExtraProgramOptions: []tea.ProgramOption{tea.WithWindowSize(80, 24)},
+		})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "stored before the UI opened") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the chat never showed; output so far: %q", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := inW.Write([]byte("\x03")); err != nil { // ctrl+c
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run = %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after ctrl+c")
+	}
+	inW.Close()
+	if c := colour(out.String()); c != "" {
+		t.Errorf("with NO_COLOR the output has the colour sequence %q", c)
+	}
+}
+
+// TestRunStopsWithContext: cancelling the context ends Run cleanly.
+func TestRunStopsWithContext(t *testing.T) {
+	sk, _ := fixedKey(t, 1)
+	client, err := chat.Open(chat.Config{Identity: sk, DBPath: filepath.Join(t.TempDir(), "db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	inR, inW := io.Pipe()
+	defer inW.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{Client: client, Friends: &book{self: sk.Public()}, Input: inR, Output: io.Discard})
+	}()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run = %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+}
