@@ -55,7 +55,9 @@ func backlogTrial(ctx context.Context, dir string, bootstrap []peer.AddrInfo, n 
 	if err := a.close(); err != nil {
 		return 0, 0, 0, err
 	}
-	published = n - res.Queued
+	// Changed, not n - Queued: Queued only counts the unacknowledged
+	// messages one publish reads (chat's maxOutbox), not all of them.
+	published = len(res.Changed)
 
 	start := time.Now()
 	if err := rcv.open(ctx, bootstrap, poll); err != nil {
