@@ -427,7 +427,10 @@ func TestHandEditedFiles(t *testing.T) {
 		msg        string
 	}{
 		{"ok", file("1", friend("alice", fixedPublicTextOther(t))), false, ""},
-		{"version 2", file("2", ""), false, "unsupported keyring file version 2"},
+		{"version 3", file("3", ""), false, "unsupported keyring file version 3"},
+		{"key change in v1", `{"version":1,"identity":"` + fixedSecretText + `","friends":[{"name":"a","public_key":"` + fixedPublicTextOther(t) + `","key_change":{"old_public_key":"` + fixedPublicTextOther(t) + `"}}]}`, true, "key_change\" in a version 1 file"},
+		{"past keys in v1", `{"version":1,"identity":"` + fixedSecretText + `","friends":[],"past_keys":[{"name":"a","public_key":"` + fixedPublicTextOther(t) + `"}]}`, true, "past_keys\" in a version 1 file"},
+		{"v2 low-order past key", `{"version":2,"identity":"` + fixedSecretText + `","friends":[],"past_keys":[{"name":"a","public_key":"` + zeroKey + `"}]}`, true, "past key of \"a\""},
 		{"no version", `{"identity":"` + fixedSecretText + `","friends":[]}`, true, `no "version" field`},
 		{"low-order friend", file("1", friend("mallory", zeroKey)), true, `friend "mallory": keyring: invalid public key: not a valid public key: low-order point`},
 		{"own key", file("1", friend("me", fixedPublicText)), true, `friend "me"`},

@@ -105,6 +105,15 @@ func FuzzParseKeyring(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(seed)
+	// Version 2: a key change and past keys.
+	k.RemoveFriend("alice")
+	k.AddFriend("alice", mustKey())
+	k.RenameFriend("bob.b", "bob")
+	seed2, err := marshalKeyring(k)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed2)
 	f.Add([]byte(`{"version":1,"identity":"` + fixedSecretText + `","friends":[]}`))
 	f.Add([]byte(`{"version":2}`))
 	f.Add(seed[:len(seed)/2])

@@ -48,15 +48,84 @@ type Friend struct {
 	Name    string    `json:"name"`
 	Key     PublicKey `json:"public_key"`
 	AddedAt time.Time `json:"added_at"`
-	// Verified records that the user compared fingerprints out of band.
+	// Verified records that the user compared fingerprints (or the safety
+	// number) out of band.
 	Verified bool `json:"verified"`
+	// KeyChange is set when this name was used before with another key
+	// (the friend was removed and added again with a new key, or a new
+	// friend took the name of a former one): the person behind the name
+	// may not be who they were. Verifying the friend clears it.
+	KeyChange *KeyChange `json:"key_change,omitempty"`
 }
+
+// KeyChange records that a friend's name was bound to another key before.
+type KeyChange struct {
+	OldKey    PublicKey `json:"old_public_key"` // the key the name had before
+	ChangedAt time.Time `json:"changed_at"`     // when the new key was added
+}
+
+// TrustState is what the user knows about a friend's key.
+type TrustState int
+
+const (
+	// Unverified: the key was added but never compared out of band.
+	Unverified TrustState = iota
+	// Verified: the user compared the fingerprint or safety number.
+	Verified
+	// KeyChanged: the name had another key before and the new one is not
+	// verified yet. Interfaces should say so loudly.
+	KeyChanged
+)
+
+// String returns "unverified", "verified" or "key changed".
+func (t TrustState) String() string {
+	switch t {
+	case Unverified:
+		return "unverified"
+	case Verified:
+		return "verified"
+	case KeyChanged:
+		return "key changed"
+	}
+	return fmt.Sprintf("TrustState(%d)", int(t))
+}
+
+// Trust returns the trust state of f's key. A pending key change wins over
+// everything: it is cleared only by verifying.
+func (f Friend) Trust() TrustState {
+	switch {
+	case f.KeyChange != nil:
+		return KeyChanged
+	case f.Verified:
+		return Verified
+	}
+	return Unverified
+}
+
+// PastKey is a name-to-key binding that ended: the friend was removed, or
+// renamed away from Name. The keyring keeps them (at most MaxPastKeys, the
+// oldest dropped first) so that a name that comes back with another key is
+// flagged (Friend.KeyChange), and one that comes back with the same key
+// gets its verification back.
+type PastKey struct {
+	Name      string     `json:"name"`
+	Key       PublicKey  `json:"public_key"`
+	AddedAt   time.Time  `json:"added_at"`
+	EndedAt   time.Time  `json:"ended_at"`
+	Verified  bool       `json:"verified"`
+	KeyChange *KeyChange `json:"key_change,omitempty"`
+}
+
+// MaxPastKeys bounds Keyring.PastKeys.
+const MaxPastKeys = 256
 
 // Keyring is a user's identity and friends. Friends is kept sorted by name;
 // use the methods to change it, which keep names and keys unique.
 type Keyring struct {
 	Identity SecretKey
 	Friends  []Friend
+	// PastKeys are the ended name-to-key bindings, oldest first.
+	PastKeys []PastKey
 }
 
 // New returns a keyring with a freshly generated identity and no friends.
@@ -169,13 +238,54 @@ func (k *Keyring) AddFriend(name string, key PublicKey) (added bool, err error) 
 	if f, ok := k.FriendByKey(key); ok {
 		return false, friendErr(ErrKeyTaken, f.Name, "that public key already belongs to friend %q")
 	}
+	now := time.Now().UTC().Truncate(time.Second)
+	f := Friend{Name: name, Key: key, AddedAt: now}
+	if past, ok := k.lastPastKey(name); ok {
+		if past.Key.Equal(key) {
+			// The same person back under the same name: what the user
+			// knew of this key still holds.
+			f.Verified, f.KeyChange = past.Verified, past.KeyChange
+		} else {
+			f.KeyChange = &KeyChange{OldKey: past.Key, ChangedAt: now}
+		}
+	}
 	i, _ := k.index(name)
-	k.Friends = slices.Insert(k.Friends, i, Friend{
-		Name:    name,
-		Key:     key,
-		AddedAt: time.Now().UTC().Truncate(time.Second),
-	})
+	k.Friends = slices.Insert(k.Friends, i, f)
 	return true, nil
+}
+
+// lastPastKey returns the latest ended binding of name (ignoring case, as
+// names that differ only in case are one name).
+func (k *Keyring) lastPastKey(name string) (PastKey, bool) {
+	for i := len(k.PastKeys) - 1; i >= 0; i-- {
+		if strings.EqualFold(k.PastKeys[i].Name, name) {
+			return k.PastKeys[i], true
+		}
+	}
+	return PastKey{}, false
+}
+
+// KeyHistory returns the ended bindings of name (ignoring case), oldest
+// first: the keys a friend of that name had before.
+func (k *Keyring) KeyHistory(name string) []PastKey {
+	var out []PastKey
+	for _, p := range k.PastKeys {
+		if strings.EqualFold(p.Name, name) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// endBinding records that f's name no longer points to f's key.
+func (k *Keyring) endBinding(f Friend) {
+	k.PastKeys = append(k.PastKeys, PastKey{
+		Name: f.Name, Key: f.Key, AddedAt: f.AddedAt,
+		EndedAt: time.Now().UTC().Truncate(time.Second), Verified: f.Verified, KeyChange: f.KeyChange,
+	})
+	if n := len(k.PastKeys) - MaxPastKeys; n > 0 {
+		k.PastKeys = slices.Delete(k.PastKeys, 0, n)
+	}
 }
 
 // RemoveFriend removes the friend called name, or returns ErrUnknownFriend.
@@ -184,6 +294,7 @@ func (k *Keyring) RemoveFriend(name string) error {
 	if !ok {
 		return friendErr(ErrUnknownFriend, name, "no friend named %q")
 	}
+	k.endBinding(k.Friends[i])
 	k.Friends = slices.Delete(k.Friends, i, i+1)
 	return nil
 }
@@ -205,6 +316,10 @@ func (k *Keyring) RenameFriend(oldName, newName string) error {
 		return friendErr(ErrNameTaken, f.Name, "friend %q already exists")
 	}
 	f := k.Friends[i]
+	// The old name is free again; should it come back with another key,
+	// that is a key change. (Renaming into a name does not flag anything:
+	// the user knows this friend's key under its former name.)
+	k.endBinding(f)
 	f.Name = newName
 	k.Friends = slices.Delete(k.Friends, i, i+1)
 	j, _ := k.index(newName)
@@ -213,13 +328,17 @@ func (k *Keyring) RenameFriend(oldName, newName string) error {
 }
 
 // SetVerified records whether the user has verified the friend's
-// fingerprint out of band.
+// fingerprint or safety number out of band. Verifying clears a pending
+// key change: the user has now checked the new key.
 func (k *Keyring) SetVerified(name string, verified bool) error {
 	i, ok := k.index(name)
 	if !ok {
 		return friendErr(ErrUnknownFriend, name, "no friend named %q")
 	}
 	k.Friends[i].Verified = verified
+	if verified {
+		k.Friends[i].KeyChange = nil
+	}
 	return nil
 }
 
@@ -242,6 +361,9 @@ func (k *Keyring) check() error {
 		if f.Key.Equal(own) {
 			return fmt.Errorf("keyring: friend %q: %w", f.Name, ErrOwnKey)
 		}
+		if f.KeyChange != nil && f.KeyChange.OldKey.IsZero() {
+			return fmt.Errorf("keyring: friend %q: key change without the old key", f.Name)
+		}
 		for _, g := range k.Friends[:i] {
 			if strings.EqualFold(f.Name, g.Name) {
 				return friendErr(ErrNameTaken, f.Name, "friend %q appears twice")
@@ -251,6 +373,20 @@ func (k *Keyring) check() error {
 					msg: fmt.Sprintf("keyring: friends %q and %q have the same public key", g.Name, f.Name)}
 			}
 		}
+	}
+	for _, p := range k.PastKeys {
+		if err := ValidName(p.Name); err != nil {
+			return err
+		}
+		if p.Key.IsZero() {
+			return fmt.Errorf("keyring: past key of %q: %w", p.Name, ErrLowOrder)
+		}
+		if p.KeyChange != nil && p.KeyChange.OldKey.IsZero() {
+			return fmt.Errorf("keyring: past key of %q: key change without the old key", p.Name)
+		}
+	}
+	if len(k.PastKeys) > MaxPastKeys {
+		return fmt.Errorf("keyring: more than %d past keys", MaxPastKeys)
 	}
 	return nil
 }
