@@ -40,22 +40,34 @@ func runAddFriend(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var added bool
+	var (
+		added  bool
+		friend keyring.Friend
+	)
 	err = f.Update(func(k *keyring.Keyring) error {
 		added, err = k.AddFriend(name, pk)
+		friend, _ = k.Friend(name)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	if e.json {
+		j := newFriendJSON(keyring.Friend{Name: name, Key: pk, Verified: friend.Verified})
+		j.KeyChange = newKeyChangeJSON(friend.KeyChange)
 		return e.printJSON(struct {
 			friendJSON
 			Added bool `json:"added"`
-		}{newFriendJSON(keyring.Friend{Name: name, Key: pk}), added})
+		}{j, added})
 	}
 	if added {
 		e.printf("Added %s (fingerprint %s).\n", name, pk.Fingerprint())
+		if c := friend.KeyChange; c != nil {
+			// The name had another key: loudly, since this is how a
+			// swapped key would arrive.
+			e.notef("WARNING: %s had another key before (old fingerprint %s).\n", name, c.OldKey.Fingerprint())
+			e.notef("Make sure the new key really is %s's: compare the safety number with 'dhtchat verify %s'.\n", name, name)
+		}
 	} else {
 		e.printf("%s is already your friend with this key.\n", name)
 	}

@@ -37,7 +37,7 @@ var commands []*command
 func init() {
 	commands = []*command{
 		keygenCmd, whoamiCmd, passphraseCmd,
-		addFriendCmd, friendsCmd, removeFriendCmd, renameFriendCmd,
+		addFriendCmd, friendsCmd, verifyCmd, removeFriendCmd, renameFriendCmd,
 		exportFriendsCmd, importFriendsCmd,
 		startCmd, respondCmd, sendCmd, recvCmd, historyCmd, chatsCmd,
 		nodeCmd, demoCmd,

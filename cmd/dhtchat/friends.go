@@ -26,6 +26,9 @@ type friendJSON struct {
 	Fingerprint string     `json:"fingerprint,omitempty"`
 	Verified    bool       `json:"verified"`
 	AddedAt     *time.Time `json:"added_at,omitempty"`
+	// KeyChange is only in the output of friends (not of export-friends):
+	// the name had another key before and the new one is not verified.
+	KeyChange *keyChangeJSON `json:"key_change,omitempty"`
 }
 
 func newFriendJSON(f keyring.Friend) friendJSON {
@@ -44,7 +47,9 @@ func runFriends(_ context.Context, e *env, _ []string) error {
 	}
 	if e.json {
 		for _, f := range k.Friends {
-			if err := e.printJSON(newFriendJSON(f)); err != nil {
+			j := newFriendJSON(f)
+			j.KeyChange = newKeyChangeJSON(f.KeyChange)
+			if err := e.printJSON(j); err != nil {
 				return err
 			}
 		}
@@ -55,14 +60,25 @@ func runFriends(_ context.Context, e *env, _ []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	defer tw.Flush()
 	tw.Write([]byte("NAME\tFINGERPRINT\tVERIFIED\tPUBLIC KEY\n"))
+	var changed []keyring.Friend
 	for _, f := range k.Friends {
 		v := "no"
-		if f.Verified {
+		switch f.Trust() {
+		case keyring.Verified:
 			v = "yes"
+		case keyring.KeyChanged:
+			v = "KEY CHANGED"
+			changed = append(changed, f)
 		}
 		tw.Write([]byte(f.Name + "\t" + f.Key.Fingerprint() + "\t" + v + "\t" + f.Key.String() + "\n"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, f := range changed {
+		e.notef("WARNING: the key of %s changed on %s (old fingerprint %s); verify it: dhtchat verify %s\n",
+			f.Name, f.KeyChange.ChangedAt.Local().Format("2006-01-02"), f.KeyChange.OldKey.Fingerprint(), f.Name)
 	}
 	return nil
 }
