@@ -35,8 +35,10 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each
 		done; \
 	done
 
-bench: ## Go benchmarks (speed and memory goals live here, not in tests)
+bench: ## Go benchmarks, then the loopback harness (docs/BENCHMARKS.md); BENCHFLAGS=-quick for a smoke run
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) build -o $(BIN) ./cmd/dhtchat
+	$(GO) run ./internal/cmd/benchnet -dhtchat $(BIN) $(BENCHFLAGS)
 
 clean: ## Remove build output
 	rm -rf bin
