@@ -66,7 +66,7 @@ func runAddFriend(_ context.Context, e *env, args []string) error {
 			// The name had another key: loudly, since this is how a
 			// swapped key would arrive.
 			e.notef("WARNING: %s had another key before (old fingerprint %s).\n", name, c.OldKey.Fingerprint())
-			e.notef("Make sure the new key really is %s's: compare the safety number with 'dhtchat verify %s'.\n", name, name)
+			e.notef("Make sure it really is %s's new key: dhtchat verify %s\n", name, name)
 		}
 	} else {
 		e.printf("%s is already your friend with this key.\n", name)

@@ -77,8 +77,8 @@ func runFriends(_ context.Context, e *env, _ []string) error {
 		return err
 	}
 	for _, f := range changed {
-		e.notef("WARNING: the key of %s changed on %s (old fingerprint %s); verify it: dhtchat verify %s\n",
-			f.Name, f.KeyChange.ChangedAt.Local().Format("2006-01-02"), f.KeyChange.OldKey.Fingerprint(), f.Name)
+		e.notef("WARNING: the key of %s changed on %s; verify it: dhtchat verify %s\n",
+			f.Name, f.KeyChange.ChangedAt.Local().Format("2006-01-02"), f.Name)
 	}
 	return nil
 }

@@ -126,7 +126,7 @@ func runVerify(_ context.Context, e *env, name string, mark, unmark bool) error 
 
 	switch {
 	case mark:
-		e.printf("Marked %s as verified (safety number %s).\n", name, safety)
+		e.printf("Marked %s as verified.\n", name)
 		if before.KeyChange != nil {
 			e.printf("The warning about %s's changed key is cleared.\n", name)
 		}
