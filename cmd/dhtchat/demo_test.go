@@ -32,6 +32,7 @@ func TestDemoNeedsTerminal(t *testing.T) {
 // answers a message through the local DHT, and quitting restores the
 // terminal and removes the demo's temporary directory.
 func TestDemoInTerminal(t *testing.T) {
+	t.Parallel()
 	requireTmux(t)
 	bin, err := exec.LookPath("dhtchat")
 	if err != nil {

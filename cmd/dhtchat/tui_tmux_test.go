@@ -109,6 +109,7 @@ func draftLine(scr string) string {
 // incoming messages and a resize, cursor included; finished and sent, it
 // reaches bob exactly.
 func TestTUIEndToEnd(t *testing.T) {
+	t.Parallel()
 	requireTmux(t)
 	boot := loopbackNetwork(t)
 	alice, bob := newCLIUser(t, "alice", boot), newCLIUser(t, "bob", boot)
