@@ -49,6 +49,11 @@ func runNode(ctx context.Context, e *env, datastoreDir string) (err error) {
 	if err != nil {
 		return err
 	}
+	closeLogs, err := e.routeLibraryLogs()
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, func() error { closeLogs(); return nil })
 	id, err := dht.LoadOrCreateIdentity(filepath.Join(dataDir, "node.key"))
 	if err != nil {
 		return runtimeErrorf("%v", err)

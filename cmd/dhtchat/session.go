@@ -48,6 +48,14 @@ func (e *env) openSession(ctx context.Context, online bool) (*session, error) {
 	}
 	var network chat.Network
 	if online {
+		// libp2p's own logs would land on the terminal, under the UI or
+		// in the middle of a command's output: route them first.
+		closeLogs, err := e.routeLibraryLogs()
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+		s.closers = append(s.closers, func() error { closeLogs(); return nil })
 		cfg := dht.Config{Mode: dht.ModeClient, Logger: s.log}
 		if cfg.Bootstrap, err = e.bootstrapPeers(); err != nil {
 			s.close()
