@@ -108,9 +108,13 @@ func benchIdle(ctx context.Context, b *bench) error {
 			}
 			got += len(res.Received)
 		}
-		// The friend takes the ack, so that nothing is pending on either
-		// side: an idle chat.
+		// The friend takes the ack and republishes, as its worker would,
+		// so that nothing is pending on either side and its record no
+		// longer carries the delivered messages: an idle chat.
 		if _, err := friend.c.Fetch(ctx, id); err != nil {
+			return err
+		}
+		if _, err := friend.c.Flush(ctx, id); err != nil {
 			return err
 		}
 	}
@@ -166,12 +170,23 @@ func benchIdle(ctx context.Context, b *bench) error {
 		med:    fmt.Sprintf("%.1f%% of a core", cpuPct),
 		cost:   fmt.Sprintf("%.2f CPU s in %.0f s; whole process incl. start-up %.2f s", rep.CPU, rep.Window, total.Seconds()),
 		target: "≤ 2 % of a core", result: verdict(cpuPct <= 2)})
+	// Each idle chat is read once per PollPolicy.Idle on average, but
+	// ±10 % jitter spreads the round after start-up over 54–66 s, so a
+	// 60 s window sees only part of it: the steady state is the policy's.
+	idle := chat.DefaultPollPolicy().Idle
+	steady := float64(idleChats) * float64(time.Minute) / float64(idle)
 	b.add(row{id: "4", measure: "idle client: DHT requests", settings: settings,
-		med:    fmt.Sprintf("%.0f lookups/min", lookups),
-		cost:   fmt.Sprintf("%.0f puts/min; %d lookups in the start-up round", float64(rep.Puts)*perMin, rep.WarmupGets),
-		target: "≤ 100 lookups/min", result: verdict(lookups <= 100)})
+		med: fmt.Sprintf("%.0f lookups/min", lookups),
+		cost: fmt.Sprintf("steady state %.0f lookups/min (one read per chat per Idle %s, jittered ±10%%); %.0f puts/min (republish spread over 15 min after start); %d lookups in the start-up round",
+			steady, idle, float64(rep.Puts)*perMin, rep.WarmupGets),
+		target: "≤ 100 lookups/min", result: verdict(max(lookups, steady) <= 100)})
+	perLookup := ""
+	if rep.Gets > 0 {
+		perLookup = fmt.Sprintf("%s received per lookup", fmtBytes(float64(rep.BytesRecv)/float64(rep.Gets)))
+	}
 	b.add(row{id: "4", measure: "idle client: bytes sent / received", settings: settings + "; TCP payload bytes from TCP_INFO",
-		med: fmt.Sprintf("%s/min sent, %s/min received", fmtBytes(float64(rep.BytesSent)*perMin), fmtBytes(float64(rep.BytesRecv)*perMin))})
+		med:  fmt.Sprintf("%s/min sent, %s/min received", fmtBytes(float64(rep.BytesSent)*perMin), fmtBytes(float64(rep.BytesRecv)*perMin)),
+		cost: perLookup})
 	b.add(row{id: "5", measure: "client RSS", settings: fmt.Sprintf("the idle client above (%d chats, %d msgs, %d peers connected) at the end of its window", rep.TrackedChats, rep.StoredMessages, rep.ConnectedServer),
 		med:    fmt.Sprintf("%.1f MiB", float64(rep.RSSKB)/1024),
 		p99:    fmt.Sprintf("peak %.1f MiB", float64(rep.HWMKB)/1024),
