@@ -53,10 +53,9 @@ func lookup(name string) *command {
 	return nil
 }
 
-// exactly, atLeast and between are the usual argument-count checks.
-func exactly(k int) func(int) bool    { return func(n int) bool { return n == k } }
-func atLeast(k int) func(int) bool    { return func(n int) bool { return n >= k } }
-func between(a, b int) func(int) bool { return func(n int) bool { return n >= a && n <= b } }
+// exactly and atLeast are the usual argument-count checks.
+func exactly(k int) func(int) bool { return func(n int) bool { return n == k } }
+func atLeast(k int) func(int) bool { return func(n int) bool { return n >= k } }
 
 // globals are the flags every command accepts (CLI.md, "Global flags").
 type globals struct {

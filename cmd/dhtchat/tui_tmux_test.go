@@ -133,7 +133,7 @@ func TestTUIEndToEnd(t *testing.T) {
 
 	const half = "half-typed: ünïcode, 日本, quotes \"'$HOME"
 	term.typeText(half)
-	scr := term.waitFor("the draft", func(s string) bool { return draftLine(s) == "> "+half })
+	term.waitFor("the draft", func(s string) bool { return draftLine(s) == "> "+half })
 	cursor := term.cursor()
 
 	var incoming strings.Builder
@@ -143,7 +143,7 @@ func TestTUIEndToEnd(t *testing.T) {
 	t0 = time.Now()
 	bob.run(t, incoming.String(), "send", "alice", "-")
 	t.Logf("send took %v", time.Since(t0))
-	scr = term.waitText("incoming 5 from bob")
+	scr := term.waitText("incoming 5 from bob")
 	if got := draftLine(scr); got != "> "+half {
 		t.Fatalf("after 5 incoming messages the draft line is %q, want %q\n%s", got, "> "+half, scr)
 	}
@@ -152,7 +152,7 @@ func TestTUIEndToEnd(t *testing.T) {
 	}
 
 	term.run("resize-window", "-x", "70", "-y", "24")
-	scr = term.waitFor("the resized screen", func(s string) bool {
+	term.waitFor("the resized screen", func(s string) bool {
 		lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 		return len(lines) <= 24 && strings.Contains(s, "incoming 5 from bob") && draftLine(s) == "> "+half
 	})
