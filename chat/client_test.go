@@ -257,3 +257,26 @@ func TestWorkerBurst(t *testing.T) {
 	}
 	checkInOrder(t, got, want)
 }
+
+// TestFlushCountsEveryQueuedMessage: when more messages wait than one
+// publish reads, Queued still counts them all.
+func TestFlushCountsEveryQueuedMessage(t *testing.T) {
+	net := dhttest.NewNetwork(t, 3)
+	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
+	id := startChat(t, alice, bob)
+	ctx := t.Context()
+	bodies := make([]string, maxOutbox+500)
+	for i := range bodies {
+		bodies[i] = fmt.Sprint(i)
+	}
+	if _, err := alice.c.Send(ctx, id, bodies...); err != nil {
+		t.Fatal(err)
+	}
+	res, err := alice.c.Flush(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res.Queued, len(bodies)-len(res.Changed); got != want {
+		t.Fatalf("Flush published %d and reports %d queued, want %d", len(res.Changed), got, want)
+	}
+}

@@ -166,12 +166,12 @@ func (c *Client) accept(ctx context.Context, cs *chatState, s Slot, res *FetchRe
 		}
 		res.Delivered = append(res.Delivered, entriesOf(delivered)...)
 		if len(delivered) > 0 {
-			// Acks free room in our slots: publish what was queued.
-			if _, pending, err := c.Unacked(ctx, cs.id); err == nil && pending > 0 {
-				c.chatsMu.Lock()
-				cs.dirty = true
-				c.chatsMu.Unlock()
-			}
+			// Publish again: what was queued now fits, and the delivered
+			// messages leave our records, which every poll of the
+			// friend's downloads (a full record is ~9 KiB per slot).
+			c.chatsMu.Lock()
+			cs.dirty = true
+			c.chatsMu.Unlock()
 		}
 	}
 	_, err = c.db.AdvancePeerSeq(ctx, sid, s.Header.Slot, s.Header.Seq)

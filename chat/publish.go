@@ -107,7 +107,16 @@ func (c *Client) publishLocked(ctx context.Context, cs *chatState) (FlushResult,
 			return FlushResult{}, fmt.Errorf("chat: publish slot %d of chat %s: %w", i, cs.id, err)
 		}
 	}
-	res := FlushResult{Queued: len(unacked) - packed, Slots: len(slots)}
+	queued := len(unacked) - packed
+	if len(unacked) == maxOutbox {
+		// More may wait than one publish reads: count them all.
+		total, _, err := c.Unacked(ctx, cs.id)
+		if err != nil {
+			return FlushResult{}, err
+		}
+		queued = total - packed
+	}
+	res := FlushResult{Queued: queued, Slots: len(slots)}
 	if packed > 0 {
 		changed, err := c.db.MarkPublished(ctx, sid, maxN)
 		if err != nil {
