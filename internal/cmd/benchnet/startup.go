@@ -105,7 +105,7 @@ func benchStartup(ctx context.Context, b *bench) error {
 	}
 	b.add(row{id: "6", measure: "start-up: process start to the UI's first frame",
 		settings: fmt.Sprintf("real binary, `dhtchat` (all chats) under script(1) at 100×30, %d runs; includes sh and stty", runs),
-		n: f.N, med: fmtDur(f.Med), p99: fmtDur(f.P99), target: "≤ 200 ms", result: result})
+		n:        f.N, med: fmtDur(f.Med), p99: fmtDur(f.P99), target: "≤ 200 ms", result: result})
 	return nil
 }
 
