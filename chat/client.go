@@ -150,6 +150,11 @@ type chatState struct {
 	dirty      bool      // our record is out of date: publish
 	lastPut    time.Time // last successful publish
 	lastActive time.Time // last message either way
+
+	// rejected is, per slot of the friend's direction, the sequence number
+	// of the last record rejected, so that a bad record that stays in the
+	// DHT is rejected (and logged) once, not at every poll. Guarded by mu.
+	rejected [MaxSlots]uint64
 }
 
 // Open opens the database and returns a Client. Close it when done.

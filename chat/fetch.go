@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/dhtchat/dhtchat/chat/internal/store"
 	"github.com/dhtchat/dhtchat/dht"
@@ -129,7 +130,10 @@ func (c *Client) fetchSlot(ctx context.Context, cs *chatState, i int, res *Fetch
 	}
 	if err != nil {
 		res.Rejected++
-		c.log.Warn("rejected a record", "chat", cs.id, "slot", i, "seq", rec.Seq, "err", err)
+		if cs.rejected[i] != rec.Seq {
+			cs.rejected[i] = rec.Seq
+			c.log.Warn("rejected a record", "chat", cs.id, "slot", i, "seq", rec.Seq, "err", err)
+		}
 		return Slot{}, false, nil
 	}
 	return s, true, nil
@@ -152,7 +156,7 @@ func (c *Client) accept(ctx context.Context, cs *chatState, s Slot, res *FetchRe
 	}
 	msgs := make([]store.Message, len(s.Messages))
 	for i, m := range s.Messages {
-		msgs[i] = store.Message{N: m.N, SentAt: m.SentAt, Body: m.Body}
+		msgs[i] = store.Message{N: m.N, SentAt: clampTime(m.SentAt), Body: m.Body}
 	}
 	got, err := c.db.Receive(ctx, sid, msgs)
 	if err != nil {
@@ -176,4 +180,23 @@ func (c *Client) accept(ctx context.Context, cs *chatState, s Slot, res *FetchRe
 	}
 	_, err = c.db.AdvancePeerSeq(ctx, sid, s.Header.Slot, s.Header.Seq)
 	return err
+}
+
+// The range of send times kept as sent: the friend's clock is only
+// informative (order is by number), and the store keeps times as Unix
+// nanoseconds, which cannot hold dates outside about 1678–2262.
+var (
+	minSentAt = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxSentAt = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// clampTime brings a send time from the network into that range.
+func clampTime(t time.Time) time.Time {
+	switch {
+	case t.Before(minSentAt):
+		return minSentAt
+	case t.After(maxSentAt):
+		return maxSentAt
+	}
+	return t
 }

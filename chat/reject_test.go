@@ -228,3 +228,17 @@ func TestDecodeErrorsAreTyped(t *testing.T) {
 		t.Fatalf("DecodeSlot of an oversized payload = %v, want ErrTooLarge", err)
 	}
 }
+
+func TestClampTime(t *testing.T) {
+	now := time.Now()
+	tests := []struct{ in, want time.Time }{
+		{now, now},
+		{time.UnixMilli(-1 << 62), minSentAt},
+		{time.UnixMilli(1 << 62), maxSentAt},
+	}
+	for _, tt := range tests {
+		if got := clampTime(tt.in); !got.Equal(tt.want) {
+			t.Errorf("clampTime(%v) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
