@@ -140,6 +140,7 @@ func loopbackNetwork(t *testing.T) string {
 // TestCLIConversation: two users start and respond, then exchange messages
 // both ways with exact text, through the real binary.
 func TestCLIConversation(t *testing.T) {
+	t.Parallel()
 	boot := loopbackNetwork(t)
 	alice, bob := newCLIUser(t, "alice", boot), newCLIUser(t, "bob", boot)
 	befriend(t, alice, bob)
@@ -174,6 +175,7 @@ func TestCLIConversation(t *testing.T) {
 // bob comes online and gets all 200; his reply reaches alice later, and her
 // history shows all 200 delivered.
 func TestCLINeverOnlineTogether(t *testing.T) {
+	t.Parallel()
 	boot := loopbackNetwork(t)
 	alice, bob := newCLIUser(t, "alice", boot), newCLIUser(t, "bob", boot)
 	befriend(t, alice, bob)
@@ -196,6 +198,7 @@ func TestCLINeverOnlineTogether(t *testing.T) {
 // TestCLIBurstFollow: 1,000 messages piped into "send -" while the receiver
 // follows: all arrive, in order, exactly once.
 func TestCLIBurstFollow(t *testing.T) {
+	t.Parallel()
 	boot := loopbackNetwork(t)
 	alice, bob := newCLIUser(t, "alice", boot), newCLIUser(t, "bob", boot)
 	befriend(t, alice, bob)
@@ -256,6 +259,7 @@ func TestCLIBurstFollow(t *testing.T) {
 // burst; when it runs again, every message it reported queued is
 // delivered, and the receiver's copy has no gap and no duplicate.
 func TestCLIKill9MidBurst(t *testing.T) {
+	t.Parallel()
 	boot := loopbackNetwork(t)
 	alice, bob := newCLIUser(t, "alice", boot), newCLIUser(t, "bob", boot)
 	befriend(t, alice, bob)
@@ -332,6 +336,7 @@ func TestCLIKill9MidBurst(t *testing.T) {
 // TestCLINodeRestart: a "dhtchat node" with --datastore, restarted on the
 // same address, serves the records it stored before.
 func TestCLINodeRestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	nodeHome, store := filepath.Join(dir, "node"), filepath.Join(dir, "records")
 	node := &cliUser{name: "node", home: nodeHome}
