@@ -508,14 +508,13 @@ func TestStaleTempRemoved(t *testing.T) {
 
 func TestUpdateIdentityKeepsBackup(t *testing.T) {
 	f, _ := setup(t, "")
-	old := readBytes(t, f.Path())
 	if err := f.Update(func(k *Keyring) error { return k.SetVerified("alice", true) }); err != nil {
 		t.Fatal(err)
 	}
 	if backups, _ := filepath.Glob(filepath.Join(f.Dir(), backupPrefix+"*")); len(backups) != 0 {
 		t.Fatalf("backup made without an identity change: %v", backups)
 	}
-	old = readBytes(t, f.Path())
+	old := readBytes(t, f.Path())
 	sk, _ := GenerateSecretKey()
 	if err := f.Update(func(k *Keyring) error { k.Identity = sk; return nil }); err != nil {
 		t.Fatal(err)
