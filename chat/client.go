@@ -155,6 +155,9 @@ type chatState struct {
 	// of the last record rejected, so that a bad record that stays in the
 	// DHT is rejected (and logged) once, not at every poll. Guarded by mu.
 	rejected [MaxSlots]uint64
+	// synced says, per slot of ours, that this process knows the store's
+	// sequence number is at least the DHT's (see syncSlot). Guarded by mu.
+	synced [MaxSlots]bool
 }
 
 // Open opens the database and returns a Client. Close it when done.
@@ -234,29 +237,92 @@ func (c *Client) StartChat(ctx context.Context, peer keyring.PublicKey) (ChatKey
 	}); err != nil {
 		return ChatKey{}, err
 	}
-	c.track(peer, key, p, time.Time{})
+	cs := c.track(peer, key, p, time.Time{})
+	cs.mu.Lock()
+	for i := range cs.synced {
+		cs.synced[i] = true // a new random chat: nothing of ours in the DHT
+	}
+	cs.mu.Unlock()
 	return key, nil
+}
+
+// CheckChatKey returns an error wrapping ErrChatKeyNotForYou if key was not
+// made for a chat between us and peer. It needs no network.
+func (c *Client) CheckChatKey(peer keyring.PublicKey, key ChatKey) error {
+	p, err := c.pairKey(peer)
+	if err != nil {
+		return err
+	}
+	_, err = key.Keys(p)
+	return err
 }
 
 // JoinChat joins the chat with key that peer started. It returns an error
 // wrapping ErrChatKeyNotForYou if the key was made for another pair of
 // people. Joining a chat again is harmless.
+//
+// With a Network, it first looks in the DHT for records of ours in that
+// chat (this database may be new while the chat is not: a lost or restored
+// database, or another device with the same identity), so that our next
+// messages and records continue after them. Connect first; if the DHT
+// cannot be read, JoinChat fails and nothing is stored.
 func (c *Client) JoinChat(ctx context.Context, peer keyring.PublicKey, key ChatKey) error {
 	p, err := c.pairKey(peer)
 	if err != nil {
 		return err
 	}
-	if _, err := key.Keys(p); err != nil {
+	keys, err := key.Keys(p)
+	if err != nil {
 		return err
+	}
+	sid := store.ChatID(key.ID())
+	_, err = c.db.Chat(ctx, sid)
+	known := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	// Records of ours that this database does not know of.
+	var own *Slot
+	var ownSeq uint64
+	if !known && c.net != nil {
+		dir := DirectionOf(c.pub.Bytes(), peer.Bytes())
+		rec, err := c.net.Get(ctx, keys.SlotPublicKey(dir, 0))
+		switch {
+		case errors.Is(err, dht.ErrNotFound):
+		case err != nil:
+			return fmt.Errorf("chat: join: cannot read the chat's records: %w", err)
+		default:
+			ownSeq = rec.Seq
+			if s, err := keys.DecodeSlot(dir, 0, rec.Seq, rec.Payload); err == nil {
+				own = &s
+			}
+		}
 	}
 	now := time.Now()
 	if _, _, err := c.db.CreateChat(ctx, store.Chat{
-		ID: store.ChatID(key.ID()), Peer: store.PeerKey(peer.Bytes()),
+		ID: sid, Peer: store.PeerKey(peer.Bytes()),
 		CreatedAt: now, LastActivity: now,
 	}); err != nil {
 		return err
 	}
-	c.track(peer, key, p, time.Time{})
+	if ownSeq > 0 {
+		c.log.Warn("joined a chat in which we wrote before; continuing after our records",
+			"chat", key.ID(), "seq", ownSeq)
+		if _, err := c.db.NextSeqAfter(ctx, sid, 0, ownSeq); err != nil {
+			return err
+		}
+		if own != nil {
+			if err := c.db.RaiseSent(ctx, sid, own.Header.MaxN); err != nil {
+				return err
+			}
+		}
+	}
+	cs := c.track(peer, key, p, time.Time{})
+	if !known && c.net != nil {
+		cs.mu.Lock()
+		cs.synced[0] = true
+		cs.mu.Unlock()
+	}
 	return nil
 }
 

@@ -2,9 +2,11 @@ package chat
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -279,4 +281,118 @@ func TestFlushCountsEveryQueuedMessage(t *testing.T) {
 	if got, want := res.Queued, len(bodies)-len(res.Changed); got != want {
 		t.Fatalf("Flush published %d and reports %d queued, want %d", len(res.Changed), got, want)
 	}
+}
+
+// TestLostDatabase: alice loses her database and joins the chat again.
+// Her next message gets a new number (not one bob already has), her
+// records a sequence number above her old ones, and bob's acks are not
+// refused: nothing is lost, nothing falsely shown delivered.
+func TestLostDatabase(t *testing.T) {
+	net := dhttest.NewNetwork(t, 4)
+	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
+	id := startChat(t, alice, bob)
+	ctx := t.Context()
+	if _, err := alice.c.Send(ctx, id, "one", "two", "three"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.c.Flush(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	receiveAll(t, bob, id, 3) // and bob acknowledges them
+
+	// A new database, the same identity.
+	alice.c.Close()
+	fresh, err := Open(Config{Identity: alice.sk, DBPath: filepath.Join(t.TempDir(), "new.db"), Network: alice.node, Poll: fastPoll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fresh.Close() })
+	alice.c = fresh
+	key, err := bob.c.Info(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.c.JoinChat(ctx, bob.sk.Public(), key.Key); err != nil {
+		t.Fatal(err)
+	}
+	sent, err := alice.c.Send(ctx, id, "after the loss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sent[0].N != 4 {
+		t.Fatalf("the first message after the loss is numbered %d, want 4", sent[0].N)
+	}
+	if _, err := alice.c.Flush(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	got := receiveAll(t, bob, id, 1)
+	if got[0].N != 4 || got[0].Body != "after the loss" {
+		t.Fatalf("bob got %+v, want message 4", got[0])
+	}
+	res, err := alice.c.Fetch(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rejected != 0 || len(res.Delivered) != 1 || res.Delivered[0].N != 4 {
+		t.Fatalf("alice's fetch: %d rejected, delivered %+v; want message 4 delivered", res.Rejected, res.Delivered)
+	}
+}
+
+// flakyNet fails the first Get of one name, as a lookup can on a real DHT.
+type flakyNet struct {
+	Network
+	mu     sync.Mutex
+	failed bool
+	name   string
+}
+
+func (f *flakyNet) Get(ctx context.Context, pub ed25519.PublicKey, opts ...dht.GetOption) (dht.Record, error) {
+	f.mu.Lock()
+	fail := !f.failed && string(pub) == f.name
+	f.failed = f.failed || fail
+	f.mu.Unlock()
+	if fail {
+		return dht.Record{}, fmt.Errorf("lookup timed out: %w", context.DeadlineExceeded)
+	}
+	return f.Network.Get(ctx, pub, opts...)
+}
+
+// TestBacklogAfterFailedSlotRead: one failed read of slot 1 does not
+// strand the rest of a backlog whose writer has gone offline.
+func TestBacklogAfterFailedSlotRead(t *testing.T) {
+	net := dhttest.NewNetwork(t, 4)
+	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
+	id := startChat(t, alice, bob)
+	ctx := t.Context()
+	var want []string
+	for i := range 200 {
+		want = append(want, fmt.Sprintf("%03d %s", i+1, strings.Repeat("b", 76)))
+	}
+	if _, err := alice.c.Send(ctx, id, want...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.c.Flush(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	acs, err := alice.c.state(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.offline(t)
+
+	flaky := &flakyNet{Network: bob.node, name: string(acs.keys.SlotPublicKey(acs.dir, 1))}
+	bc, err := Open(Config{Identity: bob.sk, DBPath: filepath.Join(bob.dir, "dhtchat.db"), Network: flaky, Poll: fastPoll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob.c.Close()
+	bob.c = bc
+	t.Cleanup(func() { bc.Close() })
+
+	first, err := bob.c.Fetch(ctx, id)
+	if err == nil || len(first.Received) == 0 {
+		t.Fatalf("first fetch = %d messages, error %v; want slot 0's messages and the failed lookup", len(first.Received), err)
+	}
+	rest := receiveAll(t, bob, id, len(want)-len(first.Received))
+	checkInOrder(t, append(first.Received, rest...), want)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/dhtchat/dhtchat/chat/internal/store"
@@ -26,62 +27,86 @@ type FetchResult struct {
 
 // Fetch reads the friend's records of chat id from the DHT and stores what
 // is new. If it received messages, it publishes our acknowledgement before
-// it returns, so that the friend learns of the delivery.
+// it returns, so that the friend learns of the delivery. The result holds
+// what was stored even when an error cut the fetch short.
 func (c *Client) Fetch(ctx context.Context, id ChatID) (FetchResult, error) {
 	cs, err := c.state(ctx, id)
 	if err != nil {
 		return FetchResult{}, err
 	}
 	f, err := c.fetch(ctx, cs)
-	if err != nil || len(f.Received) == 0 {
-		return f, err
+	if len(f.Received) > 0 {
+		if _, perr := c.publish(ctx, cs); perr != nil {
+			err = errors.Join(err, perr)
+		}
 	}
-	if _, err := c.publish(ctx, cs); err != nil {
-		return f, err
-	}
-	return f, nil
+	return f, err
 }
 
+// slotState says what fetchSlot found.
+type slotState int
+
+const (
+	slotFresh     slotState = iota // a record newer than the last accepted: accept it
+	slotUnchanged                  // the record accepted last time
+	slotMissing                    // no record
+	slotRejected                   // a record refused (counted in Rejected)
+)
+
 // fetch reads slot 0 of the friend's direction, then the other slots it
-// points to while messages are missing. A record is accepted only if it
-// opens under the chat's key for the friend's direction, names the slot
-// and sequence number it was read under, and has a sequence number above
-// the last accepted one for that slot; anything else is counted in
-// Rejected and changes nothing. Messages are stored exactly once and in
-// order by the store; the sequence number is remembered only after, so a
-// crash in between makes the next fetch process the record again,
-// harmlessly.
-func (c *Client) fetch(ctx context.Context, cs *chatState) (FetchResult, error) {
+// points to while messages are missing (docs/PROTOCOL.md 6.3). A record is
+// accepted only if it opens under the chat's key for the friend's
+// direction, names the slot and sequence number it was read under, and has
+// a sequence number above the last accepted one for that slot; anything
+// else is counted in Rejected and changes nothing. Messages are stored
+// exactly once and in order by the store; the sequence number is
+// remembered only after, so a crash in between makes the next fetch
+// process the record again, harmlessly.
+//
+// Slot 0's header drives the other slots even when slot 0 is unchanged:
+// otherwise one failed read of slot 1 would strand the rest of a backlog
+// whose writer is offline. The result holds what was stored even when an
+// error ends the fetch early.
+func (c *Client) fetch(ctx context.Context, cs *chatState) (res FetchResult, err error) {
 	if c.net == nil {
 		return FetchResult{}, ErrOffline
 	}
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
+	defer func() {
+		if len(res.Received) > 0 {
+			c.chatsMu.Lock()
+			cs.dirty = true // our ack moved
+			cs.lastActive = res.Received[len(res.Received)-1].ReceivedAt
+			c.chatsMu.Unlock()
+		}
+	}()
 	sid := store.ChatID(cs.id)
-	peerDir := cs.dir.Other()
-	var res FetchResult
 
-	slot0, ok, err := c.fetchSlot(ctx, cs, 0, &res)
-	if err != nil || !ok {
+	slot0, state, err := c.fetchSlot(ctx, cs, 0, &res)
+	if err != nil || state == slotMissing || state == slotRejected {
 		return res, err
 	}
-	if err := c.accept(ctx, cs, slot0, &res); err != nil {
-		return res, err
+	if state == slotFresh {
+		if err := c.accept(ctx, cs, slot0, &res); err != nil {
+			return res, err
+		}
 	}
 	counters, err := c.db.Counters(ctx, sid)
 	if err != nil {
 		return res, err
 	}
 	for i := 1; slot0.Header.WantsSlot(i, counters.Received); i++ {
-		s, ok, err := c.fetchSlot(ctx, cs, i, &res)
+		s, state, err := c.fetchSlot(ctx, cs, i, &res)
 		if err != nil {
 			return res, err
 		}
-		if !ok {
-			continue
-		}
-		if s.Header.Dir != peerDir {
-			res.Rejected++
+		switch state {
+		case slotMissing, slotRejected:
+			// Messages past a gap would be dropped anyway (delivery
+			// stops at the first gap); poll again later.
+			return res, nil
+		case slotUnchanged:
 			continue
 		}
 		if err := c.accept(ctx, cs, s, &res); err != nil {
@@ -91,52 +116,55 @@ func (c *Client) fetch(ctx context.Context, cs *chatState) (FetchResult, error) 
 			return res, err
 		}
 	}
-	if len(res.Received) > 0 {
-		c.chatsMu.Lock()
-		cs.dirty = true // our ack moved
-		cs.lastActive = res.Received[len(res.Received)-1].ReceivedAt
-		c.chatsMu.Unlock()
-	}
 	return res, nil
 }
 
-// fetchSlot gets and decodes slot i of the friend's direction. ok is false
-// if there is nothing new to accept: no record yet, a record already
-// accepted, or one rejected (counted in res).
-func (c *Client) fetchSlot(ctx context.Context, cs *chatState, i int, res *FetchResult) (Slot, bool, error) {
+// fetchSlot gets and decodes slot i of the friend's direction. For slot 0
+// an unchanged record is decoded too, for its header.
+func (c *Client) fetchSlot(ctx context.Context, cs *chatState, i int, res *FetchResult) (Slot, slotState, error) {
 	peerDir := cs.dir.Other()
 	rec, err := c.net.Get(ctx, cs.keys.SlotPublicKey(peerDir, i))
 	if errors.Is(err, dht.ErrNotFound) {
-		return Slot{}, false, nil
+		return Slot{}, slotMissing, nil
 	}
 	if errors.Is(err, dht.ErrInvalidRecord) {
 		res.Rejected++
 		c.log.Warn("rejected a record", "chat", cs.id, "slot", i, "err", err)
-		return Slot{}, false, nil
+		return Slot{}, slotRejected, nil
 	}
 	if err != nil {
-		return Slot{}, false, fmt.Errorf("chat: fetch slot %d of chat %s: %w", i, cs.id, err)
+		return Slot{}, slotMissing, fmt.Errorf("chat: fetch slot %d of chat %s: %w", i, cs.id, err)
 	}
 	prev, err := c.db.PeerSeq(ctx, store.ChatID(cs.id), i)
 	if err != nil {
-		return Slot{}, false, err
+		return Slot{}, slotMissing, err
 	}
-	if rec.Seq == prev {
-		return Slot{}, false, nil // read again, unchanged
+	if rec.Seq == prev && i > 0 {
+		return Slot{}, slotUnchanged, nil
+	}
+	if rec.Seq == cs.rejected[i] {
+		res.Rejected++ // the same bad record again: refused and logged before
+		return Slot{}, slotRejected, nil
 	}
 	s, err := cs.keys.DecodeSlot(peerDir, i, rec.Seq, rec.Payload)
-	if err == nil {
+	switch {
+	case err != nil:
+	case rec.Seq == prev:
+		return s, slotUnchanged, nil
+	default:
 		err = s.Header.CheckSeq(prev)
 	}
 	if err != nil {
 		res.Rejected++
-		if cs.rejected[i] != rec.Seq {
-			cs.rejected[i] = rec.Seq
-			c.log.Warn("rejected a record", "chat", cs.id, "slot", i, "seq", rec.Seq, "err", err)
+		cs.rejected[i] = rec.Seq
+		level := slog.LevelWarn
+		if errors.Is(err, ErrStale) {
+			level = slog.LevelDebug // a lagging DHT node: normal
 		}
-		return Slot{}, false, nil
+		c.log.Log(ctx, level, "rejected a record", "chat", cs.id, "slot", i, "seq", rec.Seq, "err", err)
+		return Slot{}, slotRejected, nil
 	}
-	return s, true, nil
+	return s, slotFresh, nil
 }
 
 // accept stores the messages and the ack of an accepted slot record, then
@@ -151,6 +179,7 @@ func (c *Client) accept(ctx context.Context, cs *chatState, s Slot, res *FetchRe
 	}
 	if err := s.Header.CheckAck(counters.Sent); err != nil {
 		res.Rejected++
+		cs.rejected[s.Header.Slot] = s.Header.Seq
 		c.log.Warn("rejected a record", "chat", cs.id, "slot", s.Header.Slot, "seq", s.Header.Seq, "err", err)
 		return nil
 	}

@@ -2,10 +2,12 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/dhtchat/dhtchat/chat/internal/store"
+	"github.com/dhtchat/dhtchat/dht"
 )
 
 // maxOutbox bounds how many unacknowledged messages one publish reads from
@@ -63,14 +65,15 @@ func (c *Client) publish(ctx context.Context, cs *chatState) (FlushResult, error
 
 func (c *Client) publishLocked(ctx context.Context, cs *chatState) (FlushResult, error) {
 	sid := store.ChatID(cs.id)
-	counters, err := c.db.Counters(ctx, sid)
+	floor0, err := c.syncSlot(ctx, cs, 0)
 	if err != nil {
 		return FlushResult{}, err
 	}
-	unacked, err := c.db.Unacked(ctx, sid, maxOutbox)
+	snap, err := c.db.Snapshot(ctx, sid, maxOutbox, floor0)
 	if err != nil {
 		return FlushResult{}, err
 	}
+	counters, unacked := snap.Counters, snap.Unacked
 	sealed := make([][]byte, len(unacked))
 	for i, m := range unacked {
 		if sealed[i], err = cs.keys.Seal(cs.dir, Message{N: m.N, SentAt: m.SentAt, Body: m.Body}); err != nil {
@@ -94,9 +97,15 @@ func (c *Client) publishLocked(ctx context.Context, cs *chatState) (FlushResult,
 		maxN = unacked[packed-1].N
 	}
 	for i := len(slots) - 1; i >= 0; i-- {
-		seq, err := c.db.NextSeq(ctx, sid, i)
-		if err != nil {
-			return FlushResult{}, err
+		seq := snap.Seq0
+		if i > 0 {
+			floor, err := c.syncSlot(ctx, cs, i)
+			if err != nil {
+				return FlushResult{}, err
+			}
+			if seq, err = c.db.NextSeqAfter(ctx, sid, i, floor); err != nil {
+				return FlushResult{}, err
+			}
 		}
 		h := SlotHeader{Dir: cs.dir, Slot: i, SlotsUsed: len(slots), Seq: seq, Ack: counters.Received, MaxN: maxN}
 		payload, err := cs.keys.EncodeSlot(h, slots[i])
@@ -127,4 +136,46 @@ func (c *Client) publishLocked(ctx context.Context, cs *chatState) (FlushResult,
 	c.log.Debug("published", "chat", cs.id, "slots", len(slots), "messages", packed,
 		"queued", res.Queued, "ack", counters.Received)
 	return res, nil
+}
+
+// syncSlot returns the sequence number that our next record in slot i must
+// exceed beyond what the store knows: nonzero only when this database has
+// never published that slot but the DHT holds a record of ours there (the
+// database was lost or restored, or the chat was joined again). For slot
+// 0 it also raises our message counter above what that record carried, so
+// that new messages never reuse a number the friend already has. It looks
+// at the DHT once per slot per process, and never for a chat this process
+// started.
+func (c *Client) syncSlot(ctx context.Context, cs *chatState, i int) (uint64, error) {
+	if cs.synced[i] {
+		return 0, nil
+	}
+	sid := store.ChatID(cs.id)
+	own, err := c.db.OwnSeq(ctx, sid, i)
+	if err != nil {
+		return 0, err
+	}
+	if own > 0 {
+		cs.synced[i] = true
+		return 0, nil
+	}
+	rec, err := c.net.Get(ctx, cs.keys.SlotPublicKey(cs.dir, i))
+	if errors.Is(err, dht.ErrNotFound) {
+		cs.synced[i] = true
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("chat: read back our slot %d of chat %s: %w", i, cs.id, err)
+	}
+	cs.synced[i] = true
+	if i == 0 {
+		if s, err := cs.keys.DecodeSlot(cs.dir, 0, rec.Seq, rec.Payload); err == nil && s.Header.MaxN > 0 {
+			c.log.Warn("this database is behind our records in the DHT; continuing after them",
+				"chat", cs.id, "seq", rec.Seq, "max_n", s.Header.MaxN)
+			if err := c.db.RaiseSent(ctx, sid, s.Header.MaxN); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return rec.Seq, nil
 }

@@ -39,11 +39,18 @@ func runRespond(ctx context.Context, e *env, name, chatKey string, follow bool) 
 		return err
 	}
 	defer s.close()
-	if err := s.client.JoinChat(ctx, f.Key, key); err != nil {
+	if err := s.client.CheckChatKey(f.Key, key); err != nil {
 		if errors.Is(err, chat.ErrChatKeyNotForYou) {
 			return usageErrorf("this chat key was not made for you and %s", name).
 				withHint("check that %s is the friend who started it, and that they started it with your public key", name)
 		}
+		return err
+	}
+	// Joining reads the chat's records first (see chat.Client.JoinChat).
+	if err := s.connect(ctx); err != nil {
+		return err
+	}
+	if err := s.client.JoinChat(ctx, f.Key, key); err != nil {
 		return err
 	}
 	e.notef("Joined the chat with %s.\n", name)

@@ -174,3 +174,44 @@ func (s *Store) AdvancePeerSeq(ctx context.Context, id ChatID, slot int, seq uin
 	}
 	return advanced, nil
 }
+
+// OwnSeq returns the highest IPNS sequence number used for our record in
+// slot of chat id, 0 if this database never published it.
+func (s *Store) OwnSeq(ctx context.Context, id ChatID, slot int) (uint64, error) {
+	if err := checkSlot(slot); err != nil {
+		return 0, err
+	}
+	var seq uint64
+	err := s.view(ctx, func(tx *sql.Tx) error {
+		if err := requireChat(ctx, tx, id); err != nil {
+			return err
+		}
+		var err error
+		seq, err = recordSeq(ctx, tx, id, true, slot)
+		return err
+	})
+	if err != nil {
+		return 0, s.wrap("own sequence number in chat "+id.String(), err)
+	}
+	return seq, nil
+}
+
+// RaiseSent makes the next outgoing message of chat id numbered above n,
+// and counts 1…n as acknowledged: for a database that is behind what the
+// DHT shows this party sent (a lost or restored database), so that new
+// messages never reuse a number the friend already has.
+func (s *Store) RaiseSent(ctx context.Context, id ChatID, n uint64) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := requireChat(ctx, tx, id); err != nil {
+			return err
+		}
+		v := clampInt64(n)
+		_, err := tx.ExecContext(ctx, `UPDATE chats SET sent = max(sent, ?), peer_ack = max(peer_ack, ?) WHERE id = ?`,
+			v, v, id[:])
+		return err
+	})
+	if err != nil {
+		return s.wrap("raise sent in chat "+id.String(), err)
+	}
+	return nil
+}

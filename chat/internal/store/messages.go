@@ -386,3 +386,54 @@ func (s *Store) Count(ctx context.Context, id ChatID) (int, error) {
 	}
 	return n, nil
 }
+
+// Snapshot is what a publish of a chat needs, read at one instant.
+type Snapshot struct {
+	Seq0     uint64 // the sequence number reserved for our slot 0
+	Counters Counters
+	Unacked  []Message // as Unacked returns them
+}
+
+// Snapshot reserves the next sequence number of our slot 0 of chat id
+// (above floor, as NextSeqAfter) and reads the counters and up to limit
+// unacknowledged messages, all in one write transaction. So when two
+// processes publish the same chat, the one with the higher sequence number
+// (the record the DHT keeps) is the one that read the later state.
+func (s *Store) Snapshot(ctx context.Context, id ChatID, limit int, floor uint64) (Snapshot, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	var snap Snapshot
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := requireChat(ctx, tx, id); err != nil {
+			return err
+		}
+		cur, err := recordSeq(ctx, tx, id, true, 0)
+		if err != nil {
+			return err
+		}
+		cur = max(cur, floor)
+		if cur == math.MaxUint64 {
+			return errors.New("record sequence numbers exhausted")
+		}
+		snap.Seq0 = cur + 1
+		if err := setRecordSeq(ctx, tx, id, true, 0, snap.Seq0); err != nil {
+			return err
+		}
+		if snap.Counters, err = counters(ctx, tx, id); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+msgCols+` FROM messages
+WHERE chat = ? AND outgoing = 1 AND n > ? AND status IN (?, ?) ORDER BY n LIMIT ?`,
+			id[:], int64(snap.Counters.PeerAck), Pending, Published, limit)
+		if err != nil {
+			return err
+		}
+		snap.Unacked, err = scanMessages(rows)
+		return err
+	})
+	if err != nil {
+		return Snapshot{}, s.wrap("snapshot of chat "+id.String(), err)
+	}
+	return snap, nil
+}
