@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -128,6 +129,11 @@ type Client struct {
 	chatsMu sync.Mutex
 	chats   map[ChatID]*chatState
 	focus   ChatID
+	only    map[ChatID]bool // if set, the chats Run works on (Only)
+
+	running       atomic.Bool // Run was called
+	reconnectMu   sync.Mutex
+	lastReconnect time.Time // guarded by reconnectMu
 
 	closeOnce sync.Once
 	closeErr  error

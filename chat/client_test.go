@@ -3,10 +3,12 @@ package chat
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -395,4 +397,60 @@ func TestBacklogAfterFailedSlotRead(t *testing.T) {
 	}
 	rest := receiveAll(t, bob, id, len(want)-len(first.Received))
 	checkInOrder(t, append(first.Received, rest...), want)
+}
+
+// failingPuts is a network on which every Put fails, and that counts.
+type failingPuts struct {
+	Network
+	puts, gets atomic.Int64
+}
+
+func (f *failingPuts) Put(context.Context, ed25519.PrivateKey, uint64, []byte) error {
+	f.puts.Add(1)
+	return errors.New("put refused")
+}
+
+func (f *failingPuts) Get(ctx context.Context, pub ed25519.PublicKey, opts ...dht.GetOption) (dht.Record, error) {
+	f.gets.Add(1)
+	return f.Network.Get(ctx, pub, opts...)
+}
+
+// TestWorkerBacksOffFailingPublish: a publish that keeps failing is retried
+// with backoff, not in a loop, and fetching goes on meanwhile.
+func TestWorkerBacksOffFailingPublish(t *testing.T) {
+	net := dhttest.NewNetwork(t, 3)
+	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
+	id := startChat(t, alice, bob)
+	failing := &failingPuts{Network: alice.node}
+	c, err := Open(Config{Identity: alice.sk, DBPath: filepath.Join(alice.dir, "dhtchat.db"), Network: failing,
+		Poll: PollPolicy{Focused: 20 * time.Millisecond, Recent: 20 * time.Millisecond, Idle: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, err := c.Send(t.Context(), id, "stuck"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	go func() {
+		for range c.Events() {
+		}
+	}()
+	// Let it run until it has fetched a few times.
+	deadline := time.Now().Add(30 * time.Second)
+	for failing.gets.Load() < 5 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no fetches while publishing fails: %d puts, %d gets", failing.puts.Load(), failing.gets.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	// With backoff capped at 100 ms, each fetch cycle allows about one put;
+	// a loop without backoff makes thousands.
+	if puts, gets := failing.puts.Load(), failing.gets.Load(); puts > 4*gets+10 {
+		t.Fatalf("%d puts for %d gets: the failing publish is retried without backoff", puts, gets)
+	}
 }

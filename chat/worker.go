@@ -127,6 +127,22 @@ func (c *Client) Focus(id ChatID) {
 	c.kick()
 }
 
+// Only limits Run to the given chats, for a command that is about one chat
+// and should not poll every other one. Call it before Run.
+func (c *Client) Only(ids ...ChatID) {
+	c.chatsMu.Lock()
+	defer c.chatsMu.Unlock()
+	c.only = make(map[ChatID]bool, len(ids))
+	for _, id := range ids {
+		c.only[id] = true
+	}
+	for id := range c.chats {
+		if !c.only[id] {
+			delete(c.chats, id)
+		}
+	}
+}
+
 // kick wakes Run to look at its schedule now.
 func (c *Client) kick() {
 	select {
@@ -146,6 +162,9 @@ const reloadEvery = 10 * time.Second
 // Events. It returns when ctx is done, after every operation it started has
 // stopped, with nil; or at once with ErrOffline if there is no Network.
 func (c *Client) Run(ctx context.Context) error {
+	if !c.running.CompareAndSwap(false, true) {
+		return errors.New("chat: Run called twice")
+	}
 	defer close(c.events)
 	if c.net == nil {
 		return ErrOffline
@@ -219,7 +238,7 @@ func (c *Client) reload(ctx context.Context, known map[ChatID]bool, first bool) 
 	}
 	for _, s := range infos {
 		id := ChatID(s.ID)
-		if known[id] {
+		if known[id] || (c.only != nil && !c.only[id]) {
 			continue
 		}
 		c.chatsMu.Lock()
@@ -246,6 +265,9 @@ func (c *Client) dispatch(ctx context.Context, wg *sync.WaitGroup, sem, done cha
 	c.chatsMu.Lock()
 	var due []*chatState
 	for _, cs := range c.chats {
+		if c.only != nil && !c.only[cs.id] {
+			continue
+		}
 		busyMu.Lock()
 		b := busy[cs.id]
 		busyMu.Unlock()
@@ -253,8 +275,8 @@ func (c *Client) dispatch(ctx context.Context, wg *sync.WaitGroup, sem, done cha
 			continue
 		}
 		at := cs.nextPoll
-		if cs.dirty || now.Sub(cs.lastPut) >= c.poll.Republish {
-			at = now
+		if (cs.dirty || now.Sub(cs.lastPut) >= c.poll.Republish) && cs.failures == 0 {
+			at = now // after failures, a publish waits for the backoff too
 		}
 		if !at.After(now) {
 			due = append(due, cs)
@@ -290,47 +312,66 @@ func (c *Client) dispatch(ctx context.Context, wg *sync.WaitGroup, sem, done cha
 	return next
 }
 
-// work does what is due for one chat: publish if needed, then fetch if due.
+// work does what is due for one chat: publish if needed, then fetch if
+// due. A failed publish does not stop the fetch: receiving must not depend
+// on sending. Whatever was stored is announced, even when an error ended
+// the operation early.
 func (c *Client) work(ctx context.Context, cs *chatState) {
 	c.chatsMu.Lock()
 	needPut := cs.dirty || time.Since(cs.lastPut) >= c.poll.Republish
 	needGet := !time.Now().Before(cs.nextPoll)
 	c.chatsMu.Unlock()
 
-	var err error
+	var putErr, getErr error
 	if needPut {
 		var res FlushResult
-		if res, err = c.publish(ctx, cs); err == nil {
-			for _, e := range res.Changed {
-				c.emit(ctx, StatusEvent{Entry: e})
-			}
+		res, putErr = c.publish(ctx, cs)
+		for _, e := range res.Changed {
+			c.emit(ctx, StatusEvent{Entry: e})
 		}
 	}
-	if err == nil && needGet {
+	if needGet {
 		var res FetchResult
-		if res, err = c.fetch(ctx, cs); err == nil {
-			for _, e := range res.Received {
-				c.emit(ctx, MessageEvent{Entry: e})
-			}
-			for _, e := range res.Delivered {
-				c.emit(ctx, StatusEvent{Entry: e})
-			}
+		res, getErr = c.fetch(ctx, cs)
+		for _, e := range res.Received {
+			c.emit(ctx, MessageEvent{Entry: e})
+		}
+		for _, e := range res.Delivered {
+			c.emit(ctx, StatusEvent{Entry: e})
 		}
 	}
 	if ctx.Err() != nil {
 		return
 	}
+	err := errors.Join(putErr, getErr)
 	if ev := c.schedule(cs, needGet, err); ev != nil {
 		c.emit(ctx, *ev)
 	}
 	if errors.Is(err, dht.ErrNoPeers) {
-		// The routing table ran empty (the network went away): dial the
-		// bootstrap peers again, so that the next try can work.
-		if cerr := c.net.Connect(ctx); cerr == nil {
-			c.emit(ctx, NetworkEvent{State: Online})
-		}
+		c.reconnect(ctx)
 	}
 }
+
+// reconnect dials the bootstrap peers again after the routing table ran
+// empty (the network went away), so that the next try can work. One
+// reconnect at a time, and at most one per reconnectEvery, however many
+// chats fail.
+func (c *Client) reconnect(ctx context.Context) {
+	if !c.reconnectMu.TryLock() {
+		return
+	}
+	defer c.reconnectMu.Unlock()
+	if time.Since(c.lastReconnect) < reconnectEvery {
+		return
+	}
+	c.lastReconnect = time.Now()
+	if err := c.net.Connect(ctx); err == nil {
+		c.emit(ctx, NetworkEvent{State: Online})
+	}
+}
+
+// reconnectEvery bounds how often the worker redials the bootstrap peers.
+const reconnectEvery = 10 * time.Second
 
 // schedule sets when cs is fetched next, after an operation that ended
 // with err.
@@ -340,7 +381,9 @@ func (c *Client) schedule(cs *chatState, fetched bool, err error) *NetworkEvent 
 	defer c.chatsMu.Unlock()
 	if err != nil {
 		cs.failures++
-		wait := min(c.poll.Focused<<min(cs.failures, 16), c.poll.MaxBackoff)
+		// Back off from the chat's own interval: errors never make
+		// polling faster than it would be without them.
+		wait := min(c.interval(cs)<<min(cs.failures, 16), c.poll.MaxBackoff)
 		cs.nextPoll = time.Now().Add(jitter(wait))
 		c.log.Warn("chat operation failed", "chat", cs.id, "failures", cs.failures, "retry_in", wait, "err", err)
 		if errors.Is(err, dht.ErrNoPeers) {
@@ -356,15 +399,20 @@ func (c *Client) schedule(cs *chatState, fetched bool, err error) *NetworkEvent 
 	if !fetched && !cs.nextPoll.IsZero() {
 		return ev // only published; the fetch schedule stands
 	}
-	wait := c.poll.Idle
+	cs.nextPoll = time.Now().Add(jitter(c.interval(cs)))
+	return ev
+}
+
+// interval is how often cs is polled when all is well. Call with chatsMu
+// held.
+func (c *Client) interval(cs *chatState) time.Duration {
 	switch {
 	case cs.id == c.focus:
-		wait = c.poll.Focused
+		return c.poll.Focused
 	case time.Since(cs.lastActive) < c.poll.RecentWindow:
-		wait = c.poll.Recent
+		return c.poll.Recent
 	}
-	cs.nextPoll = time.Now().Add(jitter(wait))
-	return ev
+	return c.poll.Idle
 }
 
 // jitter spreads d by ±10% so that chats polled at the same interval do not
