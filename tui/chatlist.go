@@ -10,6 +10,7 @@ import (
 
 	"github.com/dhtchat/dhtchat/chat"
 	"github.com/dhtchat/dhtchat/internal/textsafe"
+	"github.com/dhtchat/dhtchat/keyring"
 )
 
 // listWidth is the width of the chat list beside the conversation, and
@@ -117,23 +118,32 @@ func (l chatList) view(c *common, open chat.ChatID, net string, width, height in
 	for i := l.top; i < len(l.items) && i < l.top+shown; i++ {
 		in := l.items[i]
 		name := c.names[in.ID]
+		f, isFriend := c.peer(in.ID)
+		mark := listMark(st, f, isFriend)
 		right := shortTime(in.LastActivity.In(c.loc), c.now().In(c.loc))
 		badge := ""
 		if in.Unread > 0 {
 			badge = fmt.Sprintf(" (%d)", in.Unread)
 		}
-		nameW := width - 2 - ansi.StringWidth(right) - 1 - ansi.StringWidth(badge)
+		nameW := width - 2 - ansi.StringWidth(right) - 1 - ansi.StringWidth(badge) - ansi.StringWidth(mark)
 		line1 := ansi.Truncate(name, max(nameW, 1), "…")
-		gap := width - 2 - ansi.StringWidth(line1) - ansi.StringWidth(badge) - ansi.StringWidth(right)
-		text := ansi.Truncate(textsafe.OneLine(in.LastText), width-2, "…")
+		gap := width - 2 - ansi.StringWidth(line1) - ansi.StringWidth(mark) - ansi.StringWidth(badge) - ansi.StringWidth(right)
+		text := st.dim.Render(ansi.Truncate(textsafe.OneLine(in.LastText), width-2, "…"))
+		if isFriend && f.Trust() == keyring.KeyChanged {
+			// Loud, and in words: it survives NO_COLOR.
+			text = st.keyChanged.Render(keyChangedLabel)
+			if rest := width - 2 - len(keyChangedLabel) - 1; rest > 0 {
+				text += " " + st.dim.Render(ansi.Truncate(textsafe.OneLine(in.LastText), rest, "…"))
+			}
+		}
 		marker := "  "
 		nameSt := st.title
 		if in.ID == open {
 			marker = "▌ "
 			nameSt = st.selected.Bold(true)
 		}
-		l1 := marker + nameSt.Render(line1) + st.unread.Render(badge) + strings.Repeat(" ", max(gap, 1)) + st.dim.Render(right)
-		l2 := "  " + st.dim.Render(text)
+		l1 := marker + nameSt.Render(line1) + mark + st.unread.Render(badge) + strings.Repeat(" ", max(gap, 1)) + st.dim.Render(right)
+		l2 := "  " + text
 		rows = append(rows, l1, l2)
 	}
 	for len(rows) < height-1 {

@@ -39,9 +39,18 @@ type (
 		started bool // by us (/start), else joined (/respond)
 	}
 	friendAddedMsg keyring.Friend
-	errMsg         struct{ err error }
-	noteMsg        string
-	panelMsg       panel
+	safetyMsg      struct {
+		peer   keyring.PublicKey
+		number string
+	}
+	verifiedMsg struct {
+		name       string
+		verified   bool
+		wasChanged bool // the friend had a key-change warning
+	}
+	errMsg   struct{ err error }
+	noteMsg  string
+	panelMsg panel
 )
 
 // maxBatch bounds how many queued events one delivery carries.
@@ -228,6 +237,25 @@ func (m *model) command(line string) tea.Cmd {
 			return usage("/respond NAME CHATKEY")
 		}
 		return m.joinChat(args[0], args[1])
+	case "/info":
+		switch len(args) {
+		case 0:
+			m.panel = nil // toggleInfo opens it
+			return m.toggleInfo()
+		case 1:
+			f, err := m.friend(args[0])
+			if err != nil {
+				m.fail(err)
+				return nil
+			}
+			return m.openInfo(f.Key)
+		}
+		return usage("/info [NAME]")
+	case "/verify", "/unverify":
+		if len(args) > 1 {
+			return usage(name + " [NAME]")
+		}
+		return m.setVerified(args, name == "/verify")
 	case "/copy":
 		if len(args) != 1 || (args[0] != "key" && args[0] != "chat") {
 			return usage("/copy key|chat")
@@ -303,21 +331,25 @@ func (m *model) friendsPanel() tea.Cmd {
 		p.lines = []string{"No friends yet. /add NAME PUBKEY adds one; /whoami shows the key to give them."}
 	}
 	for _, f := range m.friends {
-		p.lines = append(p.lines, fmt.Sprintf("%-16s %s", f.Name, f.Key.Fingerprint()))
+		p.lines = append(p.lines, fmt.Sprintf("%-16s %s  %s", f.Name, f.Key.Fingerprint(), trustLabel(m.c.styles, f, true)))
 	}
 	m.panel = p
 	return m.loadFriends()
 }
 
 func commandsPanel() *panel {
+	// One line each at 80 columns: the panel does not scroll.
 	return &panel{title: "Commands", lines: []string{
-		"/add NAME PUBKEY        add a friend by their public key",
-		"/start NAME             start a chat with a friend; shows the chat key to give them",
-		"/respond NAME CHATKEY   join the chat a friend started",
-		"/friends                list your friends and their fingerprints",
-		"/whoami                 show your public key and fingerprint",
-		"/copy key|chat          copy your public key or this chat's key (OSC 52)",
-		"/keys                   key bindings (also ? on an empty line)",
+		"/add NAME PUBKEY        add a friend by their key",
+		"/start NAME             start a chat; shows its key",
+		"/respond NAME CHATKEY   join a chat a friend started",
+		"/friends                friends and their fingerprints",
+		"/info [NAME]            safety number and keys (f2)",
+		"/verify [NAME]          mark verified: numbers match",
+		"/unverify [NAME]        remove the verified mark",
+		"/whoami                 your public key to give",
+		"/copy key|chat          copy your key or this chat's key (OSC 52)",
+		"/keys                   key bindings (also ?)",
 		"/quit                   leave (also ctrl+c)",
 		"",
 		"A line starting with // sends a message that starts with /.",

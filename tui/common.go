@@ -8,6 +8,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/keyring"
 )
 
 // common is what every sub-model shares: the terminal size, styles, keys and
@@ -18,12 +19,14 @@ type common struct {
 	keys          keyMap
 	now           func() time.Time
 	loc           *time.Location
-	// names is the name shown for the friend of each chat.
+	// names is the name shown for the friend of each chat, and peers the
+	// friend itself (absent: the chat's key belongs to no friend).
 	names map[chat.ChatID]string
+	peers map[chat.ChatID]keyring.Friend
 }
 
 func newCommon() *common {
-	return &common{styles: newStyles(), keys: newKeyMap(), now: time.Now, loc: time.Local, names: make(map[chat.ChatID]string)}
+	return &common{styles: newStyles(), keys: newKeyMap(), now: time.Now, loc: time.Local, names: make(map[chat.ChatID]string), peers: make(map[chat.ChatID]keyring.Friend)}
 }
 
 // styles uses only the 16 ANSI colours, which every terminal themes to suit
@@ -33,6 +36,9 @@ func newCommon() *common {
 type styles struct {
 	title, dim, me, friend, unread, selected, err, info, warn, separator, newMark, bar, barKey, rule lipgloss.Style
 	statusMark                                                                                       [4]lipgloss.Style
+	// verified marks a verified friend (✓), unverified says so quietly,
+	// keyChanged shouts: reverse video stays loud without colour.
+	verified, unverified, keyChanged lipgloss.Style
 }
 
 var (
@@ -61,6 +67,10 @@ func newStyles() styles {
 		bar:       s().Faint(true),
 		barKey:    s().Bold(true),
 		rule:      s().Faint(true),
+
+		verified:   s().Foreground(green).Bold(true),
+		unverified: s().Faint(true),
+		keyChanged: s().Foreground(red).Bold(true).Reverse(true),
 	}
 	st.statusMark[0] = s().Faint(true)      // pending
 	st.statusMark[1] = s().Faint(true)      // published
@@ -72,7 +82,7 @@ func newStyles() styles {
 // keyMap holds the bindings that the top model routes; the textarea keeps
 // its own editing keys (see newDraft).
 type keyMap struct {
-	Send, Newline, NextChat, PrevChat, PageUp, PageDown, Bottom, Help, Quit, HistPrev, HistNext key.Binding
+	Send, Newline, NextChat, PrevChat, PageUp, PageDown, Bottom, Info, Help, Quit, HistPrev, HistNext key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -84,6 +94,11 @@ func newKeyMap() keyMap {
 		PageUp:   key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "scroll up")),
 		PageDown: key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "scroll down")),
 		Bottom:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "latest / close")),
+		// Ctrl+I is the same byte as Tab (HT) in terminals without the
+		// kitty keyboard protocol, so Tab opens the info too: it does
+		// nothing else here (the draft does not take tabs). F2 is the key
+		// that works everywhere.
+		Info:     key.NewBinding(key.WithKeys("f2", "ctrl+i", "tab"), key.WithHelp("f2/ctrl+i", "chat info: safety number, verify")),
 		Help:     key.NewBinding(key.WithKeys("?", "f1"), key.WithHelp("?", "keys")),
 		Quit:     key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 		HistPrev: key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "previous sent (empty draft)")),

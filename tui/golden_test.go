@@ -3,6 +3,9 @@ package tui
 import (
 	"fmt"
 	"testing"
+	"time"
+
+	"github.com/dhtchat/dhtchat/keyring"
 )
 
 // mainScreen is a chat with alice among three, with a draft typed.
@@ -71,4 +74,38 @@ func TestGoldenHelp(t *testing.T) {
 	typeText(m, "/help")
 	send(m, keyEnter)
 	golden(t, "commands-80x24.txt", screen(m))
+}
+
+// trustScreen is a chat with alice, whose key changed (she was removed and
+// added again with another key), among bob (verified) and carol.
+func trustScreen(t *testing.T, w, h int) *model {
+	m := newTestModel(t, w, h)
+	withChats(t, m, "alice", "bob", "carol")
+	_, old := fixedKey(t, 99)
+	fs := m.friends
+	fs[0].KeyChange = &keyring.KeyChange{OldKey: old, ChangedAt: base.Add(-26 * time.Hour)}
+	fs[1].Verified = true
+	m.book.(*book).friends = fs
+	send(m, friendsMsg(fs))
+	es := conversation(chatID(1), 6, func(i int) string { return fmt.Sprintf("%d: message", i+1) })
+	send(m, pageMsg{id: chatID(1), entries: es, readUpTo: 10})
+	return m
+}
+
+func TestGoldenKeyChanged(t *testing.T) {
+	m := trustScreen(t, 80, 24)
+	golden(t, "keychanged-80x24.txt", screen(m))
+	golden(t, "keychanged-80x24.ansi", ansi16(m.View().Content))
+	golden(t, "keychanged-50x20.txt", screen(trustScreen(t, 50, 20)))
+}
+
+func TestGoldenInfo(t *testing.T) {
+	m := trustScreen(t, 80, 24)
+	send(m, keyF2)
+	golden(t, "info-keychanged-80x24.txt", screen(m))
+	send(m, keyEsc)
+	send(m, keyCtrlN) // bob, verified
+	send(m, pageMsg{id: chatID(2)})
+	send(m, keyF2)
+	golden(t, "info-verified-80x24.txt", screen(m))
 }

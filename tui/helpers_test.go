@@ -41,6 +41,19 @@ func (b *book) Add(name, text string) (keyring.Friend, error) {
 	return f, nil
 }
 
+func (b *book) SetVerified(name string, v bool) error {
+	for i := range b.friends {
+		if b.friends[i].Name == name {
+			b.friends[i].Verified = v
+			if v {
+				b.friends[i].KeyChange = nil
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("no friend named %s", name)
+}
+
 // fixedKey returns a valid public key derived from seed.
 func fixedKey(t testing.TB, seed byte) (keyring.SecretKey, keyring.PublicKey) {
 	t.Helper()
@@ -125,6 +138,9 @@ var (
 	keyEsc      = tea.KeyPressMsg{Code: tea.KeyEscape}
 	keyCtrlN    = tea.KeyPressMsg{Code: 'n', Mod: tea.ModCtrl}
 	keyCtrlP    = tea.KeyPressMsg{Code: 'p', Mod: tea.ModCtrl}
+	keyF2       = tea.KeyPressMsg{Code: tea.KeyF2}
+	keyTab      = tea.KeyPressMsg{Code: tea.KeyTab}
+	keyCtrlI    = tea.KeyPressMsg{Code: 'i', Mod: tea.ModCtrl}
 )
 
 // conversation builds n entries of chat id, alternating directions, one

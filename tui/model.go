@@ -31,10 +31,13 @@ type status struct {
 }
 
 // panel is a block of text shown over the history (/help, /friends, ?),
-// until Esc; the input stays usable under it.
+// until Esc; the input stays usable under it. The info view is a panel
+// whose lines are made as it is drawn (see infoView).
 type panel struct {
 	title string
 	lines []string
+	info  bool              // the info view of peer
+	peer  keyring.PublicKey // for info
 }
 
 // model is the top model.
@@ -53,6 +56,7 @@ type model struct {
 	open    chat.ChatID // the chat on screen; zero: none
 	friends []keyring.Friend
 	keys    map[chat.ChatID]chat.ChatKey
+	safety  map[keyring.PublicKey]string // safety numbers computed, by peer
 
 	wantOpen chat.ChatID // Options.Open, until the chat list arrives
 	listed   bool        // the chat list has arrived once
@@ -70,7 +74,7 @@ func newModel(ctx context.Context, client *chat.Client, book FriendBook, events 
 	return &model{
 		ctx: ctx, client: client, book: book, events: events,
 		c: newCommon(), hists: make(map[chat.ChatID]*history), in: newInput(),
-		keys: make(map[chat.ChatID]chat.ChatKey), sending: make(map[chat.ChatID]bool),
+		keys: make(map[chat.ChatID]chat.ChatKey), safety: make(map[keyring.PublicKey]string), sending: make(map[chat.ChatID]bool),
 		net: chat.Connecting,
 	}
 }
@@ -86,7 +90,8 @@ type layout struct {
 	listW     int // 0 when collapsed
 	convX     int // first column of the conversation
 	convW     int
-	histY     int // first row of the history
+	banner    bool // a key-change warning over the history
+	histY     int  // first row of the history
 	histH     int
 	inputY    int
 	inputH    int
@@ -103,6 +108,10 @@ func (m *model) layout() layout {
 	l.convW = max(w-l.convX, 1)
 	l.inputH = m.in.height()
 	l.histY = 1
+	if m.open != (chat.ChatID{}) && m.c.keyChanged(m.open) {
+		l.banner = true
+		l.histY = 2
+	}
 	l.histH = max(h-l.histY-1-l.inputH-1, 1)
 	l.inputY = l.histY + l.histH + 1
 	return l
@@ -144,6 +153,10 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.fail(msg.err)
 	case chatReadyMsg:
 		cmds = append(cmds, m.onChatReady(msg))
+	case safetyMsg:
+		m.safety[msg.peer] = msg.number
+	case verifiedMsg:
+		cmds = append(cmds, m.onVerified(msg))
 	case friendAddedMsg:
 		m.status = status{text: fmt.Sprintf("added %s (fingerprint %s); /start %s to chat", msg.Name, msg.Key.Fingerprint(), msg.Name)}
 		cmds = append(cmds, m.loadFriends())
@@ -194,6 +207,8 @@ func (m *model) onKey(k tea.KeyPressMsg) tea.Cmd {
 	case k.String() == "f1" || (key.Matches(k, keys.Help) && m.in.value() == ""):
 		m.panel = helpPanel(keys)
 		return nil
+	case key.Matches(k, keys.Info):
+		return m.toggleInfo()
 	case key.Matches(k, keys.Bottom):
 		if m.panel != nil {
 			m.panel = nil
@@ -381,10 +396,16 @@ func (m *model) onChats(msg chatsMsg) tea.Cmd {
 	return m.openChat(want)
 }
 
-// refreshNames recomputes the name shown for each chat's friend.
+// refreshNames recomputes the name shown for each chat's friend, and the
+// friend (for the trust state).
 func (m *model) refreshNames() {
 	for _, in := range m.list.items {
 		m.c.names[in.ID] = m.nameOf(in.Peer)
+		if f, ok := m.friendByKey(in.Peer); ok {
+			m.c.peers[in.ID] = f
+		} else {
+			delete(m.c.peers, in.ID)
+		}
 	}
 }
 
@@ -488,6 +509,9 @@ func (m *model) View() tea.View {
 	l := m.layout()
 	conv := make([]string, 0, h)
 	conv = append(conv, m.titleView(l))
+	if l.banner {
+		conv = append(conv, m.bannerView(l.convW))
+	}
 	conv = append(conv, m.mainView(l)...)
 	conv = append(conv, m.c.styles.rule.Render(strings.Repeat("─", l.convW)))
 	inView, cur := m.in.view()
@@ -525,21 +549,40 @@ func (m *model) View() tea.View {
 	return v
 }
 
-// titleView is the conversation's top row: who it is with.
+// titleView is the conversation's top row: who it is with, whether their
+// key is verified, and its fingerprint if there is room.
 func (m *model) titleView(l layout) string {
 	st := m.c.styles
 	if m.open == (chat.ChatID{}) {
 		return st.title.Render("dhtchat")
 	}
+	f, ok := m.c.peer(m.open)
+	i := m.list.index(m.open)
+	if i >= 0 && l.collapsed && len(m.list.items) > 1 {
+		t := st.title.Render(m.c.names[m.open]) + shortTrust(st, f, ok) + st.dim.Render(fmt.Sprintf("  (%d/%d, ctrl+n/p)", i+1, len(m.list.items)))
+		if n := m.list.totalUnread(m.open); n > 0 {
+			t += st.unread.Render(fmt.Sprintf(" %d unread", n))
+		}
+		return t
+	}
+	// A verified or changed key is said first; the quiet states come
+	// after the fingerprint, when there is room.
 	t := st.title.Render(m.c.names[m.open])
-	if i := m.list.index(m.open); i >= 0 {
-		t += st.dim.Render("  fingerprint " + m.list.items[i].Peer.Fingerprint())
-		if l.collapsed && len(m.list.items) > 1 {
-			t = st.title.Render(m.c.names[m.open]) + st.dim.Render(fmt.Sprintf("  (%d/%d, ctrl+n/p)", i+1, len(m.list.items)))
-			if n := m.list.totalUnread(m.open); n > 0 {
-				t += st.unread.Render(fmt.Sprintf(" %d unread", n))
+	loud := ok && f.Trust() != keyring.Unverified
+	if loud {
+		t += headerGap(f) + trustLabel(st, f, ok)
+	}
+	if i >= 0 {
+		fp := m.list.items[i].Peer.Fingerprint()
+		for _, s := range []string{"  fingerprint " + fp, "  " + fp} {
+			if ansi.StringWidth(t)+ansi.StringWidth(s) <= l.convW {
+				t += st.dim.Render(s)
+				break
 			}
 		}
+	}
+	if q := "  " + trustLabel(st, f, ok); !loud && ansi.StringWidth(t)+ansi.StringWidth(q) <= l.convW {
+		t += q
 	}
 	return t
 }
@@ -569,9 +612,13 @@ func (m *model) mainView(l layout) []string {
 
 func (m *model) panelView(l layout) []string {
 	st := m.c.styles
-	rows := []string{st.title.Render(m.panel.title) + st.dim.Render("  (esc closes)"), ""}
+	title, lines := m.panel.title, m.panel.lines
+	if m.panel.info {
+		title, lines = m.infoView(m.panel.peer)
+	}
+	rows := []string{st.title.Render(title) + st.dim.Render("  (esc closes)"), ""}
 	width := max(l.convW-1, 1)
-	for _, line := range m.panel.lines {
+	for _, line := range lines {
 		// "term    description": wrap the description under itself.
 		hang := 0
 		if i := strings.Index(line, "  "); i > 0 {
@@ -694,7 +741,7 @@ func fit(s string, w int) string {
 // helpPanel lists the key bindings.
 func helpPanel(k keyMap) *panel {
 	p := &panel{title: "Keys"}
-	for _, b := range []key.Binding{k.Send, k.Newline, k.NextChat, k.PrevChat, k.PageUp, k.PageDown, k.Bottom, k.HistPrev, k.HistNext, k.Help, k.Quit} {
+	for _, b := range []key.Binding{k.Send, k.Newline, k.NextChat, k.PrevChat, k.PageUp, k.PageDown, k.Bottom, k.HistPrev, k.HistNext, k.Info, k.Help, k.Quit} {
 		h := b.Help()
 		p.lines = append(p.lines, fmt.Sprintf("%-12s %s", h.Key, h.Desc))
 	}

@@ -22,6 +22,11 @@ type FriendBook interface {
 	// Add adds a friend from the text of their public key and returns them.
 	// Its errors are written for the user: the UI shows them as they are.
 	Add(name, publicKey string) (keyring.Friend, error)
+	// SetVerified records whether the user compared the safety number with
+	// the friend called name (as 'dhtchat verify NAME --mark' does);
+	// verifying clears a pending key-change warning. Its errors are
+	// written for the user.
+	SetVerified(name string, verified bool) error
 }
 
 // Options configures Run.

@@ -178,6 +178,30 @@ func (b *friendBook) Add(name, text string) (keyring.Friend, error) {
 	return fr, nil
 }
 
+var errNeedPassphraseVerify = errors.New("the keyring is encrypted: to mark friends verified from here, set DHTCHAT_PASSPHRASE or --passphrase-file; or use 'dhtchat verify NAME --mark' in another terminal")
+
+// SetVerified marks a friend verified or not, as 'dhtchat verify NAME
+// --mark' and --unmark do; verifying clears a key-change warning.
+func (b *friendBook) SetVerified(name string, verified bool) error {
+	f, err := b.file()
+	if err != nil {
+		return plain(err)
+	}
+	err = f.Update(func(k *keyring.Keyring) error {
+		return k.SetVerified(name, verified)
+	})
+	if errors.Is(err, errNeedPassphrase) {
+		return errNeedPassphraseVerify
+	}
+	if err != nil {
+		return plain(err)
+	}
+	b.mu.Lock()
+	_ = b.snapshot.SetVerified(name, verified) // the file has it; the copy may not know the name
+	b.mu.Unlock()
+	return nil
+}
+
 // plain is err in dhtchat's voice, on one line, hints included.
 func plain(err error) error {
 	u := classify(err)
