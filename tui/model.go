@@ -38,6 +38,7 @@ type panel struct {
 	lines []string
 	info  bool              // the info view of peer
 	peer  keyring.PublicKey // for info
+	top   int               // first line shown, when it is taller than the room
 }
 
 // model is the top model.
@@ -233,13 +234,14 @@ func (m *model) onKey(k tea.KeyPressMsg) tea.Cmd {
 // older messages or marks messages read as the view moves.
 func (m *model) scroll(msg tea.Msg) tea.Cmd {
 	h := m.hist()
-	if h == nil || m.panel != nil {
-		if _, ok := msg.(tea.KeyPressMsg); ok && m.panel != nil {
-			m.panel = nil
-		}
+	l := m.layout()
+	if m.panel != nil {
+		m.scrollPanel(msg, l)
 		return nil
 	}
-	l := m.layout()
+	if h == nil {
+		return nil
+	}
 	var cmds []tea.Cmd
 	if h.handle(m.c, msg, l.histH, l.convW) {
 		h.loading = true
@@ -610,13 +612,53 @@ func (m *model) mainView(l layout) []string {
 	return rows[:l.histH]
 }
 
+// scrollPanel scrolls a panel taller than the room by a page (PgUp,
+// PgDn) or three lines (the wheel).
+func (m *model) scrollPanel(msg tea.Msg, l layout) {
+	page := max(l.histH-2, 1)
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, m.c.keys.PageUp):
+			m.panel.top -= page
+		case key.Matches(msg, m.c.keys.PageDown):
+			m.panel.top += page
+		}
+	case tea.MouseWheelMsg:
+		switch msg.Button {
+		case tea.MouseWheelUp:
+			m.panel.top -= 3
+		case tea.MouseWheelDown:
+			m.panel.top += 3
+		}
+	}
+	_, body := m.panelRows(l)
+	m.panel.top = max(min(m.panel.top, len(body)-page), 0)
+}
+
+// panelView is the panel in l.histH rows: its title, then as much of its
+// body as fits from panel.top, saying when there is more.
 func (m *model) panelView(l layout) []string {
 	st := m.c.styles
+	title, body := m.panelRows(l)
+	room := max(l.histH-2, 1)
+	hint := "  (esc closes)"
+	if len(body) > room {
+		hint = "  (pgup/pgdn, esc closes)"
+	}
+	top := max(min(m.panel.top, len(body)-room), 0)
+	body = body[top:min(top+room, len(body))]
+	return append([]string{st.title.Render(title) + st.dim.Render(hint), ""}, body...)
+}
+
+// panelRows is the title of the panel and its lines wrapped to the width
+// of the conversation.
+func (m *model) panelRows(l layout) (string, []string) {
 	title, lines := m.panel.title, m.panel.lines
 	if m.panel.info {
 		title, lines = m.infoView(m.panel.peer)
 	}
-	rows := []string{st.title.Render(title) + st.dim.Render("  (esc closes)"), ""}
+	var rows []string
 	width := max(l.convW-1, 1)
 	for _, line := range lines {
 		// "term    description": wrap the description under itself.
@@ -639,7 +681,7 @@ func (m *model) panelView(l layout) []string {
 			rows = append(rows, " "+lead+r)
 		}
 	}
-	return rows
+	return title, rows
 }
 
 func (m *model) welcomeView(l layout) []string {

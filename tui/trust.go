@@ -181,7 +181,7 @@ func (m *model) infoView(peer keyring.PublicKey) (string, []string) {
 	}
 	row("Fingerprint", peer.Fingerprint())
 	if ok && f.KeyChange != nil {
-		row("Old key", f.KeyChange.OldKey.Fingerprint()+" (fingerprint)")
+		row("Old key", f.KeyChange.OldKey.Fingerprint())
 	}
 	row("Public key", peer.String())
 	row("Yours", m.book.Self().Fingerprint())

@@ -195,3 +195,28 @@ func TestInfoSafetyNumber(t *testing.T) {
 		t.Errorf("the safety number is computed again")
 	}
 }
+
+// On a small screen the info view is taller than the room: PgUp and PgDn
+// scroll it, and its title says so.
+func TestInfoScrollsWhenSmall(t *testing.T) {
+	m := trustScreen(t, 50, 20)
+	send(m, keyF2)
+	s := screen(m)
+	if !strings.Contains(s, "(pgup/pgdn, esc closes)") || !strings.Contains(s, "Status") || strings.Contains(s, "/verify") {
+		t.Fatalf("info view at 50x20:\n%s", s)
+	}
+	send(m, keyPgDown)
+	send(m, keyPgDown)
+	if s := screen(m); !strings.Contains(s, "type /verify") || !strings.Contains(s, "alice · chat info") {
+		t.Errorf("after PgDn:\n%s", s)
+	}
+	send(m, keyPgUp)
+	send(m, keyPgUp)
+	if s := screen(m); !strings.Contains(s, "Status") || m.panel == nil {
+		t.Errorf("after PgUp:\n%s", s)
+	}
+	send(m, keyEsc)
+	if m.panel != nil {
+		t.Errorf("esc does not close the info view")
+	}
+}
