@@ -458,11 +458,8 @@ func (c *Client) LatestChatWith(ctx context.Context, peer keyring.PublicKey) (In
 // returns them with their numbers, in status Pending.
 func (c *Client) Send(ctx context.Context, id ChatID, bodies ...string) ([]Entry, error) {
 	for _, b := range bodies {
-		if len(b) > MaxBody {
-			return nil, ErrBodyTooLarge
-		}
-		if b == "" || !utf8.ValidString(b) {
-			return nil, ErrBadBody
+		if err := ValidBody(b); err != nil {
+			return nil, err
 		}
 	}
 	cs, err := c.state(ctx, id)
@@ -480,6 +477,46 @@ func (c *Client) Send(ctx context.Context, id ChatID, bodies ...string) ([]Entry
 	c.chatsMu.Unlock()
 	c.kick()
 	return entriesOf(ms), nil
+}
+
+// ValidBody returns ErrBodyTooLarge or ErrBadBody if Send would refuse
+// body.
+func ValidBody(body string) error {
+	switch {
+	case len(body) > MaxBody:
+		return ErrBodyTooLarge
+	case body == "" || !utf8.ValidString(body):
+		return ErrBadBody
+	}
+	return nil
+}
+
+// Outbox is the progress of the messages we sent in a chat.
+type Outbox struct {
+	Sent      uint64 // the highest number given to a message
+	Published uint64 // every message up to this number is in the DHT (or delivered)
+	Delivered uint64 // every message up to this number is acknowledged
+}
+
+// Outbox returns the progress of our messages in chat id, as the store
+// knows it, whichever process published them or saw the ack.
+func (c *Client) Outbox(ctx context.Context, id ChatID) (Outbox, error) {
+	cs, err := c.db.Counters(ctx, store.ChatID(id))
+	if err != nil {
+		return Outbox{}, err
+	}
+	o := Outbox{Sent: cs.Sent, Published: cs.Sent, Delivered: cs.PeerAck}
+	ms, err := c.db.Unacked(ctx, store.ChatID(id), 0)
+	if err != nil {
+		return Outbox{}, err
+	}
+	for _, m := range ms {
+		if m.Status == Pending {
+			o.Published = m.N - 1
+			break
+		}
+	}
+	return o, nil
 }
 
 // History returns up to limit entries of chat id with Seq below before (0:

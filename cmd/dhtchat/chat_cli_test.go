@@ -383,3 +383,30 @@ func TestCLINodeRestart(t *testing.T) {
 	checkLines(t, recvAll(t, bob, "alice", 1), "alice", []string{"kept across the restart"})
 	stop(again)
 }
+
+// TestCLISendBadLine: a line too long to send stops "send -" at that line:
+// the lines before it are sent, the error says which line, exit 2.
+func TestCLISendBadLine(t *testing.T) {
+	t.Parallel()
+	boot := loopbackNetwork(t)
+	alice, bob := newCLIUser(t, "alice", boot), newCLIUser(t, "bob", boot)
+	befriend(t, alice, bob)
+	startCLIChat(t, alice, bob)
+
+	cmd := alice.cmd("send", "bob", "-")
+	cmd.Stdin = strings.NewReader("first\nsecond\n" + strings.Repeat("x", 9000) + "\nnever sent\n")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if code := cmd.ProcessState.ExitCode(); code != exitUsage {
+		t.Fatalf("send with a 9000-byte line: exit %d (%v), want 2; stderr: %s", code, err, stderr.String())
+	}
+	if got := stderr.String(); !strings.Contains(got, "dhtchat: message 3 is longer than 8000 bytes\n") ||
+		!strings.Contains(got, "hint: the 2 messages before it were sent; nothing from it on was\n") {
+		t.Fatalf("stderr = %q", got)
+	}
+	checkLines(t, recvAll(t, bob, "alice", 2), "alice", []string{"first", "second"})
+	if hist := alice.run(t, "", "history", "bob", "--json"); strings.Count(hist, "\n") != 2 || strings.Contains(hist, "never sent") {
+		t.Fatalf("alice's history after the bad line:\n%s", hist)
+	}
+}

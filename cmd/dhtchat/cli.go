@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -177,8 +178,11 @@ func flagMessage(err error) string {
 	}
 	msg := err.Error()
 	msg = strings.Replace(msg, "flag provided but not defined: ", "unknown flag ", 1)
-	return msg
+	// The flag package names flags with one dash; the documentation, two.
+	return flagName.ReplaceAllString(msg, "$1--$2")
 }
+
+var flagName = regexp.MustCompile(`(^|\s)-([a-zA-Z])`)
 
 // fromEnvironment sets the defaults of the global flags from the
 // environment; flags on the command line override them.

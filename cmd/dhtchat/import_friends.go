@@ -73,9 +73,9 @@ func runImportFriends(_ context.Context, e *env, args []string) error {
 		return nil
 	})
 	if err != nil {
-		if e := classify(err); e.code == exitUsage {
-			e.msg = "nothing imported: " + e.msg
-			return e
+		if u := classify(err); u.code == exitUsage {
+			u.msg = "nothing imported: " + u.msg
+			return u
 		}
 		return err
 	}

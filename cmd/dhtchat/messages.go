@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -28,8 +29,8 @@ func (e *env) printMessage(key chat.ChatKey, from string, m chat.Entry) error {
 			SentAt: m.SentAt.UTC(), ReceivedAt: m.ReceivedAt.UTC(), Text: m.Body,
 		})
 	}
-	e.printf("[%s] %s: %s\n", m.SentAt.Local().Format("2006-01-02 15:04:05"), from, oneLineText(m.Body))
-	return nil
+	_, err := fmt.Fprintf(e.stdout, "[%s] %s: %s\n", m.SentAt.Local().Format("2006-01-02 15:04:05"), from, oneLineText(m.Body))
+	return err
 }
 
 // oneLineText shows a message on one line of a terminal.

@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/dhtchat/dhtchat/chat"
 )
 
 // pipeMode sends each stdin line as a message and prints what arrives. At
 // the end of stdin it waits until everything it sent is published, then
-// returns; with follow it keeps printing until ctx ends.
+// returns; with follow it keeps printing until ctx ends. A bad line ends
+// the input there: the lines before it are sent, and the error is returned
+// once they are published.
 func (e *env) pipeMode(ctx context.Context, s *session, info chat.Info, name string, follow bool) error {
 	if err := s.connect(ctx); err != nil {
 		return err
@@ -25,73 +28,112 @@ func (e *env) pipeMode(ctx context.Context, s *session, info chat.Info, name str
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	s.client.Only(info.ID)
 	runDone := make(chan error, 1)
 	go func() { runDone <- s.client.Run(runCtx) }()
+	stop := func() { cancel(); <-runDone }
 	s.client.Focus(info.ID)
 
 	// Lines are stored as they come; the worker publishes them.
 	inputErr := make(chan error, 1)
 	go func() {
+		lines := 0
 		inputErr <- readLines(e.stdin, func(bodies []string) error {
-			if len(bodies) == 0 {
-				return nil
+			var bad error
+			for i, b := range bodies {
+				if err := chat.ValidBody(b); err != nil {
+					bad = badLine(err, lines+i+1, lines+i)
+					bodies = bodies[:i]
+					break
+				}
 			}
-			_, err := s.client.Send(runCtx, info.ID, bodies...)
-			return sendError(err)
+			if len(bodies) > 0 {
+				if _, err := s.client.Send(runCtx, info.ID, bodies...); err != nil {
+					return err
+				}
+				lines += len(bodies)
+			}
+			return bad
 		})
 	}()
 
+	// Events say when to look; the store says what there is, so that what
+	// another process sharing the database fetched is printed too.
+	tick := time.NewTicker(e.pollPolicy().Focused)
+	defer tick.Stop()
 	events := s.client.Events()
 	input := inputErr
 	eof := false
+	var badInput error
 	for {
 		if eof && !follow {
 			if done, err := e.allPublished(ctx, s, info); err != nil || done {
-				cancel()
-				<-runDone
+				stop()
+				if err == nil {
+					err = badInput
+				}
 				return err
 			}
 		}
 		select {
 		case err := <-input:
 			input = nil
-			if err != nil {
-				cancel()
-				<-runDone
+			eof = true
+			var u *userError
+			if errors.As(err, &u) && u.code == exitUsage {
+				badInput = err // send what came before it first
+			} else if err != nil {
+				stop()
 				return err
 			}
-			eof = true
+		case <-tick.C:
+			if ctx.Err() != nil {
+				stop()
+				return e.interrupted(s, info, follow)
+			}
+			if err := p.printStored(ctx); err != nil {
+				stop()
+				return err
+			}
 		case ev, ok := <-events:
 			if !ok {
-				// Run ended: ctx is done.
-				if err := <-runDone; err != nil && !errors.Is(err, context.Canceled) {
-					return err
-				}
-				return nil
+				// Run ended: ctx is done (an interrupt).
+				<-runDone
+				return e.interrupted(s, info, follow)
 			}
 			switch ev := ev.(type) {
 			case chat.MessageEvent:
-				if ev.Entry.Chat == info.ID {
-					if err := p.print(ctx, []chat.Entry{ev.Entry}); err != nil {
-						cancel()
-						<-runDone
-						return err
-					}
+				if ctx.Err() != nil {
+					continue // interrupted: Run is ending
+				}
+				if err := p.printStored(ctx); err != nil {
+					stop()
+					return err
 				}
 			case chat.NetworkEvent:
-				if ev.State == chat.Offline && eof && !follow {
-					cancel()
-					<-runDone
-					return s.connect(ctx) // the same error, said the same way
-				}
+				// The worker retries with backoff; say so and wait.
 				e.noteNetwork(ev)
 			}
 		}
 	}
 }
 
+// interrupted is the outcome of an interrupt in pipe mode: fine with
+// --follow or when everything is out, else an error saying what is queued.
+func (e *env) interrupted(s *session, info chat.Info, follow bool) error {
+	if follow {
+		return nil
+	}
+	o, err := s.client.Outbox(context.Background(), info.ID)
+	if err != nil || o.Published >= o.Sent {
+		return err
+	}
+	return runtimeErrorf("interrupted before %d messages were published", o.Sent-o.Published).
+		withHint("they are stored, and the next dhtchat command that goes online for this chat sends them")
+}
+
 // allPublished reports whether no message of the chat is pending.
 func (e *env) allPublished(ctx context.Context, s *session, info chat.Info) (bool, error) {
-	_, pending, err := s.client.Unacked(ctx, info.ID)
-	return pending == 0, err
+	o, err := s.client.Outbox(ctx, info.ID)
+	return o.Published >= o.Sent, err
 }

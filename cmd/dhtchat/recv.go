@@ -12,10 +12,11 @@ import (
 var recvCmd = &command{
 	name:  "recv",
 	args:  "NAME [--chat CHATKEY]",
-	short: "Fetch and print the messages from a friend not printed before",
+	short: "Fetch and print the messages from a friend you have not seen yet",
 	long: `Fetches the friend's records from the DHT, prints the messages from NAME
-that no recv has printed before (--all: the whole history), one line each,
-and exits. Fetching also acknowledges them to the friend.
+that you have not seen yet (not printed by recv or pipe mode, nor shown in
+the full-screen chat; --all: the whole history), one line each, and exits.
+Fetching also acknowledges them to the friend.
 
 --timeout D waits up to D for at least one new message. --follow keeps
 running and prints messages as they arrive, until interrupted.
@@ -47,6 +48,9 @@ type recvOpts struct {
 }
 
 func runRecv(ctx context.Context, e *env, args []string, o *recvOpts) error {
+	if o.timeout < 0 {
+		return usageErrorf("--timeout must not be negative")
+	}
 	s, f, info, err := e.openChat(ctx, true, args[0], o.chatKey)
 	if err != nil {
 		return err
@@ -68,28 +72,34 @@ func runRecv(ctx context.Context, e *env, args []string, o *recvOpts) error {
 	if o.follow {
 		return p.follow(ctx)
 	}
-	var deadline <-chan time.Time
+	// Without --timeout: one fetch. With it: fetch until a message came or
+	// the time is up, retrying errors of the network meanwhile.
+	waitCtx := ctx
 	if o.timeout > 0 {
-		t := time.NewTimer(o.timeout)
-		defer t.Stop()
-		deadline = t.C
+		var cancel context.CancelFunc
+		waitCtx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
 	}
 	for {
-		res, err := s.client.Fetch(ctx, info.ID)
-		if err != nil {
-			return waitError(ctx, err, "fetching")
+		_, err := s.client.Fetch(waitCtx, info.ID)
+		if perr := p.printStored(ctx); perr != nil {
+			return perr
 		}
-		if err := p.print(ctx, res.Received); err != nil {
-			return err
+		if p.printed > 0 {
+			return nil
 		}
-		if p.printed > 0 || deadline == nil {
+		if o.timeout <= 0 {
+			if err != nil {
+				return waitError(ctx, err, "fetching")
+			}
 			return nil
 		}
 		select {
-		case <-ctx.Done():
-			return nil
-		case <-deadline:
-			return nil
+		case <-waitCtx.Done():
+			if ctx.Err() != nil {
+				return nil // interrupted
+			}
+			return nil // no message within the timeout: nothing to print
 		case <-time.After(e.pollPolicy().Focused):
 		}
 	}
@@ -106,8 +116,10 @@ type printer struct {
 	printed int
 }
 
-// printStored prints the stored messages after upTo.
+// printStored prints the stored messages after upTo. It reads only the
+// local database, quickly, so an interrupt does not cut it short.
 func (p *printer) printStored(ctx context.Context) error {
+	ctx = context.WithoutCancel(ctx)
 	for {
 		ms, err := p.s.client.Incoming(ctx, p.info.ID, p.upTo, 1000)
 		if err != nil {
@@ -125,48 +137,69 @@ func (p *printer) printStored(ctx context.Context) error {
 // print prints the messages after upTo and marks them read.
 func (p *printer) print(ctx context.Context, ms []chat.Entry) error {
 	last := p.upTo
+	var werr error
 	for _, m := range ms {
 		if m.N <= p.upTo {
 			continue
 		}
-		if err := p.e.printMessage(p.info.Key, p.from, m); err != nil {
-			return err
+		if werr = p.e.printMessage(p.info.Key, p.from, m); werr != nil {
+			werr = runtimeErrorf("cannot write the messages: %v", werr)
+			break // not printed: not marked read
 		}
 		p.upTo, p.printed = m.N, p.printed+1
 	}
 	if p.upTo > last {
 		// Printed is printed: record it even if an interrupt just came.
-		return p.s.client.MarkRead(context.WithoutCancel(ctx), p.info.ID, p.upTo)
+		if err := p.s.client.MarkRead(context.WithoutCancel(ctx), p.info.ID, p.upTo); err != nil {
+			return err
+		}
 	}
-	return nil
+	return werr
 }
 
 // follow runs the worker on the chat and prints messages as they arrive,
-// until ctx ends.
+// until ctx ends. Events say when to look and the store what there is, so
+// that messages another process sharing the database fetched are printed
+// too.
 func (p *printer) follow(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	p.s.client.Only(p.info.ID)
 	done := make(chan error, 1)
 	go func() { done <- p.s.client.Run(runCtx) }()
 	p.s.client.Focus(p.info.ID)
-	for ev := range p.s.client.Events() {
-		switch ev := ev.(type) {
-		case chat.MessageEvent:
-			if ev.Entry.Chat == p.info.ID {
-				if err := p.print(ctx, []chat.Entry{ev.Entry}); err != nil {
-					cancel()
-					<-done
+	tick := time.NewTicker(p.e.pollPolicy().Focused)
+	defer tick.Stop()
+	events := p.s.client.Events()
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 					return err
 				}
+				return nil
 			}
-		case chat.NetworkEvent:
-			p.e.noteNetwork(ev)
+			if nev, ok := ev.(chat.NetworkEvent); ok {
+				p.e.noteNetwork(nev)
+				continue
+			}
+			if _, ok := ev.(chat.MessageEvent); !ok {
+				continue
+			}
+		case <-tick.C:
+		}
+		if ctx.Err() != nil {
+			cancel()
+			<-done
+			return nil // interrupted: the end of --follow
+		}
+		if err := p.printStored(ctx); err != nil {
+			cancel()
+			<-done
+			return err
 		}
 	}
-	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
-	return nil
 }
 
 // noteNetwork tells the user on stderr when the DHT becomes unreachable

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -53,112 +54,160 @@ type sendOpts struct {
 const sendBatch = 128
 
 func runSend(ctx context.Context, e *env, args []string, o *sendOpts) error {
+	if o.timeout < 0 {
+		return usageErrorf("--timeout must not be negative")
+	}
 	s, f, info, err := e.openChat(ctx, true, args[0], o.chatKey)
 	if err != nil {
 		return err
 	}
 	defer s.close()
 
-	// Store first: what is stored is sent, now or by a later run.
-	var sent []chat.Entry
+	// Store first: what is stored is sent, now or by a later run. Each line
+	// is checked before its batch is stored, so that a bad line stops the
+	// input at that line exactly, and what came before it is still sent.
+	var first, last uint64
+	lines := 0
+	var bad error
 	queue := func(bodies []string) error {
-		if len(bodies) == 0 {
-			return nil
+		for i, b := range bodies {
+			if err := chat.ValidBody(b); err != nil {
+				bad = badLine(err, lines+i+1, lines+i)
+				bodies = bodies[:i]
+				break
+			}
 		}
-		entries, err := s.client.Send(ctx, info.ID, bodies...)
-		if err != nil {
-			return sendError(err)
-		}
-		sent = append(sent, entries...)
-		if e.json {
-			for _, m := range entries {
-				if err := e.printJSON(statusJSON{m.N, "queued"}); err != nil {
-					return err
+		if len(bodies) > 0 {
+			entries, err := s.client.Send(ctx, info.ID, bodies...)
+			if err != nil {
+				return err
+			}
+			lines += len(entries)
+			if first == 0 {
+				first = entries[0].N
+			}
+			last = entries[len(entries)-1].N
+			if e.json {
+				for _, m := range entries {
+					if err := e.printJSON(statusJSON{m.N, "queued"}); err != nil {
+						return err
+					}
 				}
 			}
 		}
-		return nil
+		return bad
 	}
 	if len(args) == 2 && args[1] == "-" {
 		err = readLines(e.stdin, queue)
 	} else {
 		err = queue([]string{strings.Join(args[1:], " ")})
 	}
-	if err != nil {
+	if err != nil && bad == nil {
 		return err
 	}
-	if len(sent) == 0 {
+	if last == 0 {
+		if bad != nil {
+			return bad
+		}
 		return usageErrorf("nothing to send: stdin had no non-empty line")
 	}
 
+	waitCtx := ctx
 	if o.timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		waitCtx, cancel = context.WithTimeout(ctx, o.timeout)
 		defer cancel()
 	}
-	if err := s.connect(ctx); err != nil {
+	if err := s.connect(waitCtx); err != nil {
 		return err
 	}
-	last := sent[len(sent)-1].N
-	published, delivered := uint64(0), uint64(0)
-	report := func(entries []chat.Entry, status string) error {
-		for _, m := range entries {
-			if m.N < sent[0].N || m.N > last {
-				continue
-			}
-			if status == "published" {
-				published = max(published, m.N)
-			} else {
-				delivered = max(delivered, m.N)
-			}
-			if e.json {
-				if err := e.printJSON(statusJSON{m.N, status}); err != nil {
-					return err
+	if err := e.waitSent(waitCtx, s, info, f.Name, first, last, o.waitDelivered); err != nil {
+		return err
+	}
+	return bad // the lines before a bad one are sent; say why the rest is not
+}
+
+// waitSent publishes the chat until messages first…last are published
+// (and, with delivered, acknowledged), printing --json progress. Progress
+// comes from the store, so it counts what another process sharing it did.
+// Errors of the network are retried until ctx ends.
+func (e *env) waitSent(ctx context.Context, s *session, info chat.Info, name string, first, last uint64, delivered bool) error {
+	printed := map[string]uint64{"published": first - 1, "delivered": first - 1}
+	progress := func() (chat.Outbox, error) {
+		o, err := s.client.Outbox(ctx, info.ID)
+		if err != nil {
+			return o, err
+		}
+		for _, st := range []struct {
+			status string
+			upTo   uint64
+		}{{"published", o.Published}, {"delivered", o.Delivered}} {
+			for n := printed[st.status] + 1; n <= min(st.upTo, last); n++ {
+				if e.json {
+					if err := e.printJSON(statusJSON{n, st.status}); err != nil {
+						return o, err
+					}
 				}
+				printed[st.status] = n
 			}
 		}
-		return nil
+		return o, nil
 	}
-	notified, needFlush, queued := false, true, 0
+	notified, needFlush := false, true
+	var lastErr error
 	for {
 		if needFlush {
 			res, err := s.client.Flush(ctx, info.ID)
 			if err != nil {
-				return waitError(ctx, err, "publishing")
+				lastErr = err
+			} else if res.Queued > 0 && !notified && !e.json {
+				e.notef("%d messages wait for %s to acknowledge earlier ones…\n", res.Queued, name)
+				notified = true
 			}
-			if err := report(res.Changed, "published"); err != nil {
-				return err
-			}
-			if res.Queued == 0 && published < last {
-				published = last // published earlier, by another process
-			}
-			needFlush, queued = false, res.Queued
+			needFlush = err != nil
 		}
-		if published >= last && (!o.waitDelivered || delivered >= last) {
+		o, err := progress()
+		if err != nil {
+			return err
+		}
+		if o.Published >= last && (!delivered || o.Delivered >= last) {
 			return nil
-		}
-		if queued > 0 && !notified && !e.json {
-			e.notef("%d messages wait for %s to acknowledge earlier ones…\n", queued, f.Name)
-			notified = true
 		}
 		// Wait for acknowledgements: they free room and mark delivery.
 		fetched, err := s.client.Fetch(ctx, info.ID)
 		if err != nil {
-			return waitError(ctx, err, "waiting for "+f.Name)
-		}
-		if err := report(fetched.Delivered, "delivered"); err != nil {
-			return err
+			lastErr = err
 		}
 		if len(fetched.Delivered) > 0 {
-			needFlush = queued > 0
+			needFlush = true // room for what was queued
 			continue
 		}
 		select {
 		case <-ctx.Done():
-			return waitError(ctx, ctx.Err(), "waiting for "+f.Name)
+			if lastErr != nil && !errors.Is(lastErr, context.DeadlineExceeded) && !errors.Is(lastErr, context.Canceled) {
+				return waitError(ctx, fmt.Errorf("%w (last error: %v)", ctx.Err(), lastErr), "waiting for "+name)
+			}
+			return waitError(ctx, ctx.Err(), "waiting for "+name)
 		case <-time.After(e.pollPolicy().Focused):
 		}
 	}
+}
+
+// badLine explains why stdin line n cannot be sent; queued lines before it
+// are sent.
+func badLine(err error, n, queued int) *userError {
+	what := "is not valid UTF-8 text"
+	switch {
+	case errors.Is(err, chat.ErrBodyTooLarge):
+		what = fmt.Sprintf("is longer than %d bytes", chat.MaxBody)
+	case errors.Is(err, chat.ErrBadBody):
+		what = "is empty or not valid UTF-8 text"
+	}
+	u := usageErrorf("message %d %s", n, what)
+	if queued > 0 {
+		return u.withHint("the %d messages before it were sent; nothing from it on was", queued)
+	}
+	return u.withHint("nothing was sent; split long text into several messages")
 }
 
 // readLines calls fn with the non-empty lines of r, in batches: as many as
@@ -189,18 +238,6 @@ func readLines(r io.Reader, fn func([]string) error) error {
 			return nil
 		}
 	}
-}
-
-// sendError explains why messages could not be queued.
-func sendError(err error) error {
-	switch {
-	case errors.Is(err, chat.ErrBodyTooLarge):
-		return usageErrorf("a message is longer than %d bytes", chat.MaxBody).
-			withHint("nothing from that line on was queued; split it into several messages")
-	case errors.Is(err, chat.ErrBadBody):
-		return usageErrorf("a message is not valid UTF-8 text").withHint("nothing from that line on was queued")
-	}
-	return err
 }
 
 // waitError explains an error that ended a wait on the network.
