@@ -173,11 +173,11 @@ func (c *Client) fetchSlot(ctx context.Context, cs *chatState, i int, res *Fetch
 // (docs/PROTOCOL.md 6.3, step 3).
 func (c *Client) accept(ctx context.Context, cs *chatState, s Slot, res *FetchResult) error {
 	sid := store.ChatID(cs.id)
-	counters, err := c.db.Counters(ctx, sid)
+	out, err := c.Outbox(ctx, cs.id)
 	if err != nil {
 		return err
 	}
-	if err := s.Header.CheckAck(counters.Sent); err != nil {
+	if err := s.Header.CheckAck(out.Published); err != nil {
 		res.Rejected++
 		cs.rejected[s.Header.Slot] = s.Header.Seq
 		c.log.Warn("rejected a record", "chat", cs.id, "slot", s.Header.Slot, "seq", s.Header.Seq, "err", err)
@@ -192,7 +192,7 @@ func (c *Client) accept(ctx context.Context, cs *chatState, s Slot, res *FetchRe
 		return err
 	}
 	res.Received = append(res.Received, entriesOf(got)...)
-	if s.Header.Ack > counters.PeerAck {
+	if s.Header.Ack > out.Delivered {
 		delivered, err := c.db.MarkDelivered(ctx, sid, s.Header.Ack)
 		if err != nil {
 			return err
