@@ -132,6 +132,11 @@ func (s *Store) NextSeqAfter(ctx context.Context, id ChatID, slot int, floor uin
 // PeerSeq returns the highest IPNS sequence number accepted for the peer's
 // record in slot of chat id, 0 if none.
 func (s *Store) PeerSeq(ctx context.Context, id ChatID, slot int) (uint64, error) {
+	return s.seqOf(ctx, id, false, slot, "peer sequence number in chat ")
+}
+
+// seqOf reads a record sequence number: ours (mine) or the peer's.
+func (s *Store) seqOf(ctx context.Context, id ChatID, mine bool, slot int, what string) (uint64, error) {
 	if err := checkSlot(slot); err != nil {
 		return 0, err
 	}
@@ -141,11 +146,11 @@ func (s *Store) PeerSeq(ctx context.Context, id ChatID, slot int) (uint64, error
 			return err
 		}
 		var err error
-		seq, err = recordSeq(ctx, tx, id, false, slot)
+		seq, err = recordSeq(ctx, tx, id, mine, slot)
 		return err
 	})
 	if err != nil {
-		return 0, s.wrap("peer sequence number in chat "+id.String(), err)
+		return 0, s.wrap(what+id.String(), err)
 	}
 	return seq, nil
 }
@@ -178,22 +183,7 @@ func (s *Store) AdvancePeerSeq(ctx context.Context, id ChatID, slot int, seq uin
 // OwnSeq returns the highest IPNS sequence number used for our record in
 // slot of chat id, 0 if this database never published it.
 func (s *Store) OwnSeq(ctx context.Context, id ChatID, slot int) (uint64, error) {
-	if err := checkSlot(slot); err != nil {
-		return 0, err
-	}
-	var seq uint64
-	err := s.view(ctx, func(tx *sql.Tx) error {
-		if err := requireChat(ctx, tx, id); err != nil {
-			return err
-		}
-		var err error
-		seq, err = recordSeq(ctx, tx, id, true, slot)
-		return err
-	})
-	if err != nil {
-		return 0, s.wrap("own sequence number in chat "+id.String(), err)
-	}
-	return seq, nil
+	return s.seqOf(ctx, id, true, slot, "own sequence number in chat ")
 }
 
 // RaiseSent makes the next outgoing message of chat id numbered above n,
