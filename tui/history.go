@@ -40,6 +40,11 @@ type history struct {
 	loading  bool         // a page request is in flight
 	hasOlder bool         // the store may hold entries before entries[0]
 	early    []chat.Entry // events that came before the first page
+	// syncedSeq is the Seq up to which entries holds everything the store
+	// held when it was last read (a page or a refresh): a refresh reads
+	// what is newer. Events and sends do not move it, since another
+	// process may have stored entries between theirs and it.
+	syncedSeq int64
 
 	// unreadSeq is the Seq of the first message the user had not seen when
 	// they opened the chat: the unread marker goes above it. 0: none.
@@ -79,6 +84,10 @@ func (h *history) setPage(entries []chat.Entry, readUpTo uint64) {
 		h.add(e)
 	}
 	h.early = nil
+	h.syncedSeq = 0
+	if n := len(entries); n > 0 {
+		h.syncedSeq = entries[n-1].Seq
+	}
 	h.unreadSeq = 0
 	for _, e := range h.entries {
 		if !e.Outgoing && e.N > readUpTo {
@@ -107,43 +116,99 @@ func (h *history) prependPage(entries []chat.Entry) {
 	h.bottom += len(entries)
 }
 
-// add appends an entry that just arrived (received or sent), or updates
-// it if it is already there. It reports whether the entry was new.
+// add puts an entry that arrived (an event, a send or a refresh from the
+// store) in its place by Seq, or updates it if it is already there, so
+// that the same message from two sources is shown once. The viewport
+// stays where it is unless it follows the latest message. It reports
+// whether the entry was new.
 func (h *history) add(e chat.Entry) bool {
 	if !h.loaded {
+		for i := range h.early {
+			if h.early[i].Seq == e.Seq {
+				h.early[i] = newer(h.early[i], e)
+				return false
+			}
+		}
 		h.early = append(h.early, e)
 		return false
 	}
-	if n := len(h.entries); n > 0 && e.Seq <= h.entries[n-1].Seq {
-		h.update(e)
+	i, found := slices.BinarySearchFunc(h.entries, e.Seq, bySeq)
+	if found {
+		h.entries[i] = newer(h.entries[i], e)
 		return false
 	}
-	h.entries = append(h.entries, e)
-	if h.follow {
+	if i == 0 && len(h.entries) > 0 && h.hasOlder {
+		return false // older than what is loaded: its page will bring it
+	}
+	h.entries = slices.Insert(h.entries, i, e)
+	switch {
+	case h.follow:
 		h.toBottom()
-	} else if !e.Outgoing {
+	case i <= h.bottom:
+		h.bottom++ // above the anchor: the anchor stays the same entry
+	case !e.Outgoing:
 		h.newBelow++
 	}
 	return true
 }
 
-// update replaces an entry already loaded (a status change).
+// update replaces an entry already loaded (a status change); it adds
+// nothing.
 func (h *history) update(e chat.Entry) {
 	if !h.loaded {
 		for i := range h.early {
 			if h.early[i].Seq == e.Seq {
-				h.early[i] = e
+				h.early[i] = newer(h.early[i], e)
 			}
 		}
 		return
 	}
-	i, ok := slices.BinarySearchFunc(h.entries, e.Seq, func(x chat.Entry, seq int64) int {
-		return cmpInt(x.Seq, seq)
-	})
-	if ok {
-		h.entries[i] = e
+	if i, ok := slices.BinarySearchFunc(h.entries, e.Seq, bySeq); ok {
+		h.entries[i] = newer(h.entries[i], e)
 	}
 }
+
+// newer is e, which replaces old (the same message): a sent message's
+// status only moves forward (Pending, Published, Delivered), so a late
+// answer of the store does not undo a newer event.
+func newer(old, e chat.Entry) chat.Entry {
+	if old.Outgoing && e.Status < old.Status {
+		e.Status = old.Status
+	}
+	return e
+}
+
+// applyOutbox moves our messages forward to the statuses the store's
+// outbox counters imply.
+func (h *history) applyOutbox(o chat.Outbox) {
+	for i := range h.entries {
+		e := &h.entries[i]
+		if !e.Outgoing {
+			continue
+		}
+		st := chat.Pending
+		switch {
+		case e.N <= o.Delivered:
+			st = chat.Delivered
+		case e.N <= o.Published:
+			st = chat.Published
+		}
+		e.Status = max(e.Status, st)
+	}
+}
+
+// oldestUnacked is the Seq of the oldest loaded message of ours that is
+// not shown as delivered, 0 if none.
+func (h *history) oldestUnacked() int64 {
+	for _, e := range h.entries {
+		if e.Outgoing && e.Status < chat.Delivered {
+			return e.Seq
+		}
+	}
+	return 0
+}
+
+func bySeq(x chat.Entry, seq int64) int { return cmpInt(x.Seq, seq) }
 
 func cmpInt(a, b int64) int {
 	switch {
