@@ -1,9 +1,12 @@
 package tui
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -48,6 +51,18 @@ type (
 		verified   bool
 		wasChanged bool // the friend had a key-change warning
 	}
+	refreshTickMsg struct{} // time to read the store again
+	refreshedMsg   struct {
+		chats []chat.Info
+		// The open chat when the refresh started, the syncedSeq of its
+		// history then, and the entries read: those after since, and the
+		// latest few before it (for their status).
+		id      chat.ChatID
+		since   int64
+		entries []chat.Entry
+		outbox  *chat.Outbox // when shown messages of ours are older than entries
+		err     error
+	}
 	errMsg   struct{ err error }
 	noteMsg  string
 	panelMsg panel
@@ -83,6 +98,90 @@ func listen(events <-chan chat.Event) tea.Cmd {
 		}
 		return batch
 	}
+}
+
+// refreshInterval is how often the UI reads the store, which other
+// dhtchat processes on the same database write (a "dhtchat send" in a
+// script, a "dhtchat recv"): the worker's events are only hints.
+const refreshInterval = time.Second
+
+// refreshSmall is how many of the latest entries a refresh reads first:
+// when nothing changed, that one small query is all it costs the chat.
+const refreshSmall = 20
+
+// tick asks for a refresh after m.refreshEvery; Update re-arms it, like
+// listen. It is a timer that ends with the program's context, so no
+// command outlives the program by a tick.
+func (m *model) tick() tea.Cmd {
+	if m.client == nil || m.refreshEvery <= 0 {
+		return nil
+	}
+	ctx, d := m.ctx, m.refreshEvery
+	return func() tea.Msg {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return refreshTickMsg{}
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// refresh reads the store: the chat list (unread counts, new chats, last
+// messages) and what the open chat's history lacks. One refresh is in
+// flight at a time; asking during one runs another after it.
+func (m *model) refresh() tea.Cmd {
+	if m.client == nil {
+		return nil
+	}
+	if m.refreshing {
+		m.refreshAgain = true
+		return nil
+	}
+	m.refreshing = true
+	ctx, client := m.ctx, m.client
+	var id chat.ChatID
+	var since, unacked int64
+	if h := m.hist(); h != nil && h.loaded {
+		id, since, unacked = h.id, h.syncedSeq, h.oldestUnacked()
+	}
+	return func() tea.Msg {
+		msg := refreshedMsg{id: id, since: since}
+		msg.chats, msg.err = client.Chats(ctx)
+		if msg.err != nil || id == (chat.ChatID{}) {
+			return msg
+		}
+		msg.entries, msg.outbox, msg.err = catchUp(ctx, client, id, since, unacked)
+		return msg
+	}
+}
+
+// catchUp reads the entries of chat id after Seq since, from the end, a
+// small page first and whole pages if there are more; and the outbox
+// counters if a message of ours that may have changed status (Seq
+// unacked) is older than what it read.
+func catchUp(ctx context.Context, client *chat.Client, id chat.ChatID, since, unacked int64) ([]chat.Entry, *chat.Outbox, error) {
+	es, err := client.History(ctx, id, 0, refreshSmall)
+	if err != nil {
+		return nil, nil, err
+	}
+	for page, limit := es, refreshSmall; len(page) == limit && page[0].Seq > since; {
+		limit = pageSize
+		if page, err = client.History(ctx, id, page[0].Seq, limit); err != nil {
+			return nil, nil, err
+		}
+		es = append(slices.Clip(page), es...)
+	}
+	if unacked == 0 || (len(es) > 0 && es[0].Seq <= unacked) {
+		return es, nil, nil
+	}
+	o, err := client.Outbox(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return es, &o, nil
 }
 
 func (m *model) loadChats() tea.Cmd {

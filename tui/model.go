@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -69,6 +70,13 @@ type model struct {
 	paste    string               // the paste waiting for confirmation
 	sending  map[chat.ChatID]bool // a Send in flight: Enter waits
 	quitting bool
+
+	// The store is the truth, the events hints: other processes write the
+	// same database. Every refreshEvery (0: never; Run sets it) and after
+	// each batch of events, a refresh reads it (see refresh).
+	refreshEvery time.Duration
+	refreshing   bool // a refresh is in flight
+	refreshAgain bool // and another was asked for meanwhile
 }
 
 func newModel(ctx context.Context, client *chat.Client, book FriendBook, events <-chan chat.Event) *model {
@@ -82,7 +90,7 @@ func newModel(ctx context.Context, client *chat.Client, book FriendBook, events 
 
 func (m *model) Init() tea.Cmd {
 	m.in.switchTo(chat.ChatID{})
-	return tea.Batch(listen(m.events), m.loadChats(), m.loadFriends())
+	return tea.Batch(listen(m.events), m.loadChats(), m.loadFriends(), m.tick())
 }
 
 // layout is where everything goes at the current size.
@@ -136,7 +144,11 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		for _, ev := range msg {
 			cmds = append(cmds, m.onEvent(ev))
 		}
-		cmds = append(cmds, listen(m.events))
+		cmds = append(cmds, listen(m.events), m.refresh())
+	case refreshTickMsg:
+		cmds = append(cmds, m.refresh(), m.tick())
+	case refreshedMsg:
+		cmds = append(cmds, m.onRefreshed(msg))
 	case eventsClosedMsg:
 		// The worker stopped: the program is ending, or there is no network.
 		m.net, m.netErr = chat.Offline, true
@@ -213,7 +225,7 @@ func (m *model) onKey(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, keys.Bottom):
 		if m.panel != nil {
 			m.panel = nil
-			return nil
+			return m.markSeen()
 		}
 		return m.scroll(k)
 	case key.Matches(k, keys.NextChat):
@@ -252,10 +264,11 @@ func (m *model) scroll(msg tea.Msg) tea.Cmd {
 }
 
 // markSeen marks the open chat read up to its latest message if the user
-// is looking at it.
+// is looking at it: it is at the bottom of the history, and no panel
+// hides the history.
 func (m *model) markSeen() tea.Cmd {
 	h := m.hist()
-	if h == nil || !h.loaded || !h.follow {
+	if h == nil || !h.loaded || !h.follow || m.panel != nil {
 		return nil
 	}
 	n := h.lastReceived()
@@ -299,6 +312,9 @@ func (m *model) openChat(id chat.ChatID) tea.Cmd {
 		}
 		h.loading = true
 		cmds = append(cmds, m.loadPage(id))
+	} else {
+		// Loaded earlier: catch up with what was stored since.
+		cmds = append(cmds, m.refresh())
 	}
 	return tea.Batch(cmds...)
 }
@@ -378,6 +394,65 @@ func (m *model) onEvent(ev chat.Event) tea.Cmd {
 		return tea.Batch(m.loadChats(), m.loadFriends())
 	}
 	return nil
+}
+
+// onRefreshed applies what a refresh read in the store: the chat list,
+// and the entries and statuses of the chat that was open, merged by Seq
+// with what events brought, so that nothing shows twice. The draft, the
+// cursor and the viewport stay as they are.
+func (m *model) onRefreshed(msg refreshedMsg) tea.Cmd {
+	m.refreshing = false
+	cmd := m.applyRefresh(msg)
+	if m.refreshAgain {
+		m.refreshAgain = false
+		cmd = tea.Batch(cmd, m.refresh())
+	}
+	return cmd
+}
+
+func (m *model) applyRefresh(msg refreshedMsg) tea.Cmd {
+	if msg.err != nil {
+		if m.ctx.Err() == nil {
+			m.fail(msg.err)
+		}
+		return nil
+	}
+	var cmds []tea.Cmd
+	// Before the first list, the explicit load decides which chat opens.
+	if m.listed {
+		known := make(map[chat.ChatID]bool, len(m.list.items))
+		for _, in := range m.list.items {
+			known[in.ID] = true
+		}
+		cmds = append(cmds, m.onChats(chatsMsg(msg.chats)))
+		for _, in := range msg.chats {
+			if !known[in.ID] {
+				// A chat from another process, perhaps with a friend
+				// added there too.
+				cmds = append(cmds, m.loadFriends())
+				break
+			}
+		}
+	}
+	h := m.hists[msg.id]
+	// A page installed since the refresh began may end before since: the
+	// entries read would leave a gap. The next refresh reads from the page.
+	if h == nil || !h.loaded || msg.since > h.syncedSeq {
+		return tea.Batch(cmds...)
+	}
+	for _, e := range msg.entries {
+		h.add(e)
+	}
+	if n := len(msg.entries); n > 0 {
+		h.syncedSeq = max(h.syncedSeq, msg.entries[n-1].Seq)
+	}
+	if msg.outbox != nil {
+		h.applyOutbox(*msg.outbox)
+	}
+	if msg.id == m.open && !h.loading {
+		cmds = append(cmds, m.markSeen())
+	}
+	return tea.Batch(cmds...)
 }
 
 func (m *model) onChats(msg chatsMsg) tea.Cmd {

@@ -71,6 +71,7 @@ func Run(ctx context.Context, opts Options) error {
 
 	m := newModel(ctx, opts.Client, opts.Friends, opts.Client.Events())
 	m.wantOpen = opts.Open
+	m.refreshEvery = refreshInterval
 	m.banner = opts.Banner
 	m.status = status{text: opts.Note}
 

@@ -125,7 +125,7 @@ func (m *model) openInfo(peer keyring.PublicKey) tea.Cmd {
 func (m *model) toggleInfo() tea.Cmd {
 	if m.panel != nil && m.panel.info {
 		m.panel = nil
-		return nil
+		return m.markSeen()
 	}
 	i := m.list.index(m.open)
 	if i < 0 {
