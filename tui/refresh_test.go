@@ -349,3 +349,42 @@ func TestRefreshUnderAPanelMarksNothingRead(t *testing.T) {
 		t.Errorf("after esc: ReadUpTo %d, want 1; screen:\n%s", n, screen(m))
 	}
 }
+
+// A message another process received in a chat that is not open counts
+// as unread in the list, and is not marked read.
+func TestRefreshCountsUnreadInOtherChats(t *testing.T) {
+	net := newMapNet()
+	s := newShared(t, net, 0)
+	carolSK, carol := fixedKey(t, 90)
+	key, err := s.other.StartChat(t.Context(), carol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := openClient(t, carolSK, filepath.Join(t.TempDir(), "carol.db"), net)
+	if err := cc.JoinChat(t.Context(), s.self.Public(), key); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cc.Send(t.Context(), key.ID(), "from carol 1", "from carol 2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cc.Flush(t.Context(), key.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.other.Fetch(t.Context(), key.ID()); err != nil {
+		t.Fatal(err)
+	}
+	send(s.m, refreshTickMsg{})
+	i := s.m.list.index(key.ID())
+	if i < 0 {
+		t.Fatalf("carol's chat is not listed")
+	}
+	if in := s.m.list.items[i]; in.Unread != 2 || in.LastText != "from carol 2" {
+		t.Errorf("carol's chat: unread %d, last %q; want 2, %q", in.Unread, in.LastText, "from carol 2")
+	}
+	if s.m.open != s.id {
+		t.Errorf("a refresh switched the open chat")
+	}
+	if n, _ := s.ui.ReadUpTo(t.Context(), key.ID()); n != 0 {
+		t.Errorf("carol's messages were marked read (%d) without being shown", n)
+	}
+}
