@@ -5,11 +5,17 @@
 // — and a common struct they share (size, styles, key map). Update is a
 // pure state transition: everything that touches the chat engine or the
 // keyring runs in a tea.Cmd (cmds.go), and the engine's events come in
-// through one command that is re-armed after each delivery (events.go), so
+// through one command that is re-armed after each delivery (listen), so
 // they arrive in order and never race with the user's keys.
+//
+// The events are hints, the store is the truth: other dhtchat processes may
+// write the same database (a script running "dhtchat send" or "recv"), and
+// this process's worker says nothing of that. So a refresh (a tick command
+// re-armed like listen, and after each batch of events) reads the chat list
+// and what the open chat's history lacks, and merges it by Seq.
 //
 // Everything a friend sends goes through textsafe before it is rendered:
 // a message cannot move the cursor, set the title or write the clipboard.
-// Received messages only ever append to a history; the draft and its cursor
-// belong to the input alone.
+// Messages only ever go into a history, in Seq order, each once; the draft
+// and its cursor belong to the input alone.
 package tui
