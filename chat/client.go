@@ -155,6 +155,7 @@ type chatState struct {
 	failures   int
 	dirty      bool      // our record is out of date: publish
 	lastPut    time.Time // last successful publish
+	sentSeen   uint64    // the highest message number that publish saw
 	lastActive time.Time // last message either way
 
 	// rejected is, per slot of the friend's direction, the sequence number

@@ -20,7 +20,7 @@ import (
 // fastPoll polls often: the loopback network answers in milliseconds.
 var fastPoll = PollPolicy{
 	Focused: 20 * time.Millisecond, Recent: 20 * time.Millisecond, Idle: 20 * time.Millisecond,
-	MaxBackoff: 200 * time.Millisecond, Parallel: 4,
+	MaxBackoff: 200 * time.Millisecond, Parallel: 4, Reload: 50 * time.Millisecond,
 }
 
 // user is one person with a Client on the test network.
@@ -452,5 +452,36 @@ func TestWorkerBacksOffFailingPublish(t *testing.T) {
 	// a loop without backoff makes thousands.
 	if puts, gets := failing.puts.Load(), failing.gets.Load(); puts > 4*gets+10 {
 		t.Fatalf("%d puts for %d gets: the failing publish is retried without backoff", puts, gets)
+	}
+}
+
+// TestWorkerPublishesAnotherProcessQueue: messages that another process
+// sharing the database queued (and could not publish) are published by a
+// running worker.
+func TestWorkerPublishesAnotherProcessQueue(t *testing.T) {
+	net := dhttest.NewNetwork(t, 3)
+	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
+	id := startChat(t, alice, bob)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- alice.c.Run(ctx) }()
+	go func() {
+		for range alice.c.Events() {
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+
+	// Another process: the same database, no network.
+	other, err := Open(Config{Identity: alice.sk, DBPath: filepath.Join(alice.dir, "dhtchat.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.Send(t.Context(), id, "queued elsewhere"); err != nil {
+		t.Fatal(err)
+	}
+	got := receiveAll(t, bob, id, 1)
+	if got[0].Body != "queued elsewhere" {
+		t.Fatalf("bob got %q", got[0].Body)
 	}
 }

@@ -74,6 +74,9 @@ func (c *Client) publishLocked(ctx context.Context, cs *chatState) (FlushResult,
 		return FlushResult{}, err
 	}
 	counters, unacked := snap.Counters, snap.Unacked
+	c.chatsMu.Lock()
+	cs.sentSeen = max(cs.sentSeen, counters.Sent)
+	c.chatsMu.Unlock()
 	sealed := make([][]byte, len(unacked))
 	for i, m := range unacked {
 		if sealed[i], err = cs.keys.Seal(cs.dir, Message{N: m.N, SentAt: m.SentAt, Body: m.Body}); err != nil {

@@ -26,6 +26,9 @@ type PollPolicy struct {
 	Republish time.Duration
 	// Parallel bounds the DHT operations in flight at once.
 	Parallel int
+	// Reload is how often Run looks in the store for what other processes
+	// sharing it did: chats they created, messages they queued.
+	Reload time.Duration
 }
 
 // DefaultPollPolicy is polite on the public DHT: at most one lookup per
@@ -40,6 +43,7 @@ func DefaultPollPolicy() PollPolicy {
 		MaxBackoff:   5 * time.Minute,
 		Republish:    4 * time.Hour,
 		Parallel:     4,
+		Reload:       10 * time.Second,
 	}
 }
 
@@ -57,6 +61,7 @@ func (p PollPolicy) withDefaults() PollPolicy {
 	set(&p.Idle, d.Idle)
 	set(&p.MaxBackoff, d.MaxBackoff)
 	set(&p.Republish, d.Republish)
+	set(&p.Reload, d.Reload)
 	if p.Parallel <= 0 {
 		p.Parallel = d.Parallel
 	}
@@ -151,10 +156,6 @@ func (c *Client) kick() {
 	}
 }
 
-// reloadEvery is how often Run looks in the store for chats that another
-// process created.
-const reloadEvery = 10 * time.Second
-
 // Run is the background worker: it connects to the DHT, then publishes each
 // chat when it changes (messages queued by Send, our ack moving, room
 // freed by the friend's ack) and every PollPolicy.Republish, and fetches
@@ -180,7 +181,7 @@ func (c *Client) Run(ctx context.Context) error {
 	done := make(chan struct{}, 1)
 	busy := make(map[ChatID]bool)
 	var busyMu sync.Mutex
-	reload := time.NewTicker(reloadEvery)
+	reload := time.NewTicker(c.poll.Reload)
 	defer reload.Stop()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -238,7 +239,11 @@ func (c *Client) reload(ctx context.Context, known map[ChatID]bool, first bool) 
 	}
 	for _, s := range infos {
 		id := ChatID(s.ID)
-		if known[id] || (c.only != nil && !c.only[id]) {
+		if c.only != nil && !c.only[id] {
+			continue
+		}
+		if known[id] {
+			c.adopt(ctx, id)
 			continue
 		}
 		c.chatsMu.Lock()
@@ -257,11 +262,30 @@ func (c *Client) reload(ctx context.Context, known map[ChatID]bool, first bool) 
 	return known
 }
 
+// adopt marks chat id for publishing if it has messages pending that this
+// process did not queue: another process sharing the database (a
+// "dhtchat send" that could not reach the DHT) left them for us.
+func (c *Client) adopt(ctx context.Context, id ChatID) {
+	o, err := c.Outbox(ctx, id)
+	if err != nil || o.Published >= o.Sent {
+		return
+	}
+	c.chatsMu.Lock()
+	// Only messages numbered above what our last publish saw: those below
+	// are waiting for room in the slots, and a publish now would not help.
+	if cs, ok := c.chats[id]; ok && !cs.dirty && o.Sent > cs.sentSeen {
+		cs.dirty = true
+		c.log.Debug("pending messages from another process", "chat", id)
+	}
+	c.chatsMu.Unlock()
+	c.kick()
+}
+
 // dispatch starts the work that is due, at most one operation per chat and
 // PollPolicy.Parallel in all, and returns when to look again.
 func (c *Client) dispatch(ctx context.Context, wg *sync.WaitGroup, sem, done chan struct{}, busy map[ChatID]bool, busyMu *sync.Mutex) time.Time {
 	now := time.Now()
-	next := now.Add(reloadEvery)
+	next := now.Add(c.poll.Reload)
 	c.chatsMu.Lock()
 	var due []*chatState
 	for _, cs := range c.chats {

@@ -218,6 +218,10 @@ func (d *demo) client(ctx context.Context, network *dht.LocalNetwork, id keyring
 	}
 	// Closed before the network, after the chat client.
 	d.closers = append([]func() error{node.Close}, d.closers...)
+	// Joining a chat reads the DHT: be in it first.
+	if err := node.Connect(ctx); err != nil {
+		return nil, runtimeErrorf("cannot join the demo network: %v", err)
+	}
 	c, err := chat.Open(chat.Config{
 		Identity: id, DBPath: filepath.Join(home, "dhtchat.db"),
 		Network: node, Poll: demoPoll, Logger: logger,
