@@ -152,22 +152,6 @@ func (h *history) add(e chat.Entry) bool {
 	return true
 }
 
-// update replaces an entry already loaded (a status change); it adds
-// nothing.
-func (h *history) update(e chat.Entry) {
-	if !h.loaded {
-		for i := range h.early {
-			if h.early[i].Seq == e.Seq {
-				h.early[i] = newer(h.early[i], e)
-			}
-		}
-		return
-	}
-	if i, ok := slices.BinarySearchFunc(h.entries, e.Seq, bySeq); ok {
-		h.entries[i] = newer(h.entries[i], e)
-	}
-}
-
 // newer is e, which replaces old (the same message): a sent message's
 // status only moves forward (Pending, Published, Delivered), so a late
 // answer of the store does not undo a newer event.
