@@ -552,6 +552,19 @@ func (c *Client) MarkRead(ctx context.Context, id ChatID, n uint64) error {
 	return c.db.MarkRead(ctx, store.ChatID(id), n)
 }
 
+// PrintedUpTo returns the number of the last received message of chat id
+// that a command printed (recv, pipe mode): a cursor apart from what the
+// user saw in the full-screen chat.
+func (c *Client) PrintedUpTo(ctx context.Context, id ChatID) (uint64, error) {
+	return c.db.PrintedUpTo(ctx, store.ChatID(id))
+}
+
+// MarkPrinted records that a command printed the received messages of
+// chat id up to number n; they count as read too.
+func (c *Client) MarkPrinted(ctx context.Context, id ChatID, n uint64) error {
+	return c.db.MarkPrinted(ctx, store.ChatID(id), n)
+}
+
 // Unacked returns how many sent messages of chat id are not yet
 // delivered, and how many of those are still pending.
 func (c *Client) Unacked(ctx context.Context, id ChatID) (unacked, pending int, err error) {

@@ -19,7 +19,7 @@ func (e *env) pipeMode(ctx context.Context, s *session, info chat.Info, name str
 	}
 	p := &printer{e: e, s: s, info: info, from: name}
 	var err error
-	if p.upTo, err = s.client.ReadUpTo(ctx, info.ID); err != nil {
+	if p.upTo, err = s.client.PrintedUpTo(ctx, info.ID); err != nil {
 		return err
 	}
 	if err := p.printStored(ctx); err != nil {

@@ -12,11 +12,11 @@ import (
 var recvCmd = &command{
 	name:  "recv",
 	args:  "NAME [--chat CHATKEY]",
-	short: "Fetch and print the messages from a friend you have not seen yet",
+	short: "Fetch and print the messages from a friend not printed before",
 	long: `Fetches the friend's records from the DHT, prints the messages from NAME
-that you have not seen yet (not printed by recv or pipe mode, nor shown in
-the full-screen chat; --all: the whole history), one line each, and exits.
-Fetching also acknowledges them to the friend.
+that no recv (or pipe mode) has printed before, one line each, and exits;
+--all prints the whole history. Reading messages in the full-screen chat
+does not hide them from recv. Fetching also acknowledges them to the friend.
 
 --timeout D waits up to D for at least one new message. --follow keeps
 running and prints messages as they arrive, until interrupted.
@@ -58,7 +58,7 @@ func runRecv(ctx context.Context, e *env, args []string, o *recvOpts) error {
 	defer s.close()
 	p := &printer{e: e, s: s, info: info, from: f.Name}
 	if !o.all {
-		if p.upTo, err = s.client.ReadUpTo(ctx, info.ID); err != nil {
+		if p.upTo, err = s.client.PrintedUpTo(ctx, info.ID); err != nil {
 			return err
 		}
 	}
@@ -150,7 +150,7 @@ func (p *printer) print(ctx context.Context, ms []chat.Entry) error {
 	}
 	if p.upTo > last {
 		// Printed is printed: record it even if an interrupt just came.
-		if err := p.s.client.MarkRead(context.WithoutCancel(ctx), p.info.ID, p.upTo); err != nil {
+		if err := p.s.client.MarkPrinted(context.WithoutCancel(ctx), p.info.ID, p.upTo); err != nil {
 			return err
 		}
 	}

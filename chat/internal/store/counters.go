@@ -64,6 +64,41 @@ func (s *Store) MarkRead(ctx context.Context, id ChatID, n uint64) error {
 	return s.wrap("mark read in chat "+id.String(), err)
 }
 
+// PrintedUpTo returns the highest incoming N that a command (recv, pipe
+// mode) printed.
+func (s *Store) PrintedUpTo(ctx context.Context, id ChatID) (uint64, error) {
+	var n int64
+	err := s.view(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT printed_upto FROM chats WHERE id = ?`, id[:]).Scan(&n)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	if err == nil && n < 0 {
+		err = invalid("printed_upto %d", n)
+	}
+	return uint64(n), s.wrap("printed cursor of chat "+id.String(), err)
+}
+
+// MarkPrinted records that a command printed the incoming messages of chat
+// id up to N n; they count as read too. Both cursors only move forward,
+// and never past Received.
+func (s *Store) MarkPrinted(ctx context.Context, id ChatID, n uint64) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE chats SET
+	printed_upto = max(printed_upto, min(?1, received)),
+	read_upto = max(read_upto, min(?1, received)) WHERE id = ?2`, clampInt64(n), id[:])
+	if err == nil {
+		var rows int64
+		if rows, err = res.RowsAffected(); err == nil && rows == 0 {
+			err = ErrNotFound
+		}
+	}
+	return s.wrap("mark printed in chat "+id.String(), err)
+}
+
 // maxSlot bounds slot numbers; the protocol uses a handful.
 const maxSlot = 1<<16 - 1
 

@@ -43,7 +43,7 @@ import (
 const MaxBody = 64 << 10
 
 // SchemaVersion is the version of the database schema this package writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // applicationID marks the file as a dhtchat store ("dhtc") in the SQLite
 // header, so that Open refuses to adopt some other application's database.
@@ -232,6 +232,14 @@ CREATE TABLE record_seqs (
 	seq  INTEGER NOT NULL,
 	PRIMARY KEY (chat, mine, slot)
 ) STRICT, WITHOUT ROWID;
+`,
+	// Version 2: a cursor of its own for what the commands printed (recv,
+	// pipe mode), apart from what the user saw in the full-screen chat, so
+	// that one does not hide messages from the other. It starts where the
+	// shared cursor was, so that nothing is printed twice.
+	`
+ALTER TABLE chats ADD COLUMN printed_upto INTEGER NOT NULL DEFAULT 0;
+UPDATE chats SET printed_upto = read_upto;
 `,
 }
 

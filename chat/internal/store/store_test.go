@@ -950,3 +950,64 @@ func TestRaiseSentAndOwnSeq(t *testing.T) {
 		t.Fatalf("RaiseSent(3) changed the counters from %+v to %+v", cs, cs2)
 	}
 }
+
+func TestPrintedCursorApartFromRead(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	id := mkChat(t, s, 1)
+	if _, err := s.Receive(ctx, id, []Message{{N: 1, Body: "a"}, {N: 2, Body: "b"}, {N: 3, Body: "c"}}); err != nil {
+		t.Fatal(err)
+	}
+	// Seen in the UI: not printed.
+	if err := s.MarkRead(ctx, id, 3); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PrintedUpTo(ctx, id); err != nil || n != 0 {
+		t.Fatalf("PrintedUpTo after MarkRead = %d, %v; want 0", n, err)
+	}
+	// Printed: also read; never past received; never back.
+	if err := s.MarkPrinted(ctx, id, 9); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.PrintedUpTo(ctx, id); n != 3 {
+		t.Fatalf("PrintedUpTo after MarkPrinted(9) = %d, want 3 (received)", n)
+	}
+	if err := s.MarkPrinted(ctx, id, 1); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.PrintedUpTo(ctx, id); n != 3 {
+		t.Fatalf("PrintedUpTo went back to %d", n)
+	}
+	if _, err := s.PrintedUpTo(ctx, chatID(99)); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("PrintedUpTo of an unknown chat = %v, want ErrNotFound", err)
+	}
+}
+
+// TestMigrateV1: a version 1 database gets the printed cursor, starting at
+// the read cursor, and keeps everything else.
+func TestMigrateV1(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "v1.db")
+	s := openAt(t, path)
+	id := mkChat(t, s, 1)
+	if _, err := s.Receive(ctx, id, []Message{{N: 1, Body: "a"}, {N: 2, Body: "b"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkRead(ctx, id, 2); err != nil {
+		t.Fatal(err)
+	}
+	// Turn it back into version 1: SQLite can drop a plain column.
+	for _, q := range []string{`ALTER TABLE chats DROP COLUMN printed_upto`, `PRAGMA user_version = 1`} {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+	s = openAt(t, path)
+	if n, err := s.PrintedUpTo(ctx, id); err != nil || n != 2 {
+		t.Fatalf("PrintedUpTo after migrating = %d, %v; want 2 (the read cursor)", n, err)
+	}
+	if c, err := s.Count(ctx, id); err != nil || c != 2 {
+		t.Fatalf("Count after migrating = %d, %v; want 2", c, err)
+	}
+}
