@@ -59,8 +59,9 @@ func runImportFriends(_ context.Context, e *env, args []string) error {
 		return err
 	}
 	added := 0
+	var changed []keyring.Friend // names that had another key before
 	err = kf.Update(func(k *keyring.Keyring) error {
-		added = 0
+		added, changed = 0, nil
 		for _, f := range friends {
 			ok, err := k.AddFriend(f.Name, f.Key)
 			if err != nil {
@@ -68,6 +69,9 @@ func runImportFriends(_ context.Context, e *env, args []string) error {
 			}
 			if ok {
 				added++
+				if now, _ := k.Friend(f.Name); now.KeyChange != nil {
+					changed = append(changed, now)
+				}
 			}
 		}
 		return nil
@@ -86,6 +90,11 @@ func runImportFriends(_ context.Context, e *env, args []string) error {
 		}{added, len(friends) - added})
 	}
 	e.printf("Imported %d friends (%d already present).\n", added, len(friends)-added)
+	for _, f := range changed {
+		// Loudly, as add-friend does: this is how a swapped key arrives.
+		e.notef("WARNING: %s had another key before (old fingerprint %s); check it: dhtchat verify %s\n",
+			f.Name, f.KeyChange.OldKey.Fingerprint(), f.Name)
+	}
 	return nil
 }
 
