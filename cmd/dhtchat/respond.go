@@ -47,6 +47,7 @@ func runRespond(ctx context.Context, e *env, name, chatKey string, follow bool) 
 		return err
 	}
 	// Joining reads the chat's records first (see chat.Client.JoinChat).
+	e.notef("Joining the chat through the DHT…\n")
 	if err := s.connect(ctx); err != nil {
 		return err
 	}
