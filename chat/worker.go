@@ -175,25 +175,25 @@ func (c *Client) Run(ctx context.Context) error {
 	}
 	known := c.reload(ctx, nil, true)
 
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	sem := make(chan struct{}, c.poll.Parallel)
-	done := make(chan struct{}, 1)
-	busy := make(map[ChatID]bool)
-	var busyMu sync.Mutex
+	jobs := &jobs{
+		slots: make(chan struct{}, c.poll.Parallel),
+		done:  make(chan struct{}, 1),
+		busy:  make(map[ChatID]bool),
+	}
+	defer jobs.wg.Wait()
 	reload := time.NewTicker(c.poll.Reload)
 	defer reload.Stop()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 
 	for {
-		next := c.dispatch(ctx, &wg, sem, done, busy, &busyMu)
+		next := c.dispatch(ctx, jobs)
 		timer.Reset(time.Until(next))
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-c.wake:
-		case <-done:
+		case <-jobs.done:
 		case <-timer.C:
 		case <-reload.C:
 			known = c.reload(ctx, known, false)
@@ -281,21 +281,40 @@ func (c *Client) adopt(ctx context.Context, id ChatID) {
 	c.kick()
 }
 
-// dispatch starts the work that is due, at most one operation per chat and
-// PollPolicy.Parallel in all, and returns when to look again.
-func (c *Client) dispatch(ctx context.Context, wg *sync.WaitGroup, sem, done chan struct{}, busy map[ChatID]bool, busyMu *sync.Mutex) time.Time {
+// jobs are the operations Run has in flight: at most one per chat, and
+// PollPolicy.Parallel in all.
+type jobs struct {
+	wg    sync.WaitGroup
+	slots chan struct{} // one token per operation in flight
+	done  chan struct{} // an operation ended: look at the schedule again
+	mu    sync.Mutex
+	busy  map[ChatID]bool // guarded by mu
+}
+
+func (j *jobs) isBusy(id ChatID) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.busy[id]
+}
+
+func (j *jobs) setBusy(id ChatID, b bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if b {
+		j.busy[id] = true
+	} else {
+		delete(j.busy, id)
+	}
+}
+
+// dispatch starts the work that is due and returns when to look again.
+func (c *Client) dispatch(ctx context.Context, j *jobs) time.Time {
 	now := time.Now()
 	next := now.Add(c.poll.Reload)
 	c.chatsMu.Lock()
 	var due []*chatState
 	for _, cs := range c.chats {
-		if c.only != nil && !c.only[cs.id] {
-			continue
-		}
-		busyMu.Lock()
-		b := busy[cs.id]
-		busyMu.Unlock()
-		if b {
+		if (c.only != nil && !c.only[cs.id]) || j.isBusy(cs.id) {
 			continue
 		}
 		at := cs.nextPoll
@@ -312,21 +331,17 @@ func (c *Client) dispatch(ctx context.Context, wg *sync.WaitGroup, sem, done cha
 
 	for _, cs := range due {
 		select {
-		case sem <- struct{}{}:
+		case j.slots <- struct{}{}:
 		default:
 			return next // all busy: the next job to finish wakes Run (done)
 		}
-		busyMu.Lock()
-		busy[cs.id] = true
-		busyMu.Unlock()
-		wg.Go(func() {
+		j.setBusy(cs.id, true)
+		j.wg.Go(func() {
 			defer func() {
-				busyMu.Lock()
-				delete(busy, cs.id)
-				busyMu.Unlock()
-				<-sem
+				j.setBusy(cs.id, false)
+				<-j.slots
 				select {
-				case done <- struct{}{}:
+				case j.done <- struct{}{}:
 				default:
 				}
 			}()
