@@ -410,3 +410,45 @@ func TestCLISendBadLine(t *testing.T) {
 		t.Fatalf("alice's history after the bad line:\n%s", hist)
 	}
 }
+
+// TestCLISendStreams: "send -" publishes each line as it comes, without
+// waiting for the end of stdin ("tail -f log | dhtchat send ops -").
+func TestCLISendStreams(t *testing.T) {
+	t.Parallel()
+	boot := loopbackNetwork(t)
+	alice, bob := newCLIUser(t, "alice", boot), newCLIUser(t, "bob", boot)
+	befriend(t, alice, bob)
+	startCLIChat(t, alice, bob)
+
+	send := alice.cmd("send", "bob", "-", "--json")
+	stdin, err := send.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := send.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := send.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { send.Process.Kill(); send.Wait() })
+	fmt.Fprintln(stdin, "first, while stdin stays open")
+	lines := bufio.NewScanner(stdout)
+	for want := []string{`{"n":1,"status":"queued"}`, `{"n":1,"status":"published"}`}; len(want) > 0; {
+		if !lines.Scan() {
+			t.Fatalf("send ended before printing %s", want[0])
+		}
+		if lines.Text() == want[0] {
+			want = want[1:]
+		}
+	}
+	// Published while stdin is still open: bob can read it now.
+	checkLines(t, recvAll(t, bob, "alice", 1), "alice", []string{"first, while stdin stays open"})
+	stdin.Close()
+	for lines.Scan() {
+	}
+	if err := send.Wait(); err != nil {
+		t.Fatalf("send after the end of stdin: %v", err)
+	}
+}

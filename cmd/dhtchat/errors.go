@@ -85,7 +85,8 @@ func classify(err error) *userError {
 		u.msg = "interrupted"
 	case errors.As(err, &corrupt):
 		u.code = exitRuntime
-	case errors.Is(err, keyring.ErrWrongPassphrase),
+	case errors.Is(err, keyring.ErrExists), // keygen without --force fails again
+		errors.Is(err, keyring.ErrWrongPassphrase),
 		errors.Is(err, keyring.ErrPassphraseRequired),
 		errors.Is(err, keyring.ErrBadName),
 		errors.Is(err, keyring.ErrUnknownFriend),

@@ -74,6 +74,18 @@ func runKeygen(e *env, force, withPass bool) error {
 	}
 	if !kept {
 		if err := f.Create(&keyring.Keyring{Identity: sk}, force, pass); err != nil {
+			var corrupt *keyring.CorruptError
+			if !errors.Is(err, keyring.ErrExists) {
+				return err
+			}
+			// Say what is wrong with the file that is there, if it can be
+			// read without a passphrase.
+			if enc, eerr := f.Encrypted(); eerr != nil || enc {
+				return err
+			}
+			if _, lerr := f.Load(); errors.As(lerr, &corrupt) {
+				return classify(lerr).withHint("'dhtchat keygen --force' replaces it with a new identity")
+			}
 			return err
 		}
 	}

@@ -3,6 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
+
+	"github.com/dhtchat/dhtchat/internal/textsafe"
 )
 
 // printJSON writes v as one line of JSON to stdout (--json output).
@@ -11,9 +14,34 @@ func (e *env) printJSON(v any) error {
 	if err != nil {
 		return err
 	}
-	b = append(b, '\n')
+	b = append(escapeControls(b), '\n')
 	_, err = e.stdout.Write(b)
 	return err
+}
+
+// escapeControls escapes, in JSON text, the characters that encoding/json
+// leaves raw but that a terminal obeys or that reorder text: C1 controls
+// (U+0080–U+009F, 8-bit forms of escape sequences) and the bidirectional
+// formatting characters. A friend's message printed with --json to a
+// terminal stays inert; a JSON parser reads the same string.
+func escapeControls(b []byte) []byte {
+	var out []byte
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if textsafe.IsControl(r) && r >= 0x80 {
+			if out == nil {
+				out = append(make([]byte, 0, len(b)+16), b[:i]...)
+			}
+			out = fmt.Appendf(out, `\u%04x`, r)
+		} else if out != nil {
+			out = append(out, b[i:i+size]...)
+		}
+		i += size
+	}
+	if out == nil {
+		return b
+	}
+	return out
 }
 
 // printf writes human-readable output to stdout.

@@ -42,7 +42,7 @@ func (e *env) pipeMode(ctx context.Context, s *session, info chat.Info, name str
 			var bad error
 			for i, b := range bodies {
 				if err := chat.ValidBody(b); err != nil {
-					bad = badLine(err, lines+i+1, lines+i)
+					bad = badLine(err, b, lines+i+1, lines+i)
 					bodies = bodies[:i]
 					break
 				}

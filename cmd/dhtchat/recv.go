@@ -18,8 +18,10 @@ that no recv (or pipe mode) has printed before, one line each, and exits;
 --all prints the whole history. Reading messages in the full-screen chat
 does not hide them from recv. Fetching also acknowledges them to the friend.
 
---timeout D waits up to D for at least one new message. --follow keeps
-running and prints messages as they arrive, until interrupted.
+--timeout D waits up to D for at least one new message (and exits 0 with
+nothing printed if none came: check the output, not the exit status).
+--follow keeps running and prints messages as they arrive, until
+interrupted.
 
 With --json each message is {"chat":…, "from":…, "n":…, "sent_at":…,
 "received_at":…, "text":…}; text output shows newlines in a message as \n

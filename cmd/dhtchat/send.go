@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dhtchat/dhtchat/chat"
@@ -62,17 +63,43 @@ func runSend(ctx context.Context, e *env, args []string, o *sendOpts) error {
 		return err
 	}
 	defer s.close()
+	prog := &sendProgress{e: e, s: s, id: info.ID, printed: map[string]uint64{}}
+
+	// Join the DHT while stdin is read, and publish each batch as soon as
+	// it is stored: "tail -f log | dhtchat send ops -" never ends.
+	pubCtx, stopPub := context.WithCancel(ctx)
+	kick := make(chan struct{}, 1)
+	connected := make(chan error, 1)
+	var pub sync.WaitGroup
+	pub.Go(func() {
+		err := s.connect(pubCtx)
+		connected <- err
+		if err != nil && pubCtx.Err() == nil {
+			e.notef("dhtchat: no DHT peers reachable; messages are stored and stay queued\n")
+		}
+		for err == nil {
+			select {
+			case <-pubCtx.Done():
+				return
+			case <-kick:
+				// Errors are retried by the wait at the end.
+				if _, ferr := s.client.Flush(pubCtx, info.ID); ferr == nil {
+					prog.report(pubCtx)
+				}
+			}
+		}
+	})
+	defer func() { stopPub(); pub.Wait() }()
 
 	// Store first: what is stored is sent, now or by a later run. Each line
 	// is checked before its batch is stored, so that a bad line stops the
 	// input at that line exactly, and what came before it is still sent.
-	var first, last uint64
 	lines := 0
 	var bad error
 	queue := func(bodies []string) error {
 		for i, b := range bodies {
 			if err := chat.ValidBody(b); err != nil {
-				bad = badLine(err, lines+i+1, lines+i)
+				bad = badLine(err, b, lines+i+1, lines+i)
 				bodies = bodies[:i]
 				break
 			}
@@ -83,16 +110,12 @@ func runSend(ctx context.Context, e *env, args []string, o *sendOpts) error {
 				return err
 			}
 			lines += len(entries)
-			if first == 0 {
-				first = entries[0].N
+			if err := prog.queued(entries); err != nil {
+				return err
 			}
-			last = entries[len(entries)-1].N
-			if e.json {
-				for _, m := range entries {
-					if err := e.printJSON(statusJSON{m.N, "queued"}); err != nil {
-						return err
-					}
-				}
+			select {
+			case kick <- struct{}{}:
+			default:
 			}
 		}
 		return bad
@@ -105,12 +128,18 @@ func runSend(ctx context.Context, e *env, args []string, o *sendOpts) error {
 	if err != nil && bad == nil {
 		return err
 	}
+	first, last := prog.span()
 	if last == 0 {
 		if bad != nil {
 			return bad
 		}
 		return usageErrorf("nothing to send: stdin had no non-empty line")
 	}
+	if err := <-connected; err != nil {
+		return err
+	}
+	stopPub()
+	pub.Wait()
 
 	waitCtx := ctx
 	if o.timeout > 0 {
@@ -118,41 +147,78 @@ func runSend(ctx context.Context, e *env, args []string, o *sendOpts) error {
 		waitCtx, cancel = context.WithTimeout(ctx, o.timeout)
 		defer cancel()
 	}
-	if err := s.connect(waitCtx); err != nil {
-		return err
-	}
-	if err := e.waitSent(waitCtx, s, info, f.Name, first, last, o.waitDelivered); err != nil {
+	if err := e.waitSent(waitCtx, s, info, f.Name, prog, first, last, o.waitDelivered); err != nil {
 		return err
 	}
 	return bad // the lines before a bad one are sent; say why the rest is not
+}
+
+// sendProgress prints a send's --json lines: "queued" for each message as
+// it is stored, then "published" and "delivered" as the store shows them,
+// each once and in order, whichever goroutine (or process) got there.
+type sendProgress struct {
+	e           *env
+	s           *session
+	id          chat.ChatID
+	mu          sync.Mutex
+	first, last uint64            // the messages of this send
+	printed     map[string]uint64 // per status, the last number printed
+}
+
+func (p *sendProgress) queued(entries []chat.Entry) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.first == 0 {
+		p.first = entries[0].N
+		p.printed["published"], p.printed["delivered"] = p.first-1, p.first-1
+	}
+	p.last = entries[len(entries)-1].N
+	if !p.e.json {
+		return nil
+	}
+	for _, m := range entries {
+		if err := p.e.printJSON(statusJSON{m.N, "queued"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *sendProgress) span() (first, last uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.first, p.last
+}
+
+// report reads the outbox and prints the lines not printed yet.
+func (p *sendProgress) report(ctx context.Context) (chat.Outbox, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	o, err := p.s.client.Outbox(ctx, p.id)
+	if err != nil || p.first == 0 {
+		return o, err
+	}
+	for _, st := range []struct {
+		status string
+		upTo   uint64
+	}{{"published", o.Published}, {"delivered", o.Delivered}} {
+		for n := p.printed[st.status] + 1; n <= min(st.upTo, p.last); n++ {
+			if p.e.json {
+				if err := p.e.printJSON(statusJSON{n, st.status}); err != nil {
+					return o, err
+				}
+			}
+			p.printed[st.status] = n
+		}
+	}
+	return o, nil
 }
 
 // waitSent publishes the chat until messages first…last are published
 // (and, with delivered, acknowledged), printing --json progress. Progress
 // comes from the store, so it counts what another process sharing it did.
 // Errors of the network are retried until ctx ends.
-func (e *env) waitSent(ctx context.Context, s *session, info chat.Info, name string, first, last uint64, delivered bool) error {
-	printed := map[string]uint64{"published": first - 1, "delivered": first - 1}
-	progress := func() (chat.Outbox, error) {
-		o, err := s.client.Outbox(ctx, info.ID)
-		if err != nil {
-			return o, err
-		}
-		for _, st := range []struct {
-			status string
-			upTo   uint64
-		}{{"published", o.Published}, {"delivered", o.Delivered}} {
-			for n := printed[st.status] + 1; n <= min(st.upTo, last); n++ {
-				if e.json {
-					if err := e.printJSON(statusJSON{n, st.status}); err != nil {
-						return o, err
-					}
-				}
-				printed[st.status] = n
-			}
-		}
-		return o, nil
-	}
+func (e *env) waitSent(ctx context.Context, s *session, info chat.Info, name string, prog *sendProgress, first, last uint64, delivered bool) error {
 	notified, needFlush := false, true
 	var lastErr error
 	for {
@@ -166,7 +232,7 @@ func (e *env) waitSent(ctx context.Context, s *session, info chat.Info, name str
 			}
 			needFlush = err != nil
 		}
-		o, err := progress()
+		o, err := prog.report(ctx)
 		if err != nil {
 			return err
 		}
@@ -184,6 +250,10 @@ func (e *env) waitSent(ctx context.Context, s *session, info chat.Info, name str
 		}
 		select {
 		case <-ctx.Done():
+			if o.Published >= last && ctx.Err() == context.DeadlineExceeded {
+				return runtimeErrorf("timed out waiting for %s to acknowledge", name).
+					withHint("the messages are published; %s's client acknowledges them when it next reads the chat", name)
+			}
 			if lastErr != nil && !errors.Is(lastErr, context.DeadlineExceeded) && !errors.Is(lastErr, context.Canceled) {
 				return waitError(ctx, fmt.Errorf("%w (last error: %v)", ctx.Err(), lastErr), "waiting for "+name)
 			}
@@ -193,21 +263,21 @@ func (e *env) waitSent(ctx context.Context, s *session, info chat.Info, name str
 	}
 }
 
-// badLine explains why stdin line n cannot be sent; queued lines before it
-// are sent.
-func badLine(err error, n, queued int) *userError {
-	what := "is not valid UTF-8 text"
+// badLine explains why message n (body) cannot be sent; the queued
+// messages before it are sent.
+func badLine(err error, body string, n, queued int) *userError {
+	what, hint := "is not valid UTF-8 text", "convert the text to UTF-8"
 	switch {
 	case errors.Is(err, chat.ErrBodyTooLarge):
-		what = fmt.Sprintf("is longer than %d bytes", chat.MaxBody)
-	case errors.Is(err, chat.ErrBadBody):
-		what = "is empty or not valid UTF-8 text"
+		what, hint = fmt.Sprintf("is longer than %d bytes", chat.MaxBody), "split long text into several messages"
+	case body == "":
+		what, hint = "is empty", "a message needs some text"
 	}
 	u := usageErrorf("message %d %s", n, what)
 	if queued > 0 {
 		return u.withHint("the %d messages before it were sent; nothing from it on was", queued)
 	}
-	return u.withHint("nothing was sent; split long text into several messages")
+	return u.withHint("nothing was sent; %s", hint)
 }
 
 // readLines calls fn with the non-empty lines of r, in batches: as many as

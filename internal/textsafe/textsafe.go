@@ -75,6 +75,12 @@ func isClean(s string) bool {
 	return true
 }
 
+// IsControl reports whether Clean removes r: a control character (other
+// than newline and tab) or a bidirectional formatting character.
+func IsControl(r rune) bool {
+	return r != '\n' && r != '\t' && unsafeRune(r)
+}
+
 // unsafeRune reports whether r is a control character or a bidirectional
 // formatting character.
 func unsafeRune(r rune) bool {
