@@ -120,6 +120,9 @@ func (l chatList) view(c *common, open chat.ChatID, net string, width, height in
 		name := c.names[in.ID]
 		f, isFriend := c.peer(in.ID)
 		mark := listMark(st, f, isFriend)
+		if tag := c.tags[in.ID]; tag != "" {
+			mark += st.dim.Render(" " + tag)
+		}
 		right := shortTime(in.LastActivity.In(c.loc), c.now().In(c.loc))
 		badge := ""
 		if in.Unread > 0 {
@@ -128,7 +131,11 @@ func (l chatList) view(c *common, open chat.ChatID, net string, width, height in
 		nameW := width - 2 - ansi.StringWidth(right) - 1 - ansi.StringWidth(badge) - ansi.StringWidth(mark)
 		line1 := ansi.Truncate(name, max(nameW, 1), "…")
 		gap := width - 2 - ansi.StringWidth(line1) - ansi.StringWidth(mark) - ansi.StringWidth(badge) - ansi.StringWidth(right)
-		text := st.dim.Render(ansi.Truncate(textsafe.OneLine(in.LastText), width-2, "…"))
+		last := textsafe.OneLine(in.LastText)
+		if in.LastText == "" {
+			last = "new chat, no messages"
+		}
+		text := st.dim.Render(ansi.Truncate(last, width-2, "…"))
 		if isFriend && f.Trust() == keyring.KeyChanged {
 			// Loud, and in words: it survives NO_COLOR.
 			text = st.keyChanged.Render(keyChangedLabel)

@@ -23,10 +23,13 @@ type common struct {
 	// friend itself (absent: the chat's key belongs to no friend).
 	names map[chat.ChatID]string
 	peers map[chat.ChatID]keyring.Friend
+	// tags tell apart chats with the same friend: the end of each one's
+	// chat key, e.g. "…x7kq"; absent for a friend's only chat.
+	tags map[chat.ChatID]string
 }
 
 func newCommon() *common {
-	return &common{styles: newStyles(), keys: newKeyMap(), now: time.Now, loc: time.Local, names: make(map[chat.ChatID]string), peers: make(map[chat.ChatID]keyring.Friend)}
+	return &common{styles: newStyles(), keys: newKeyMap(), now: time.Now, loc: time.Local, names: make(map[chat.ChatID]string), peers: make(map[chat.ChatID]keyring.Friend), tags: make(map[chat.ChatID]string)}
 }
 
 // styles uses only the 16 ANSI colours, which every terminal themes to suit

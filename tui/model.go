@@ -61,15 +61,19 @@ type model struct {
 	safety  map[keyring.PublicKey]string // safety numbers computed, by peer
 
 	wantOpen chat.ChatID // Options.Open, until the chat list arrives
-	listed   bool        // the chat list has arrived once
-	net      chat.NetState
-	netErr   bool
-	banner   string
-	status   status
-	panel    *panel
-	paste    string               // the paste waiting for confirmation
-	sending  map[chat.ChatID]bool // a Send in flight: Enter waits
-	quitting bool
+	// newChat is a chat the user just started, and newChatWith the friend's
+	// name: when it opens, it opens with the panel of its chat key.
+	newChat     chat.ChatID
+	newChatWith string
+	listed      bool // the chat list has arrived once
+	net         chat.NetState
+	netErr      bool
+	banner      string
+	status      status
+	panel       *panel
+	paste       string               // the paste waiting for confirmation
+	sending     map[chat.ChatID]bool // a Send in flight: Enter waits
+	quitting    bool
 
 	// The store is the truth, the events hints: other processes write the
 	// same database. Every refreshEvery (0: never; Run sets it) and after
@@ -299,6 +303,12 @@ func (m *model) openChat(id chat.ChatID) tea.Cmd {
 	m.open = id
 	m.in.switchTo(id)
 	m.panel = nil
+	if id == m.newChat && m.newChatWith != "" {
+		if k, ok := m.keys[id]; ok {
+			m.panel = newChatPanel(m.newChatWith, k)
+			m.newChat, m.newChatWith = chat.ChatID{}, ""
+		}
+	}
 	cmds := []tea.Cmd{m.focus(id)}
 	h := m.hists[id]
 	unread := 0
@@ -476,7 +486,15 @@ func (m *model) onChats(msg chatsMsg) tea.Cmd {
 // refreshNames recomputes the name shown for each chat's friend, and the
 // friend (for the trust state).
 func (m *model) refreshNames() {
+	per := make(map[keyring.PublicKey]int, len(m.list.items))
 	for _, in := range m.list.items {
+		per[in.Peer]++
+	}
+	for _, in := range m.list.items {
+		delete(m.c.tags, in.ID)
+		if k, ok := m.keys[in.ID]; ok && per[in.Peer] > 1 {
+			m.c.tags[in.ID] = chatTag(k)
+		}
 		m.c.names[in.ID] = m.nameOf(in.Peer)
 		if f, ok := m.friendByKey(in.Peer); ok {
 			m.c.peers[in.ID] = f
@@ -484,6 +502,12 @@ func (m *model) refreshNames() {
 			delete(m.c.peers, in.ID)
 		}
 	}
+}
+
+// chatTag is the end of a chat key, to tell chats with one friend apart.
+func chatTag(k chat.ChatKey) string {
+	s := k.String()
+	return "…" + s[max(len(s)-4, 0):]
 }
 
 // nameOf is the friend name of a key, or a stand-in for a stranger.
@@ -531,24 +555,43 @@ func (m *model) onSent(msg sentMsg) tea.Cmd {
 	return nil
 }
 
+// onChatReady opens the chat just started or joined at once, without
+// waiting for the chat list (which a load in flight may deliver without
+// it): a started chat with the panel of its key, which the user must give
+// their friend.
 func (m *model) onChatReady(msg chatReadyMsg) tea.Cmd {
 	m.keys[msg.id] = msg.key
+	if _, ok := m.c.names[msg.id]; !ok {
+		m.c.names[msg.id] = msg.name
+	}
 	if msg.started {
-		m.panel = &panel{title: "New chat with " + msg.name, lines: []string{
-			"Give " + msg.name + " this chat key:",
-			"",
-			msg.key.String(),
-			"",
-			"They join with: dhtchat respond YOURNAME <chat key>",
-			"/copy chat copies it to your clipboard. Esc closes this.",
-		}}
+		m.newChat, m.newChatWith = msg.id, msg.name
 	} else {
 		m.status = status{text: "joined the chat with " + msg.name}
 	}
-	m.wantOpen = msg.id
-	m.open = chat.ChatID{} // onChats opens wantOpen
-	m.listed = false
-	return m.loadChats()
+	var open tea.Cmd
+	if msg.id == m.open {
+		m.panel = nil
+		if msg.started {
+			m.panel = newChatPanel(msg.name, msg.key)
+			m.newChat, m.newChatWith = chat.ChatID{}, ""
+		}
+	} else {
+		open = m.openChat(msg.id)
+	}
+	return tea.Batch(open, m.loadChats(), m.loadFriends())
+}
+
+// newChatPanel shows the key of a chat the user started with name.
+func newChatPanel(name string, key chat.ChatKey) *panel {
+	return &panel{title: "New chat with " + name, lines: []string{
+		"Give " + name + " this chat key:",
+		"",
+		key.String(),
+		"",
+		"They join with: dhtchat respond YOURNAME <chat key>",
+		"/copy chat copies it; f2 shows it again. Esc closes this.",
+	}}
 }
 
 // fail shows err in the status bar, in plain words.
@@ -645,6 +688,9 @@ func (m *model) titleView(l layout) string {
 	// A verified or changed key is said first; the quiet states come
 	// after the fingerprint, when there is room.
 	t := st.title.Render(m.c.names[m.open])
+	if tag := m.c.tags[m.open]; tag != "" {
+		t += st.dim.Render(" " + tag)
+	}
 	loud := ok && f.Trust() != keyring.Unverified
 	if loud {
 		t += headerGap(f) + trustLabel(st, f, ok)
@@ -726,6 +772,9 @@ func (m *model) panelView(l layout) []string {
 	return append([]string{st.title.Render(title) + st.dim.Render(hint), ""}, body...)
 }
 
+// nbHyphen is U+2011, a hyphen where no line breaks.
+const nbHyphen = "\u2011"
+
 // panelRows is the title of the panel and its lines wrapped to the width
 // of the conversation.
 func (m *model) panelRows(l layout) (string, []string) {
@@ -736,6 +785,9 @@ func (m *model) panelRows(l layout) (string, []string) {
 	var rows []string
 	width := max(l.convW-1, 1)
 	for _, line := range lines {
+		// Keys ("dhtchat-chat1…") break at the end of a row, never at
+		// their hyphen: it is held by a non-breaking one while wrapping.
+		line = strings.ReplaceAll(line, "-", nbHyphen)
 		// "term    description": wrap the description under itself.
 		hang := 0
 		if i := strings.Index(line, "  "); i > 0 {
@@ -743,7 +795,7 @@ func (m *model) panelRows(l layout) (string, []string) {
 		}
 		if hang == 0 || hang > width/2 {
 			for _, r := range strings.Split(ansi.Wrap(line, width, ""), "\n") {
-				rows = append(rows, " "+r)
+				rows = append(rows, " "+strings.ReplaceAll(r, nbHyphen, "-"))
 			}
 			continue
 		}
@@ -753,7 +805,7 @@ func (m *model) panelRows(l layout) (string, []string) {
 			if j > 0 {
 				lead = strings.Repeat(" ", hang)
 			}
-			rows = append(rows, " "+lead+r)
+			rows = append(rows, " "+strings.ReplaceAll(lead+r, nbHyphen, "-"))
 		}
 	}
 	return title, rows

@@ -39,6 +39,10 @@ type Options struct {
 	// Open is the chat to show first; the zero ChatID means the most
 	// recently active one.
 	Open chat.ChatID
+	// NewChatWith, if set, says that Open is a chat the user just started
+	// with the friend of that name: it opens with a panel showing its chat
+	// key, to give them.
+	NewChatWith string
 	// Banner, if set, is shown in the status bar, e.g. "local demo network".
 	Banner string
 	// Note, if set, is shown in the status bar until the first key press,
@@ -71,6 +75,9 @@ func Run(ctx context.Context, opts Options) error {
 
 	m := newModel(ctx, opts.Client, opts.Friends, opts.Client.Events())
 	m.wantOpen = opts.Open
+	if opts.NewChatWith != "" && opts.Open != (chat.ChatID{}) {
+		m.newChat, m.newChatWith = opts.Open, opts.NewChatWith
+	}
 	m.refreshEvery = refreshInterval
 	m.banner = opts.Banner
 	m.status = status{text: opts.Note}

@@ -208,6 +208,15 @@ func (m *model) infoView(peer keyring.PublicKey) (string, []string) {
 		lines = append(lines,
 			fmt.Sprintf("Compare the safety number with %s in person or on a call where you know their voice: their info view shows the same digits. If every digit matches, type /verify.", name))
 	}
+	// Last, the key of the chat on screen, to give again (it is not
+	// secret): what the friend joins with, shown when it was started.
+	if i := m.list.index(m.open); i >= 0 && m.list.items[i].Peer.Equal(peer) {
+		if k, ok := m.keys[m.open]; ok {
+			lines = append(lines, "")
+			row("Chat key", k.String())
+			lines = append(lines, "Your friend joins this chat with its key: /copy chat copies it.")
+		}
+	}
 	return name + " · chat info", lines
 }
 

@@ -51,7 +51,9 @@ func (e *env) converse(ctx context.Context, s *session, info chat.Info, name str
 	defer closeLogs()
 	opts := tui.Options{Open: info.ID}
 	if info.StartedByMe {
-		opts.Note = "give " + name + " the chat key printed before this screen (/copy chat copies it)"
+		// The key printed before went behind the alternate screen: the
+		// chat opens with a panel that shows it again.
+		opts.NewChatWith = name
 	}
 	return e.fullScreen(ctx, s, opts)
 }

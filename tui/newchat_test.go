@@ -1,0 +1,67 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/dhtchat/dhtchat/keyring"
+)
+
+// /start shows the new chat's key in a panel over the chat it opens, and
+// the panel survives the chat list that arrives after.
+func TestStartShowsChatKey(t *testing.T) {
+	s := newShared(t, nil, 2)
+	m := s.m
+	typeText(m, "/start bob")
+	send(m, keyEnter)
+	if m.open == s.id {
+		t.Fatal("the new chat did not open")
+	}
+	k, ok := m.keys[m.open]
+	if !ok || k.ID() != m.open {
+		t.Fatal("the new chat's key is not known")
+	}
+	if m.panel == nil || !strings.HasPrefix(m.panel.title, "New chat with bob") {
+		t.Fatalf("no new-chat panel; panel %+v", m.panel)
+	}
+	// A chat list arriving later (a refresh, an event) keeps it.
+	send(m, refreshTickMsg{})
+	scr := screen(m)
+	if !strings.Contains(scr, "New chat with bob") || !strings.Contains(scr, "dhtchat-chat1") {
+		t.Errorf("the panel is gone:\n%s", scr)
+	}
+	// Two chats with bob: the list tells them apart by their keys' ends.
+	if m.c.tags[m.open] != chatTag(k) || m.c.tags[s.id] != chatTag(s.key) {
+		t.Errorf("tags %q, want %q and %q", m.c.tags, chatTag(k), chatTag(s.key))
+	}
+	if !strings.Contains(scr, "bob "+chatTag(k)) || !strings.Contains(scr, "new chat, no messages") {
+		t.Errorf("the list does not tell the chats apart:\n%s", scr)
+	}
+	// Esc closes it; f2 shows the chat key again.
+	send(m, keyEsc)
+	send(m, keyF2)
+	info := strings.Join(strings.Fields(screen(m)), "")
+	if !strings.Contains(info, "Chatkey") || !strings.Contains(info, strings.TrimPrefix(k.String(), "dhtchat-")[:20]) {
+		t.Errorf("the info view lacks the chat key:\n%s", screen(m))
+	}
+}
+
+// Options.NewChatWith ("dhtchat start bob" on a terminal): the chat opens
+// with the panel of its key.
+func TestNewChatWithOpensPanel(t *testing.T) {
+	s := newShared(t, nil, 0)
+	m := newModel(t.Context(), s.ui, &book{self: s.self.Public(), friends: []keyring.Friend{{Name: "bob", Key: s.peer.Public()}}}, nil)
+	m.c.now, m.c.loc = func() time.Time { return base }, time.UTC
+	m.wantOpen, m.newChat, m.newChatWith = s.id, s.id, "bob"
+	send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	for _, msg := range run(m.Init()) {
+		send(m, msg)
+	}
+	scr := screen(m)
+	if m.open != s.id || !strings.Contains(scr, "New chat with bob") || !strings.Contains(scr, "dhtchat-chat1") {
+		t.Errorf("no key panel on the new chat:\n%s", scr)
+	}
+}
