@@ -39,14 +39,7 @@ func (e *env) pipeMode(ctx context.Context, s *session, info chat.Info, name str
 	go func() {
 		lines := 0
 		inputErr <- readLines(e.stdin, func(bodies []string) error {
-			var bad error
-			for i, b := range bodies {
-				if err := chat.ValidBody(b); err != nil {
-					bad = badLine(err, b, lines+i+1, lines+i)
-					bodies = bodies[:i]
-					break
-				}
-			}
+			bodies, bad := validPrefix(bodies, lines)
 			if len(bodies) > 0 {
 				if _, err := s.client.Send(runCtx, info.ID, bodies...); err != nil {
 					return err

@@ -97,13 +97,7 @@ func runSend(ctx context.Context, e *env, args []string, o *sendOpts) error {
 	lines := 0
 	var bad error
 	queue := func(bodies []string) error {
-		for i, b := range bodies {
-			if err := chat.ValidBody(b); err != nil {
-				bad = badLine(err, b, lines+i+1, lines+i)
-				bodies = bodies[:i]
-				break
-			}
-		}
+		bodies, bad = validPrefix(bodies, lines)
 		if len(bodies) > 0 {
 			entries, err := s.client.Send(ctx, info.ID, bodies...)
 			if err != nil {
@@ -261,6 +255,18 @@ func (e *env) waitSent(ctx context.Context, s *session, info chat.Info, name str
 		case <-time.After(e.pollPolicy().Focused):
 		}
 	}
+}
+
+// validPrefix returns the messages of bodies up to the first that cannot
+// be sent, and the error that explains why (nil if all can). before is how
+// many messages of the same input came before bodies.
+func validPrefix(bodies []string, before int) ([]string, error) {
+	for i, b := range bodies {
+		if err := chat.ValidBody(b); err != nil {
+			return bodies[:i], badLine(err, b, before+i+1, before+i)
+		}
+	}
+	return bodies, nil
 }
 
 // badLine explains why message n (body) cannot be sent; the queued
