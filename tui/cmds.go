@@ -62,6 +62,17 @@ type (
 		entries []chat.Entry
 		outbox  *chat.Outbox // when shown messages of ours are older than entries
 		err     error
+		// The friends, read again too: the keyring changes in other
+		// terminals ('dhtchat add-friend'). friendsOK: they were read.
+		friends   []keyring.Friend
+		friendsOK bool
+	}
+	// retryMsg runs a command line again once the friends were read
+	// again, for a command naming a friend not in the list loaded.
+	retryMsg struct {
+		line      string
+		friends   []keyring.Friend
+		friendsOK bool
 	}
 	errMsg   struct{ err error }
 	noteMsg  string
@@ -141,7 +152,7 @@ func (m *model) refresh() tea.Cmd {
 		return nil
 	}
 	m.refreshing = true
-	ctx, client := m.ctx, m.client
+	ctx, client, book := m.ctx, m.client, m.book
 	var id chat.ChatID
 	var since, unacked int64
 	if h := m.hist(); h != nil && h.loaded {
@@ -149,6 +160,11 @@ func (m *model) refresh() tea.Cmd {
 	}
 	return func() tea.Msg {
 		msg := refreshedMsg{id: id, since: since}
+		if book != nil {
+			// Cheap when the keyring did not change (see FriendBook.List).
+			fs, err := book.List()
+			msg.friends, msg.friendsOK = fs, err == nil
+		}
 		msg.chats, msg.err = client.Chats(ctx)
 		if msg.err != nil || id == (chat.ChatID{}) {
 			return msg
@@ -294,6 +310,11 @@ func (m *model) command(line string) tea.Cmd {
 		m.status = status{text: "usage: " + u, isErr: true}
 		return nil
 	}
+	if f, ok := namedFriend(name, args); ok && !m.retrying {
+		if _, err := m.friend(f); err != nil {
+			return m.reloadThen(line)
+		}
+	}
 	switch name {
 	case "/quit", "/exit", "/q":
 		m.quitting = true
@@ -375,6 +396,29 @@ func (m *model) command(line string) tea.Cmd {
 	return nil
 }
 
+// namedFriend is the friend a command line names, for the commands that
+// take one.
+func namedFriend(name string, args []string) (string, bool) {
+	switch {
+	case name == "/start" && len(args) == 1,
+		(name == "/respond" || name == "/join") && len(args) == 2,
+		(name == "/info" || name == "/verify" || name == "/unverify") && len(args) == 1:
+		return args[0], true
+	}
+	return "", false
+}
+
+// reloadThen reads the friends again and then runs line again: the
+// friend it names may have been added in another terminal since the list
+// was loaded.
+func (m *model) reloadThen(line string) tea.Cmd {
+	book := m.book
+	return func() tea.Msg {
+		fs, err := book.List()
+		return retryMsg{line: line, friends: fs, friendsOK: err == nil}
+	}
+}
+
 // friend returns the friend called name from the last list loaded.
 func (m *model) friend(name string) (keyring.Friend, error) {
 	for _, f := range m.friends {
@@ -424,16 +468,23 @@ func (m *model) joinChat(name, text string) tea.Cmd {
 	}
 }
 
+// friendsPanel shows the friends: a panel made when drawn, so that the
+// list read again (just asked for) shows at once.
 func (m *model) friendsPanel() tea.Cmd {
-	p := &panel{title: "Friends"}
+	m.panel = &panel{friends: true}
+	return m.loadFriends()
+}
+
+// friendsView is the title and lines of the friends panel.
+func (m *model) friendsView() (string, []string) {
+	var lines []string
 	if len(m.friends) == 0 {
-		p.lines = []string{"No friends yet. /add NAME PUBKEY adds one; /whoami shows the key to give them."}
+		lines = []string{"No friends yet. /add NAME PUBKEY adds one; /whoami shows the key to give them."}
 	}
 	for _, f := range m.friends {
-		p.lines = append(p.lines, fmt.Sprintf("%-16s %s  %s", f.Name, f.Key.Fingerprint(), trustLabel(m.c.styles, f, true)))
+		lines = append(lines, fmt.Sprintf("%-16s %s  %s", f.Name, f.Key.Fingerprint(), trustLabel(m.c.styles, f, true)))
 	}
-	m.panel = p
-	return m.loadFriends()
+	return "Friends", lines
 }
 
 func commandsPanel() *panel {

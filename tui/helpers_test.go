@@ -173,6 +173,9 @@ func withChats(t testing.TB, m *model, names ...string) []chat.Info {
 		friends = append(friends, keyring.Friend{Name: n, Key: pk})
 		infos = append(infos, chat.Info{ID: chatID(byte(i + 1)), Peer: pk, LastActivity: base.Add(-time.Duration(i) * time.Hour), LastText: "last from " + n})
 	}
+	if b, ok := m.book.(*book); ok {
+		b.friends = friends // the book is the truth: the model reads it again
+	}
 	send(m, friendsMsg(friends))
 	send(m, chatsMsg(infos))
 	return infos

@@ -35,11 +35,12 @@ type status struct {
 // until Esc; the input stays usable under it. The info view is a panel
 // whose lines are made as it is drawn (see infoView).
 type panel struct {
-	title string
-	lines []string
-	info  bool              // the info view of peer
-	peer  keyring.PublicKey // for info
-	top   int               // first line shown, when it is taller than the room
+	title   string
+	lines   []string
+	info    bool              // the info view of peer
+	friends bool              // the friends (/friends), made as drawn
+	peer    keyring.PublicKey // for info
+	top     int               // first line shown, when it is taller than the room
 }
 
 // model is the top model.
@@ -81,6 +82,8 @@ type model struct {
 	refreshEvery time.Duration
 	refreshing   bool // a refresh is in flight
 	refreshAgain bool // and another was asked for meanwhile
+
+	retrying bool // a command runs again after the friends were read again
 }
 
 func newModel(ctx context.Context, client *chat.Client, book FriendBook, events <-chan chat.Event) *model {
@@ -161,6 +164,14 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case friendsMsg:
 		m.friends = msg
 		m.refreshNames()
+	case retryMsg:
+		if msg.friendsOK {
+			m.friends = msg.friends
+			m.refreshNames()
+		}
+		m.retrying = true
+		cmds = append(cmds, m.command(msg.line))
+		m.retrying = false
 	case pageMsg:
 		cmds = append(cmds, m.onPage(msg))
 	case sentMsg:
@@ -421,6 +432,10 @@ func (m *model) onRefreshed(msg refreshedMsg) tea.Cmd {
 }
 
 func (m *model) applyRefresh(msg refreshedMsg) tea.Cmd {
+	if msg.friendsOK {
+		m.friends = msg.friends
+		m.refreshNames()
+	}
 	if msg.err != nil {
 		if m.ctx.Err() == nil {
 			m.fail(msg.err)
@@ -779,8 +794,11 @@ const nbHyphen = "\u2011"
 // of the conversation.
 func (m *model) panelRows(l layout) (string, []string) {
 	title, lines := m.panel.title, m.panel.lines
-	if m.panel.info {
+	switch {
+	case m.panel.info:
 		title, lines = m.infoView(m.panel.peer)
+	case m.panel.friends:
+		title, lines = m.friendsView()
 	}
 	var rows []string
 	width := max(l.convW-1, 1)

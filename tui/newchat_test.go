@@ -65,3 +65,36 @@ func TestNewChatWithOpensPanel(t *testing.T) {
 		t.Errorf("no key panel on the new chat:\n%s", scr)
 	}
 }
+
+// A friend added in another terminal: /start finds them at once (the list
+// is read again before saying "not one of your friends"), and the periodic
+// refresh brings the list up to date.
+func TestFriendsReadAgain(t *testing.T) {
+	s := newShared(t, nil, 0)
+	m := s.m
+	b := m.book.(*book)
+	_, george := fixedKey(t, 90)
+	b.friends = append(b.friends, keyring.Friend{Name: "george", Key: george})
+	typeText(m, "/start george")
+	send(m, keyEnter)
+	if m.status.isErr || m.panel == nil || !strings.Contains(m.panel.title, "george") {
+		t.Fatalf("/start george: status %q, panel %+v", m.status.text, m.panel)
+	}
+
+	_, henry := fixedKey(t, 100)
+	b.friends = append(b.friends, keyring.Friend{Name: "henry", Key: henry})
+	send(m, refreshTickMsg{})
+	if _, err := m.friend("henry"); err != nil {
+		t.Errorf("the refresh did not read the friends again: %v", err)
+	}
+	typeText(m, "/friends")
+	send(m, keyEnter)
+	if scr := screen(m); !strings.Contains(scr, "henry") || !strings.Contains(scr, "george") {
+		t.Errorf("/friends:\n%s", scr)
+	}
+	typeText(m, "/start zed")
+	send(m, keyEnter)
+	if !m.status.isErr || !strings.Contains(m.status.text, "zed is not one of your friends") {
+		t.Errorf("/start zed: status %q", m.status.text)
+	}
+}

@@ -20,6 +20,11 @@ const maxPassphrase = 4 << 10
 // its passphrase comes from --passphrase-file, else DHTCHAT_PASSPHRASE, else
 // the terminal.
 func (e *env) keyringFile() (*keyring.File, error) {
+	return e.keyringFileAsking(e.passphrase)
+}
+
+// keyringFileAsking is keyringFile with ask in place of e.passphrase.
+func (e *env) keyringFileAsking(ask func() ([]byte, error)) (*keyring.File, error) {
 	dir, err := e.configDir()
 	if err != nil {
 		return nil, err
@@ -28,7 +33,20 @@ func (e *env) keyringFile() (*keyring.File, error) {
 	if testScryptWorkFactor > 0 {
 		opts = append(opts, keyring.WithScryptWorkFactor(testScryptWorkFactor))
 	}
-	return keyring.NewFile(dir, e.passphrase, opts...), nil
+	return keyring.NewFile(dir, ask, opts...), nil
+}
+
+// passphraseNoPrompt is passphrase where the terminal can't be asked (the
+// full-screen UI owns it): --passphrase-file or DHTCHAT_PASSPHRASE, else
+// errNeedPassphrase.
+func (e *env) passphraseNoPrompt() ([]byte, error) {
+	if e.passphraseFile != "" {
+		return readPassphraseFile(e.passphraseFile)
+	}
+	if p := e.getenv("DHTCHAT_PASSPHRASE"); p != "" {
+		return []byte(p), nil
+	}
+	return nil, errNeedPassphrase
 }
 
 // testScryptWorkFactor, when set, replaces age's scrypt work factor. Only the

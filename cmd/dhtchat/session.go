@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -21,7 +22,13 @@ import (
 // A session is what the chat commands run with: the keyring, the chat
 // client on the local database and, when online, a DHT client node.
 type session struct {
-	kr      *keyring.Keyring
+	kr *keyring.Keyring
+	// krFile is the file kr was loaded from. It keeps the passphrase once
+	// typed, so that the full-screen UI changes an encrypted keyring
+	// (/add, /verify) without asking again; quiet, once set, stops it
+	// asking on the terminal (which the UI then owns).
+	krFile  *keyring.File
+	quiet   atomic.Bool
 	client  *chat.Client
 	node    *dht.Node // nil when offline
 	log     *slog.Logger
@@ -31,10 +38,21 @@ type session struct {
 // openSession loads the keyring and opens the database; with online, it also
 // starts a DHT client node (not yet connected: see connect).
 func (e *env) openSession(ctx context.Context, online bool) (*session, error) {
-	kr, err := e.loadKeyring()
+	s := &session{}
+	f, err := e.keyringFileAsking(func() ([]byte, error) {
+		if s.quiet.Load() {
+			return e.passphraseNoPrompt()
+		}
+		return e.passphrase()
+	})
 	if err != nil {
 		return nil, err
 	}
+	kr, err := f.Load()
+	if err != nil {
+		return nil, err
+	}
+	s.kr, s.krFile = kr, f
 	dataDir, err := e.dataDir()
 	if err != nil {
 		return nil, err
@@ -42,7 +60,6 @@ func (e *env) openSession(ctx context.Context, online bool) (*session, error) {
 	if err := ensureDir(dataDir); err != nil {
 		return nil, err
 	}
-	s := &session{kr: kr}
 	if s.log, err = e.logger(dataDir, s); err != nil {
 		return nil, err
 	}

@@ -62,7 +62,10 @@ func (e *env) converse(ctx context.Context, s *session, info chat.Info, name str
 // stdout.
 func (e *env) fullScreen(ctx context.Context, s *session, opts tui.Options) error {
 	opts.Client = s.client
-	opts.Friends = &friendBook{e: e, snapshot: s.kr}
+	// The terminal is the UI's from now on: the keyring file may use the
+	// passphrase typed at start, but not ask for one again.
+	s.quiet.Store(true)
+	opts.Friends = &friendBook{e: e, kf: s.krFile, snapshot: s.kr}
 	opts.Input, opts.Output = e.stdin, e.stdout
 	return tui.Run(ctx, opts)
 }
@@ -102,52 +105,77 @@ func (e *env) isTerminal() bool {
 }
 
 // friendBook is the keyring as the UI sees it. It never asks for a
-// passphrase (the terminal belongs to the UI): an encrypted keyring is
-// read and changed with --passphrase-file or DHTCHAT_PASSPHRASE, and
-// otherwise List falls back to the keyring loaded at start.
+// passphrase (the terminal belongs to the UI): it uses the keyring file
+// that opened the session, which keeps the passphrase typed at start, or
+// else --passphrase-file or DHTCHAT_PASSPHRASE. List reads the file again
+// whenever it changed (another terminal's 'dhtchat add-friend'), and
+// otherwise returns the keyring loaded last.
 type friendBook struct {
-	e        *env
-	mu       sync.Mutex // guards snapshot: the UI calls from several commands at once
+	e  *env
+	kf *keyring.File // nil: one made from e that never prompts
+
+	loadMu sync.Mutex // one reload at a time: each may cost an scrypt run
+	mu     sync.Mutex // guards snapshot and seen: the UI calls from several commands at once
+	// snapshot is the keyring last loaded, seen the file's state then
+	// (nil: not read by the book yet).
 	snapshot *keyring.Keyring
+	seen     os.FileInfo
 }
 
 var errNeedPassphrase = errors.New("the keyring is encrypted: to add friends from here, set DHTCHAT_PASSPHRASE or --passphrase-file; or use 'dhtchat add-friend' in another terminal")
 
 func (b *friendBook) file() (*keyring.File, error) {
-	dir, err := b.e.configDir()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.kf != nil {
+		return b.kf, nil
+	}
+	f, err := b.e.keyringFileAsking(b.e.passphraseNoPrompt)
 	if err != nil {
 		return nil, err
 	}
-	pass := func() ([]byte, error) {
-		if b.e.passphraseFile != "" {
-			return readPassphraseFile(b.e.passphraseFile)
-		}
-		if p := b.e.getenv("DHTCHAT_PASSPHRASE"); p != "" {
-			return []byte(p), nil
-		}
-		return nil, errNeedPassphrase
-	}
-	var opts []keyring.Option
-	if testScryptWorkFactor > 0 {
-		opts = append(opts, keyring.WithScryptWorkFactor(testScryptWorkFactor))
-	}
-	return keyring.NewFile(dir, pass, opts...), nil
+	b.kf = f
+	return f, nil
 }
 
 func (b *friendBook) Self() keyring.PublicKey { return b.snapshot.Identity.Public() }
 
 func (b *friendBook) List() ([]keyring.Friend, error) {
-	if f, err := b.file(); err == nil {
-		if k, err := f.Load(); err == nil && k.Identity.Public().Equal(b.Self()) {
-			b.mu.Lock()
-			b.snapshot.Friends = k.Friends
-			b.mu.Unlock()
-			return slices.Clone(k.Friends), nil
-		}
-	}
+	b.reload()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return slices.Clone(b.snapshot.Friends), nil
+}
+
+// reload reads the keyring again if the file changed since it was last
+// read: when it did not, it costs a stat, so the UI may ask every second.
+// A keyring that fails to load (a passphrase changed meanwhile, say) is
+// not tried again until the file changes again; the friends stay as they
+// were.
+func (b *friendBook) reload() {
+	b.loadMu.Lock()
+	defer b.loadMu.Unlock()
+	f, err := b.file()
+	if err != nil {
+		return
+	}
+	fi, err := os.Stat(f.Path())
+	if err != nil {
+		return
+	}
+	b.mu.Lock()
+	same := b.seen != nil && os.SameFile(b.seen, fi) && b.seen.ModTime().Equal(fi.ModTime()) && b.seen.Size() == fi.Size()
+	b.mu.Unlock()
+	if same {
+		return
+	}
+	k, err := f.Load()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.seen = fi // stat before load: a change during the load is read next time
+	if err == nil && k.Identity.Public().Equal(b.snapshot.Identity.Public()) {
+		b.snapshot.Friends = k.Friends
+	}
 }
 
 // Add adds a friend as 'dhtchat add-friend' does, with its error messages.
