@@ -111,6 +111,7 @@ type layout struct {
 	histH     int
 	inputY    int
 	inputH    int
+	statusH   int // rows of the status bar: a long message wraps
 }
 
 func (m *model) layout() layout {
@@ -128,7 +129,8 @@ func (m *model) layout() layout {
 		l.banner = true
 		l.histY = 2
 	}
-	l.histH = max(h-l.histY-1-l.inputH-1, 1)
+	l.statusH = len(m.statusLeft(l.collapsed))
+	l.histH = max(h-l.histY-l.statusH-l.inputH-1, 1)
 	l.inputY = l.histY + l.histH + 1
 	return l
 }
@@ -381,7 +383,7 @@ func (m *model) onClick(c tea.MouseClickMsg) tea.Cmd {
 	if l.collapsed || c.X >= l.listW || c.Y < 1 {
 		return nil
 	}
-	shown := max((m.c.height-1-3)/2, 1)
+	shown := max((m.c.height-l.statusH-3)/2, 1)
 	top := max(max(m.list.index(m.open), 0)-shown+1, 0)
 	i := top + (c.Y-1)/2
 	if i < len(m.list.items) {
@@ -658,11 +660,11 @@ func (m *model) View() tea.View {
 
 	var list []string
 	if !l.collapsed {
-		list = m.list.view(m.c, m.open, m.netLabel(), l.listW, h-1)
+		list = m.list.view(m.c, m.open, m.netLabel(), l.listW, h-l.statusH)
 	}
 	var b strings.Builder
 	b.Grow(w * h * 2)
-	for y := 0; y < h-1; y++ {
+	for y := 0; y < h-l.statusH; y++ {
 		if !l.collapsed {
 			b.WriteString(fit(list[y], l.listW))
 			b.WriteString(m.c.styles.rule.Render("│"))
@@ -849,15 +851,18 @@ func (m *model) welcomeView(l layout) []string {
 	return lines
 }
 
-// statusView is the bottom row: a message, or a question, or key hints;
-// then the banner and, with the list collapsed, the network state.
-func (m *model) statusView(l layout) string {
+// maxStatusRows is the most rows a long status message wraps onto.
+const maxStatusRows = 3
+
+// statusRight is the right of the status bar: the banner and, with the
+// list collapsed, the network state.
+func (m *model) statusRight(collapsed bool) string {
 	st := m.c.styles
 	right := ""
 	if m.banner != "" {
 		right = st.warn.Render(m.banner)
 	}
-	if l.collapsed {
+	if collapsed {
 		if right != "" {
 			right += " "
 		}
@@ -865,25 +870,47 @@ func (m *model) statusView(l layout) string {
 	}
 	if rw := ansi.StringWidth(right); rw > m.c.width/2 {
 		right = m.netLabel() // the banner does not fit beside it
-		if !l.collapsed {
+		if !collapsed {
 			right = ansi.Truncate(st.warn.Render(m.banner), m.c.width/2, "…")
 		}
 	}
-	rw := ansi.StringWidth(right)
-	var left string
+	return right
+}
+
+// statusLeft is the left of the status bar, one string per row: a
+// message (wrapped onto up to maxStatusRows rows, so that a long error
+// can be read whole), a question, or key hints.
+func (m *model) statusLeft(collapsed bool) []string {
+	st := m.c.styles
+	width := max(m.c.width-ansi.StringWidth(m.statusRight(collapsed))-1, 1)
+	style := st.info
 	switch {
 	case m.state == stateConfirmPaste:
-		left = st.warn.Render(fmt.Sprintf("Paste %d lines into the message? y/n", strings.Count(m.paste, "\n")+1))
-	case m.status.text != "" && m.status.isErr:
-		left = st.err.Render(m.status.text)
-	case m.status.text != "":
-		left = st.info.Render(m.status.text)
-	default:
-		left = hints(st, m.c.width-rw-1)
+		return []string{ansi.Truncate(st.warn.Render(fmt.Sprintf("Paste %d lines into the message? y/n", strings.Count(m.paste, "\n")+1)), width, "…")}
+	case m.status.text == "":
+		return []string{hints(st, width)}
+	case m.status.isErr:
+		style = st.err
 	}
-	left = ansi.Truncate(left, max(m.c.width-rw-1, 0), "…")
-	gap := m.c.width - ansi.StringWidth(left) - rw
-	return left + strings.Repeat(" ", max(gap, 0)) + right
+	rows := strings.Split(ansi.Wrap(m.status.text, width, ""), "\n")
+	if len(rows) > maxStatusRows {
+		rows = rows[:maxStatusRows]
+		rows[maxStatusRows-1] = ansi.Truncate(rows[maxStatusRows-1], width-1, "") + "…"
+	}
+	for i, r := range rows {
+		rows[i] = style.Render(r)
+	}
+	return rows
+}
+
+// statusView is the status bar: l.statusH rows, the message or hints on
+// the left and the banner and network state on the right of the first.
+func (m *model) statusView(l layout) string {
+	right := m.statusRight(l.collapsed)
+	left := m.statusLeft(l.collapsed)
+	gap := m.c.width - ansi.StringWidth(left[0]) - ansi.StringWidth(right)
+	left[0] += strings.Repeat(" ", max(gap, 0)) + right
+	return strings.Join(left, "\n")
 }
 
 // hints are the most useful keys, as many as fit.

@@ -98,3 +98,27 @@ func TestFriendsReadAgain(t *testing.T) {
 		t.Errorf("/start zed: status %q", m.status.text)
 	}
 }
+
+// A long error wraps onto more status rows instead of being cut, and the
+// screen keeps its height.
+func TestLongErrorWraps(t *testing.T) {
+	m := newTestModel(t, 80, 24)
+	withChats(t, m, "alice")
+	typeText(m, "/start nobody")
+	send(m, keyEnter)
+	scr := screen(m)
+	rows := strings.Split(strings.TrimSuffix(scr, "\n"), "\n")
+	if len(rows) != 24 {
+		t.Fatalf("%d rows, want 24:\n%s", len(rows), scr)
+	}
+	want := "nobody is not one of your friends: /friends lists them, /add nobody PUBKEY adds one"
+	got := strings.Join(strings.Fields(strings.Join(rows[22:], " ")), " ")
+	if !strings.Contains(got, want) {
+		t.Errorf("the status rows say %q, want all of %q:\n%s", got, want, scr)
+	}
+	golden(t, "longerror-80x24.txt", scr)
+	send(m, tea.KeyPressMsg{Code: 'x', Text: "x"})
+	if l := m.layout(); l.statusH != 1 {
+		t.Errorf("after a key the status takes %d rows", l.statusH)
+	}
+}
