@@ -330,7 +330,7 @@ func (m *model) command(line string) tea.Cmd {
 		m.panel = &panel{title: "Your public key", lines: []string{
 			pk.String(), "", "fingerprint " + pk.Fingerprint(), "",
 			"Give the key to a friend; compare the fingerprint with them in person or on a call.",
-			"/copy key copies it to your clipboard.",
+			"/copy key sends it to your terminal's clipboard.",
 		}}
 		return nil
 	case "/friends":
@@ -381,7 +381,7 @@ func (m *model) command(line string) tea.Cmd {
 			return usage("/copy key|chat")
 		}
 		if args[0] == "key" {
-			m.status = status{text: "copied your public key to the clipboard (OSC 52)"}
+			m.status = status{text: "sent your public key to your terminal's clipboard (OSC 52; works if your terminal supports it)"}
 			return tea.SetClipboard(m.book.Self().String())
 		}
 		k, ok := m.keys[m.open]
@@ -389,7 +389,7 @@ func (m *model) command(line string) tea.Cmd {
 			m.status = status{text: "no chat is open", isErr: true}
 			return nil
 		}
-		m.status = status{text: "copied the chat key to the clipboard (OSC 52)"}
+		m.status = status{text: "sent the chat key to your terminal's clipboard (OSC 52; works if your terminal supports it)"}
 		return tea.SetClipboard(k.String())
 	}
 	m.status = status{text: fmt.Sprintf("unknown command %s: /help lists them (// sends a message starting with /)", name), isErr: true}

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"strings"
+
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textarea"
 	tea "charm.land/bubbletea/v2"
@@ -29,6 +31,16 @@ type input struct {
 
 func newInput() input {
 	return input{drafts: make(map[chat.ChatID]*textarea.Model), width: 40, rows: maxInputRows}
+}
+
+// unsent reports whether a draft of any chat holds more than spaces.
+func (in *input) unsent() bool {
+	for _, d := range in.drafts {
+		if strings.TrimSpace(d.Value()) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // draft returns the draft of chat id, creating it.

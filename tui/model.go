@@ -84,6 +84,9 @@ type model struct {
 	refreshAgain bool // and another was asked for meanwhile
 
 	retrying bool // a command runs again after the friends were read again
+	// quitArmed: Ctrl+C was pressed once with a draft unsent; the next
+	// key, if Ctrl+C again, quits.
+	quitArmed bool
 }
 
 func newModel(ctx context.Context, client *chat.Client, book FriendBook, events <-chan chat.Event) *model {
@@ -222,6 +225,8 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *model) onKey(k tea.KeyPressMsg) tea.Cmd {
 	keys := m.c.keys
 	m.status = status{}
+	armed := m.quitArmed
+	m.quitArmed = false
 	if m.state == stateConfirmPaste {
 		switch k.String() {
 		case "y", "Y", "enter":
@@ -232,6 +237,11 @@ func (m *model) onKey(k tea.KeyPressMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(k, keys.Quit):
+		if !armed && m.in.unsent() {
+			m.quitArmed = true
+			m.status = status{text: "draft not sent; ctrl+c again to quit", isErr: true}
+			return nil
+		}
 		m.quitting = true
 		return tea.Quit
 	case k.String() == "f1" || (key.Matches(k, keys.Help) && m.in.value() == ""):
@@ -607,7 +617,7 @@ func newChatPanel(name string, key chat.ChatKey) *panel {
 		key.String(),
 		"",
 		"They join with: dhtchat respond YOURNAME <chat key>",
-		"/copy chat copies it; f2 shows it again. Esc closes this.",
+		"/copy chat copies it (OSC 52); f2 shows it again. Esc closes this.",
 	}}
 }
 

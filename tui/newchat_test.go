@@ -122,3 +122,37 @@ func TestLongErrorWraps(t *testing.T) {
 		t.Errorf("after a key the status takes %d rows", l.statusH)
 	}
 }
+
+// Ctrl+C with a draft asks once instead of losing it; any other key
+// disarms; twice quits.
+func TestCtrlCWithDraftAsks(t *testing.T) {
+	m := newTestModel(t, 80, 24)
+	withChats(t, m, "alice")
+	ctrlC := tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	typeText(m, "half a thought")
+	if _, cmd := m.Update(ctrlC); cmd != nil || m.quitting {
+		t.Fatal("ctrl+c with a draft quit at once")
+	}
+	if !strings.Contains(m.status.text, "draft not sent; ctrl+c again to quit") {
+		t.Errorf("status %q", m.status.text)
+	}
+	typeText(m, "!")
+	if _, _ = m.Update(ctrlC); m.quitting {
+		t.Fatal("a key in between did not disarm ctrl+c")
+	}
+	if _, cmd := m.Update(ctrlC); cmd == nil || !m.quitting {
+		t.Fatal("ctrl+c twice did not quit")
+	}
+	if v, _, _ := draftState(m); v != "half a thought!" {
+		t.Errorf("draft %q", v)
+	}
+}
+
+func TestCopySaysOSC52MayNotWork(t *testing.T) {
+	m := newTestModel(t, 80, 24)
+	typeText(m, "/copy key")
+	send(m, keyEnter)
+	if !strings.Contains(m.status.text, "sent your public key to your terminal's clipboard (OSC 52; works if your terminal supports it)") {
+		t.Errorf("status %q", m.status.text)
+	}
+}
