@@ -132,6 +132,36 @@ func checkLines(t *testing.T, got []recvLine, from string, want []string) {
 	}
 }
 
+// chatPair returns alice and bob, friends in a chat alice started, on a
+// fresh loopback network.
+func chatPair(t *testing.T) (alice, bob *cliUser) {
+	t.Helper()
+	boot := loopbackNetwork(t)
+	alice, bob = newCLIUser(t, "alice", boot), newCLIUser(t, "bob", boot)
+	befriend(t, alice, bob)
+	startCLIChat(t, alice, bob)
+	return alice, bob
+}
+
+// startPiped starts cmd with pipes to its stdin and from its stdout; the
+// process is killed when the test ends if it still runs.
+func startPiped(t *testing.T, cmd *exec.Cmd) (*exec.Cmd, io.WriteCloser, io.ReadCloser) {
+	t.Helper()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd, stdin, stdout
+}
+
 func loopbackNetwork(t *testing.T) string {
 	t.Helper()
 	return dht.FormatBootstrap(dhttest.NewNetwork(t, 4).Bootstrap())
@@ -141,10 +171,7 @@ func loopbackNetwork(t *testing.T) string {
 // both ways with exact text, through the real binary.
 func TestCLIConversation(t *testing.T) {
 	t.Parallel()
-	boot := loopbackNetwork(t)
-	alice, bob := newCLIUser(t, "alice", boot), newCLIUser(t, "bob", boot)
-	befriend(t, alice, bob)
-	startCLIChat(t, alice, bob)
+	alice, bob := chatPair(t)
 
 	toBob := []string{
 		"hello bob",
@@ -176,10 +203,7 @@ func TestCLIConversation(t *testing.T) {
 // history shows all 200 delivered.
 func TestCLINeverOnlineTogether(t *testing.T) {
 	t.Parallel()
-	boot := loopbackNetwork(t)
-	alice, bob := newCLIUser(t, "alice", boot), newCLIUser(t, "bob", boot)
-	befriend(t, alice, bob)
-	startCLIChat(t, alice, bob)
+	alice, bob := chatPair(t)
 
 	var want []string
 	for i := range 200 {
@@ -199,10 +223,7 @@ func TestCLINeverOnlineTogether(t *testing.T) {
 // follows: all arrive, in order, exactly once.
 func TestCLIBurstFollow(t *testing.T) {
 	t.Parallel()
-	boot := loopbackNetwork(t)
-	alice, bob := newCLIUser(t, "alice", boot), newCLIUser(t, "bob", boot)
-	befriend(t, alice, bob)
-	startCLIChat(t, alice, bob)
+	alice, bob := chatPair(t)
 
 	follow := bob.cmd("recv", "alice", "--follow", "--json")
 	stdout, err := follow.StdoutPipe()
@@ -260,23 +281,9 @@ func TestCLIBurstFollow(t *testing.T) {
 // delivered, and the receiver's copy has no gap and no duplicate.
 func TestCLIKill9MidBurst(t *testing.T) {
 	t.Parallel()
-	boot := loopbackNetwork(t)
-	alice, bob := newCLIUser(t, "alice", boot), newCLIUser(t, "bob", boot)
-	befriend(t, alice, bob)
-	startCLIChat(t, alice, bob)
+	alice, bob := chatPair(t)
 
-	send := alice.cmd("send", "bob", "-", "--json")
-	stdin, err := send.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := send.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := send.Start(); err != nil {
-		t.Fatal(err)
-	}
+	send, stdin, stdout := startPiped(t, alice.cmd("send", "bob", "-", "--json"))
 	// Feed lines while reading the "queued" reports; kill after 150 are
 	// reported, with more lines in flight.
 	go func() {
@@ -388,10 +395,7 @@ func TestCLINodeRestart(t *testing.T) {
 // the lines before it are sent, the error says which line, exit 2.
 func TestCLISendBadLine(t *testing.T) {
 	t.Parallel()
-	boot := loopbackNetwork(t)
-	alice, bob := newCLIUser(t, "alice", boot), newCLIUser(t, "bob", boot)
-	befriend(t, alice, bob)
-	startCLIChat(t, alice, bob)
+	alice, bob := chatPair(t)
 
 	cmd := alice.cmd("send", "bob", "-")
 	cmd.Stdin = strings.NewReader("first\nsecond\n" + strings.Repeat("x", 9000) + "\nnever sent\n")
@@ -415,24 +419,9 @@ func TestCLISendBadLine(t *testing.T) {
 // waiting for the end of stdin ("tail -f log | dhtchat send ops -").
 func TestCLISendStreams(t *testing.T) {
 	t.Parallel()
-	boot := loopbackNetwork(t)
-	alice, bob := newCLIUser(t, "alice", boot), newCLIUser(t, "bob", boot)
-	befriend(t, alice, bob)
-	startCLIChat(t, alice, bob)
+	alice, bob := chatPair(t)
 
-	send := alice.cmd("send", "bob", "-", "--json")
-	stdin, err := send.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := send.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := send.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { send.Process.Kill(); send.Wait() })
+	send, stdin, stdout := startPiped(t, alice.cmd("send", "bob", "-", "--json"))
 	fmt.Fprintln(stdin, "first, while stdin stays open")
 	lines := bufio.NewScanner(stdout)
 	for want := []string{`{"n":1,"status":"queued"}`, `{"n":1,"status":"published"}`}; len(want) > 0; {
