@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -18,12 +17,7 @@ import (
 	"github.com/dhtchat/dhtchat/dht/dhttest"
 	"github.com/dhtchat/dhtchat/internal/textsafe"
 	"github.com/dhtchat/dhtchat/keyring"
-	"github.com/ipfs/go-datastore"
-	dssync "github.com/ipfs/go-datastore/sync"
-	recpb "github.com/libp2p/go-libp2p-record/pb"
-	"github.com/multiformats/go-multiaddr"
 	"golang.org/x/crypto/nacl/secretbox"
-	"google.golang.org/protobuf/proto"
 )
 
 // This file attacks the engine from three sides: a chat partner who holds
@@ -493,72 +487,7 @@ func TestChatKeyIsNotACapability(t *testing.T) {
 	}
 }
 
-// ---- Lying DHT servers, end to end ----
-
-// liar is a malicious DHT server's datastore (see dht/malicious_test.go for
-// the reasoning): it serves, for every IPNS name, the first record it was
-// given, a corrupted, truncated or oversized copy of the latest, another
-// name's record, or nothing.
-type liar struct {
-	datastore.Batching
-	mode string
-
-	mu          sync.Mutex
-	first, last map[datastore.Key][]byte
-}
-
-var liarModes = []string{"none", "stale", "corrupt", "truncate", "oversize", "swap"}
-
-func (l *liar) Put(ctx context.Context, k datastore.Key, v []byte) error {
-	if strings.HasPrefix(k.String(), "/ipns/") {
-		l.mu.Lock()
-		if _, ok := l.first[k]; !ok {
-			l.first[k] = bytes.Clone(v)
-		}
-		l.last[k] = bytes.Clone(v)
-		l.mu.Unlock()
-	}
-	return l.Batching.Put(ctx, k, v)
-}
-
-func (l *liar) Get(ctx context.Context, k datastore.Key) ([]byte, error) {
-	v, err := l.Batching.Get(ctx, k)
-	if err != nil || !strings.HasPrefix(k.String(), "/ipns/") {
-		return v, err
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	rec := new(recpb.Record)
-	if err := proto.Unmarshal(v, rec); err != nil {
-		return v, nil
-	}
-	switch l.mode {
-	case "none":
-		return nil, datastore.ErrNotFound
-	case "stale":
-		return l.first[k], nil
-	case "corrupt":
-		rec.Value = bytes.Clone(rec.Value)
-		rec.Value[len(rec.Value)/3] ^= 1
-	case "truncate":
-		rec.Value = rec.Value[:len(rec.Value)-100]
-	case "oversize":
-		rec.Value = append(bytes.Clone(rec.Value), make([]byte, 32<<10)...)
-	case "swap":
-		for other, ov := range l.last {
-			o := new(recpb.Record)
-			if other != k && proto.Unmarshal(ov, o) == nil {
-				rec.Value = o.Value
-				break
-			}
-		}
-	}
-	out, err := proto.Marshal(rec)
-	if err != nil {
-		panic(err)
-	}
-	return out, nil
-}
+// ---- Lying DHT servers (dhttest.LyingStore), end to end ----
 
 // TestLyingServers: alice and bob chat in both directions, in bursts that
 // take several slots, on a network where six lying servers (one of each
@@ -568,30 +497,10 @@ func TestLyingServers(t *testing.T) {
 	net := dhttest.NewNetwork(t, 3)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	for _, mode := range liarModes {
-		store := &liar{Batching: dssync.MutexWrap(datastore.NewMapDatastore()), mode: mode,
-			first: map[datastore.Key][]byte{}, last: map[datastore.Key][]byte{}}
-		n, err := dht.New(ctx, dht.Config{
-			ListenAddrs: []multiaddr.Multiaddr{multiaddr.StringCast(dht.LocalListenAddr)},
-			Bootstrap:   net.Bootstrap(), Mode: dht.ModeServer, Datastore: store,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { n.Close() })
-		if err := n.Connect(ctx); err != nil {
-			t.Fatal(err)
-		}
+	for _, mode := range dhttest.LieModes {
+		dhttest.NewLiar(t, net, mode)
 	}
-	for _, s := range net.Servers() {
-		for s.PeerCount() < 2+len(liarModes) {
-			select {
-			case <-ctx.Done():
-				t.Fatalf("servers route to %d peers, want %d", s.PeerCount(), 2+len(liarModes))
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-	}
+	dhttest.WaitRouted(t, net, 2+len(dhttest.LieModes))
 
 	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
 	id := startChat(t, alice, bob)
