@@ -502,20 +502,13 @@ type Outbox struct {
 // Outbox returns the progress of our messages in chat id, as the store
 // knows it, whichever process published them or saw the ack.
 func (c *Client) Outbox(ctx context.Context, id ChatID) (Outbox, error) {
-	cs, err := c.db.Counters(ctx, store.ChatID(id))
+	st, err := c.db.OutboxState(ctx, store.ChatID(id))
 	if err != nil {
 		return Outbox{}, err
 	}
-	o := Outbox{Sent: cs.Sent, Published: cs.Sent, Delivered: cs.PeerAck}
-	ms, err := c.db.Unacked(ctx, store.ChatID(id), 0)
-	if err != nil {
-		return Outbox{}, err
-	}
-	for _, m := range ms {
-		if m.Status == Pending {
-			o.Published = m.N - 1
-			break
-		}
+	o := Outbox{Sent: st.Sent, Published: st.Sent, Delivered: st.PeerAck}
+	if st.FirstPending > 0 {
+		o.Published = st.FirstPending - 1
 	}
 	return o, nil
 }
@@ -568,14 +561,6 @@ func (c *Client) MarkPrinted(ctx context.Context, id ChatID, n uint64) error {
 // Unacked returns how many sent messages of chat id are not yet
 // delivered, and how many of those are still pending.
 func (c *Client) Unacked(ctx context.Context, id ChatID) (unacked, pending int, err error) {
-	ms, err := c.db.Unacked(ctx, store.ChatID(id), 0)
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, m := range ms {
-		if m.Status == Pending {
-			pending++
-		}
-	}
-	return len(ms), pending, nil
+	st, err := c.db.OutboxState(ctx, store.ChatID(id))
+	return st.Unacked, st.Pending, err
 }

@@ -437,3 +437,35 @@ WHERE chat = ? AND outgoing = 1 AND n > ? AND status IN (?, ?) ORDER BY n LIMIT 
 	}
 	return snap, nil
 }
+
+// OutboxState summarises the unacknowledged outgoing messages of a chat.
+type OutboxState struct {
+	Counters
+	Unacked      int    // outgoing messages Pending or Published
+	Pending      int    // of those, Pending
+	FirstPending uint64 // the lowest Pending N, 0 if none
+}
+
+// OutboxState reads the counters of chat id and the shape of its
+// unacknowledged tail in one read transaction, without loading messages.
+func (s *Store) OutboxState(ctx context.Context, id ChatID) (OutboxState, error) {
+	var o OutboxState
+	err := s.view(ctx, func(tx *sql.Tx) error {
+		var err error
+		if o.Counters, err = counters(ctx, tx, id); err != nil {
+			return err
+		}
+		var first sql.NullInt64
+		err = tx.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE status = ?), min(n) FILTER (WHERE status = ?)
+FROM messages WHERE chat = ? AND outgoing = 1 AND n > ? AND status IN (?, ?)`,
+			Pending, Pending, id[:], int64(o.PeerAck), Pending, Published).Scan(&o.Unacked, &o.Pending, &first)
+		if first.Valid {
+			o.FirstPending = uint64(first.Int64)
+		}
+		return err
+	})
+	if err != nil {
+		return OutboxState{}, s.wrap("outbox of chat "+id.String(), err)
+	}
+	return o, nil
+}

@@ -1011,3 +1011,25 @@ func TestMigrateV1(t *testing.T) {
 		t.Fatalf("Count after migrating = %d, %v; want 2", c, err)
 	}
 }
+
+func TestOutboxState(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	id := mkChat(t, s, 1)
+	if _, err := s.Enqueue(ctx, id, []string{"a", "b", "c", "d"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkPublished(ctx, id, 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkDelivered(ctx, id, 1); err != nil {
+		t.Fatal(err)
+	}
+	o, err := s.OutboxState(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Sent != 4 || o.PeerAck != 1 || o.Unacked != 3 || o.Pending != 2 || o.FirstPending != 3 {
+		t.Fatalf("OutboxState = %+v; want Sent 4, PeerAck 1, Unacked 3, Pending 2, FirstPending 3", o)
+	}
+}
