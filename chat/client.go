@@ -156,6 +156,7 @@ type chatState struct {
 	dirty      bool      // our record is out of date: publish
 	lastPut    time.Time // last successful publish
 	sentSeen   uint64    // the highest message number that publish saw
+	busy       bool      // Run has an operation on this chat in flight
 	lastActive time.Time // last message either way
 
 	// rejected is, per slot of the friend's direction, the sequence number

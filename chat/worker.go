@@ -141,11 +141,6 @@ func (c *Client) Only(ids ...ChatID) {
 	for _, id := range ids {
 		c.only[id] = true
 	}
-	for id := range c.chats {
-		if !c.only[id] {
-			delete(c.chats, id)
-		}
-	}
 }
 
 // kick wakes Run to look at its schedule now.
@@ -178,7 +173,6 @@ func (c *Client) Run(ctx context.Context) error {
 	jobs := &jobs{
 		slots: make(chan struct{}, c.poll.Parallel),
 		done:  make(chan struct{}, 1),
-		busy:  make(map[ChatID]bool),
 	}
 	defer jobs.wg.Wait()
 	reload := time.NewTicker(c.poll.Reload)
@@ -281,30 +275,12 @@ func (c *Client) adopt(ctx context.Context, id ChatID) {
 	c.kick()
 }
 
-// jobs are the operations Run has in flight: at most one per chat, and
-// PollPolicy.Parallel in all.
+// jobs are the operations Run has in flight: at most one per chat (see
+// chatState.busy), and PollPolicy.Parallel in all.
 type jobs struct {
 	wg    sync.WaitGroup
 	slots chan struct{} // one token per operation in flight
 	done  chan struct{} // an operation ended: look at the schedule again
-	mu    sync.Mutex
-	busy  map[ChatID]bool // guarded by mu
-}
-
-func (j *jobs) isBusy(id ChatID) bool {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.busy[id]
-}
-
-func (j *jobs) setBusy(id ChatID, b bool) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if b {
-		j.busy[id] = true
-	} else {
-		delete(j.busy, id)
-	}
 }
 
 // dispatch starts the work that is due and returns when to look again.
@@ -314,7 +290,7 @@ func (c *Client) dispatch(ctx context.Context, j *jobs) time.Time {
 	c.chatsMu.Lock()
 	var due []*chatState
 	for _, cs := range c.chats {
-		if (c.only != nil && !c.only[cs.id]) || j.isBusy(cs.id) {
+		if (c.only != nil && !c.only[cs.id]) || cs.busy {
 			continue
 		}
 		at := cs.nextPoll
@@ -335,10 +311,14 @@ func (c *Client) dispatch(ctx context.Context, j *jobs) time.Time {
 		default:
 			return next // all busy: the next job to finish wakes Run (done)
 		}
-		j.setBusy(cs.id, true)
+		c.chatsMu.Lock()
+		cs.busy = true
+		c.chatsMu.Unlock()
 		j.wg.Go(func() {
 			defer func() {
-				j.setBusy(cs.id, false)
+				c.chatsMu.Lock()
+				cs.busy = false
+				c.chatsMu.Unlock()
 				<-j.slots
 				select {
 				case j.done <- struct{}{}:

@@ -207,10 +207,7 @@ func (p *printer) follow(ctx context.Context) error {
 // noteNetwork tells the user on stderr when the DHT becomes unreachable
 // and when it comes back.
 func (e *env) noteNetwork(ev chat.NetworkEvent) {
-	switch ev.State {
-	case chat.Offline:
+	if ev.State == chat.Offline {
 		e.notef("dhtchat: no DHT peers reachable; retrying (messages stay queued)\n")
-	case chat.Online:
-		// Only worth saying after Offline; Run reports Online first thing.
 	}
 }

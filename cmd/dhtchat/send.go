@@ -122,7 +122,7 @@ func runSend(ctx context.Context, e *env, args []string, o *sendOpts) error {
 	if err != nil && bad == nil {
 		return err
 	}
-	first, last := prog.span()
+	_, last := prog.span()
 	if last == 0 {
 		if bad != nil {
 			return bad
@@ -141,7 +141,7 @@ func runSend(ctx context.Context, e *env, args []string, o *sendOpts) error {
 		waitCtx, cancel = context.WithTimeout(ctx, o.timeout)
 		defer cancel()
 	}
-	if err := e.waitSent(waitCtx, s, info, f.Name, prog, first, last, o.waitDelivered); err != nil {
+	if err := e.waitSent(waitCtx, s, f.Name, prog, o.waitDelivered); err != nil {
 		return err
 	}
 	return bad // the lines before a bad one are sent; say why the rest is not
@@ -208,16 +208,17 @@ func (p *sendProgress) report(ctx context.Context) (chat.Outbox, error) {
 	return o, nil
 }
 
-// waitSent publishes the chat until messages first…last are published
+// waitSent publishes the chat until the messages of prog are published
 // (and, with delivered, acknowledged), printing --json progress. Progress
 // comes from the store, so it counts what another process sharing it did.
 // Errors of the network are retried until ctx ends.
-func (e *env) waitSent(ctx context.Context, s *session, info chat.Info, name string, prog *sendProgress, first, last uint64, delivered bool) error {
+func (e *env) waitSent(ctx context.Context, s *session, name string, prog *sendProgress, delivered bool) error {
+	_, last := prog.span()
 	notified, needFlush := false, true
 	var lastErr error
 	for {
 		if needFlush {
-			res, err := s.client.Flush(ctx, info.ID)
+			res, err := s.client.Flush(ctx, prog.id)
 			if err != nil {
 				lastErr = err
 			} else if res.Queued > 0 && !notified && !e.json {
@@ -234,7 +235,7 @@ func (e *env) waitSent(ctx context.Context, s *session, info chat.Info, name str
 			return nil
 		}
 		// Wait for acknowledgements: they free room and mark delivery.
-		fetched, err := s.client.Fetch(ctx, info.ID)
+		fetched, err := s.client.Fetch(ctx, prog.id)
 		if err != nil {
 			lastErr = err
 		}
