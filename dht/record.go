@@ -324,17 +324,6 @@ func decodeRecord(data []byte, pid peer.ID) (Record, error) {
 	return Record{Seq: seq, Payload: payload, EOL: eol}, nil
 }
 
-// NameOf returns the record name of pub as "/ipns/<peer id>", for logs and
-// tests; it returns "" if pub is not a valid Ed25519 public key. (The DHT key
-// itself is the binary form of the same name.)
-func NameOf(pub ed25519.PublicKey) string {
-	pid, err := peerID(pub)
-	if err != nil {
-		return ""
-	}
-	return nameOfID(pid)
-}
-
 // RoutingKey returns the DHT key under which the record of pub is stored:
 // "/ipns/" followed by the binary peer ID, as ipns.Name.RoutingKey has it.
 func RoutingKey(pub ed25519.PublicKey) (string, error) {

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -192,17 +193,7 @@ func (h *history) oldestUnacked() int64 {
 	return 0
 }
 
-func bySeq(x chat.Entry, seq int64) int { return cmpInt(x.Seq, seq) }
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
+func bySeq(x chat.Entry, seq int64) int { return cmp.Compare(x.Seq, seq) }
 
 // lastReceived is the number of the latest received message loaded.
 func (h *history) lastReceived() uint64 {

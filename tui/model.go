@@ -539,10 +539,8 @@ func chatTag(k chat.ChatKey) string {
 
 // nameOf is the friend name of a key, or a stand-in for a stranger.
 func (m *model) nameOf(pk keyring.PublicKey) string {
-	for _, f := range m.friends {
-		if f.Key.Equal(pk) {
-			return f.Name
-		}
+	if f, ok := m.friendByKey(pk); ok {
+		return f.Name
 	}
 	fp := pk.Fingerprint()
 	return "? " + fp[:4]

@@ -306,9 +306,6 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Path returns the absolute path of the database file.
-func (s *Store) Path() string { return s.path }
-
 // tx runs fn in one write transaction (BEGIN IMMEDIATE: the write lock is
 // taken before fn reads anything) and commits it if fn returns nil.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
