@@ -245,7 +245,7 @@ func (c *Client) StartChat(ctx context.Context, peer keyring.PublicKey) (ChatKey
 	}); err != nil {
 		return ChatKey{}, err
 	}
-	cs := c.track(peer, key, p, time.Time{})
+	cs := c.track(peer, deriveKeys(p, key), time.Time{})
 	cs.mu.Lock()
 	for i := range cs.synced {
 		cs.synced[i] = true // a new random chat: nothing of ours in the DHT
@@ -289,21 +289,12 @@ func (c *Client) JoinChat(ctx context.Context, peer keyring.PublicKey, key ChatK
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	// Records of ours that this database does not know of.
-	var own *Slot
-	var ownSeq uint64
+	// Records of ours that this database does not know of; read before
+	// anything is stored, so that a failure stores nothing.
+	var ownSeq, ownMaxN uint64
 	if !known && c.net != nil {
-		dir := DirectionOf(c.pub.Bytes(), peer.Bytes())
-		rec, err := c.net.Get(ctx, keys.SlotPublicKey(dir, 0))
-		switch {
-		case errors.Is(err, dht.ErrNotFound):
-		case err != nil:
-			return fmt.Errorf("chat: join: cannot read the chat's records: %w", err)
-		default:
-			ownSeq = rec.Seq
-			if s, err := keys.DecodeSlot(dir, 0, rec.Seq, rec.Payload); err == nil {
-				own = &s
-			}
+		if ownSeq, ownMaxN, err = readOwnSlot(ctx, c.net, keys, DirectionOf(c.pub.Bytes(), peer.Bytes()), 0); err != nil {
+			return fmt.Errorf("chat: join: %w", err)
 		}
 	}
 	now := time.Now()
@@ -314,18 +305,14 @@ func (c *Client) JoinChat(ctx context.Context, peer keyring.PublicKey, key ChatK
 		return err
 	}
 	if ownSeq > 0 {
-		c.log.Warn("joined a chat in which we wrote before; continuing after our records",
-			"chat", key.ID(), "seq", ownSeq)
 		if _, err := c.db.NextSeqAfter(ctx, sid, 0, ownSeq); err != nil {
 			return err
 		}
-		if own != nil {
-			if err := c.db.RaiseSent(ctx, sid, own.Header.MaxN); err != nil {
-				return err
-			}
+		if err := c.continueAfter(ctx, key.ID(), ownSeq, ownMaxN); err != nil {
+			return err
 		}
 	}
-	cs := c.track(peer, key, p, time.Time{})
+	cs := c.track(peer, keys, time.Time{})
 	if !known && c.net != nil {
 		cs.mu.Lock()
 		cs.synced[0] = true
@@ -337,14 +324,14 @@ func (c *Client) JoinChat(ctx context.Context, peer keyring.PublicKey, key ChatK
 // track makes the chat known to the worker, which polls it from now on.
 // It publishes it at once if lastPut is zero, else a Republish after
 // lastPut.
-func (c *Client) track(peer keyring.PublicKey, key ChatKey, p PairKey, lastPut time.Time) *chatState {
+func (c *Client) track(peer keyring.PublicKey, keys *Keys, lastPut time.Time) *chatState {
 	c.chatsMu.Lock()
 	defer c.chatsMu.Unlock()
-	if cs, ok := c.chats[key.ID()]; ok {
+	if cs, ok := c.chats[keys.ID()]; ok {
 		return cs
 	}
 	cs := &chatState{
-		id: key.ID(), peer: peer, keys: deriveKeys(p, key),
+		id: keys.ID(), peer: peer, keys: keys,
 		dir: DirectionOf(c.pub.Bytes(), peer.Bytes()), lastPut: lastPut,
 		dirty: lastPut.IsZero(),
 	}
@@ -392,7 +379,7 @@ func (c *Client) load(ctx context.Context, ch store.Chat) (*chatState, error) {
 	if unacked == 0 {
 		lastPut = time.Now().Add(-c.poll.Republish + rand.N(15*time.Minute))
 	}
-	cs := c.track(peer, chatKeyFor(p, ChatID(ch.ID)), p, lastPut)
+	cs := c.track(peer, deriveKeys(p, chatKeyFor(p, ChatID(ch.ID))), lastPut)
 	c.chatsMu.Lock()
 	if cs.lastActive.IsZero() {
 		cs.lastActive = ch.LastActivity

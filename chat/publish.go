@@ -162,23 +162,42 @@ func (c *Client) syncSlot(ctx context.Context, cs *chatState, i int) (uint64, er
 		cs.synced[i] = true
 		return 0, nil
 	}
-	rec, err := c.net.Get(ctx, cs.keys.SlotPublicKey(cs.dir, i))
-	if errors.Is(err, dht.ErrNotFound) {
-		cs.synced[i] = true
-		return 0, nil
-	}
+	seq, maxN, err := readOwnSlot(ctx, c.net, cs.keys, cs.dir, i)
 	if err != nil {
-		return 0, fmt.Errorf("chat: read back our slot %d of chat %s: %w", i, cs.id, err)
+		return 0, err
 	}
 	cs.synced[i] = true
-	if i == 0 {
-		if s, err := cs.keys.DecodeSlot(cs.dir, 0, rec.Seq, rec.Payload); err == nil && s.Header.MaxN > 0 {
-			c.log.Warn("this database is behind our records in the DHT; continuing after them",
-				"chat", cs.id, "seq", rec.Seq, "max_n", s.Header.MaxN)
-			if err := c.db.RaiseSent(ctx, sid, s.Header.MaxN); err != nil {
-				return 0, err
-			}
-		}
+	if err := c.continueAfter(ctx, cs.id, seq, maxN); err != nil {
+		return 0, err
 	}
-	return rec.Seq, nil
+	return seq, nil
+}
+
+// readOwnSlot reads back our record in slot i of the chat with keys: its
+// sequence number and, for a record that decodes, its max_n. Both are 0 if
+// there is no record.
+func readOwnSlot(ctx context.Context, net Network, keys *Keys, dir Direction, i int) (seq, maxN uint64, err error) {
+	rec, err := net.Get(ctx, keys.SlotPublicKey(dir, i))
+	if errors.Is(err, dht.ErrNotFound) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("chat: read back our slot %d of chat %s: %w", i, keys.ID(), err)
+	}
+	if s, err := keys.DecodeSlot(dir, i, rec.Seq, rec.Payload); err == nil {
+		maxN = s.Header.MaxN
+	}
+	return rec.Seq, maxN, nil
+}
+
+// continueAfter makes our next message of chat id numbered above maxN,
+// what a record of ours in the DHT carried that this database did not
+// know of.
+func (c *Client) continueAfter(ctx context.Context, id ChatID, seq, maxN uint64) error {
+	if maxN == 0 {
+		return nil
+	}
+	c.log.Warn("this database is behind our records in the DHT; continuing after them",
+		"chat", id, "seq", seq, "max_n", maxN)
+	return c.db.RaiseSent(ctx, store.ChatID(id), maxN)
 }
