@@ -147,21 +147,28 @@ func (s *Store) NextSeqAfter(ctx context.Context, id ChatID, slot int, floor uin
 		if err := requireChat(ctx, tx, id); err != nil {
 			return err
 		}
-		cur, err := recordSeq(ctx, tx, id, true, slot)
-		if err != nil {
-			return err
-		}
-		cur = max(cur, floor)
-		if cur == math.MaxUint64 {
-			return errors.New("record sequence numbers exhausted")
-		}
-		next = cur + 1
-		return setRecordSeq(ctx, tx, id, true, slot, next)
+		var err error
+		next, err = reserveSeq(ctx, tx, id, slot, floor)
+		return err
 	})
 	if err != nil {
 		return 0, s.wrap("next sequence number in chat "+id.String(), err)
 	}
 	return next, nil
+}
+
+// reserveSeq reserves, in tx, the next sequence number of our record in
+// slot of chat id above both the last one used and floor.
+func reserveSeq(ctx context.Context, tx *sql.Tx, id ChatID, slot int, floor uint64) (uint64, error) {
+	cur, err := recordSeq(ctx, tx, id, true, slot)
+	if err != nil {
+		return 0, err
+	}
+	cur = max(cur, floor)
+	if cur == math.MaxUint64 {
+		return 0, errors.New("record sequence numbers exhausted")
+	}
+	return cur + 1, setRecordSeq(ctx, tx, id, true, slot, cur+1)
 }
 
 // PeerSeq returns the highest IPNS sequence number accepted for the peer's

@@ -165,15 +165,7 @@ func (s *Store) Unacked(ctx context.Context, id ChatID, limit int) ([]Message, e
 		if err != nil {
 			return err
 		}
-		// Everything up to peer_ack is Delivered; starting there keeps the
-		// scan to the unacknowledged tail of the (chat, outgoing, n) index.
-		rows, err := tx.QueryContext(ctx, `SELECT `+msgCols+` FROM messages
-WHERE chat = ? AND outgoing = 1 AND n > ? AND status IN (?, ?) ORDER BY n LIMIT ?`,
-			id[:], int64(c.PeerAck), Pending, Published, limit)
-		if err != nil {
-			return err
-		}
-		out, err = scanMessages(rows)
+		out, err = unacked(ctx, tx, id, c.PeerAck, limit)
 		return err
 	})
 	if err != nil {
@@ -408,28 +400,14 @@ func (s *Store) Snapshot(ctx context.Context, id ChatID, limit int, floor uint64
 		if err := requireChat(ctx, tx, id); err != nil {
 			return err
 		}
-		cur, err := recordSeq(ctx, tx, id, true, 0)
-		if err != nil {
-			return err
-		}
-		cur = max(cur, floor)
-		if cur == math.MaxUint64 {
-			return errors.New("record sequence numbers exhausted")
-		}
-		snap.Seq0 = cur + 1
-		if err := setRecordSeq(ctx, tx, id, true, 0, snap.Seq0); err != nil {
+		var err error
+		if snap.Seq0, err = reserveSeq(ctx, tx, id, 0, floor); err != nil {
 			return err
 		}
 		if snap.Counters, err = counters(ctx, tx, id); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+msgCols+` FROM messages
-WHERE chat = ? AND outgoing = 1 AND n > ? AND status IN (?, ?) ORDER BY n LIMIT ?`,
-			id[:], int64(snap.Counters.PeerAck), Pending, Published, limit)
-		if err != nil {
-			return err
-		}
-		snap.Unacked, err = scanMessages(rows)
+		snap.Unacked, err = unacked(ctx, tx, id, snap.Counters.PeerAck, limit)
 		return err
 	})
 	if err != nil {
@@ -468,4 +446,18 @@ FROM messages WHERE chat = ? AND outgoing = 1 AND n > ? AND status IN (?, ?)`,
 		return OutboxState{}, s.wrap("outbox of chat "+id.String(), err)
 	}
 	return o, nil
+}
+
+// unacked reads, in tx, up to limit (-1: all) outgoing messages of chat id
+// above peerAck that are Pending or Published, by N. Everything up to
+// peer_ack is Delivered; starting there keeps the scan to the
+// unacknowledged tail of the (chat, outgoing, n) index.
+func unacked(ctx context.Context, tx *sql.Tx, id ChatID, peerAck uint64, limit int) ([]Message, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+msgCols+` FROM messages
+WHERE chat = ? AND outgoing = 1 AND n > ? AND status IN (?, ?) ORDER BY n LIMIT ?`,
+		id[:], int64(peerAck), Pending, Published, limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanMessages(rows)
 }
