@@ -199,5 +199,6 @@ func (c *Client) continueAfter(ctx context.Context, id ChatID, seq, maxN uint64)
 	}
 	c.log.Warn("this database is behind our records in the DHT; continuing after them",
 		"chat", id, "seq", seq, "max_n", maxN)
-	return c.db.RaiseSent(ctx, store.ChatID(id), maxN)
+	_, err := c.db.Resync(ctx, store.ChatID(id), store.Resync{Floor: maxN})
+	return err
 }
