@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"math"
 	"slices"
 )
@@ -66,7 +67,10 @@ const renumberOffset = 1 << 62
 //     the other writer's messages;
 //   - the messages of r.Others this database does not have are added as
 //     outgoing, Published and Imported (they stay in our records until
-//     acknowledged, so that the friend gets them);
+//     acknowledged, so that the friend gets them); where a Published
+//     message of ours collided with one of them, the friend may have
+//     either, so the other writer's is also added again after ours,
+//     Pending (it may arrive twice, but it is not lost);
 //   - the message counter is raised to r.Floor.
 //
 // With nothing behind it changes nothing. Numbers and sequence numbers
@@ -148,7 +152,11 @@ func (s *Store) Resync(ctx context.Context, id ChatID, r Resync) (Resynced, erro
 				return err
 			}
 			defer stmt.Close()
+			var again []Message // the other writer's, where ours was published too
 			for i, m := range moved {
+				if o, ok := others[m.N]; ok && m.Status == Published {
+					again = append(again, o)
+				}
 				m.N, m.Status = r.Floor+1+uint64(i), Pending
 				m.Digest = Digest(m.N, m.SentAt.UnixMilli(), m.Body)
 				if _, err := stmt.ExecContext(ctx, int64(m.N), m.Status, m.Digest[:], m.Seq); err != nil {
@@ -157,42 +165,35 @@ func (s *Store) Resync(ctx context.Context, id ChatID, r Resync) (Resynced, erro
 				out.Renumbered = append(out.Renumbered, m)
 			}
 			sent = r.Floor + uint64(len(moved))
+			// Both messages of such a number were published, and the friend
+			// has at most one of them: the other writer's goes out again
+			// too, after ours (it may arrive twice; it is not lost).
+			for _, o := range again {
+				sent++
+				m, err := insertOutgoing(ctx, tx, id, sent, o, Pending)
+				if err != nil {
+					return err
+				}
+				out.Imported = append(out.Imported, m)
+			}
 		}
 		// What the other writer published and we do not have.
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO messages (chat, outgoing, n, sent_at, received_at, body, status, digest, imported)
-VALUES (?, 1, ?, ?, 0, ?, ?, ?, 1) ON CONFLICT (chat, outgoing, n) DO NOTHING`)
-		if err != nil {
-			return err
-		}
-		defer ins.Close()
 		ns := make([]uint64, 0, len(others))
 		for n := range others {
 			ns = append(ns, n)
 		}
 		slices.Sort(ns)
 		for _, n := range ns {
-			m := others[n]
-			if err := checkBody(0, m.Body); err != nil {
-				return err
-			}
-			sentAt := timeFromDB(timeToDB(m.SentAt))
-			d := digestOf(m)
-			res, err := ins.ExecContext(ctx, id[:], int64(n), timeToDB(sentAt), m.Body, Published, d[:])
-			if err != nil {
-				return err
-			}
-			if k, err := res.RowsAffected(); err != nil || k == 0 {
-				if err != nil {
-					return err
-				}
+			if _, err := storedMessage(ctx, tx, id, true, n); err == nil {
 				continue // ours already, the same message
+			} else if !errors.Is(err, sql.ErrNoRows) {
+				return err
 			}
-			seq, err := res.LastInsertId()
+			m, err := insertOutgoing(ctx, tx, id, n, others[n], Published)
 			if err != nil {
 				return err
 			}
-			out.Imported = append(out.Imported, Message{Seq: seq, Chat: id, Outgoing: true, N: n, SentAt: sentAt,
-				Body: m.Body, Status: Published, Digest: d, Imported: true})
+			out.Imported = append(out.Imported, m)
 		}
 		out.Raised = r.Floor > c.Sent
 		if sent == c.Sent {
@@ -205,4 +206,28 @@ VALUES (?, 1, ?, ?, 0, ?, ?, ?, 1) ON CONFLICT (chat, outgoing, n) DO NOTHING`)
 		return Resynced{}, s.wrap("resync chat "+id.String(), err)
 	}
 	return out, nil
+}
+
+// insertOutgoing stores m, a message of another writer of our direction,
+// as our outgoing message number n with status st, marked Imported.
+func insertOutgoing(ctx context.Context, tx *sql.Tx, id ChatID, n uint64, m Message, st Status) (Message, error) {
+	if err := checkBody(0, m.Body); err != nil {
+		return Message{}, err
+	}
+	sentAt := timeFromDB(timeToDB(m.SentAt))
+	d := Digest(n, sentAt.UnixMilli(), m.Body)
+	if n == m.N {
+		d = digestOf(m) // as the record carries it
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO messages (chat, outgoing, n, sent_at, received_at, body, status, digest, imported)
+VALUES (?, 1, ?, ?, 0, ?, ?, ?, 1)`, id[:], int64(n), timeToDB(sentAt), m.Body, st, d[:])
+	if err != nil {
+		return Message{}, err
+	}
+	seq, err := res.LastInsertId()
+	if err != nil {
+		return Message{}, err
+	}
+	return Message{Seq: seq, Chat: id, Outgoing: true, N: n, SentAt: sentAt, Body: m.Body, Status: st,
+		Digest: d, Imported: true}, nil
 }
