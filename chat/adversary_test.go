@@ -126,6 +126,8 @@ func fetchUntil(t *testing.T, u *user, id ChatID, what string, cond func(FetchRe
 		all.Received = append(all.Received, res.Received...)
 		all.Delivered = append(all.Delivered, res.Delivered...)
 		all.Rejected += res.Rejected
+		all.Resynced = append(all.Resynced, res.Resynced...)
+		all.Alerts = append(all.Alerts, res.Alerts...)
 		if cond(all) {
 			return all
 		}

@@ -138,16 +138,24 @@ func (c *Client) checkOwn(ctx context.Context, cs *chatState) (ownResult, error)
 // within the bounds, given our slot 0 sequence counter own0 and message
 // counter sent. Call with cs.mu held.
 func (c *Client) applyOwn(ctx context.Context, cs *chatState, v ownView, own0, sent uint64) (ownResult, error) {
-	if v.seq > own0+maxSeqAhead || v.maxN > sent+maxNAhead {
-		c.implausible(cs, "our own slot 0 in the DHT holds numbers far above ours (planted by the friend?); ignored",
-			"seq", v.seq, "our_seq", own0, "max_n", v.maxN, "sent", sent)
+	r := store.Resync{Seq0: v.seq, Floor: v.maxN, Others: v.others}
+	// Each value on its own: a plausible sequence number is still worth
+	// continuing after (so that our records win again) when the record's
+	// numbers are not.
+	if v.seq > own0+maxSeqAhead {
+		c.implausible(cs, "our own slot 0 in the DHT has a sequence number far above ours (planted by the friend?); ignored",
+			"seq", v.seq, "our_seq", own0)
+		r.Seq0 = 0
+	}
+	if v.maxN > sent+maxNAhead {
+		c.implausible(cs, "our own slot 0 in the DHT has a message number far above ours (planted by the friend?); ignored",
+			"max_n", v.maxN, "sent", sent)
+		r.Floor, r.Others = 0, nil
+	}
+	if r.Seq0 == 0 && r.Floor == 0 {
 		return ownResult{}, nil
 	}
-	if v.seq == 0 {
-		return ownResult{}, nil
-	}
-	return c.resync(ctx, cs, store.Resync{Seq0: v.seq, Floor: v.maxN, Others: v.others},
-		"seq", v.seq, "our_seq", own0, "max_n", v.maxN, "sent", sent)
+	return c.resync(ctx, cs, r, "seq", v.seq, "our_seq", own0, "max_n", v.maxN, "sent", sent)
 }
 
 // resync applies r to the store and tells of what it changed: the
