@@ -105,9 +105,17 @@ func TestCLIRestoredHome(t *testing.T) {
 		t.Fatal(err)
 	}
 	copyHome(t, backup, alice.home)
-	_, stderr := alice.runErr(t, "m4\nm5\nm6\n", "send", "bob", "-")
+	stdout, stderr := alice.runErr(t, "m4\nm5\nm6\n", "send", "bob", "-", "--json")
 	if !strings.Contains(stderr, "this database was behind what your identity sent to bob") {
 		t.Errorf("send after the restore did not say the database was behind; stderr:\n%s", stderr)
+	}
+	// Queued as 2-4 (all this database knew), renumbered, sent as 4-6.
+	for _, n := range []int{4, 5, 6} {
+		for _, st := range []string{"queued", "published"} {
+			if line := fmt.Sprintf(`{"n":%d,"status":%q}`, n, st); !strings.Contains(stdout, line) {
+				t.Errorf("send --json did not print %s:\n%s", line, stdout)
+			}
+		}
 	}
 	for _, h := range sentHistory(t, alice, "bob")[1:] {
 		if strings.HasSuffix(h, ":delivered") {

@@ -184,7 +184,8 @@ func (p *sendProgress) queued(entries []chat.Entry) error {
 // resynced takes in what a publish or fetch in the chat with the friend
 // called name did besides: it tells of the alerts, and follows the
 // messages of this send if they were renumbered (this database was behind
-// another copy of it: they are sent again under new numbers).
+// another copy of it: they are sent again under new numbers, and --json
+// says "queued" again for each under its new number).
 func (p *sendProgress) resynced(name string, entries []chat.Entry, alerts []chat.Alert) {
 	p.e.noteAlerts(name, alerts)
 	p.mu.Lock()
@@ -202,8 +203,14 @@ func (p *sendProgress) resynced(name string, entries []chat.Entry, alerts []chat
 		}
 	}
 	if moved {
-		// Renumbered messages are pending again: report them anew.
+		// Renumbered messages are stored under their new numbers and
+		// pending again: report them anew.
 		p.printed["published"], p.printed["delivered"] = p.first-1, p.first-1
+		if p.e.json {
+			for n := p.first; n <= p.last; n++ {
+				p.e.printJSON(statusJSON{n, "queued"})
+			}
+		}
 	}
 }
 
