@@ -46,11 +46,6 @@ type ownResult struct {
 	alerts   []Alert
 }
 
-func (r *ownResult) add(o ownResult) {
-	r.resynced = append(r.resynced, o.resynced...)
-	r.alerts = append(r.alerts, o.alerts...)
-}
-
 // readOwn reads our own slot 0 of the chat with keys, and our further
 // slots while they may carry messages of another writer: if more says so
 // of slot 0's view. Records that do not decode give a sequence number at
