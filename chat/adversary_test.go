@@ -126,6 +126,8 @@ func fetchUntil(t *testing.T, u *user, id ChatID, what string, cond func(FetchRe
 		all.Received = append(all.Received, res.Received...)
 		all.Delivered = append(all.Delivered, res.Delivered...)
 		all.Rejected += res.Rejected
+		all.Resynced = append(all.Resynced, res.Resynced...)
+		all.Alerts = append(all.Alerts, res.Alerts...)
 		if cond(all) {
 			return all
 		}
@@ -211,15 +213,23 @@ func TestMaliciousPartner(t *testing.T) {
 		m.text(1, "one"), m.text(2, "two"), m.text(1<<62, "from the far future"))
 	expect("huge number", "one", "two")
 
-	// 2. An impossible ack (alice sent two messages): the record is
-	// refused whole. Then a reused number with other text beside the
-	// next message: only the next message is new.
+	// 2. A reused number with other text beside the next message, and an
+	// ack far above anything alice sent: the record is kept, the first
+	// text of the reused number too, and alice is alerted; the ack is
+	// ignored: nothing is marked delivered, alice's numbers do not move.
+	// Then the same record with a true ack delivers alice's two.
 	m.put(t, 0, SlotHeader{SlotsUsed: 1, MaxN: 3, Ack: 1 << 40},
 		m.text(1, "EVIL one"), m.text(3, "three"))
-	expectRejected("impossible ack")
+	expect("reused number", "three")
+	if as, err := alice.c.Alerts(ctx, id); err != nil || len(as) != 1 || as[0].Kind != AlertConflict || as[0].N != 1 {
+		t.Fatalf("alice's alerts after a reused number = %+v, %v; want one conflict at 1", as, err)
+	}
+	if o, _ := alice.c.Outbox(ctx, id); o.Delivered != 0 || o.Sent != 2 {
+		t.Fatalf("after an ack of 2^40 alice's outbox is %+v; want 2 sent, none delivered", o)
+	}
 	m.put(t, 0, SlotHeader{SlotsUsed: 1, MaxN: 3, Ack: 2},
 		m.text(1, "EVIL one"), m.text(3, "three"))
-	expect("reused number", "three")
+	fetchUntil(t, alice, id, "the true ack", func(r FetchResult) bool { return len(r.Delivered) == 2 })
 	if _, err := alice.c.Send(ctx, id, "third from alice"); err != nil {
 		t.Fatal(err)
 	}

@@ -51,12 +51,16 @@ type Entry struct {
 	ReceivedAt time.Time // zero for outgoing messages
 	Body       string
 	Status     Status
+	// Imported marks a message of ours that another copy of our identity
+	// sent (found in our own records in the DHT; see AlertBehind).
+	Imported bool
 }
 
 func entryOf(m store.Message) Entry {
 	return Entry{
 		Seq: m.Seq, Chat: ChatID(m.Chat), Outgoing: m.Outgoing, N: m.N,
 		SentAt: m.SentAt, ReceivedAt: m.ReceivedAt, Body: m.Body, Status: m.Status,
+		Imported: m.Imported,
 	}
 }
 
@@ -78,6 +82,7 @@ type Info struct {
 	LastActivity time.Time
 	Unread       int    // received messages not yet marked read
 	LastText     string // the latest message in either direction
+	Alerts       int    // alerts raised on the chat (Client.Alerts)
 }
 
 // Errors of the Client.
@@ -108,6 +113,9 @@ type Config struct {
 	// Logger receives what the Client does, including records it rejects.
 	// Nil discards it.
 	Logger *slog.Logger
+	// Quota bounds what each chat stores from the friend; the zero value
+	// means DefaultQuota.
+	Quota Quota
 }
 
 // Client is one user's side of all their chats: the local store, and the
@@ -120,6 +128,7 @@ type Client struct {
 	db      *store.Store
 	net     Network
 	poll    PollPolicy
+	quota   Quota
 	log     *slog.Logger
 	events  chan Event
 	wake    chan struct{}
@@ -163,9 +172,21 @@ type chatState struct {
 	// of the last record rejected, so that a bad record that stays in the
 	// DHT is rejected (and logged) once, not at every poll. Guarded by mu.
 	rejected [MaxSlots]uint64
-	// synced says, per slot of ours, that this process knows the store's
-	// sequence number is at least the DHT's (see syncSlot). Guarded by mu.
+	// synced says, per slot of ours above 0, that this process knows the
+	// store's sequence number is at least the DHT's (see syncSlot).
+	// Guarded by mu, as are the fields below.
 	synced [MaxSlots]bool
+	// ownChecked is when this process last read our own slot 0 back
+	// (checkOwn); zero: not yet.
+	ownChecked time.Time
+	// published says that this process published the chat: our records
+	// were in line with the DHT, so if they fall behind again another copy
+	// of our identity is writing (AlertSecondWriter).
+	published bool
+	// alerted holds the kinds of alert told about in this process.
+	alerted map[AlertKind]bool
+	// implausibleLogged: a value read back beyond its bound was logged.
+	implausibleLogged bool
 }
 
 // Open opens the database and returns a Client. Close it when done.
@@ -182,12 +203,17 @@ func Open(cfg Config) (*Client, error) {
 	if poll == (PollPolicy{}) {
 		poll = DefaultPollPolicy()
 	}
+	quota := cfg.Quota
+	if quota == (Quota{}) {
+		quota = DefaultQuota()
+	}
 	return &Client{
 		self:   cfg.Identity,
 		pub:    cfg.Identity.Public(),
 		db:     db,
 		net:    cfg.Network,
 		poll:   poll.withDefaults(),
+		quota:  quota,
 		log:    logger,
 		events: make(chan Event, 256),
 		wake:   make(chan struct{}, 1),
@@ -250,6 +276,7 @@ func (c *Client) StartChat(ctx context.Context, peer keyring.PublicKey) (ChatKey
 	for i := range cs.synced {
 		cs.synced[i] = true // a new random chat: nothing of ours in the DHT
 	}
+	cs.ownChecked = time.Now()
 	cs.mu.Unlock()
 	return key, nil
 }
@@ -291,9 +318,9 @@ func (c *Client) JoinChat(ctx context.Context, peer keyring.PublicKey, key ChatK
 	}
 	// Records of ours that this database does not know of; read before
 	// anything is stored, so that a failure stores nothing.
-	var ownSeq, ownMaxN uint64
+	var own ownView
 	if !known && c.net != nil {
-		if ownSeq, ownMaxN, err = readOwnSlot(ctx, c.net, keys, DirectionOf(c.pub.Bytes(), peer.Bytes()), 0); err != nil {
+		if own, err = c.readOwn(ctx, keys, DirectionOf(c.pub.Bytes(), peer.Bytes()), func(ownView) bool { return true }); err != nil {
 			return fmt.Errorf("chat: join: %w", err)
 		}
 	}
@@ -304,19 +331,13 @@ func (c *Client) JoinChat(ctx context.Context, peer keyring.PublicKey, key ChatK
 	}); err != nil {
 		return err
 	}
-	if ownSeq > 0 {
-		if _, err := c.db.NextSeqAfter(ctx, sid, 0, ownSeq); err != nil {
-			return err
-		}
-		if err := c.continueAfter(ctx, key.ID(), ownSeq, ownMaxN); err != nil {
-			return err
-		}
-	}
 	cs := c.track(peer, keys, time.Time{})
 	if !known && c.net != nil {
 		cs.mu.Lock()
-		cs.synced[0] = true
-		cs.mu.Unlock()
+		defer cs.mu.Unlock()
+		cs.ownChecked = time.Now()
+		_, err := c.applyOwn(ctx, cs, own, 0, 0)
+		return err
 	}
 	return nil
 }
@@ -333,7 +354,7 @@ func (c *Client) track(peer keyring.PublicKey, keys *Keys, lastPut time.Time) *c
 	cs := &chatState{
 		id: keys.ID(), peer: peer, keys: keys,
 		dir: DirectionOf(c.pub.Bytes(), peer.Bytes()), lastPut: lastPut,
-		dirty: lastPut.IsZero(),
+		dirty: lastPut.IsZero(), alerted: make(map[AlertKind]bool),
 	}
 	c.chats[cs.id] = cs
 	c.kick()
@@ -408,6 +429,10 @@ func (c *Client) Chats(ctx context.Context) ([]Info, error) {
 	if err != nil {
 		return nil, err
 	}
+	alerts, err := c.db.AlertCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
 	infos := make([]Info, 0, len(sums))
 	for _, s := range sums {
 		peer, err := keyring.PublicKeyFromBytes(s.Peer)
@@ -423,7 +448,7 @@ func (c *Client) Chats(ctx context.Context) ([]Info, error) {
 		infos = append(infos, Info{
 			ID: ChatID(s.ID), Key: chatKeyFor(p, ChatID(s.ID)), Peer: peer,
 			StartedByMe: s.StartedByMe, CreatedAt: s.CreatedAt, LastActivity: s.LastActivity,
-			Unread: s.Unread, LastText: s.LastText,
+			Unread: s.Unread, LastText: s.LastText, Alerts: alerts[s.ID],
 		})
 	}
 	return infos, nil

@@ -287,8 +287,10 @@ func TestFlushCountsEveryQueuedMessage(t *testing.T) {
 
 // TestLostDatabase: alice loses her database and joins the chat again.
 // Her next message gets a new number (not one bob already has), her
-// records a sequence number above her old ones, and bob's acks are not
-// refused: nothing is lost, nothing falsely shown delivered.
+// records a sequence number above her old ones, what her old records in
+// the DHT still carry comes back into her history (imported), she is
+// told, and bob's acks are not refused: nothing is lost, nothing falsely
+// shown delivered.
 func TestLostDatabase(t *testing.T) {
 	net := dhttest.NewNetwork(t, 4)
 	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
@@ -335,8 +337,17 @@ func TestLostDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Rejected != 0 || len(res.Delivered) != 1 || res.Delivered[0].N != 4 {
-		t.Fatalf("alice's fetch: %d rejected, delivered %+v; want message 4 delivered", res.Rejected, res.Delivered)
+	if res.Rejected != 0 || len(res.Delivered) != 4 || res.Delivered[3].N != 4 {
+		t.Fatalf("alice's fetch: %d rejected, delivered %+v; want messages 1-4 delivered", res.Rejected, res.Delivered)
+	}
+	for i, e := range res.Delivered[:3] {
+		if want := []string{"one", "two", "three"}[i]; e.Body != want || !e.Imported {
+			t.Errorf("alice's message %d is %q (imported %v); want %q imported from her old records", e.N, e.Body, e.Imported, want)
+		}
+	}
+	as, err := alice.c.Alerts(ctx, id)
+	if err != nil || len(as) != 1 || as[0].Kind != AlertBehind || as[0].N != 3 {
+		t.Fatalf("alice's alerts = %+v, %v; want one: behind, at 3", as, err)
 	}
 }
 

@@ -16,8 +16,7 @@
 //   - [Pack] decides which sealed messages fit into which slot (slot 0
 //     gets the oldest), [Keys.EncodeSlot] builds a slot's record payload
 //     and [Keys.DecodeSlot] checks and opens one; [SlotHeader.CheckSeq]
-//     rejects rolled-back and replayed records, [SlotHeader.CheckAck]
-//     impossible acknowledgements, [SlotHeader.WantsSlot] tells a reader
+//     rejects rolled-back and replayed records, [SlotHeader.WantsSlot] tells a reader
 //     which further slots to fetch, and [NextInOrder] yields what a reader
 //     may deliver: each message once, in order.
 //

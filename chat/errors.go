@@ -6,7 +6,7 @@ import (
 )
 
 // Errors returned by the parsers of untrusted bytes ([Keys.Open],
-// [Keys.DecodeSlot]) and by the sequence and ack checks. Each is wrapped
+// [Keys.DecodeSlot]) and by the sequence check. Each is wrapped
 // with a detail, so compare with [errors.Is].
 var (
 	// ErrTruncated: the input is shorter than the smallest valid encoding,
@@ -34,9 +34,6 @@ var (
 	// already accepted for that slot: an unchanged record read again, a
 	// replay, or a rollback by a DHT node serving an old record.
 	ErrStale = errors.New("chat: stale slot record (not newer than the last accepted)")
-	// ErrBadAck: the other party acknowledges a message number that was
-	// never sent to it.
-	ErrBadAck = errors.New("chat: acknowledgement of a message that was never sent")
 )
 
 // UnknownVersionError is returned when a message or slot record carries a

@@ -20,23 +20,52 @@ type FetchResult struct {
 	// to Delivered.
 	Delivered []Entry
 	// Rejected counts the records that were refused (undecryptable,
-	// malformed, rolled back, or with an impossible ack). They change
-	// nothing; details go to the log.
+	// malformed or rolled back). They change nothing; details go to the
+	// log.
 	Rejected int
+	// Resynced are our messages that a look at our own records in the DHT
+	// renumbered (Pending again, under a new N) or imported (sent by
+	// another copy of this identity); see AlertBehind.
+	Resynced []Entry
+	// Alerts are the alerts raised (see Alert), each the first of its
+	// kind on the chat since the Client was opened.
+	Alerts []Alert
+	// Flushed says that Fetch published after fetching, and Published are
+	// the messages that publish moved from Pending to Published.
+	Flushed   bool
+	Published []Entry
 }
 
 // Fetch reads the friend's records of chat id from the DHT and stores what
-// is new. If it received messages, it publishes our acknowledgement before
-// it returns, so that the friend learns of the delivery. The result holds
-// what was stored even when an error cut the fetch short.
+// is new. Then it publishes, before it returns, if there is anything to
+// tell the friend: our acknowledgement of what it received, messages of
+// ours still pending that no publish of this Client has seen (left by a
+// command that could not reach the DHT), or pending messages that the
+// friend's acknowledgement made room for. The result holds what was
+// stored even when an error cut the fetch short.
 func (c *Client) Fetch(ctx context.Context, id ChatID) (FetchResult, error) {
 	cs, err := c.state(ctx, id)
 	if err != nil {
 		return FetchResult{}, err
 	}
 	f, err := c.fetch(ctx, cs)
-	if len(f.Received) > 0 {
-		if _, perr := c.publish(ctx, cs); perr != nil {
+	flush := len(f.Received) > 0 || len(f.Resynced) > 0
+	if !flush && c.net != nil {
+		o, oerr := c.db.OutboxState(ctx, store.ChatID(id))
+		if oerr != nil {
+			return f, errors.Join(err, oerr)
+		}
+		c.chatsMu.Lock()
+		seen := cs.sentSeen
+		c.chatsMu.Unlock()
+		flush = o.Pending > 0 && (len(f.Delivered) > 0 || o.Sent > seen)
+	}
+	if flush {
+		res, perr := c.publish(ctx, cs)
+		f.Flushed, f.Published = perr == nil, res.Changed
+		f.Resynced = append(f.Resynced, res.Resynced...)
+		f.Alerts = append(f.Alerts, res.Alerts...)
+		if perr != nil {
 			err = errors.Join(err, perr)
 		}
 	}
@@ -88,7 +117,7 @@ func (c *Client) fetch(ctx context.Context, cs *chatState) (res FetchResult, err
 		return res, err
 	}
 	if state == slotFresh {
-		if err := c.accept(ctx, cs, slot0, &res); err != nil {
+		if full, err := c.accept(ctx, cs, slot0, &res); err != nil || full {
 			return res, err
 		}
 	}
@@ -109,7 +138,7 @@ func (c *Client) fetch(ctx context.Context, cs *chatState) (res FetchResult, err
 		case slotUnchanged:
 			continue
 		}
-		if err := c.accept(ctx, cs, s, &res); err != nil {
+		if full, err := c.accept(ctx, cs, s, &res); err != nil || full {
 			return res, err
 		}
 		if counters, err = c.db.Counters(ctx, sid); err != nil {
@@ -168,47 +197,117 @@ func (c *Client) fetchSlot(ctx context.Context, cs *chatState, i int, res *Fetch
 }
 
 // accept stores the messages and the ack of an accepted slot record, then
-// remembers its sequence number. A header that acknowledges messages we
-// never sent is a broken or hostile peer: the record is rejected whole
-// (docs/PROTOCOL.md 6.3, step 3).
-func (c *Client) accept(ctx context.Context, cs *chatState, s Slot, res *FetchResult) error {
+// remembers its sequence number. A message number we have already stored
+// with other content is dropped, the first kept, and raises AlertConflict.
+// Past the quota it stores nothing more and does not remember the record,
+// so that the next fetch takes up the rest; full reports that. The ack is
+// applied by ack.
+func (c *Client) accept(ctx context.Context, cs *chatState, s Slot, res *FetchResult) (full bool, err error) {
 	sid := store.ChatID(cs.id)
-	out, err := c.Outbox(ctx, cs.id)
-	if err != nil {
-		return err
-	}
-	if err := s.Header.CheckAck(out.Published); err != nil {
-		res.Rejected++
-		cs.rejected[s.Header.Slot] = s.Header.Seq
-		c.log.Warn("rejected a record", "chat", cs.id, "slot", s.Header.Slot, "seq", s.Header.Seq, "err", err)
-		return nil
-	}
 	msgs := make([]store.Message, len(s.Messages))
 	for i, m := range s.Messages {
-		msgs[i] = store.Message{N: m.N, SentAt: clampTime(m.SentAt), Body: m.Body}
+		// The digest covers the time as sent, before it is clamped.
+		msgs[i] = store.Message{N: m.N, SentAt: clampTime(m.SentAt), Body: m.Body,
+			Digest: store.Digest(m.N, m.SentAt.UnixMilli(), m.Body)}
 	}
-	got, err := c.db.Receive(ctx, sid, msgs)
+	got, err := c.db.Accept(ctx, sid, msgs, c.quota)
+	if err != nil {
+		return false, err
+	}
+	res.Received = append(res.Received, entriesOf(got.Stored)...)
+	for _, n := range got.Conflicts {
+		if a := c.raise(ctx, cs, AlertConflict, n,
+			"the friend sent a message number again with other content; kept the first one",
+			"slot", s.Header.Slot, "seq", s.Header.Seq); a != nil {
+			res.Alerts = append(res.Alerts, *a)
+		}
+	}
+	if got.OverQuota {
+		received, err := c.db.Received(ctx, sid)
+		if err != nil {
+			return true, err
+		}
+		if a := c.raise(ctx, cs, AlertQuota, received,
+			"the friend sent more than the quota; storing nothing more from them for now",
+			"messages", c.quota.Messages, "bytes", c.quota.Bytes, "period", c.quota.Period); a != nil {
+			res.Alerts = append(res.Alerts, *a)
+		}
+	}
+	if err := c.ack(ctx, cs, s.Header.Ack, res); err != nil {
+		return got.OverQuota, err
+	}
+	if got.OverQuota {
+		return true, nil
+	}
+	_, err = c.db.AdvancePeerSeq(ctx, sid, s.Header.Slot, s.Header.Seq)
+	return false, err
+}
+
+// ack applies the friend's acknowledgement ack (the highest of our message
+// numbers it has received every message up to). Before it marks anything
+// delivered it reads our own records back (checkOwn): another copy of our
+// identity may have used those numbers, and then its messages, not ours,
+// are what the friend acknowledges. An ack above what this database
+// published means the same, even when our records do not show it (the DHT
+// lags): our messages are renumbered above it (docs/PROTOCOL.md 6.3, step
+// 3). An ack beyond any plausible bound (maxNAhead) is ignored, and the
+// record kept.
+func (c *Client) ack(ctx context.Context, cs *chatState, ack uint64, res *FetchResult) error {
+	sid := store.ChatID(cs.id)
+	out, err := c.Outbox(ctx, cs.id)
+	if err != nil || ack <= out.Delivered {
+		return err
+	}
+	if ack > out.Sent+maxNAhead {
+		c.implausible(cs, "the friend acknowledges numbers far above what we sent; ignored", "ack", ack, "sent", out.Sent)
+		return nil
+	}
+	own, err := c.checkOwn(ctx, cs)
+	c.addOwn(cs, res, own)
 	if err != nil {
 		return err
 	}
-	res.Received = append(res.Received, entriesOf(got)...)
-	if s.Header.Ack > out.Delivered {
-		delivered, err := c.db.MarkDelivered(ctx, sid, s.Header.Ack)
+	if out, err = c.Outbox(ctx, cs.id); err != nil {
+		return err
+	}
+	if ack > out.Published {
+		// Our records did not explain it: the other copy's may not have
+		// reached the DHT nodes we asked. Continue above the ack anyway.
+		own, err := c.resync(ctx, cs, store.Resync{Floor: ack}, "ack", ack, "published", out.Published)
+		c.addOwn(cs, res, own)
 		if err != nil {
 			return err
 		}
-		res.Delivered = append(res.Delivered, entriesOf(delivered)...)
-		if len(delivered) > 0 {
-			// Publish again: what was queued now fits, and the delivered
-			// messages leave our records, which every poll of the
-			// friend's downloads (a full record is ~9 KiB per slot).
-			c.chatsMu.Lock()
-			cs.dirty = true
-			c.chatsMu.Unlock()
+		if out, err = c.Outbox(ctx, cs.id); err != nil {
+			return err
 		}
 	}
-	_, err = c.db.AdvancePeerSeq(ctx, sid, s.Header.Slot, s.Header.Seq)
-	return err
+	delivered, err := c.db.MarkDelivered(ctx, sid, min(ack, out.Published))
+	if err != nil {
+		return err
+	}
+	res.Delivered = append(res.Delivered, entriesOf(delivered)...)
+	if len(delivered) > 0 {
+		// Publish again: what was queued now fits, and the delivered
+		// messages leave our records, which every poll of the friend's
+		// downloads (a full record is ~9 KiB per slot).
+		c.chatsMu.Lock()
+		cs.dirty = true
+		c.chatsMu.Unlock()
+	}
+	return nil
+}
+
+// addOwn adds what a look at our own records changed to res, and marks cs
+// for publishing if it changed anything.
+func (c *Client) addOwn(cs *chatState, res *FetchResult, own ownResult) {
+	res.Resynced = append(res.Resynced, own.resynced...)
+	res.Alerts = append(res.Alerts, own.alerts...)
+	if len(own.resynced) > 0 || len(own.alerts) > 0 {
+		c.chatsMu.Lock()
+		cs.dirty = true
+		c.chatsMu.Unlock()
+	}
 }
 
 // The range of send times kept as sent: the friend's clock is only

@@ -25,6 +25,13 @@ type FlushResult struct {
 	Queued int
 	// Slots is how many slot records were written.
 	Slots int
+	// Resynced are our messages that a look at our own records in the DHT
+	// renumbered (Pending again, under a new N) or imported (sent by
+	// another copy of this identity); see AlertBehind.
+	Resynced []Entry
+	// Alerts are the alerts raised (see Alert), each the first of its
+	// kind on the chat since the Client was opened.
+	Alerts []Alert
 }
 
 // Flush publishes chat id now: its unacknowledged messages (as many as fit
@@ -63,15 +70,20 @@ func (c *Client) publish(ctx context.Context, cs *chatState) (FlushResult, error
 	return res, err
 }
 
-func (c *Client) publishLocked(ctx context.Context, cs *chatState) (FlushResult, error) {
+func (c *Client) publishLocked(ctx context.Context, cs *chatState) (res FlushResult, err error) {
 	sid := store.ChatID(cs.id)
-	floor0, err := c.syncSlot(ctx, cs, 0)
-	if err != nil {
-		return FlushResult{}, err
+	if c.ownDue(cs) {
+		// Our records must continue after what the DHT holds of ours:
+		// this database may be behind it (docs/PROTOCOL.md 6.2).
+		own, err := c.checkOwn(ctx, cs)
+		res.Resynced, res.Alerts = own.resynced, own.alerts
+		if err != nil {
+			return res, err
+		}
 	}
-	snap, err := c.db.Snapshot(ctx, sid, maxOutbox, floor0)
+	snap, err := c.db.Snapshot(ctx, sid, maxOutbox, 0)
 	if err != nil {
-		return FlushResult{}, err
+		return res, err
 	}
 	counters, unacked := snap.Counters, snap.Unacked
 	c.chatsMu.Lock()
@@ -82,20 +94,22 @@ func (c *Client) publishLocked(ctx context.Context, cs *chatState) (FlushResult,
 		if sealed[i], err = cs.keys.Seal(cs.dir, Message{N: m.N, SentAt: m.SentAt, Body: m.Body}); err != nil {
 			// Send checks bodies, so this is a message stored by an older
 			// or broken client; it would block the outbox for good.
-			return FlushResult{}, fmt.Errorf("chat: message %d of chat %s cannot be sealed: %w", m.N, cs.id, err)
+			return res, fmt.Errorf("chat: message %d of chat %s cannot be sealed: %w", m.N, cs.id, err)
 		}
 	}
 	slots, err := Pack(sealed)
 	if err != nil {
-		return FlushResult{}, err
+		return res, err
 	}
 	packed := 0
 	for _, s := range slots {
 		packed += len(s)
 	}
 	// MaxN tells the reader the highest number it can find in our slots.
-	// With nothing unacknowledged, every message sent was delivered.
-	maxN := counters.PeerAck
+	// With nothing unacknowledged, every number given out was delivered
+	// (or used by another copy of this identity, and is taken): a copy of
+	// this database that reads it back must continue after it.
+	maxN := counters.Sent
 	if packed > 0 {
 		maxN = unacked[packed-1].N
 	}
@@ -104,31 +118,32 @@ func (c *Client) publishLocked(ctx context.Context, cs *chatState) (FlushResult,
 		if i > 0 {
 			floor, err := c.syncSlot(ctx, cs, i)
 			if err != nil {
-				return FlushResult{}, err
+				return res, err
 			}
 			if seq, err = c.db.NextSeqAfter(ctx, sid, i, floor); err != nil {
-				return FlushResult{}, err
+				return res, err
 			}
 		}
 		h := SlotHeader{Dir: cs.dir, Slot: i, SlotsUsed: len(slots), Seq: seq, Ack: counters.Received, MaxN: maxN}
 		payload, err := cs.keys.EncodeSlot(h, slots[i])
 		if err != nil {
-			return FlushResult{}, err
+			return res, err
 		}
 		if err := c.net.Put(ctx, cs.keys.SlotPrivateKey(cs.dir, i), seq, payload); err != nil {
-			return FlushResult{}, fmt.Errorf("chat: publish slot %d of chat %s: %w", i, cs.id, err)
+			return res, fmt.Errorf("chat: publish slot %d of chat %s: %w", i, cs.id, err)
 		}
 	}
+	cs.published = true
 	queued := len(unacked) - packed
 	if len(unacked) == maxOutbox {
 		// More may wait than one publish reads: count them all.
 		total, _, err := c.Unacked(ctx, cs.id)
 		if err != nil {
-			return FlushResult{}, err
+			return res, err
 		}
 		queued = total - packed
 	}
-	res := FlushResult{Queued: queued, Slots: len(slots)}
+	res.Queued, res.Slots = queued, len(slots)
 	if packed > 0 {
 		changed, err := c.db.MarkPublished(ctx, sid, maxN)
 		if err != nil {
@@ -141,63 +156,33 @@ func (c *Client) publishLocked(ctx context.Context, cs *chatState) (FlushResult,
 	return res, nil
 }
 
-// syncSlot returns the sequence number that our next record in slot i must
-// exceed beyond what the store knows: nonzero only when this database has
-// never published that slot but the DHT holds a record of ours there (the
-// database was lost or restored, or the chat was joined again). For slot
-// 0 it also raises our message counter above what that record carried, so
-// that new messages never reuse a number the friend already has. It looks
-// at the DHT once per slot per process, and never for a chat this process
-// started.
+// syncSlot returns the sequence number that our next record in slot i > 0
+// must exceed beyond what the store knows: the DHT may hold a record of
+// ours there with a higher one (this database was behind, or another copy
+// of our identity wrote it). It looks once per slot per process, and again
+// after a look at our slot 0 found another writer. Only the sequence
+// number is taken from slots above 0, never a message counter, and only
+// within maxSeqAhead of ours.
 func (c *Client) syncSlot(ctx context.Context, cs *chatState, i int) (uint64, error) {
 	if cs.synced[i] {
 		return 0, nil
 	}
-	sid := store.ChatID(cs.id)
-	own, err := c.db.OwnSeq(ctx, sid, i)
+	own, err := c.db.OwnSeq(ctx, store.ChatID(cs.id), i)
 	if err != nil {
 		return 0, err
 	}
-	if own > 0 {
-		cs.synced[i] = true
-		return 0, nil
-	}
-	seq, maxN, err := readOwnSlot(ctx, c.net, cs.keys, cs.dir, i)
-	if err != nil {
-		return 0, err
+	rec, err := c.net.Get(ctx, cs.keys.SlotPublicKey(cs.dir, i))
+	switch {
+	case errors.Is(err, dht.ErrNotFound):
+		rec.Seq = 0
+	case err != nil:
+		return 0, fmt.Errorf("chat: read back our slot %d of chat %s: %w", i, cs.id, err)
 	}
 	cs.synced[i] = true
-	if err := c.continueAfter(ctx, cs.id, seq, maxN); err != nil {
-		return 0, err
+	if rec.Seq > own+maxSeqAhead {
+		c.implausible(cs, "our own slot in the DHT holds a sequence number far above ours (planted by the friend?); ignored",
+			"slot", i, "seq", rec.Seq, "our_seq", own)
+		return 0, nil
 	}
-	return seq, nil
-}
-
-// readOwnSlot reads back our record in slot i of the chat with keys: its
-// sequence number and, for a record that decodes, its max_n. Both are 0 if
-// there is no record.
-func readOwnSlot(ctx context.Context, net Network, keys *Keys, dir Direction, i int) (seq, maxN uint64, err error) {
-	rec, err := net.Get(ctx, keys.SlotPublicKey(dir, i))
-	if errors.Is(err, dht.ErrNotFound) {
-		return 0, 0, nil
-	}
-	if err != nil {
-		return 0, 0, fmt.Errorf("chat: read back our slot %d of chat %s: %w", i, keys.ID(), err)
-	}
-	if s, err := keys.DecodeSlot(dir, i, rec.Seq, rec.Payload); err == nil {
-		maxN = s.Header.MaxN
-	}
-	return rec.Seq, maxN, nil
-}
-
-// continueAfter makes our next message of chat id numbered above maxN,
-// what a record of ours in the DHT carried that this database did not
-// know of.
-func (c *Client) continueAfter(ctx context.Context, id ChatID, seq, maxN uint64) error {
-	if maxN == 0 {
-		return nil
-	}
-	c.log.Warn("this database is behind our records in the DHT; continuing after them",
-		"chat", id, "seq", seq, "max_n", maxN)
-	return c.db.RaiseSent(ctx, store.ChatID(id), maxN)
+	return rec.Seq, nil
 }

@@ -59,15 +59,6 @@ func (h SlotHeader) CheckSeq(prev uint64) error {
 	return nil
 }
 
-// CheckAck returns ErrBadAck if h acknowledges more than the sent messages
-// that the reader has published (sent is the highest number it published).
-func (h SlotHeader) CheckAck(sent uint64) error {
-	if h.Ack > sent {
-		return fmt.Errorf("%w: acknowledges %d, only %d published", ErrBadAck, h.Ack, sent)
-	}
-	return nil
-}
-
 // WantsSlot reports whether a reader who has received every message up to
 // number received should fetch slot i, going by h, the header of slot 0:
 // only while it lacks messages (received < MaxN) and the writer uses slot i.

@@ -312,19 +312,6 @@ func TestCheckSeq(t *testing.T) {
 	}
 }
 
-func TestCheckAck(t *testing.T) {
-	tests := []struct {
-		ack, sent uint64
-		ok        bool
-	}{{0, 0, true}, {3, 5, true}, {5, 5, true}, {6, 5, false}}
-	for _, tt := range tests {
-		err := SlotHeader{Ack: tt.ack}.CheckAck(tt.sent)
-		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrBadAck)) {
-			t.Errorf("SlotHeader{Ack: %d}.CheckAck(%d) = %v, want ok=%v", tt.ack, tt.sent, err, tt.ok)
-		}
-	}
-}
-
 func TestWantsSlot(t *testing.T) {
 	h := SlotHeader{SlotsUsed: 3, MaxN: 100}
 	tests := []struct {

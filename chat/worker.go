@@ -29,6 +29,11 @@ type PollPolicy struct {
 	// Reload is how often Run looks in the store for what other processes
 	// sharing it did: chats they created, messages they queued.
 	Reload time.Duration
+	// OwnCheck is how often, at most, a publish first reads our own slot
+	// 0 back, to notice another copy of our identity writing the chat
+	// (AlertSecondWriter). It is also read back before the first publish
+	// and before every acknowledgement is applied.
+	OwnCheck time.Duration
 }
 
 // DefaultPollPolicy is polite on the public DHT: at most one lookup per
@@ -44,6 +49,7 @@ func DefaultPollPolicy() PollPolicy {
 		Republish:    4 * time.Hour,
 		Parallel:     4,
 		Reload:       10 * time.Second,
+		OwnCheck:     5 * time.Minute,
 	}
 }
 
@@ -62,6 +68,7 @@ func (p PollPolicy) withDefaults() PollPolicy {
 	set(&p.MaxBackoff, d.MaxBackoff)
 	set(&p.Republish, d.Republish)
 	set(&p.Reload, d.Reload)
+	set(&p.OwnCheck, d.OwnCheck)
 	if p.Parallel <= 0 {
 		p.Parallel = d.Parallel
 	}
@@ -69,13 +76,15 @@ func (p PollPolicy) withDefaults() PollPolicy {
 }
 
 // An Event is something the worker tells the user interface: one of
-// MessageEvent, StatusEvent, NetworkEvent, ChatEvent.
+// MessageEvent, StatusEvent, NetworkEvent, ChatEvent, AlertEvent.
 type Event interface{ isEvent() }
 
 // MessageEvent: a message from a friend was received and stored.
 type MessageEvent struct{ Entry Entry }
 
-// StatusEvent: one of our messages changed status (Published, Delivered).
+// StatusEvent: one of our messages changed status (Published, Delivered),
+// or it was renumbered (same Seq, another N, Pending again), or it was
+// added to the history as sent by another copy of our identity (Imported).
 type StatusEvent struct{ Entry Entry }
 
 // NetState is the state of the connection to the DHT.
@@ -345,6 +354,7 @@ func (c *Client) work(ctx context.Context, cs *chatState) {
 	if needPut {
 		var res FlushResult
 		res, putErr = c.publish(ctx, cs)
+		c.emitOwn(ctx, res.Resynced, res.Alerts)
 		for _, e := range res.Changed {
 			c.emit(ctx, StatusEvent{Entry: e})
 		}
@@ -352,6 +362,7 @@ func (c *Client) work(ctx context.Context, cs *chatState) {
 	if needGet {
 		var res FetchResult
 		res, getErr = c.fetch(ctx, cs)
+		c.emitOwn(ctx, res.Resynced, res.Alerts)
 		for _, e := range res.Received {
 			c.emit(ctx, MessageEvent{Entry: e})
 		}
@@ -438,6 +449,17 @@ func (c *Client) interval(cs *chatState) time.Duration {
 // fire together.
 func jitter(d time.Duration) time.Duration {
 	return d - d/10 + rand.N(d/5+1)
+}
+
+// emitOwn delivers the alerts, and the messages a look at our own records
+// renumbered or imported.
+func (c *Client) emitOwn(ctx context.Context, resynced []Entry, alerts []Alert) {
+	for _, a := range alerts {
+		c.emit(ctx, AlertEvent{Alert: a})
+	}
+	for _, e := range resynced {
+		c.emit(ctx, StatusEvent{Entry: e})
+	}
 }
 
 // emit delivers an event, or drops it if ctx ends first.

@@ -425,6 +425,12 @@ func (m *model) onEvent(ev chat.Event) tea.Cmd {
 		m.net, m.netErr = ev.State, ev.Err != nil
 	case chat.ChatEvent:
 		return tea.Batch(m.loadChats(), m.loadFriends())
+	case chat.AlertEvent:
+		name := "?"
+		if i := m.list.index(ev.Alert.Chat); i >= 0 {
+			name = m.nameOf(m.list.items[i].Peer)
+		}
+		m.status = status{text: "with " + name + ": " + ev.Alert.String(), isErr: true}
 	}
 	return nil
 }

@@ -18,8 +18,13 @@ from the local database; it reads no network. Each message you sent shows its
 status: pending (stored, not yet in the DHT), published (in the DHT) or
 delivered (acknowledged by NAME).
 
+Messages "sent from another device" were sent with your identity by another
+copy of this home (a second device, or this home before it was restored from
+a backup): dhtchat found them in your own records in the DHT.
+
 With --json each message is {"from":…, "n":…, "status":…, "text":…,
-"sent_at":…}, where "from" is "me" or the friend's name.
+"sent_at":…}, where "from" is "me" or the friend's name, and "imported": true
+marks a message sent from another device.
 
 Examples:
   dhtchat history alice
@@ -37,6 +42,10 @@ type historyJSON struct {
 	Status string    `json:"status"`
 	Text   string    `json:"text"`
 	SentAt time.Time `json:"sent_at"`
+	// Imported: sent by another copy of your identity (a second device,
+	// or this home before it was restored from a backup), found in your
+	// own records in the DHT.
+	Imported bool `json:"imported,omitempty"`
 }
 
 func runHistory(ctx context.Context, e *env, args []string, chatKey string) error {
@@ -66,11 +75,15 @@ func runHistory(ctx context.Context, e *env, args []string, chatKey string) erro
 				from = f.Name
 			}
 			if e.json {
-				err = e.printJSON(historyJSON{From: from, N: m.N, Status: m.Status.String(), Text: m.Body, SentAt: m.SentAt.UTC()})
+				err = e.printJSON(historyJSON{From: from, N: m.N, Status: m.Status.String(), Text: m.Body,
+					SentAt: m.SentAt.UTC(), Imported: m.Imported})
 			} else {
 				status := ""
 				if m.Outgoing {
 					status = " (" + m.Status.String() + ")"
+				}
+				if m.Imported {
+					status = " (" + m.Status.String() + ", sent from another device)"
 				}
 				e.printf("[%s] %s: %s%s\n", m.SentAt.Local().Format("2006-01-02 15:04:05"), from, oneLineText(m.Body), status)
 			}

@@ -106,6 +106,8 @@ func (e *env) pipeMode(ctx context.Context, s *session, info chat.Info, name str
 			case chat.NetworkEvent:
 				// The worker retries with backoff; say so and wait.
 				e.noteNetwork(ev)
+			case chat.AlertEvent:
+				e.noteAlerts(name, []chat.Alert{ev.Alert})
 			}
 		}
 	}

@@ -16,7 +16,8 @@ var recvCmd = &command{
 	long: `Fetches the friend's records from the DHT, prints the messages from NAME
 that no recv (or pipe mode) has printed before, one line each, and exits;
 --all prints the whole history. Reading messages in the full-screen chat
-does not hide them from recv. Fetching also acknowledges them to the friend.
+does not hide them from recv. Fetching also acknowledges them to the friend,
+and publishes what earlier commands left queued.
 
 --timeout D waits up to D for at least one new message (and exits 0 with
 nothing printed if none came: check the output, not the exit status).
@@ -83,7 +84,9 @@ func runRecv(ctx context.Context, e *env, args []string, o *recvOpts) error {
 		defer cancel()
 	}
 	for {
-		_, err := s.client.Fetch(waitCtx, info.ID)
+		// Fetch also publishes what is pending (send --help promises it).
+		res, err := s.client.Fetch(waitCtx, info.ID)
+		e.noteAlerts(f.Name, res.Alerts)
 		if perr := p.printStored(ctx); perr != nil {
 			return perr
 		}
@@ -184,6 +187,10 @@ func (p *printer) follow(ctx context.Context) error {
 			}
 			if nev, ok := ev.(chat.NetworkEvent); ok {
 				p.e.noteNetwork(nev)
+				continue
+			}
+			if aev, ok := ev.(chat.AlertEvent); ok {
+				p.e.noteAlerts(p.from, []chat.Alert{aev.Alert})
 				continue
 			}
 			if _, ok := ev.(chat.MessageEvent); !ok {

@@ -83,7 +83,9 @@ func runSend(ctx context.Context, e *env, args []string, o *sendOpts) error {
 				return
 			case <-kick:
 				// Errors are retried by the wait at the end.
-				if _, ferr := s.client.Flush(pubCtx, info.ID); ferr == nil {
+				res, ferr := s.client.Flush(pubCtx, info.ID)
+				prog.resynced(f.Name, res.Resynced, res.Alerts)
+				if ferr == nil {
 					prog.report(pubCtx)
 				}
 			}
@@ -155,7 +157,8 @@ type sendProgress struct {
 	s           *session
 	id          chat.ChatID
 	mu          sync.Mutex
-	first, last uint64            // the messages of this send
+	first, last uint64            // the numbers of the messages of this send
+	seqs        [2]int64          // the Seq of the first and the last
 	printed     map[string]uint64 // per status, the last number printed
 }
 
@@ -163,10 +166,10 @@ func (p *sendProgress) queued(entries []chat.Entry) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.first == 0 {
-		p.first = entries[0].N
+		p.first, p.seqs[0] = entries[0].N, entries[0].Seq
 		p.printed["published"], p.printed["delivered"] = p.first-1, p.first-1
 	}
-	p.last = entries[len(entries)-1].N
+	p.last, p.seqs[1] = entries[len(entries)-1].N, entries[len(entries)-1].Seq
 	if !p.e.json {
 		return nil
 	}
@@ -176,6 +179,39 @@ func (p *sendProgress) queued(entries []chat.Entry) error {
 		}
 	}
 	return nil
+}
+
+// resynced takes in what a publish or fetch in the chat with the friend
+// called name did besides: it tells of the alerts, and follows the
+// messages of this send if they were renumbered (this database was behind
+// another copy of it: they are sent again under new numbers, and --json
+// says "queued" again for each under its new number).
+func (p *sendProgress) resynced(name string, entries []chat.Entry, alerts []chat.Alert) {
+	p.e.noteAlerts(name, alerts)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	moved := false
+	for _, e := range entries {
+		if p.first == 0 || e.Imported {
+			continue
+		}
+		if e.Seq == p.seqs[0] {
+			p.first, moved = e.N, true
+		}
+		if e.Seq == p.seqs[1] {
+			p.last, moved = e.N, true
+		}
+	}
+	if moved {
+		// Renumbered messages are stored under their new numbers and
+		// pending again: report them anew.
+		p.printed["published"], p.printed["delivered"] = p.first-1, p.first-1
+		if p.e.json {
+			for n := p.first; n <= p.last; n++ {
+				p.e.printJSON(statusJSON{n, "queued"})
+			}
+		}
+	}
 }
 
 func (p *sendProgress) span() (first, last uint64) {
@@ -219,6 +255,8 @@ func (e *env) waitSent(ctx context.Context, s *session, name string, prog *sendP
 	for {
 		if needFlush {
 			res, err := s.client.Flush(ctx, prog.id)
+			prog.resynced(name, res.Resynced, res.Alerts)
+			_, last = prog.span()
 			if err != nil {
 				lastErr = err
 			} else if res.Queued > 0 && !notified && !e.json {
@@ -235,12 +273,15 @@ func (e *env) waitSent(ctx context.Context, s *session, name string, prog *sendP
 			return nil
 		}
 		// Wait for acknowledgements: they free room and mark delivery.
+		// (Fetch publishes if they made room.)
 		fetched, err := s.client.Fetch(ctx, prog.id)
+		prog.resynced(name, fetched.Resynced, fetched.Alerts)
+		_, last = prog.span()
 		if err != nil {
 			lastErr = err
 		}
 		if len(fetched.Delivered) > 0 {
-			needFlush = true // room for what was queued
+			needFlush = !fetched.Flushed // room for what was queued
 			continue
 		}
 		select {

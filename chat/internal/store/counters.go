@@ -227,23 +227,3 @@ func (s *Store) AdvancePeerSeq(ctx context.Context, id ChatID, slot int, seq uin
 func (s *Store) OwnSeq(ctx context.Context, id ChatID, slot int) (uint64, error) {
 	return s.seqOf(ctx, id, true, slot, "own sequence number in chat ")
 }
-
-// RaiseSent makes the next outgoing message of chat id numbered above n,
-// and counts 1…n as acknowledged: for a database that is behind what the
-// DHT shows this party sent (a lost or restored database), so that new
-// messages never reuse a number the friend already has.
-func (s *Store) RaiseSent(ctx context.Context, id ChatID, n uint64) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if err := requireChat(ctx, tx, id); err != nil {
-			return err
-		}
-		v := clampInt64(n)
-		_, err := tx.ExecContext(ctx, `UPDATE chats SET sent = max(sent, ?), peer_ack = max(peer_ack, ?) WHERE id = ?`,
-			v, v, id[:])
-		return err
-	})
-	if err != nil {
-		return s.wrap("raise sent in chat "+id.String(), err)
-	}
-	return nil
-}

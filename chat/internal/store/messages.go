@@ -46,9 +46,15 @@ type Message struct {
 	ReceivedAt time.Time // when we stored an incoming message; zero for outgoing
 	Body       string
 	Status     Status
+	// Digest is the message's content digest (see Digest); zero for a row
+	// stored before schema version 3.
+	Digest [32]byte
+	// Imported marks a message of ours that another copy of this identity
+	// sent: it was found in our own records in the DHT (see Resync).
+	Imported bool
 }
 
-const msgCols = `seq, chat, outgoing, n, sent_at, received_at, body, status`
+const msgCols = `seq, chat, outgoing, n, sent_at, received_at, body, status, digest, imported`
 
 func scanMessages(rows *sql.Rows) ([]Message, error) {
 	defer rows.Close()
@@ -58,14 +64,16 @@ func scanMessages(rows *sql.Rows) ([]Message, error) {
 			m            Message
 			chat         []byte
 			n, sent, rcv int64
+			digest       []byte
 		)
-		if err := rows.Scan(&m.Seq, &chat, &m.Outgoing, &n, &sent, &rcv, &m.Body, &m.Status); err != nil {
+		if err := rows.Scan(&m.Seq, &chat, &m.Outgoing, &n, &sent, &rcv, &m.Body, &m.Status, &digest, &m.Imported); err != nil {
 			return nil, err
 		}
-		if len(chat) != len(m.Chat) || n < 1 {
+		if len(chat) != len(m.Chat) || n < 1 || (digest != nil && len(digest) != len(m.Digest)) {
 			return nil, ErrCorrupt
 		}
 		copy(m.Chat[:], chat)
+		copy(m.Digest[:], digest)
 		m.N, m.SentAt, m.ReceivedAt = uint64(n), timeFromDB(sent), timeFromDB(rcv)
 		out = append(out, m)
 	}
@@ -123,7 +131,7 @@ func (s *Store) Enqueue(ctx context.Context, id ChatID, bodies []string, sentAt 
 			return nil
 		}
 		stmt, err := tx.PrepareContext(ctx,
-			`INSERT INTO messages (chat, outgoing, n, sent_at, received_at, body, status) VALUES (?, 1, ?, ?, 0, ?, ?)`)
+			`INSERT INTO messages (chat, outgoing, n, sent_at, received_at, body, status, digest) VALUES (?, 1, ?, ?, 0, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -132,7 +140,8 @@ func (s *Store) Enqueue(ctx context.Context, id ChatID, bodies []string, sentAt 
 		n := c.Sent
 		for _, b := range bodies {
 			n++
-			res, err := stmt.ExecContext(ctx, id[:], int64(n), timeToDB(sentAt), b, Pending)
+			d := Digest(n, sentAt.UnixMilli(), b)
+			res, err := stmt.ExecContext(ctx, id[:], int64(n), timeToDB(sentAt), b, Pending, d[:])
 			if err != nil {
 				return err
 			}
@@ -140,7 +149,7 @@ func (s *Store) Enqueue(ctx context.Context, id ChatID, bodies []string, sentAt 
 			if err != nil {
 				return err
 			}
-			out = append(out, Message{Seq: seq, Chat: id, Outgoing: true, N: n, SentAt: sentAt, Body: b, Status: Pending})
+			out = append(out, Message{Seq: seq, Chat: id, Outgoing: true, N: n, SentAt: sentAt, Body: b, Status: Pending, Digest: d})
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE chats SET sent = ?, last_activity = max(last_activity, ?) WHERE id = ?`,
 			int64(n), timeToDB(sentAt), id[:])
@@ -249,64 +258,17 @@ func (s *Store) MarkDelivered(ctx context.Context, id ChatID, ack uint64) ([]Mes
 }
 
 // Receive stores incoming messages of chat id exactly once and in order.
-// Of msgs only N, SentAt and Body are used. Starting at Received()+1, it
-// stores the message numbered next, then the one after it, and so on while
-// they are present in msgs, in any order; duplicates, numbers already
-// stored and anything after a gap are ignored (the gap's messages will
-// come again). It sets Seq, ReceivedAt and Status, moves the chat's
-// LastActivity, and returns the newly stored messages by N. A body over
-// MaxBody in that run fails the whole call and stores nothing.
+// Of msgs only N, SentAt, Body and Digest are used (a zero Digest is
+// computed). Starting at Received()+1, it stores the message numbered
+// next, then the one after it, and so on while they are present in msgs,
+// in any order; duplicates, numbers already stored and anything after a
+// gap are ignored (the gap's messages will come again). It sets Seq,
+// ReceivedAt and Status, moves the chat's LastActivity, and returns the
+// newly stored messages by N. A body over MaxBody in that run fails the
+// whole call and stores nothing. It is Accept without a quota.
 func (s *Store) Receive(ctx context.Context, id ChatID, msgs []Message) ([]Message, error) {
-	byN := make(map[uint64]Message, len(msgs))
-	for _, m := range msgs {
-		if _, dup := byN[m.N]; !dup {
-			byN[m.N] = m
-		}
-	}
-	now := timeFromDB(timeToDB(s.now()))
-	var out []Message
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		c, err := counters(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		n := c.Received + 1
-		if _, ok := byN[n]; !ok {
-			return nil
-		}
-		stmt, err := tx.PrepareContext(ctx,
-			`INSERT INTO messages (chat, outgoing, n, sent_at, received_at, body, status) VALUES (?, 0, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for ; n <= math.MaxInt64; n++ {
-			m, ok := byN[n]
-			if !ok {
-				break
-			}
-			if err := checkBody(len(out), m.Body); err != nil {
-				return err
-			}
-			sentAt := timeFromDB(timeToDB(m.SentAt))
-			res, err := stmt.ExecContext(ctx, id[:], int64(n), timeToDB(sentAt), timeToDB(now), m.Body, Received)
-			if err != nil {
-				return err
-			}
-			seq, err := res.LastInsertId()
-			if err != nil {
-				return err
-			}
-			out = append(out, Message{Seq: seq, Chat: id, N: n, SentAt: sentAt, ReceivedAt: now, Body: m.Body, Status: Received})
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE chats SET received = ?, last_activity = max(last_activity, ?) WHERE id = ?`,
-			int64(n-1), timeToDB(now), id[:])
-		return err
-	})
-	if err != nil {
-		return nil, s.wrap("receive in chat "+id.String(), err)
-	}
-	return out, nil
+	a, err := s.Accept(ctx, id, msgs, Quota{})
+	return a.Stored, err
 }
 
 // History returns up to limit messages of chat id with Seq < beforeSeq

@@ -43,7 +43,7 @@ import (
 const MaxBody = 64 << 10
 
 // SchemaVersion is the version of the database schema this package writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // applicationID marks the file as a dhtchat store ("dhtc") in the SQLite
 // header, so that Open refuses to adopt some other application's database.
@@ -240,6 +240,24 @@ CREATE TABLE record_seqs (
 	`
 ALTER TABLE chats ADD COLUMN printed_upto INTEGER NOT NULL DEFAULT 0;
 UPDATE chats SET printed_upto = read_upto;
+`,
+	// Version 3: a digest of every message (see Digest), so that a number
+	// that comes again with other content is noticed; a mark on messages of
+	// ours that another copy of this identity sent (imported from our own
+	// records in the DHT); the alerts raised on a chat; and an index for the
+	// receive quota (see Quota). Rows from before have no digest: they are
+	// compared by body and time instead.
+	`
+ALTER TABLE messages ADD COLUMN digest BLOB CHECK (digest IS NULL OR length(digest) = 32);
+ALTER TABLE messages ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX messages_incoming_time ON messages (chat, received_at) WHERE outgoing = 0;
+CREATE TABLE alerts (
+	chat BLOB NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+	kind INTEGER NOT NULL,
+	n    INTEGER NOT NULL, -- what the alert is about (see AlertKind); one alert per (chat, kind, n)
+	at   INTEGER NOT NULL, -- Unix nanoseconds, when it was first raised
+	PRIMARY KEY (chat, kind, n)
+) STRICT, WITHOUT ROWID;
 `,
 }
 

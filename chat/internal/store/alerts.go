@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// AlertKind says what an alert is about. The store keeps the number; the
+// chat engine gives the kinds their meaning.
+type AlertKind int
+
+// Alert is something about a chat the user must be told, kept so that it
+// can be shown again later.
+type Alert struct {
+	Chat ChatID
+	Kind AlertKind
+	N    uint64    // what it is about, as the kind says; 0 if nothing
+	At   time.Time // when it was first raised
+}
+
+// AddAlert records a, unless an alert of the same chat, kind and N is
+// already recorded, and reports whether it was new. A zero At means now.
+func (s *Store) AddAlert(ctx context.Context, a Alert) (bool, error) {
+	if s.closed.Load() {
+		return false, ErrClosed
+	}
+	if a.At.IsZero() {
+		a.At = s.now()
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO alerts (chat, kind, n, at) VALUES (?, ?, ?, ?)
+ON CONFLICT (chat, kind, n) DO NOTHING`, a.Chat[:], int64(a.Kind), clampInt64(a.N), timeToDB(a.At))
+	var k int64
+	if err == nil {
+		k, err = res.RowsAffected()
+	}
+	if err != nil {
+		return false, s.wrap("add alert to chat "+a.Chat.String(), err)
+	}
+	return k > 0, nil
+}
+
+// Alerts returns the alerts of chat id, oldest first.
+func (s *Store) Alerts(ctx context.Context, id ChatID) ([]Alert, error) {
+	var out []Alert
+	err := s.view(ctx, func(tx *sql.Tx) error {
+		if err := requireChat(ctx, tx, id); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT kind, n, at FROM alerts WHERE chat = ? ORDER BY at, kind, n`, id[:])
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				a     = Alert{Chat: id}
+				n, at int64
+			)
+			if err := rows.Scan(&a.Kind, &n, &at); err != nil {
+				return err
+			}
+			if n < 0 {
+				return ErrCorrupt
+			}
+			a.N, a.At = uint64(n), timeFromDB(at)
+			out = append(out, a)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, s.wrap("alerts of chat "+id.String(), err)
+	}
+	return out, nil
+}
+
+// AlertCounts returns how many alerts each chat that has any has.
+func (s *Store) AlertCounts(ctx context.Context) (map[ChatID]int, error) {
+	out := make(map[ChatID]int)
+	err := s.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT chat, count(*) FROM alerts GROUP BY chat`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				chat []byte
+				n    int
+			)
+			if err := rows.Scan(&chat, &n); err != nil {
+				return err
+			}
+			if len(chat) != len(ChatID{}) {
+				return ErrCorrupt
+			}
+			out[ChatID(chat)] = n
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, s.wrap("count alerts", err)
+	}
+	return out, nil
+}

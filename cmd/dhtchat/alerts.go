@@ -1,0 +1,45 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/dhtchat/dhtchat/chat"
+)
+
+// alertText says what an alert of the chat with the friend called name
+// means, and what to do about it.
+func alertText(a chat.Alert, name string) (what, hint string) {
+	switch a.Kind {
+	case chat.AlertBehind:
+		return fmt.Sprintf("this database was behind what your identity sent to %s (up to message %d): "+
+				"it was restored from a backup, or another device uses your identity", name, a.N),
+			"dhtchat continues after those messages and sends yours that collided with them again; " +
+				"use your identity on one device only"
+	case chat.AlertSecondWriter:
+		return fmt.Sprintf("another device is writing to %s with your identity (it sent up to message %d)", name, a.N),
+			"dhtchat supports one device per identity: stop dhtchat on the other device " +
+				"(or the copy of this home), or messages may arrive late, twice or under other numbers"
+	case chat.AlertConflict:
+		return fmt.Sprintf("message %d from %s arrived a second time with different content; the first one is kept", a.N, name),
+			fmt.Sprintf("%s's dhtchat runs on two devices, or someone else writes with %s's identity: "+
+				"ask %s, and compare safety numbers (dhtchat verify %s)", name, name, name, name)
+	case chat.AlertQuota:
+		q := chat.DefaultQuota()
+		return fmt.Sprintf("%s sent more than dhtchat keeps from one friend (%d messages or %d MiB a day); "+
+				"the rest waits in the DHT and comes later", name, q.Messages, q.Bytes>>20),
+			fmt.Sprintf("if %s floods you on purpose: dhtchat block %s", name, name)
+	}
+	return a.String(), ""
+}
+
+// noteAlerts tells the user on stderr of alerts raised on the chat with
+// the friend called name.
+func (e *env) noteAlerts(name string, alerts []chat.Alert) {
+	for _, a := range alerts {
+		what, hint := alertText(a, name)
+		e.notef("dhtchat: warning: %s\n", what)
+		if hint != "" {
+			e.notef("hint: %s\n", hint)
+		}
+	}
+}
