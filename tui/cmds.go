@@ -437,11 +437,11 @@ func (m *model) startChat(name string) tea.Cmd {
 	}
 	ctx, client := m.ctx, m.client
 	return func() tea.Msg {
-		key, err := client.StartChat(ctx, f.Key)
+		in, err := client.StartChat(ctx, f.Key)
 		if err != nil {
 			return errMsg{err}
 		}
-		return chatReadyMsg{id: key.ID(), key: key, name: f.Name, started: true}
+		return chatReadyMsg{id: in.ID, key: in.Key, name: f.Name, started: true}
 	}
 }
 
@@ -458,13 +458,14 @@ func (m *model) joinChat(name, text string) tea.Cmd {
 	}
 	ctx, client := m.ctx, m.client
 	return func() tea.Msg {
-		if err := client.JoinChat(ctx, f.Key, key); err != nil {
+		in, err := client.JoinChat(ctx, f.Key, key)
+		if err != nil {
 			if errors.Is(err, chat.ErrChatKeyNotForYou) {
 				return errMsg{userErrorf("this chat key was not made for you and %s: check that %s started it with your public key", f.Name, f.Name)}
 			}
 			return errMsg{err}
 		}
-		return chatReadyMsg{id: key.ID(), key: key, name: f.Name}
+		return chatReadyMsg{id: in.ID, key: key, name: f.Name}
 	}
 }
 

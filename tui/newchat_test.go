@@ -21,7 +21,7 @@ func TestStartShowsChatKey(t *testing.T) {
 		t.Fatal("the new chat did not open")
 	}
 	k, ok := m.keys[m.open]
-	if !ok || k.ID() != m.open {
+	if in, err := s.ui.Info(t.Context(), m.open); !ok || err != nil || k != in.Key {
 		t.Fatal("the new chat's key is not known")
 	}
 	if m.panel == nil || !strings.HasPrefix(m.panel.title, "New chat with bob") {

@@ -51,13 +51,10 @@ func runRespond(ctx context.Context, e *env, name, chatKey string, follow bool) 
 	if err := s.connect(ctx); err != nil {
 		return err
 	}
-	if err := s.client.JoinChat(ctx, f.Key, key); err != nil {
-		return err
-	}
-	e.notef("Joined the chat with %s.\n", name)
-	info, err := s.client.Info(ctx, key.ID())
+	info, err := s.client.JoinChat(ctx, f.Key, key)
 	if err != nil {
 		return err
 	}
+	e.notef("Joined the chat with %s.\n", name)
 	return e.converse(ctx, s, info, name, follow)
 }

@@ -253,8 +253,8 @@ func (s *session) chatWith(ctx context.Context, f keyring.Friend, chatKey string
 	if err != nil {
 		return chat.Info{}, err
 	}
-	info, err := s.client.Info(ctx, key.ID())
-	if errors.Is(err, chat.ErrUnknownChat) || (err == nil && !info.Peer.Equal(f.Key)) {
+	info, err := s.client.ChatWithKey(ctx, f.Key, key)
+	if errors.Is(err, chat.ErrUnknownChat) || errors.Is(err, chat.ErrChatKeyNotForYou) {
 		return chat.Info{}, usageErrorf("you have no chat with %s under that chat key", f.Name).
 			withHint("'dhtchat chats' lists your chats; 'dhtchat respond %s CHATKEY' joins one", f.Name)
 	}

@@ -37,10 +37,11 @@ func runStart(ctx context.Context, e *env, name string, follow bool) error {
 		return err
 	}
 	defer s.close()
-	key, err := s.client.StartChat(ctx, f.Key)
+	info, err := s.client.StartChat(ctx, f.Key)
 	if err != nil {
 		return err
 	}
+	key := info.Key
 	if e.json {
 		err = e.printJSON(struct {
 			ChatKey string `json:"chat_key"`
@@ -49,10 +50,6 @@ func runStart(ctx context.Context, e *env, name string, follow bool) error {
 		e.printf("New chat key: %s\n", key)
 		e.notef("Give this chat key to %s, who joins with: dhtchat respond YOURNAME %s\n", name, key)
 	}
-	if err != nil {
-		return err
-	}
-	info, err := s.client.Info(ctx, key.ID())
 	if err != nil {
 		return err
 	}
