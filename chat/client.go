@@ -591,7 +591,7 @@ func (c *Client) Send(ctx context.Context, id ChatID, bodies ...string) ([]Entry
 	// The protocol carries milliseconds; store what the friend will see.
 	ms, err := c.db.Enqueue(ctx, store.ChatID(id), bodies, time.UnixMilli(time.Now().UnixMilli()))
 	if err != nil {
-		return nil, err
+		return nil, unknownChat(id, err)
 	}
 	c.chatsMu.Lock()
 	cs.dirty = true
@@ -625,7 +625,7 @@ type Outbox struct {
 func (c *Client) Outbox(ctx context.Context, id ChatID) (Outbox, error) {
 	st, err := c.db.OutboxState(ctx, store.ChatID(id))
 	if err != nil {
-		return Outbox{}, err
+		return Outbox{}, unknownChat(id, err)
 	}
 	o := Outbox{Sent: st.Sent, Published: st.Sent, Delivered: st.PeerAck}
 	if st.FirstPending > 0 {
@@ -639,7 +639,7 @@ func (c *Client) Outbox(ctx context.Context, id ChatID) (Outbox, error) {
 func (c *Client) History(ctx context.Context, id ChatID, before int64, limit int) ([]Entry, error) {
 	ms, err := c.db.History(ctx, store.ChatID(id), before, limit)
 	if err != nil {
-		return nil, err
+		return nil, unknownChat(id, err)
 	}
 	return entriesOf(ms), nil
 }
@@ -649,7 +649,7 @@ func (c *Client) History(ctx context.Context, id ChatID, before int64, limit int
 func (c *Client) Incoming(ctx context.Context, id ChatID, after uint64, limit int) ([]Entry, error) {
 	ms, err := c.db.Incoming(ctx, store.ChatID(id), after, limit)
 	if err != nil {
-		return nil, err
+		return nil, unknownChat(id, err)
 	}
 	return entriesOf(ms), nil
 }
@@ -657,33 +657,44 @@ func (c *Client) Incoming(ctx context.Context, id ChatID, after uint64, limit in
 // ReadUpTo returns the number of the last received message the user has
 // seen in chat id.
 func (c *Client) ReadUpTo(ctx context.Context, id ChatID) (uint64, error) {
-	return c.db.ReadUpTo(ctx, store.ChatID(id))
+	n, err := c.db.ReadUpTo(ctx, store.ChatID(id))
+	return n, unknownChat(id, err)
 }
 
 // MarkRead records that the user has seen the received messages of chat id
 // up to number n.
 func (c *Client) MarkRead(ctx context.Context, id ChatID, n uint64) error {
-	return c.db.MarkRead(ctx, store.ChatID(id), n)
+	return unknownChat(id, c.db.MarkRead(ctx, store.ChatID(id), n))
 }
 
 // PrintedUpTo returns the number of the last received message of chat id
 // that a command printed (recv, pipe mode): a cursor apart from what the
 // user saw in the full-screen chat.
 func (c *Client) PrintedUpTo(ctx context.Context, id ChatID) (uint64, error) {
-	return c.db.PrintedUpTo(ctx, store.ChatID(id))
+	n, err := c.db.PrintedUpTo(ctx, store.ChatID(id))
+	return n, unknownChat(id, err)
 }
 
 // MarkPrinted records that a command printed the received messages of
 // chat id up to number n; they count as read too.
 func (c *Client) MarkPrinted(ctx context.Context, id ChatID, n uint64) error {
-	return c.db.MarkPrinted(ctx, store.ChatID(id), n)
+	return unknownChat(id, c.db.MarkPrinted(ctx, store.ChatID(id), n))
 }
 
 // Unacked returns how many sent messages of chat id are not yet
 // delivered, and how many of those are still pending.
 func (c *Client) Unacked(ctx context.Context, id ChatID) (unacked, pending int, err error) {
 	st, err := c.db.OutboxState(ctx, store.ChatID(id))
-	return st.Unacked, st.Pending, err
+	return st.Unacked, st.Pending, unknownChat(id, err)
+}
+
+// unknownChat makes the store's "not found" for chat id the Client's
+// ErrUnknownChat: the chat was never there, or was deleted since.
+func unknownChat(id ChatID, err error) error {
+	if errors.Is(err, store.ErrNotFound) && !errors.Is(err, ErrUnknownChat) {
+		return fmt.Errorf("%w: %s", ErrUnknownChat, id)
+	}
+	return err
 }
 
 // Block blocks peer: every chat with them is paused (neither polled nor

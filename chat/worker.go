@@ -110,7 +110,8 @@ type NetworkEvent struct {
 
 // ChatEvent: a chat appeared, was paused or resumed, or was deleted, by
 // another dhtchat process using the same database (or, for a chat that
-// appeared, here). Read the chat list again (Client.Chats).
+// appeared, here); also a chat named in Only that is paused when Run
+// starts. Read the chat list again (Client.Chats).
 type ChatEvent struct{ ID ChatID }
 
 func (MessageEvent) isEvent() {}
@@ -245,7 +246,9 @@ func (c *Client) reload(ctx context.Context, known map[ChatID]bool, first bool) 
 		}
 		if peer, err := keyring.PublicKeyFromBytes(s.Peer); err == nil && c.paused(peer, s.Blocked) {
 			delete(known, id)
-			if c.untrack(id) {
+			// A command that asked for this chat (Only) is told even if
+			// it was paused before Run could load it.
+			if c.untrack(id) || (first && c.only[id]) {
 				c.log.Info("chat paused", "chat", id, "blocked", s.Blocked)
 				c.emit(ctx, ChatEvent{ID: id})
 			}

@@ -11,7 +11,11 @@ import (
 var chatsCmd = &command{
 	name:  "chats",
 	short: "List your chats: friend, chat key, unread messages, last activity",
-	long: `Reads the local database only.
+	long: `Reads the local database only. A chat with a blocked friend shows
+"(blocked)" after the name, one with someone no longer your friend
+"(paused)": neither is fetched or published. With --json each chat is
+{"friend":…, "chat_key":…, "unread":…, "last_activity":…,
+"started_by_me":…, "paused":…, "blocked":…}.
 
 Examples:
   dhtchat chats
@@ -26,6 +30,10 @@ type chatJSON struct {
 	Unread       int       `json:"unread"`
 	LastActivity time.Time `json:"last_activity"`
 	StartedByMe  bool      `json:"started_by_me"`
+	// Paused: neither fetched nor published, because the friend is
+	// blocked (Blocked) or no longer a friend.
+	Paused  bool `json:"paused"`
+	Blocked bool `json:"blocked"`
 }
 
 func runChats(ctx context.Context, e *env, _ []string) error {
@@ -40,7 +48,7 @@ func runChats(ctx context.Context, e *env, _ []string) error {
 	}
 	if e.json {
 		for _, in := range infos {
-			if err := e.printJSON(chatJSON{s.nameOf(in.Peer), in.Key.String(), in.Unread, in.LastActivity.UTC(), in.StartedByMe}); err != nil {
+			if err := e.printJSON(chatJSON{s.nameOf(in.Peer), in.Key.String(), in.Unread, in.LastActivity.UTC(), in.StartedByMe, in.Paused, in.Blocked}); err != nil {
 				return err
 			}
 		}
@@ -54,7 +62,14 @@ func runChats(ctx context.Context, e *env, _ []string) error {
 	defer tw.Flush()
 	tw.Write([]byte("FRIEND\tUNREAD\tLAST ACTIVITY\tCHAT KEY\n"))
 	for _, in := range infos {
-		tw.Write([]byte(s.nameOf(in.Peer) + "\t" + strconv.Itoa(in.Unread) + "\t" +
+		name := s.nameOf(in.Peer)
+		switch {
+		case in.Blocked:
+			name += " (blocked)"
+		case in.Paused:
+			name += " (paused)"
+		}
+		tw.Write([]byte(name + "\t" + strconv.Itoa(in.Unread) + "\t" +
 			in.LastActivity.Local().Format("2006-01-02 15:04") + "\t" + in.Key.String() + "\n"))
 	}
 	return nil

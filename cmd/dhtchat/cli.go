@@ -41,6 +41,7 @@ func init() {
 		addFriendCmd, friendsCmd, verifyCmd, removeFriendCmd, renameFriendCmd,
 		exportFriendsCmd, importFriendsCmd,
 		startCmd, respondCmd, sendCmd, recvCmd, historyCmd, chatsCmd,
+		blockCmd, unblockCmd, deleteChatCmd,
 		nodeCmd, demoCmd,
 	}
 }

@@ -106,6 +106,14 @@ func (e *env) pipeMode(ctx context.Context, s *session, info chat.Info, name str
 			case chat.NetworkEvent:
 				// The worker retries with backoff; say so and wait.
 				e.noteNetwork(ev)
+			case chat.ChatEvent:
+				if ev.ID != info.ID {
+					continue
+				}
+				if err := stillOn(ctx, s, info, name); err != nil {
+					stop()
+					return err
+				}
 			}
 		}
 	}

@@ -39,6 +39,13 @@ func runRespond(ctx context.Context, e *env, name, chatKey string, follow bool) 
 		return err
 	}
 	defer s.close()
+	if blocked, err := s.client.Blocked(ctx, f.Key); err != nil || blocked {
+		if err == nil {
+			err = usageErrorf("%s is blocked: no chat with them can be joined", name).
+				withHint("'dhtchat unblock %s' first", name)
+		}
+		return err
+	}
 	if err := s.client.CheckChatKey(f.Key, key); err != nil {
 		if errors.Is(err, chat.ErrChatKeyNotForYou) {
 			return usageErrorf("this chat key was not made for you and %s", name).
@@ -56,5 +63,5 @@ func runRespond(ctx context.Context, e *env, name, chatKey string, follow bool) 
 		return err
 	}
 	e.notef("Joined the chat with %s.\n", name)
-	return e.converse(ctx, s, info, name, follow)
+	return e.converse(ctx, s, info, name, follow, false)
 }
