@@ -73,7 +73,7 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.home, "home", g.home, "keep keyring, database and logs under `DIR` (env DHTCHAT_HOME)")
 	fs.StringVar(&g.bootstrap, "bootstrap", g.bootstrap, "bootstrap from `ADDR[,ADDR…]` (env DHTCHAT_BOOTSTRAP; default: public IPFS peers)")
 	fs.StringVar(&g.listen, "listen", g.listen, "libp2p listen `ADDR[,ADDR…]` (env DHTCHAT_LISTEN)")
-	fs.StringVar(&g.passphraseFile, "passphrase-file", g.passphraseFile, "read the keyring passphrase from `FILE` (env DHTCHAT_PASSPHRASE)")
+	fs.StringVar(&g.passphraseFile, "passphrase-file", g.passphraseFile, "read the keyring passphrase from `FILE` (or put the passphrase itself in env DHTCHAT_PASSPHRASE)")
 	fs.BoolVar(&g.json, "json", g.json, "machine-readable output: one JSON object per line")
 	fs.BoolVar(&g.debug, "debug", g.debug, "write a debug log under the data directory (env DHTCHAT_DEBUG)")
 }
