@@ -42,7 +42,7 @@ func init() {
 		exportFriendsCmd, importFriendsCmd,
 		startCmd, respondCmd, sendCmd, recvCmd, historyCmd, chatsCmd,
 		blockCmd, unblockCmd, deleteChatCmd,
-		nodeCmd, demoCmd,
+		nodeCmd, demoCmd, versionCmd,
 	}
 }
 
@@ -98,12 +98,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	e.globals.register(top)
 	help := top.Bool("help", false, "")
 	top.BoolVar(help, "h", false, "")
+	showVersion := top.Bool("version", false, "")
 	if err := top.Parse(args); err != nil {
 		return usageErrorf("%v", flagMessage(err)).withHint("run 'dhtchat --help' for usage")
 	}
 	if *help {
 		printUsage(stdout)
 		return nil
+	}
+	if *showVersion {
+		return printVersion(e)
 	}
 	rest := top.Args()
 	if len(rest) == 0 {
@@ -256,6 +260,7 @@ func printUsage(w io.Writer) {
 	fmt.Fprintf(w, "\nGlobal flags (before or after the command):\n")
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
 	new(globals).register(fs)
+	fs.Bool("version", false, "print dhtchat's version (only before the command)")
 	printFlags(w, fs)
 	fmt.Fprintf(w, "\nExit status: 0 success, 1 runtime failure (network, files), 2 usage error or bad input.\n")
 	fmt.Fprintf(w, "Run 'dhtchat COMMAND --help' for a command's details and examples.\n")
