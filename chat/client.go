@@ -492,8 +492,11 @@ func (c *Client) load(ctx context.Context, ch store.Chat) (*chatState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chat: chat %s has an invalid peer key: %w", ChatID(ch.ID), err)
 	}
-	if c.paused(peer, ch.Blocked) {
-		return nil, fmt.Errorf("%w: %s", ErrPaused, ChatID(ch.ID))
+	if ch.Blocked {
+		return nil, fmt.Errorf("%w: the friend is blocked", ErrPaused)
+	}
+	if !c.isFriend(peer) {
+		return nil, fmt.Errorf("%w: they are not a friend any more", ErrPaused)
 	}
 	p, err := c.pairKey(peer)
 	if err != nil {

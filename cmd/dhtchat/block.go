@@ -89,7 +89,8 @@ func runBlock(ctx context.Context, e *env, name string, block bool) error {
 		e.printf("Unblocked %s: %s resumed.\n", name, n)
 	}
 	if block && len(chats) > 0 {
-		e.notef("'dhtchat unblock %s' resumes them; 'dhtchat delete-chat %s --all' deletes them.\n", name, name)
+		them := map[bool]string{true: "it", false: "them"}[len(chats) == 1]
+		e.notef("'dhtchat unblock %s' resumes %s; 'dhtchat delete-chat %s --all' deletes %s.\n", name, them, name, them)
 	}
 	return nil
 }

@@ -13,7 +13,7 @@ var chatsCmd = &command{
 	short: "List your chats: friend, chat key, unread messages, last activity",
 	long: `Reads the local database only. A chat with a blocked friend shows
 "(blocked)" after the name, one with someone no longer your friend
-"(paused)": neither is fetched or published. With --json each chat is
+"NAME (removed), paused": neither is fetched or published. With --json each chat is
 {"friend":…, "chat_key":…, "unread":…, "last_activity":…,
 "started_by_me":…, "paused":…, "blocked":…}.
 
@@ -67,7 +67,7 @@ func runChats(ctx context.Context, e *env, _ []string) error {
 		case in.Blocked:
 			name += " (blocked)"
 		case in.Paused:
-			name += " (paused)"
+			name += ", paused"
 		}
 		tw.Write([]byte(name + "\t" + strconv.Itoa(in.Unread) + "\t" +
 			in.LastActivity.Local().Format("2006-01-02 15:04") + "\t" + in.Key.String() + "\n"))

@@ -293,11 +293,16 @@ func parseChatKey(s string) (chat.ChatKey, error) {
 	return key, nil
 }
 
-// nameOf returns the friend name for a public key, or a short description
-// of an unknown one.
+// nameOf returns the friend name for a public key; for a former friend,
+// the name they had and "(removed)"; else a short description of the key.
 func (s *session) nameOf(pk keyring.PublicKey) string {
 	if f, ok := s.kr.FriendByKey(pk); ok {
 		return f.Name
+	}
+	for i := len(s.kr.PastKeys) - 1; i >= 0; i-- {
+		if p := s.kr.PastKeys[i]; p.Key.Equal(pk) {
+			return p.Name + " (removed)"
+		}
 	}
 	return fmt.Sprintf("(unknown %s)", pk.Fingerprint())
 }
