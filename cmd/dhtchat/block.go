@@ -18,7 +18,9 @@ disk, and no new chat with NAME can be started or joined. A dhtchat already
 running (the full-screen chat, recv --follow) stops within seconds.
 
 The chats and their history stay (dhtchat history still shows them);
-'dhtchat delete-chat NAME --all' deletes them. NAME stays your friend.
+'dhtchat delete-chat NAME --all' deletes them. NAME stays your friend; the
+block is on their key, so it also stays if you remove NAME and add them
+again.
 'dhtchat unblock NAME' resumes the chats; what NAME sent meanwhile arrives
 then, if it is still in the DHT (records live 48 hours).
 
