@@ -461,8 +461,8 @@ func (c *Client) untrack(id ChatID) bool {
 	}
 	c.chatsMu.Unlock()
 	if ok {
-		//lint:ignore SA2001 an empty critical section: waiting for the holder is the point
 		cs.run.Lock()
+		//lint:ignore SA2001 an empty critical section: waiting for the holder is the point
 		cs.run.Unlock()
 	}
 	return ok

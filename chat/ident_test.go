@@ -226,9 +226,9 @@ func (n *countingNet) ops(keys *Keys) (gets, puts int) {
 	defer n.mu.Unlock()
 	for d := range 2 {
 		for i := range MaxSlots {
-			pub := string(keys.SlotPublicKey(Direction(d), i))
-			gets += n.gets[pub]
-			puts += n.puts[pub]
+			pub := keys.SlotPublicKey(Direction(d), i)
+			gets += n.gets[string(pub)]
+			puts += n.puts[string(pub)]
 		}
 	}
 	return gets, puts
