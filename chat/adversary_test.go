@@ -482,12 +482,12 @@ func TestThirdPartyCannotReadOrInject(t *testing.T) {
 func TestChatKeyIsNotACapability(t *testing.T) {
 	net := dhttest.NewNetwork(t, 2)
 	alice, bob, eve := newUser(t, "alice", net), newUser(t, "bob", net), newUser(t, "eve", net)
-	key, err := alice.c.StartChat(t.Context(), bob.sk.Public())
+	started, err := alice.c.StartChat(t.Context(), bob.sk.Public())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, peer := range []keyring.PublicKey{alice.sk.Public(), bob.sk.Public()} {
-		if err := eve.c.JoinChat(t.Context(), peer, key); !errors.Is(err, ErrChatKeyNotForYou) {
+		if _, err := eve.c.JoinChat(t.Context(), peer, started.Key); !errors.Is(err, ErrChatKeyNotForYou) {
 			t.Fatalf("eve JoinChat = %v, want ErrChatKeyNotForYou", err)
 		}
 	}

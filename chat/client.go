@@ -74,7 +74,7 @@ func entriesOf(ms []store.Message) []Entry {
 
 // Info describes a chat.
 type Info struct {
-	ID           ChatID
+	ID           ChatID  // this Client's handle of the chat
 	Key          ChatKey // the text that "start" printed
 	Peer         keyring.PublicKey
 	StartedByMe  bool
@@ -83,6 +83,10 @@ type Info struct {
 	Unread       int    // received messages not yet marked read
 	LastText     string // the latest message in either direction
 	Alerts       int    // alerts raised on the chat (Client.Alerts)
+	// Blocked: the friend is blocked (Client.Block). Paused: the chat is
+	// neither polled nor published, because the friend is blocked or is
+	// not a friend (Config.IsFriend). Its history stays readable.
+	Blocked, Paused bool
 }
 
 // Errors of the Client.
@@ -97,6 +101,12 @@ var (
 	ErrOffline = errors.New("chat: no network")
 	// ErrClosed: the Client was closed.
 	ErrClosed = errors.New("chat: client closed")
+	// ErrBlocked: the friend is blocked (Client.Block); no chat with them
+	// can be started or joined.
+	ErrBlocked = errors.New("chat: the friend is blocked")
+	// ErrPaused: the chat is paused, its friend blocked or no longer a
+	// friend; nothing is sent or fetched in it.
+	ErrPaused = errors.New("chat: the chat is paused")
 )
 
 // Config configures a Client.
@@ -116,6 +126,14 @@ type Config struct {
 	// Quota bounds what each chat stores from the friend; the zero value
 	// means DefaultQuota.
 	Quota Quota
+	// IsFriend reports whether peer is one of the user's friends. The
+	// chats of anyone else (a friend removed from the keyring) are paused,
+	// as those of a blocked friend are: Run neither polls nor publishes
+	// them, and Send, Flush and Fetch refuse them with ErrPaused. Run asks
+	// again every PollPolicy.Reload, so a friend removed or added back by
+	// another process is noticed; it must be quick and safe for
+	// concurrent use. Nil means everyone is a friend.
+	IsFriend func(peer keyring.PublicKey) bool
 }
 
 // Client is one user's side of all their chats: the local store, and the
@@ -134,6 +152,7 @@ type Client struct {
 	wake    chan struct{}
 	pairsMu sync.Mutex
 	pairs   map[keyring.PublicKey]PairKey
+	friend  func(keyring.PublicKey) bool // Config.IsFriend, or nil
 
 	chatsMu sync.Mutex
 	chats   map[ChatID]*chatState
@@ -158,6 +177,17 @@ type chatState struct {
 	// mu serialises publishing and fetching this chat within the process;
 	// the store serialises processes.
 	mu sync.Mutex
+	// run is held by the worker's operation on the chat (work), so that
+	// untrack can wait for one in flight to end.
+	run sync.Mutex
+	// gone: the chat was paused or deleted, and the worker must leave it
+	// alone. Guarded by Client.chatsMu; set only with the chat out of
+	// Client.chats.
+	gone bool
+	// created is the chat's CreatedAt in the store: a chat that another
+	// process deleted and joined again has the same ID but not the same
+	// CreatedAt, and nothing of this state applies to it.
+	created time.Time
 
 	// Scheduling, guarded by Client.chatsMu.
 	nextPoll   time.Time
@@ -218,8 +248,19 @@ func Open(cfg Config) (*Client, error) {
 		events: make(chan Event, 256),
 		wake:   make(chan struct{}, 1),
 		pairs:  make(map[keyring.PublicKey]PairKey),
+		friend: cfg.IsFriend,
 		chats:  make(map[ChatID]*chatState),
 	}, nil
+}
+
+// isFriend is Config.IsFriend, true without one.
+func (c *Client) isFriend(peer keyring.PublicKey) bool {
+	return c.friend == nil || c.friend(peer)
+}
+
+// paused reports whether a chat with peer, blocked or not, is paused.
+func (c *Client) paused(peer keyring.PublicKey, blocked bool) bool {
+	return blocked || !c.isFriend(peer)
 }
 
 // Close closes the database. Stop Run (cancel its context) first. Close is
@@ -256,29 +297,48 @@ func (c *Client) pairKey(peer keyring.PublicKey) (PairKey, error) {
 	return p, nil
 }
 
-// StartChat creates a new chat with peer and returns its chat key, which
-// the peer needs to join it (JoinChat).
-func (c *Client) StartChat(ctx context.Context, peer keyring.PublicKey) (ChatKey, error) {
+// StartChat creates a new chat with peer and returns it; its Key is the
+// chat key that the peer needs to join it (JoinChat). A peer may have
+// several chats with us. It fails with ErrBlocked if peer is blocked.
+func (c *Client) StartChat(ctx context.Context, peer keyring.PublicKey) (Info, error) {
 	p, err := c.pairKey(peer)
 	if err != nil {
-		return ChatKey{}, err
+		return Info{}, err
+	}
+	if err := c.checkNotBlocked(ctx, peer); err != nil {
+		return Info{}, err
 	}
 	key := NewChatKey(p)
 	now := time.Now()
-	if _, _, err := c.db.CreateChat(ctx, store.Chat{
-		ID: store.ChatID(key.ID()), Peer: store.PeerKey(peer.Bytes()),
+	ch, _, err := c.db.CreateChat(ctx, store.Chat{
+		ID:   store.ChatID(localChatID(c.pub.Bytes(), peer.Bytes(), key.ID())),
+		Wire: store.WireID(key.ID()), Peer: store.PeerKey(peer.Bytes()),
 		StartedByMe: true, CreatedAt: now, LastActivity: now,
-	}); err != nil {
-		return ChatKey{}, err
+	})
+	if err != nil {
+		return Info{}, err
 	}
-	cs := c.track(peer, deriveKeys(p, key), time.Time{})
-	cs.mu.Lock()
-	for i := range cs.synced {
-		cs.synced[i] = true // a new random chat: nothing of ours in the DHT
+	if !c.paused(peer, ch.Blocked) {
+		cs := c.track(ch, peer, deriveKeys(p, key), time.Time{})
+		cs.mu.Lock()
+		for i := range cs.synced {
+			cs.synced[i] = true // a new random chat: nothing of ours in the DHT
+		}
+		cs.ownChecked = time.Now()
+		cs.mu.Unlock()
 	}
-	cs.ownChecked = time.Now()
-	cs.mu.Unlock()
-	return key, nil
+	return c.Info(ctx, ChatID(ch.ID))
+}
+
+func (c *Client) checkNotBlocked(ctx context.Context, peer keyring.PublicKey) error {
+	blocked, err := c.db.Blocked(ctx, store.PeerKey(peer.Bytes()))
+	if err != nil {
+		return err
+	}
+	if blocked {
+		return ErrBlocked
+	}
+	return nil
 }
 
 // CheckChatKey returns an error wrapping ErrChatKeyNotForYou if key was not
@@ -292,76 +352,147 @@ func (c *Client) CheckChatKey(peer keyring.PublicKey, key ChatKey) error {
 	return err
 }
 
-// JoinChat joins the chat with key that peer started. It returns an error
-// wrapping ErrChatKeyNotForYou if the key was made for another pair of
-// people. Joining a chat again is harmless.
+// JoinChat joins the chat with key that peer started and returns it. It
+// returns an error wrapping ErrChatKeyNotForYou if the key was made for
+// another pair of people, and ErrBlocked if peer is blocked. Joining a
+// chat again is harmless. The chat is peer's alone: another friend's chat
+// with the same WireID (one who saw the chat key, say) neither blocks it
+// nor touches it.
 //
 // With a Network, it first looks in the DHT for records of ours in that
 // chat (this database may be new while the chat is not: a lost or restored
 // database, or another device with the same identity), so that our next
 // messages and records continue after them. Connect first; if the DHT
 // cannot be read, JoinChat fails and nothing is stored.
-func (c *Client) JoinChat(ctx context.Context, peer keyring.PublicKey, key ChatKey) error {
+func (c *Client) JoinChat(ctx context.Context, peer keyring.PublicKey, key ChatKey) (Info, error) {
 	p, err := c.pairKey(peer)
 	if err != nil {
-		return err
+		return Info{}, err
 	}
 	keys, err := key.Keys(p)
 	if err != nil {
-		return err
+		return Info{}, err
 	}
-	sid := store.ChatID(key.ID())
-	_, err = c.db.Chat(ctx, sid)
+	if err := c.checkNotBlocked(ctx, peer); err != nil {
+		return Info{}, err
+	}
+	spk, wire := store.PeerKey(peer.Bytes()), store.WireID(key.ID())
+	_, err = c.db.ChatByWire(ctx, spk, wire)
 	known := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
+		return Info{}, err
 	}
 	// Records of ours that this database does not know of; read before
 	// anything is stored, so that a failure stores nothing.
 	var own ownView
 	if !known && c.net != nil {
 		if own, err = c.readOwn(ctx, keys, DirectionOf(c.pub.Bytes(), peer.Bytes()), func(ownView) bool { return true }); err != nil {
-			return fmt.Errorf("chat: join: %w", err)
+			return Info{}, fmt.Errorf("chat: join: %w", err)
 		}
 	}
 	now := time.Now()
-	if _, _, err := c.db.CreateChat(ctx, store.Chat{
-		ID: sid, Peer: store.PeerKey(peer.Bytes()),
-		CreatedAt: now, LastActivity: now,
-	}); err != nil {
-		return err
+	ch, _, err := c.db.CreateChat(ctx, store.Chat{
+		ID:   store.ChatID(localChatID(c.pub.Bytes(), peer.Bytes(), key.ID())),
+		Wire: wire, Peer: spk, CreatedAt: now, LastActivity: now,
+	})
+	if err != nil {
+		return Info{}, err
 	}
-	cs := c.track(peer, keys, time.Time{})
-	if !known && c.net != nil {
-		cs.mu.Lock()
-		defer cs.mu.Unlock()
-		cs.ownChecked = time.Now()
-		_, err := c.applyOwn(ctx, cs, own, 0, 0)
-		return err
+	id := ChatID(ch.ID)
+	if !c.paused(peer, ch.Blocked) {
+		cs := c.track(ch, peer, keys, time.Time{})
+		if !known && c.net != nil {
+			cs.mu.Lock()
+			cs.ownChecked = time.Now()
+			_, err := c.applyOwn(ctx, cs, own, 0, 0)
+			cs.mu.Unlock()
+			if err != nil {
+				return Info{}, err
+			}
+		}
 	}
-	return nil
+	return c.Info(ctx, id)
 }
 
-// track makes the chat known to the worker, which polls it from now on.
+// ChatWithKey returns the chat with peer that key names, or an error
+// wrapping ErrUnknownChat if there is none, or ErrChatKeyNotForYou if the
+// key was not made for us and peer.
+func (c *Client) ChatWithKey(ctx context.Context, peer keyring.PublicKey, key ChatKey) (Info, error) {
+	if err := c.CheckChatKey(peer, key); err != nil {
+		return Info{}, err
+	}
+	ch, err := c.db.ChatByWire(ctx, store.PeerKey(peer.Bytes()), store.WireID(key.ID()))
+	if errors.Is(err, store.ErrNotFound) {
+		return Info{}, fmt.Errorf("%w: %s", ErrUnknownChat, key.ID())
+	}
+	if err != nil {
+		return Info{}, err
+	}
+	return c.Info(ctx, ChatID(ch.ID))
+}
+
+// ChatByKey returns the chat that key names, whoever the friend: a chat
+// key names one pair of people, so it names at most one of our chats. It
+// returns an error wrapping ErrUnknownChat if we have none.
+func (c *Client) ChatByKey(ctx context.Context, key ChatKey) (Info, error) {
+	chats, err := c.db.ChatsByWire(ctx, store.WireID(key.ID()))
+	if err != nil {
+		return Info{}, err
+	}
+	for _, ch := range chats {
+		peer, err := keyring.PublicKeyFromBytes(ch.Peer)
+		if err != nil {
+			continue
+		}
+		if c.CheckChatKey(peer, key) == nil {
+			return c.Info(ctx, ChatID(ch.ID))
+		}
+	}
+	return Info{}, fmt.Errorf("%w: %s", ErrUnknownChat, key.ID())
+}
+
+// track makes chat ch known to the worker, which polls it from now on.
 // It publishes it at once if lastPut is zero, else a Republish after
 // lastPut.
-func (c *Client) track(peer keyring.PublicKey, keys *Keys, lastPut time.Time) *chatState {
+func (c *Client) track(ch store.Chat, peer keyring.PublicKey, keys *Keys, lastPut time.Time) *chatState {
 	c.chatsMu.Lock()
 	defer c.chatsMu.Unlock()
-	if cs, ok := c.chats[keys.ID()]; ok {
+	id := ChatID(ch.ID)
+	if cs, ok := c.chats[id]; ok {
 		return cs
 	}
 	cs := &chatState{
-		id: keys.ID(), peer: peer, keys: keys,
+		id: id, peer: peer, keys: keys,
 		dir: DirectionOf(c.pub.Bytes(), peer.Bytes()), lastPut: lastPut,
-		dirty: lastPut.IsZero(), alerted: make(map[AlertKind]bool),
+		dirty: lastPut.IsZero(), created: ch.CreatedAt, alerted: make(map[AlertKind]bool),
 	}
 	c.chats[cs.id] = cs
 	c.kick()
 	return cs
 }
 
-// state returns the in-memory state of chat id, loading it from the store.
+// untrack makes the worker forget chat id (paused or deleted) and waits
+// for an operation of the worker on it to end: when it returns, the
+// worker reads and writes nothing of the chat until it is tracked again.
+// It reports whether the chat was tracked.
+func (c *Client) untrack(id ChatID) bool {
+	c.chatsMu.Lock()
+	cs, ok := c.chats[id]
+	if ok {
+		delete(c.chats, id)
+		cs.gone = true
+	}
+	c.chatsMu.Unlock()
+	if ok {
+		cs.run.Lock()
+		//lint:ignore SA2001 an empty critical section: waiting for the holder is the point
+		cs.run.Unlock()
+	}
+	return ok
+}
+
+// state returns the in-memory state of chat id, loading it from the
+// store. A paused chat has none: ErrPaused.
 func (c *Client) state(ctx context.Context, id ChatID) (*chatState, error) {
 	c.chatsMu.Lock()
 	cs, ok := c.chats[id]
@@ -384,6 +515,12 @@ func (c *Client) load(ctx context.Context, ch store.Chat) (*chatState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chat: chat %s has an invalid peer key: %w", ChatID(ch.ID), err)
 	}
+	if ch.Blocked {
+		return nil, fmt.Errorf("%w: the friend is blocked", ErrPaused)
+	}
+	if !c.isFriend(peer) {
+		return nil, fmt.Errorf("%w: they are not a friend any more", ErrPaused)
+	}
 	p, err := c.pairKey(peer)
 	if err != nil {
 		return nil, err
@@ -400,7 +537,7 @@ func (c *Client) load(ctx context.Context, ch store.Chat) (*chatState, error) {
 	if unacked == 0 {
 		lastPut = time.Now().Add(-c.poll.Republish + rand.N(15*time.Minute))
 	}
-	cs := c.track(peer, deriveKeys(p, chatKeyFor(p, ChatID(ch.ID))), lastPut)
+	cs := c.track(ch, peer, deriveKeys(p, chatKeyFor(p, WireID(ch.Wire))), lastPut)
 	c.chatsMu.Lock()
 	if cs.lastActive.IsZero() {
 		cs.lastActive = ch.LastActivity
@@ -446,9 +583,10 @@ func (c *Client) Chats(ctx context.Context) ([]Info, error) {
 			continue
 		}
 		infos = append(infos, Info{
-			ID: ChatID(s.ID), Key: chatKeyFor(p, ChatID(s.ID)), Peer: peer,
+			ID: ChatID(s.ID), Key: chatKeyFor(p, WireID(s.Wire)), Peer: peer,
 			StartedByMe: s.StartedByMe, CreatedAt: s.CreatedAt, LastActivity: s.LastActivity,
 			Unread: s.Unread, LastText: s.LastText, Alerts: alerts[s.ID],
+			Blocked: s.Blocked, Paused: c.paused(peer, s.Blocked),
 		})
 	}
 	return infos, nil
@@ -483,7 +621,7 @@ func (c *Client) Send(ctx context.Context, id ChatID, bodies ...string) ([]Entry
 	// The protocol carries milliseconds; store what the friend will see.
 	ms, err := c.db.Enqueue(ctx, store.ChatID(id), bodies, time.UnixMilli(time.Now().UnixMilli()))
 	if err != nil {
-		return nil, err
+		return nil, unknownChat(id, err)
 	}
 	c.chatsMu.Lock()
 	cs.dirty = true
@@ -517,7 +655,7 @@ type Outbox struct {
 func (c *Client) Outbox(ctx context.Context, id ChatID) (Outbox, error) {
 	st, err := c.db.OutboxState(ctx, store.ChatID(id))
 	if err != nil {
-		return Outbox{}, err
+		return Outbox{}, unknownChat(id, err)
 	}
 	o := Outbox{Sent: st.Sent, Published: st.Sent, Delivered: st.PeerAck}
 	if st.FirstPending > 0 {
@@ -531,7 +669,7 @@ func (c *Client) Outbox(ctx context.Context, id ChatID) (Outbox, error) {
 func (c *Client) History(ctx context.Context, id ChatID, before int64, limit int) ([]Entry, error) {
 	ms, err := c.db.History(ctx, store.ChatID(id), before, limit)
 	if err != nil {
-		return nil, err
+		return nil, unknownChat(id, err)
 	}
 	return entriesOf(ms), nil
 }
@@ -541,7 +679,7 @@ func (c *Client) History(ctx context.Context, id ChatID, before int64, limit int
 func (c *Client) Incoming(ctx context.Context, id ChatID, after uint64, limit int) ([]Entry, error) {
 	ms, err := c.db.Incoming(ctx, store.ChatID(id), after, limit)
 	if err != nil {
-		return nil, err
+		return nil, unknownChat(id, err)
 	}
 	return entriesOf(ms), nil
 }
@@ -549,31 +687,140 @@ func (c *Client) Incoming(ctx context.Context, id ChatID, after uint64, limit in
 // ReadUpTo returns the number of the last received message the user has
 // seen in chat id.
 func (c *Client) ReadUpTo(ctx context.Context, id ChatID) (uint64, error) {
-	return c.db.ReadUpTo(ctx, store.ChatID(id))
+	n, err := c.db.ReadUpTo(ctx, store.ChatID(id))
+	return n, unknownChat(id, err)
 }
 
 // MarkRead records that the user has seen the received messages of chat id
 // up to number n.
 func (c *Client) MarkRead(ctx context.Context, id ChatID, n uint64) error {
-	return c.db.MarkRead(ctx, store.ChatID(id), n)
+	return unknownChat(id, c.db.MarkRead(ctx, store.ChatID(id), n))
 }
 
 // PrintedUpTo returns the number of the last received message of chat id
 // that a command printed (recv, pipe mode): a cursor apart from what the
 // user saw in the full-screen chat.
 func (c *Client) PrintedUpTo(ctx context.Context, id ChatID) (uint64, error) {
-	return c.db.PrintedUpTo(ctx, store.ChatID(id))
+	n, err := c.db.PrintedUpTo(ctx, store.ChatID(id))
+	return n, unknownChat(id, err)
 }
 
 // MarkPrinted records that a command printed the received messages of
 // chat id up to number n; they count as read too.
 func (c *Client) MarkPrinted(ctx context.Context, id ChatID, n uint64) error {
-	return c.db.MarkPrinted(ctx, store.ChatID(id), n)
+	return unknownChat(id, c.db.MarkPrinted(ctx, store.ChatID(id), n))
 }
 
 // Unacked returns how many sent messages of chat id are not yet
 // delivered, and how many of those are still pending.
 func (c *Client) Unacked(ctx context.Context, id ChatID) (unacked, pending int, err error) {
 	st, err := c.db.OutboxState(ctx, store.ChatID(id))
-	return st.Unacked, st.Pending, err
+	return st.Unacked, st.Pending, unknownChat(id, err)
+}
+
+// unknownChat makes the store's "not found" for chat id the Client's
+// ErrUnknownChat: the chat was never there, or was deleted since.
+func unknownChat(id ChatID, err error) error {
+	if errors.Is(err, store.ErrNotFound) && !errors.Is(err, ErrUnknownChat) {
+		return fmt.Errorf("%w: %s", ErrUnknownChat, id)
+	}
+	return err
+}
+
+// Block blocks peer: every chat with them is paused (neither polled nor
+// published, by this process at once and by others sharing the database
+// within their PollPolicy.Reload) and none can be started or joined, until
+// Unblock. Their history stays. It returns the chats with peer, and
+// whether peer was not blocked already.
+func (c *Client) Block(ctx context.Context, peer keyring.PublicKey) ([]Info, bool, error) {
+	changed, err := c.db.Block(ctx, store.PeerKey(peer.Bytes()))
+	if err != nil {
+		return nil, false, err
+	}
+	// Stored first: a reload of the worker meanwhile reads the block and
+	// does not track the chats again.
+	chats, err := c.ChatsWith(ctx, peer)
+	for _, in := range chats {
+		c.untrack(in.ID)
+	}
+	return chats, changed, err
+}
+
+// Unblock lifts the block of peer; their chats resume, unless peer is not
+// a friend (Config.IsFriend). It returns the chats with peer, and whether
+// peer was blocked.
+func (c *Client) Unblock(ctx context.Context, peer keyring.PublicKey) ([]Info, bool, error) {
+	changed, err := c.db.Unblock(ctx, store.PeerKey(peer.Bytes()))
+	if err != nil {
+		return nil, false, err
+	}
+	chats, err := c.ChatsWith(ctx, peer)
+	if err != nil {
+		return nil, changed, err
+	}
+	for _, in := range chats {
+		if !in.Paused {
+			if _, err := c.state(ctx, in.ID); err != nil {
+				return chats, changed, err
+			}
+		}
+	}
+	return chats, changed, nil
+}
+
+// Blocked reports whether peer is blocked.
+func (c *Client) Blocked(ctx context.Context, peer keyring.PublicKey) (bool, error) {
+	return c.db.Blocked(ctx, store.PeerKey(peer.Bytes()))
+}
+
+// ChatsWith returns the chats with peer, the most recently active first.
+func (c *Client) ChatsWith(ctx context.Context, peer keyring.PublicKey) ([]Info, error) {
+	all, err := c.Chats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Info
+	for _, in := range all {
+		if in.Peer.Equal(peer) {
+			out = append(out, in)
+		}
+	}
+	return out, nil
+}
+
+// Deleted is what DeleteChat removed.
+type Deleted struct {
+	Info     Info // the chat as it was
+	Sent     int  // messages we sent
+	Received int  // messages received
+	Unacked  int  // of Sent, those never acknowledged: they will not be delivered
+}
+
+// DeleteChat removes chat id from the database, with its history in both
+// directions, its outbox and its counters, and stops working on it: at
+// once in this process, within PollPolicy.Reload in others sharing the
+// database. It cannot be undone. Our records stay in the DHT until they
+// expire (48 hours).
+func (c *Client) DeleteChat(ctx context.Context, id ChatID) (Deleted, error) {
+	in, err := c.Info(ctx, id)
+	if err != nil {
+		return Deleted{}, err
+	}
+	// Deleted first, then forgotten: a reload of the worker meanwhile
+	// finds nothing to track again, and an operation on it in flight
+	// fails on the missing chat without writing anything.
+	d, err := c.db.DeleteChat(ctx, store.ChatID(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return Deleted{}, fmt.Errorf("%w: %s", ErrUnknownChat, id)
+	}
+	if err != nil {
+		return Deleted{}, err
+	}
+	c.untrack(id)
+	c.chatsMu.Lock()
+	if c.focus == id {
+		c.focus = ChatID{}
+	}
+	c.chatsMu.Unlock()
+	return Deleted{Info: in, Sent: d.Sent, Received: d.Received, Unacked: d.Unacked}, nil
 }

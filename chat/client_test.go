@@ -70,18 +70,22 @@ func (u *user) offline(t *testing.T) {
 func startChat(t *testing.T, a, b *user) ChatID {
 	t.Helper()
 	ctx := t.Context()
-	key, err := a.c.StartChat(ctx, b.sk.Public())
+	started, err := a.c.StartChat(ctx, b.sk.Public())
 	if err != nil {
 		t.Fatal(err)
 	}
-	parsed, err := ParseChatKey(key.String())
+	parsed, err := ParseChatKey(started.Key.String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.c.JoinChat(ctx, a.sk.Public(), parsed); err != nil {
+	joined, err := b.c.JoinChat(ctx, a.sk.Public(), parsed)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return key.ID()
+	if joined.ID != started.ID {
+		t.Fatalf("the chat is %v for %s and %v for %s; want one ID", started.ID, a.name, joined.ID, b.name)
+	}
+	return started.ID
 }
 
 // receiveAll fetches as u until it holds want messages of chat id, and
@@ -316,7 +320,7 @@ func TestLostDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := alice.c.JoinChat(ctx, bob.sk.Public(), key.Key); err != nil {
+	if _, err := alice.c.JoinChat(ctx, bob.sk.Public(), key.Key); err != nil {
 		t.Fatal(err)
 	}
 	sent, err := alice.c.Send(ctx, id, "after the loss")

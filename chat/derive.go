@@ -157,8 +157,8 @@ func deriveKeys(p PairKey, c ChatKey) *Keys {
 	return k
 }
 
-// ID returns the chat's identifier.
-func (k *Keys) ID() ChatID { return k.key.id }
+// ID returns the chat's identifier in the protocol.
+func (k *Keys) ID() WireID { return k.key.id }
 
 // ChatKey returns the chat key these keys were derived from, for showing
 // it again.

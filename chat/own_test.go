@@ -462,7 +462,7 @@ func TestPlantedOwnRecords(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := fresh.JoinChat(ctx, bob.sk.Public(), info.Key); err != nil {
+			if _, err := fresh.JoinChat(ctx, bob.sk.Public(), info.Key); err != nil {
 				t.Fatalf("JoinChat = %v", err)
 			}
 			if _, err := fresh.Send(ctx, id, "after the loss"); err != nil {

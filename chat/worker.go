@@ -7,7 +7,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dhtchat/dhtchat/chat/internal/store"
 	"github.com/dhtchat/dhtchat/dht"
+	"github.com/dhtchat/dhtchat/keyring"
 )
 
 // PollPolicy says how often the worker reads the friend's records of each
@@ -115,8 +117,10 @@ type NetworkEvent struct {
 	Err   error
 }
 
-// ChatEvent: a chat appeared (created here, or by another dhtchat process
-// using the same database).
+// ChatEvent: a chat appeared, was paused or resumed, or was deleted, by
+// another dhtchat process using the same database (or, for a chat that
+// appeared, here); also a chat named in Only that is paused when Run
+// starts. Read the chat list again (Client.Chats).
 type ChatEvent struct{ ID ChatID }
 
 func (MessageEvent) isEvent() {}
@@ -230,7 +234,9 @@ func (c *Client) connect(ctx context.Context) bool {
 }
 
 // reload loads the chats in the store that Run does not know yet, and
-// after the first load tells the UI of those it had not seen.
+// after the first load tells the UI of those it had not seen. It also
+// stops working on the chats that were paused (their friend blocked, or no
+// longer a friend) or deleted since, by this process or another.
 func (c *Client) reload(ctx context.Context, known map[ChatID]bool, first bool) map[ChatID]bool {
 	if known == nil {
 		known = make(map[ChatID]bool)
@@ -240,18 +246,37 @@ func (c *Client) reload(ctx context.Context, known map[ChatID]bool, first bool) 
 		c.log.Warn("cannot list chats", "err", err)
 		return known
 	}
+	present := make(map[ChatID]bool, len(infos))
 	for _, s := range infos {
 		id := ChatID(s.ID)
+		present[id] = true
 		if c.only != nil && !c.only[id] {
 			continue
+		}
+		if peer, err := keyring.PublicKeyFromBytes(s.Peer); err == nil && c.paused(peer, s.Blocked) {
+			delete(known, id)
+			// A command that asked for this chat (Only) is told even if
+			// it was paused before Run could load it.
+			if c.untrack(id) || (first && c.only[id]) {
+				c.log.Info("chat paused", "chat", id, "blocked", s.Blocked)
+				c.emit(ctx, ChatEvent{ID: id})
+			}
+			continue
+		}
+		c.chatsMu.Lock()
+		cs, tracked := c.chats[id]
+		recreated := tracked && !cs.created.Equal(s.CreatedAt)
+		c.chatsMu.Unlock()
+		if recreated {
+			// Deleted and joined again by another process: start afresh.
+			c.untrack(id)
+			delete(known, id)
+			tracked = false
 		}
 		if known[id] {
 			c.adopt(ctx, id)
 			continue
 		}
-		c.chatsMu.Lock()
-		_, tracked := c.chats[id]
-		c.chatsMu.Unlock()
 		cs, err := c.state(ctx, id)
 		if err != nil {
 			c.log.Warn("cannot load a chat", "chat", id, "err", err)
@@ -260,6 +285,26 @@ func (c *Client) reload(ctx context.Context, known map[ChatID]bool, first bool) 
 		known[id] = true
 		if !first && !tracked {
 			c.emit(ctx, ChatEvent{ID: cs.id})
+		}
+	}
+	// Chats tracked but not listed were deleted, or created after the
+	// list was read: the store says which.
+	c.chatsMu.Lock()
+	var missing []ChatID
+	for id := range c.chats {
+		if !present[id] {
+			missing = append(missing, id)
+		}
+	}
+	c.chatsMu.Unlock()
+	for _, id := range missing {
+		if _, err := c.db.Chat(ctx, store.ChatID(id)); !errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		delete(known, id)
+		if c.untrack(id) {
+			c.log.Info("chat deleted", "chat", id)
+			c.emit(ctx, ChatEvent{ID: id})
 		}
 	}
 	return known
@@ -345,7 +390,13 @@ func (c *Client) dispatch(ctx context.Context, j *jobs) time.Time {
 // on sending. Whatever was stored is announced, even when an error ended
 // the operation early.
 func (c *Client) work(ctx context.Context, cs *chatState) {
+	cs.run.Lock()
+	defer cs.run.Unlock()
 	c.chatsMu.Lock()
+	if cs.gone {
+		c.chatsMu.Unlock()
+		return // paused or deleted since dispatch chose it
+	}
 	needPut := cs.dirty || time.Since(cs.lastPut) >= c.poll.Republish
 	needGet := !time.Now().Before(cs.nextPoll)
 	c.chatsMu.Unlock()

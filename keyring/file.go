@@ -25,8 +25,11 @@ const (
 	// tempPattern names temporary files; any left over by a crash are
 	// removed by the next writer.
 	tempPattern = ".keyring-*.tmp"
-	// backupPrefix begins the name of the copy that Create(force) keeps of
-	// the keyring it replaces.
+	// backupPrefix begins the name of the copy that Create(force), and an
+	// Update that changes the identity, keep of the keyring they replace.
+	// A backup holds an older secret key: it is stored as the keyring is,
+	// encrypted with the same passphrase or in the clear (see
+	// BackupChange).
 	backupPrefix = FileName + ".bak-"
 )
 
@@ -148,22 +151,110 @@ func (f *File) Load() (*Keyring, error) {
 // keyring unchanged, nothing is written. An encrypted file stays encrypted
 // with the same passphrase.
 func (f *File) Update(fn func(*Keyring) error) error {
-	return f.update(fn, false, nil)
+	return f.update(fn, false, nil, nil)
+}
+
+// BackupChange says what a change of the keyring's encryption did to the
+// backups of the keyrings it replaced (keyring.bak-…, see Create), which
+// hold older secret keys: they are kept as the keyring is, so that setting
+// a passphrase leaves no secret key in the clear beside it.
+type BackupChange struct {
+	// Resealed are the backups (file names) now stored as the keyring:
+	// encrypted with the new passphrase, or in the clear after
+	// RemovePassphrase.
+	Resealed []string
+	// Left are the backups encrypted with a passphrase other than the
+	// keyring's (from before an earlier change) or unreadable: they were
+	// left as they were. None is in the clear.
+	Left []string
 }
 
 // SetPassphrase encrypts the keyring with passphrase, which must not be
 // empty (see RemovePassphrase). If the file is already encrypted, its
-// current passphrase is asked for first.
-func (f *File) SetPassphrase(passphrase []byte) error {
+// current passphrase is asked for first. The backups are encrypted with
+// the new passphrase too: those in the clear, and those encrypted with the
+// old one.
+func (f *File) SetPassphrase(passphrase []byte) (BackupChange, error) {
 	if len(passphrase) == 0 {
-		return errors.New("keyring: empty passphrase (to store the keyring unencrypted, remove the passphrase)")
+		return BackupChange{}, errors.New("keyring: empty passphrase (to store the keyring unencrypted, remove the passphrase)")
 	}
-	return f.update(nil, true, passphrase)
+	return f.changePass(passphrase)
 }
 
-// RemovePassphrase stores the keyring unencrypted.
-func (f *File) RemovePassphrase() error {
-	return f.update(nil, true, nil)
+// RemovePassphrase stores the keyring unencrypted, and the backups
+// encrypted with its passphrase too.
+func (f *File) RemovePassphrase() (BackupChange, error) {
+	return f.changePass(nil)
+}
+
+func (f *File) changePass(newPass []byte) (BackupChange, error) {
+	var bc BackupChange
+	err := f.update(nil, true, newPass, func(oldPass []byte) error {
+		var err error
+		bc, err = f.resealBackups(oldPass, newPass)
+		return err
+	})
+	return bc, err
+}
+
+// backups returns the paths of the backups, in name (time) order.
+func (f *File) backups() ([]string, error) {
+	names, err := filepath.Glob(filepath.Join(f.dir, backupPrefix+"*"))
+	if err != nil {
+		return nil, fmt.Errorf("keyring: %w", err)
+	}
+	return names, nil
+}
+
+// resealBackups rewrites each backup as the keyring now is: encrypted
+// with newPass, or in the clear if newPass is empty. An encrypted backup is
+// opened with oldPass; one that does not open (another passphrase), or is
+// not a keyring, is left as it is, and so is one already in the right
+// form. Each is replaced atomically. The caller holds the exclusive lock.
+func (f *File) resealBackups(oldPass, newPass []byte) (BackupChange, error) {
+	var bc BackupChange
+	paths, err := f.backups()
+	if err != nil {
+		return bc, err
+	}
+	for _, path := range paths {
+		name := filepath.Base(path)
+		data, err := readBounded(path)
+		if err != nil {
+			return bc, err
+		}
+		plain := data
+		encrypted := bytes.HasPrefix(data, ageIntro)
+		switch {
+		case !encrypted && len(newPass) == 0:
+			continue // in the clear, as the keyring
+		case encrypted && len(oldPass) == 0:
+			bc.Left = append(bc.Left, name) // the keyring was in the clear: not with its passphrase
+			continue
+		case encrypted:
+			if plain, err = open(data, oldPass); err != nil {
+				bc.Left = append(bc.Left, name)
+				continue
+			}
+		}
+		if _, err := parseKeyring(plain); err != nil {
+			if encrypted {
+				bc.Left = append(bc.Left, name)
+				continue
+			}
+			// Not a keyring we can read, in the clear: it may still hold a
+			// secret key, so it is encrypted all the same.
+		}
+		sealed, err := f.seal(plain, newPass)
+		if err != nil {
+			return bc, err
+		}
+		if err := f.writeAs(path, sealed); err != nil {
+			return bc, fmt.Errorf("keyring: rewriting the backup %s: %w", name, err)
+		}
+		bc.Resealed = append(bc.Resealed, name)
+	}
+	return bc, nil
 }
 
 // Create writes k as a new keyring file, encrypted with passphrase unless
@@ -171,7 +262,9 @@ func (f *File) RemovePassphrase() error {
 // existing directory's mode is left alone. If a keyring exists Create
 // fails with ErrExists, unless force is set: then the old file is kept as
 // "keyring.bak-<UTC time>" beside the new one, since an identity lost is
-// every chat lost, and the new one replaces it atomically.
+// every chat lost, and the new one replaces it atomically. With a
+// passphrase, the backups in the clear (the old file among them) are
+// encrypted with it.
 func (f *File) Create(k *Keyring, force bool, passphrase []byte) error {
 	plain, err := marshalKeyring(k)
 	if err != nil {
@@ -207,6 +300,11 @@ func (f *File) Create(k *Keyring, force bool, passphrase []byte) error {
 		return err
 	}
 	f.setPass(passphrase)
+	if len(passphrase) > 0 {
+		if _, err := f.resealBackups(nil, passphrase); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -227,8 +325,9 @@ func (f *File) backup() error {
 }
 
 // update is Update, and with changePass also sets (newPass) or removes
-// (nil) the encryption.
-func (f *File) update(fn func(*Keyring) error, changePass bool, newPass []byte) error {
+// (nil) the encryption; then, if set, it calls after with the passphrase
+// the file had (nil: none), still under the lock.
+func (f *File) update(fn func(*Keyring) error, changePass bool, newPass []byte, after func(oldPass []byte) error) error {
 	if err := f.askEarly(); err != nil {
 		return err
 	}
@@ -243,7 +342,7 @@ func (f *File) update(fn func(*Keyring) error, changePass bool, newPass []byte) 
 	if err != nil {
 		return err
 	}
-	oldIdentity := k.Identity
+	oldPass, oldIdentity := pass, k.Identity
 	if fn != nil {
 		if err := fn(k); err != nil {
 			return err
@@ -273,6 +372,9 @@ func (f *File) update(fn func(*Keyring) error, changePass bool, newPass []byte) 
 		return err
 	}
 	f.setPass(pass)
+	if after != nil {
+		return after(oldPass)
+	}
 	return nil
 }
 
@@ -332,10 +434,17 @@ func (f *File) getPass() ([]byte, error) {
 
 // read returns the file's bytes, bounded by MaxFileSize.
 func (f *File) read() ([]byte, error) {
-	fh, err := os.Open(f.Path())
+	data, err := readBounded(f.Path())
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w at %s", ErrNotFound, f.Path())
 	}
+	return data, err
+}
+
+// readBounded returns the bytes of the file at path, at most MaxFileSize
+// of them.
+func readBounded(path string) ([]byte, error) {
+	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("keyring: %w", err)
 	}
@@ -345,7 +454,7 @@ func (f *File) read() ([]byte, error) {
 		return nil, fmt.Errorf("keyring: %w", err)
 	}
 	if len(data) > MaxFileSize {
-		return nil, &CorruptError{Path: f.Path(), Err: fmt.Errorf("larger than %d MiB", MaxFileSize>>20)}
+		return nil, &CorruptError{Path: path, Err: fmt.Errorf("larger than %d MiB", MaxFileSize>>20)}
 	}
 	return data, nil
 }
@@ -436,7 +545,17 @@ func (f *File) seal(plain, pass []byte) ([]byte, error) {
 // the file (or, with excl, linked to its name, which fails rather than
 // replace a file that appeared meanwhile), then the directory synced.
 // The caller holds the exclusive lock.
-func (f *File) write(data []byte, excl bool) (err error) {
+func (f *File) write(data []byte, excl bool) error {
+	return f.writeFile(f.Path(), data, excl)
+}
+
+// writeAs replaces the file at path, in the keyring's directory, with data
+// atomically, as write does.
+func (f *File) writeAs(path string, data []byte) error {
+	return f.writeFile(path, data, false)
+}
+
+func (f *File) writeFile(path string, data []byte, excl bool) (err error) {
 	tmp, err := os.CreateTemp(f.dir, tempPattern)
 	if err != nil {
 		return fmt.Errorf("keyring: %w", err)
@@ -460,14 +579,14 @@ func (f *File) write(data []byte, excl bool) (err error) {
 		return fmt.Errorf("keyring: writing: %w", err)
 	}
 	if excl {
-		if err := os.Link(tmp.Name(), f.Path()); err != nil {
+		if err := os.Link(tmp.Name(), path); err != nil {
 			if errors.Is(err, fs.ErrExist) {
-				return fmt.Errorf("%w at %s", ErrExists, f.Path())
+				return fmt.Errorf("%w at %s", ErrExists, path)
 			}
 			return fmt.Errorf("keyring: %w", err)
 		}
 		os.Remove(tmp.Name())
-	} else if err := os.Rename(tmp.Name(), f.Path()); err != nil {
+	} else if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("keyring: %w", err)
 	}
 	return syncDir(f.dir)

@@ -223,8 +223,8 @@ func allOps(f *File) map[string]error {
 	return map[string]error{
 		"Load":             func() error { _, err := f.Load(); return err }(),
 		"Update":           f.Update(func(k *Keyring) error { _, err := k.AddFriend("carol", mustKey()); return err }),
-		"SetPassphrase":    f.SetPassphrase([]byte("new")),
-		"RemovePassphrase": f.RemovePassphrase(),
+		"SetPassphrase":    func() error { _, err := f.SetPassphrase([]byte("new")); return err }(),
+		"RemovePassphrase": func() error { _, err := f.RemovePassphrase(); return err }(),
 		"Create":           f.Create(mustKeyring(), false, nil),
 	}
 }
@@ -362,10 +362,10 @@ func TestEncryptedHoldsNoKeyMaterial(t *testing.T) {
 
 func TestSetRemovePassphrase(t *testing.T) {
 	f, k := setup(t, "")
-	if err := f.SetPassphrase(nil); err == nil {
+	if _, err := f.SetPassphrase(nil); err == nil {
 		t.Error("SetPassphrase(empty) succeeded")
 	}
-	if err := f.SetPassphrase([]byte("one")); err != nil {
+	if _, err := f.SetPassphrase([]byte("one")); err != nil {
 		t.Fatal(err)
 	}
 	if enc, _ := f.Encrypted(); !enc {
@@ -377,7 +377,7 @@ func TestSetRemovePassphrase(t *testing.T) {
 	}
 	// Change it, through a File that has to ask for the old one.
 	g := newTestFile(t, f.Dir(), "one")
-	if err := g.SetPassphrase([]byte("two")); err != nil {
+	if _, err := g.SetPassphrase([]byte("two")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := newTestFile(t, f.Dir(), "one").Load(); !errors.Is(err, ErrWrongPassphrase) {
@@ -391,7 +391,7 @@ func TestSetRemovePassphrase(t *testing.T) {
 	if err != nil || got.Identity != k.Identity || names(got) != "alice" {
 		t.Fatalf("Load with new passphrase = %v, %v", names(got), err)
 	}
-	if err := newTestFile(t, f.Dir(), "two").RemovePassphrase(); err != nil {
+	if _, err := newTestFile(t, f.Dir(), "two").RemovePassphrase(); err != nil {
 		t.Fatal(err)
 	}
 	if enc, _ := f.Encrypted(); enc {

@@ -24,7 +24,7 @@ func bigChat(tb testing.TB, n int) (*chat.Client, chat.ChatID) {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { client.Close() })
-	key, err := client.StartChat(tb.Context(), peer)
+	started, err := client.StartChat(tb.Context(), peer)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -33,13 +33,13 @@ func bigChat(tb testing.TB, n int) (*chat.Client, chat.ChatID) {
 	for i := range n {
 		bodies = append(bodies, fmt.Sprintf("body %d of a conversation that goes on and on, long enough to wrap on a narrow screen", i))
 		if len(bodies) == batch || i == n-1 {
-			if _, err := client.Send(tb.Context(), key.ID(), bodies...); err != nil {
+			if _, err := client.Send(tb.Context(), started.ID, bodies...); err != nil {
 				tb.Fatal(err)
 			}
 			bodies = bodies[:0]
 		}
 	}
-	return client, key.ID()
+	return client, started.ID
 }
 
 // BenchmarkKeystrokeView is the cost of one keystroke in a chat of 100,000

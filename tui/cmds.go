@@ -39,7 +39,8 @@ type (
 		id      chat.ChatID
 		key     chat.ChatKey
 		name    string
-		started bool // by us (/start), else joined (/respond)
+		started bool   // by us (/start), else joined (/respond) or opened
+		note    string // for the status line, if set
 	}
 	friendAddedMsg keyring.Friend
 	safetyMsg      struct {
@@ -348,10 +349,11 @@ func (m *model) command(line string) tea.Cmd {
 			return friendAddedMsg(f)
 		}
 	case "/start":
-		if len(args) != 1 {
-			return usage("/start NAME")
+		another := len(args) == 2 && args[1] == "--new"
+		if len(args) != 1 && !another {
+			return usage("/start NAME [--new]")
 		}
-		return m.startChat(args[0])
+		return m.startChat(args[0], another)
 	case "/respond", "/join":
 		if len(args) != 2 {
 			return usage("/respond NAME CHATKEY")
@@ -400,7 +402,7 @@ func (m *model) command(line string) tea.Cmd {
 // take one.
 func namedFriend(name string, args []string) (string, bool) {
 	switch {
-	case name == "/start" && len(args) == 1,
+	case name == "/start" && (len(args) == 1 || len(args) == 2),
 		(name == "/respond" || name == "/join") && len(args) == 2,
 		(name == "/info" || name == "/verify" || name == "/unverify") && len(args) == 1:
 		return args[0], true
@@ -429,7 +431,9 @@ func (m *model) friend(name string) (keyring.Friend, error) {
 	return keyring.Friend{}, userErrorf("%s is not one of your friends: /friends lists them, /add %s PUBKEY adds one", name, name)
 }
 
-func (m *model) startChat(name string) tea.Cmd {
+// startChat starts a chat with name, or opens the one there is, as
+// 'dhtchat start' does: another needs --new (another).
+func (m *model) startChat(name string, another bool) tea.Cmd {
 	f, err := m.friend(name)
 	if err != nil {
 		m.fail(err)
@@ -437,11 +441,26 @@ func (m *model) startChat(name string) tea.Cmd {
 	}
 	ctx, client := m.ctx, m.client
 	return func() tea.Msg {
-		key, err := client.StartChat(ctx, f.Key)
+		existing, err := client.ChatsWith(ctx, f.Key)
 		if err != nil {
 			return errMsg{err}
 		}
-		return chatReadyMsg{id: key.ID(), key: key, name: f.Name, started: true}
+		if len(existing) > 0 && !another {
+			return chatReadyMsg{id: existing[0].ID, key: existing[0].Key, name: f.Name,
+				note: fmt.Sprintf("you already have a chat with %s: opened it (/start %s --new starts another)", f.Name, f.Name)}
+		}
+		in, err := client.StartChat(ctx, f.Key)
+		if errors.Is(err, chat.ErrBlocked) {
+			return errMsg{userErrorf("%s is blocked: 'dhtchat unblock %s' first", f.Name, f.Name)}
+		}
+		if err != nil {
+			return errMsg{err}
+		}
+		msg := chatReadyMsg{id: in.ID, key: in.Key, name: f.Name, started: true}
+		if len(existing) > 0 {
+			msg.note = fmt.Sprintf("another chat with %s: nothing you send in it reaches %s until they join it with its key", f.Name, f.Name)
+		}
+		return msg
 	}
 }
 
@@ -458,13 +477,14 @@ func (m *model) joinChat(name, text string) tea.Cmd {
 	}
 	ctx, client := m.ctx, m.client
 	return func() tea.Msg {
-		if err := client.JoinChat(ctx, f.Key, key); err != nil {
+		in, err := client.JoinChat(ctx, f.Key, key)
+		if err != nil {
 			if errors.Is(err, chat.ErrChatKeyNotForYou) {
 				return errMsg{userErrorf("this chat key was not made for you and %s: check that %s started it with your public key", f.Name, f.Name)}
 			}
 			return errMsg{err}
 		}
-		return chatReadyMsg{id: key.ID(), key: key, name: f.Name}
+		return chatReadyMsg{id: in.ID, key: key, name: f.Name}
 	}
 }
 

@@ -600,6 +600,9 @@ func (m *model) onChatReady(msg chatReadyMsg) tea.Cmd {
 	} else {
 		m.status = status{text: "joined the chat with " + msg.name}
 	}
+	if msg.note != "" {
+		m.status = status{text: msg.note}
+	}
 	var open tea.Cmd
 	if msg.id == m.open {
 		m.panel = nil

@@ -295,11 +295,11 @@ func TestSendThroughClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { client.Close() })
-	key, err := client.StartChat(t.Context(), peer)
+	started, err := client.StartChat(t.Context(), peer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := client.Send(t.Context(), key.ID(), "earlier"); err != nil {
+	if _, err := client.Send(t.Context(), started.ID, "earlier"); err != nil {
 		t.Fatal(err)
 	}
 	m := newModel(t.Context(), client, &book{self: sk.Public()}, nil)
@@ -310,12 +310,12 @@ func TestSendThroughClient(t *testing.T) {
 			send(m, msg)
 		}
 	}
-	if m.open != key.ID() {
-		t.Fatalf("the UI opened %v, want the only chat %v", m.open, key.ID())
+	if m.open != started.ID {
+		t.Fatalf("the UI opened %v, want the only chat %v", m.open, started.ID)
 	}
 	typeText(m, "héllo 👋")
 	send(m, keyEnter)
-	es, err := client.History(t.Context(), key.ID(), 0, 10)
+	es, err := client.History(t.Context(), started.ID, 0, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,18 +10,18 @@ import (
 	"github.com/dhtchat/dhtchat/keyring"
 )
 
-// /start shows the new chat's key in a panel over the chat it opens, and
-// the panel survives the chat list that arrives after.
+// /start --new shows the new chat's key in a panel over the chat it
+// opens, and the panel survives the chat list that arrives after.
 func TestStartShowsChatKey(t *testing.T) {
 	s := newShared(t, nil, 2)
 	m := s.m
-	typeText(m, "/start bob")
+	typeText(m, "/start bob --new")
 	send(m, keyEnter)
 	if m.open == s.id {
 		t.Fatal("the new chat did not open")
 	}
 	k, ok := m.keys[m.open]
-	if !ok || k.ID() != m.open {
+	if in, err := s.ui.Info(t.Context(), m.open); !ok || err != nil || k != in.Key {
 		t.Fatal("the new chat's key is not known")
 	}
 	if m.panel == nil || !strings.HasPrefix(m.panel.title, "New chat with bob") {

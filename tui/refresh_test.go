@@ -78,12 +78,12 @@ func newShared(t *testing.T, net chat.Network, stored int) *shared {
 	peerSK, peer := fixedKey(t, 50)
 	db := filepath.Join(t.TempDir(), "dhtchat.db")
 	ui := openClient(t, sk, db, nil)
-	key, err := ui.StartChat(t.Context(), peer)
+	started, err := ui.StartChat(t.Context(), peer)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range stored {
-		if _, err := ui.Send(t.Context(), key.ID(), fmt.Sprint("stored ", i+1)); err != nil {
+		if _, err := ui.Send(t.Context(), started.ID, fmt.Sprint("stored ", i+1)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -93,10 +93,10 @@ func newShared(t *testing.T, net chat.Network, stored int) *shared {
 	for _, msg := range run(m.Init()) {
 		send(m, msg)
 	}
-	if m.open != key.ID() || !m.hist().loaded {
+	if m.open != started.ID || !m.hist().loaded {
 		t.Fatalf("the UI did not open the chat")
 	}
-	return &shared{m: m, ui: ui, other: openClient(t, sk, db, net), id: key.ID(), key: key, self: sk, peer: peerSK}
+	return &shared{m: m, ui: ui, other: openClient(t, sk, db, net), id: started.ID, key: started.Key, self: sk, peer: peerSK}
 }
 
 // checkMatchesStore fails unless the UI's history holds each entry of the
@@ -212,7 +212,7 @@ func TestRefreshListsNewChats(t *testing.T) {
 func (s *shared) peerOf(t *testing.T, net chat.Network) *chat.Client {
 	t.Helper()
 	bob := openClient(t, s.peer, filepath.Join(t.TempDir(), "bob.db"), net)
-	if err := bob.JoinChat(t.Context(), s.self.Public(), s.key); err != nil {
+	if _, err := bob.JoinChat(t.Context(), s.self.Public(), s.key); err != nil {
 		t.Fatal(err)
 	}
 	return bob
@@ -356,25 +356,25 @@ func TestRefreshCountsUnreadInOtherChats(t *testing.T) {
 	net := newMapNet()
 	s := newShared(t, net, 0)
 	carolSK, carol := fixedKey(t, 90)
-	key, err := s.other.StartChat(t.Context(), carol)
+	started, err := s.other.StartChat(t.Context(), carol)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cc := openClient(t, carolSK, filepath.Join(t.TempDir(), "carol.db"), net)
-	if err := cc.JoinChat(t.Context(), s.self.Public(), key); err != nil {
+	if _, err := cc.JoinChat(t.Context(), s.self.Public(), started.Key); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cc.Send(t.Context(), key.ID(), "from carol 1", "from carol 2"); err != nil {
+	if _, err := cc.Send(t.Context(), started.ID, "from carol 1", "from carol 2"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cc.Flush(t.Context(), key.ID()); err != nil {
+	if _, err := cc.Flush(t.Context(), started.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.other.Fetch(t.Context(), key.ID()); err != nil {
+	if _, err := s.other.Fetch(t.Context(), started.ID); err != nil {
 		t.Fatal(err)
 	}
 	send(s.m, refreshTickMsg{})
-	i := s.m.list.index(key.ID())
+	i := s.m.list.index(started.ID)
 	if i < 0 {
 		t.Fatalf("carol's chat is not listed")
 	}
@@ -384,7 +384,7 @@ func TestRefreshCountsUnreadInOtherChats(t *testing.T) {
 	if s.m.open != s.id {
 		t.Errorf("a refresh switched the open chat")
 	}
-	if n, _ := s.ui.ReadUpTo(t.Context(), key.ID()); n != 0 {
+	if n, _ := s.ui.ReadUpTo(t.Context(), started.ID); n != 0 {
 		t.Errorf("carol's messages were marked read (%d) without being shown", n)
 	}
 }

@@ -60,11 +60,11 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer client.Close()
-	key, err := client.StartChat(t.Context(), peer)
+	started, err := client.StartChat(t.Context(), peer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := client.Send(t.Context(), key.ID(), "stored before the UI opened"); err != nil {
+	if _, err := client.Send(t.Context(), started.ID, "stored before the UI opened"); err != nil {
 		t.Fatal(err)
 	}
 	inR, inW := io.Pipe()
@@ -72,7 +72,7 @@ func TestRun(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(t.Context(), Options{
-			Client: client, Friends: &book{self: sk.Public()}, Open: key.ID(),
+			Client: client, Friends: &book{self: sk.Public()}, Open: started.ID,
 			// TTY_FORCE: the output is a buffer, and colorprofile
 			// applies NO_COLOR to terminals only.
 			Input: inR, Output: out, Environ: []string{"TERM=xterm-256color", "TTY_FORCE=1", "NO_COLOR=1"},

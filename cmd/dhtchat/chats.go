@@ -14,7 +14,11 @@ import (
 var chatsCmd = &command{
 	name:  "chats",
 	short: "List your chats: friend, chat key, unread messages, last activity",
-	long: `Reads the local database only.
+	long: `Reads the local database only. A chat with a blocked friend shows
+"(blocked)" after the name, one with someone no longer your friend
+"NAME (removed), paused": neither is fetched or published. With --json each chat is
+{"friend":…, "chat_key":…, "unread":…, "last_activity":…,
+"started_by_me":…, "paused":…, "blocked":…}.
 
 Examples:
   dhtchat chats
@@ -29,7 +33,11 @@ type chatJSON struct {
 	Unread       int       `json:"unread"`
 	LastActivity time.Time `json:"last_activity"`
 	StartedByMe  bool      `json:"started_by_me"`
-	Alerts       []string  `json:"alerts,omitempty"` // the kinds of alert raised on the chat
+	// Paused: neither fetched nor published, because the friend is
+	// blocked (Blocked) or no longer a friend.
+	Paused  bool     `json:"paused"`
+	Blocked bool     `json:"blocked"`
+	Alerts  []string `json:"alerts,omitempty"` // the kinds of alert raised on the chat
 }
 
 func runChats(ctx context.Context, e *env, _ []string) error {
@@ -52,7 +60,7 @@ func runChats(ctx context.Context, e *env, _ []string) error {
 			for _, a := range alerts {
 				kinds = append(kinds, a.Kind.String())
 			}
-			if err := e.printJSON(chatJSON{s.nameOf(in.Peer), in.Key.String(), in.Unread, in.LastActivity.UTC(), in.StartedByMe, kinds}); err != nil {
+			if err := e.printJSON(chatJSON{s.nameOf(in.Peer), in.Key.String(), in.Unread, in.LastActivity.UTC(), in.StartedByMe, in.Paused, in.Blocked, kinds}); err != nil {
 				return err
 			}
 		}
@@ -65,7 +73,14 @@ func runChats(ctx context.Context, e *env, _ []string) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	tw.Write([]byte("FRIEND\tUNREAD\tLAST ACTIVITY\tCHAT KEY\n"))
 	for _, in := range infos {
-		tw.Write([]byte(s.nameOf(in.Peer) + "\t" + strconv.Itoa(in.Unread) + "\t" +
+		name := s.nameOf(in.Peer)
+		switch {
+		case in.Blocked:
+			name += " (blocked)"
+		case in.Paused:
+			name += ", paused"
+		}
+		tw.Write([]byte(name + "\t" + strconv.Itoa(in.Unread) + "\t" +
 			in.LastActivity.Local().Format("2006-01-02 15:04") + "\t" + in.Key.String() + "\n"))
 	}
 	if err := tw.Flush(); err != nil {

@@ -41,7 +41,8 @@ func init() {
 		addFriendCmd, friendsCmd, verifyCmd, removeFriendCmd, renameFriendCmd,
 		exportFriendsCmd, importFriendsCmd,
 		startCmd, respondCmd, sendCmd, recvCmd, historyCmd, chatsCmd,
-		nodeCmd, demoCmd,
+		blockCmd, unblockCmd, deleteChatCmd,
+		nodeCmd, demoCmd, versionCmd,
 	}
 }
 
@@ -72,7 +73,7 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.home, "home", g.home, "keep keyring, database and logs under `DIR` (env DHTCHAT_HOME)")
 	fs.StringVar(&g.bootstrap, "bootstrap", g.bootstrap, "bootstrap from `ADDR[,ADDR…]` (env DHTCHAT_BOOTSTRAP; default: public IPFS peers)")
 	fs.StringVar(&g.listen, "listen", g.listen, "libp2p listen `ADDR[,ADDR…]` (env DHTCHAT_LISTEN)")
-	fs.StringVar(&g.passphraseFile, "passphrase-file", g.passphraseFile, "read the keyring passphrase from `FILE` (env DHTCHAT_PASSPHRASE)")
+	fs.StringVar(&g.passphraseFile, "passphrase-file", g.passphraseFile, "read the keyring passphrase from `FILE` (or put the passphrase itself in env DHTCHAT_PASSPHRASE)")
 	fs.BoolVar(&g.json, "json", g.json, "machine-readable output: one JSON object per line")
 	fs.BoolVar(&g.debug, "debug", g.debug, "write a debug log under the data directory (env DHTCHAT_DEBUG)")
 }
@@ -97,12 +98,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	e.globals.register(top)
 	help := top.Bool("help", false, "")
 	top.BoolVar(help, "h", false, "")
+	showVersion := top.Bool("version", false, "")
 	if err := top.Parse(args); err != nil {
 		return usageErrorf("%v", flagMessage(err)).withHint("run 'dhtchat --help' for usage")
 	}
 	if *help {
 		printUsage(stdout)
 		return nil
+	}
+	if *showVersion {
+		return printVersion(e)
 	}
 	rest := top.Args()
 	if len(rest) == 0 {
@@ -255,6 +260,7 @@ func printUsage(w io.Writer) {
 	fmt.Fprintf(w, "\nGlobal flags (before or after the command):\n")
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
 	new(globals).register(fs)
+	fs.Bool("version", false, "print dhtchat's version (only before the command)")
 	printFlags(w, fs)
 	fmt.Fprintf(w, "\nExit status: 0 success, 1 runtime failure (network, files), 2 usage error or bad input.\n")
 	fmt.Fprintf(w, "Run 'dhtchat COMMAND --help' for a command's details and examples.\n")

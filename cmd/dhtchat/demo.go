@@ -187,21 +187,22 @@ func startDemo(ctx context.Context, dir string, servers int, logger *slog.Logger
 
 	// The user starts the chat and echo joins it, as 'start' and
 	// 'respond' would; echo says hello first.
-	key, err := user.StartChat(ctx, echo.Identity.Public())
+	started, err := user.StartChat(ctx, echo.Identity.Public())
 	if err != nil {
 		return nil, err
 	}
-	d.chat = key.ID()
-	if err := bot.JoinChat(ctx, you.Identity.Public(), key); err != nil {
+	d.chat = started.ID
+	joined, err := bot.JoinChat(ctx, you.Identity.Public(), started.Key)
+	if err != nil {
 		return nil, err
 	}
-	if _, err := bot.Send(ctx, key.ID(), "Hi! I'm echo, a second dhtchat client in this process. Write something and I'll send it back. Every message goes through the DHT on 127.0.0.1, encrypted, like with any friend."); err != nil {
+	if _, err := bot.Send(ctx, joined.ID, "Hi! I'm echo, a second dhtchat client in this process. Write something and I'll send it back. Every message goes through the DHT on 127.0.0.1, encrypted, like with any friend."); err != nil {
 		return nil, err
 	}
 
 	botCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	d.stop = stop
-	d.wg.Go(func() { runEcho(botCtx, bot, key.ID(), logger) })
+	d.wg.Go(func() { runEcho(botCtx, bot, joined.ID, logger) })
 	return d, nil
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"slices"
@@ -17,6 +18,11 @@ var historyCmd = &command{
 from the local database; it reads no network. Each message you sent shows its
 status: pending (stored, not yet in the DHT), published (in the DHT) or
 delivered (acknowledged by NAME).
+
+The order is by the time each message was sent (the time printed: yours by
+your clock, NAME's by theirs), with each side's messages always in the order
+they were written, even where a clock is off: a message from NAME that
+arrived late still shows where it was written.
 
 Messages "sent from another device" were sent with your identity by another
 copy of this home (a second device, or this home before it was restored from
@@ -54,7 +60,7 @@ func runHistory(ctx context.Context, e *env, args []string, chatKey string) erro
 		return err
 	}
 	defer s.close()
-	// Pages come newest first; collect them, then print oldest first.
+	// Pages come newest first; collect them, then order them all.
 	var pages [][]chat.Entry
 	for before := int64(0); ; {
 		page, err := s.client.History(ctx, info.ID, before, 1000)
@@ -68,29 +74,57 @@ func runHistory(ctx context.Context, e *env, args []string, chatKey string) erro
 		before = page[0].Seq
 	}
 	slices.Reverse(pages)
-	for _, page := range pages {
-		for _, m := range page {
-			from := "me"
-			if !m.Outgoing {
-				from = f.Name
+	for _, m := range timeline(slices.Concat(pages...)) {
+		from := "me"
+		if !m.Outgoing {
+			from = f.Name
+		}
+		if e.json {
+			err = e.printJSON(historyJSON{From: from, N: m.N, Status: m.Status.String(), Text: m.Body,
+				SentAt: m.SentAt.UTC(), Imported: m.Imported})
+		} else {
+			status := ""
+			if m.Outgoing {
+				status = " (" + m.Status.String() + ")"
 			}
-			if e.json {
-				err = e.printJSON(historyJSON{From: from, N: m.N, Status: m.Status.String(), Text: m.Body,
-					SentAt: m.SentAt.UTC(), Imported: m.Imported})
-			} else {
-				status := ""
-				if m.Outgoing {
-					status = " (" + m.Status.String() + ")"
-				}
-				if m.Imported {
-					status = " (" + m.Status.String() + ", sent from another device)"
-				}
-				e.printf("[%s] %s: %s%s\n", m.SentAt.Local().Format("2006-01-02 15:04:05"), from, oneLineText(m.Body), status)
+			if m.Imported {
+				status = " (" + m.Status.String() + ", sent from another device)"
 			}
-			if err != nil {
-				return err
-			}
+			e.printf("[%s] %s: %s%s\n", m.SentAt.Local().Format("2006-01-02 15:04:05"), from, oneLineText(m.Body), status)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// timeline orders a chat's messages for reading. They are stored in the
+// order they reached this database, so a message from the friend that
+// arrived late (they wrote it while we were offline) would come after
+// ours written later. Instead each direction keeps its own number order
+// (the order its writer wrote it in) and the two are merged by send time,
+// the time history prints; a tie goes to the message stored first.
+func timeline(es []chat.Entry) []chat.Entry {
+	var out, in []chat.Entry
+	for _, m := range es {
+		if m.Outgoing {
+			out = append(out, m)
+		} else {
+			in = append(in, m)
+		}
+	}
+	byN := func(a, b chat.Entry) int { return cmp.Compare(a.N, b.N) }
+	slices.SortFunc(out, byN)
+	slices.SortFunc(in, byN)
+	merged := make([]chat.Entry, 0, len(es))
+	for len(out) > 0 && len(in) > 0 {
+		a, b := out[0], in[0]
+		if a.SentAt.Before(b.SentAt) || (a.SentAt.Equal(b.SentAt) && a.Seq < b.Seq) {
+			merged, out = append(merged, a), out[1:]
+		} else {
+			merged, in = append(merged, b), in[1:]
+		}
+	}
+	return append(append(merged, out...), in...)
 }

@@ -44,7 +44,7 @@ func runKeygen(e *env, force, withPass bool) error {
 	}
 	var pass []byte
 	if withPass {
-		if pass, err = e.newPassphrase(e.passphraseFile); err != nil {
+		if pass, err = e.newPassphrase(e.passphraseFile, true); err != nil {
 			return err
 		}
 	}
@@ -59,7 +59,7 @@ func runKeygen(e *env, force, withPass bool) error {
 		case err == nil:
 			kept = true
 			if withPass {
-				if err := f.SetPassphrase(pass); err != nil {
+				if _, err := f.SetPassphrase(pass); err != nil {
 					return err
 				}
 			}

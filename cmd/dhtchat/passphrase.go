@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 
 	"golang.org/x/term"
 
@@ -71,19 +74,34 @@ func (e *env) passphrase() ([]byte, error) {
 	if p := e.getenv("DHTCHAT_PASSPHRASE"); p != "" {
 		return []byte(p), nil
 	}
-	return promptPassphrase("Passphrase for your dhtchat keyring: ")
+	p, err := promptPassphrase("Passphrase for your dhtchat keyring: ")
+	if errors.Is(err, errNoTerminal) {
+		return nil, keyring.ErrPassphraseRequired
+	}
+	return p, err
 }
 
 // newPassphrase returns a passphrase to encrypt the keyring with: from
-// file if given, else DHTCHAT_PASSPHRASE, else asked twice on the terminal.
-func (e *env) newPassphrase(file string) ([]byte, error) {
+// file if given, else (with env) DHTCHAT_PASSPHRASE, else asked twice on
+// the terminal. Without a terminal to ask on, it fails with a usage error
+// that says how to give it.
+func (e *env) newPassphrase(file string, env bool) ([]byte, error) {
 	if file != "" {
 		return readPassphraseFile(file)
 	}
-	if p := e.getenv("DHTCHAT_PASSPHRASE"); p != "" {
+	if p := e.getenv("DHTCHAT_PASSPHRASE"); env && p != "" {
 		return []byte(p), nil
 	}
 	p, err := promptPassphrase("New passphrase: ")
+	if errors.Is(err, errNoTerminal) {
+		u := usageErrorf("no new passphrase given, and no terminal to ask for one")
+		if env {
+			u.withHint("give it in a file with --passphrase-file FILE, or itself in DHTCHAT_PASSPHRASE")
+		} else {
+			u.withHint("give it in a file with --new-passphrase-file FILE")
+		}
+		return nil, u.withHint("nothing was changed")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -119,19 +137,23 @@ func readPassphraseFile(path string) ([]byte, error) {
 	return b, nil
 }
 
+// errNoTerminal: there is no terminal to ask for a passphrase on.
+var errNoTerminal = errors.New("no terminal to ask for the passphrase")
+
 // promptPassphrase reads a passphrase from the controlling terminal without
-// echo, so that it works even when stdin and stdout are redirected.
+// echo, so that it works even when stdin and stdout are redirected. With
+// no terminal it returns errNoTerminal.
 func promptPassphrase(prompt string) ([]byte, error) {
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 	if err != nil {
-		return nil, keyring.ErrPassphraseRequired
+		return nil, errNoTerminal
 	}
 	defer tty.Close()
 	fmt.Fprint(tty, prompt)
 	p, err := term.ReadPassword(int(tty.Fd()))
 	fmt.Fprintln(tty)
 	if err != nil {
-		return nil, keyring.ErrPassphraseRequired
+		return nil, errNoTerminal
 	}
 	if len(p) == 0 {
 		return nil, usageErrorf("the passphrase is empty")
@@ -145,12 +167,24 @@ var passphraseCmd = &command{
 	short: "Encrypt the keyring with a passphrase, change it, or remove it",
 	long: `The keyring holds your secret key. With a passphrase it is stored encrypted
 (age, scrypt) and every command that needs it asks for the passphrase on the
-terminal, or reads it from --passphrase-file or DHTCHAT_PASSPHRASE.
+terminal, or reads it from the file --passphrase-file FILE names, or takes
+it from DHTCHAT_PASSPHRASE (which holds the passphrase itself, not a file
+name; the file wins if both are given).
 
 "set" encrypts the keyring, or changes the passphrase of an encrypted one:
 the new passphrase is asked twice on the terminal, or read from
 --new-passphrase-file (or, for a keyring not yet encrypted, from
---passphrase-file / DHTCHAT_PASSPHRASE). "remove" stores it in clear again.
+--passphrase-file / DHTCHAT_PASSPHRASE; for an encrypted one those give
+the current passphrase). Without a terminal and without one of those,
+"set" fails (exit 2) and changes nothing. "remove" stores it in clear again.
+
+The backups of replaced keyrings (keyring.bak-…, made by keygen --force)
+hold your older secret keys. They are kept as the keyring is: "set"
+encrypts them with the new passphrase too, "remove" stores them in clear,
+and both say which they changed. A backup encrypted with a passphrase older
+than the current one is left as it is.
+
+With --json: {"encrypted":…, "backups_resealed":[…], "backups_left":[…]}.
 
 Examples:
   dhtchat passphrase set
@@ -166,39 +200,81 @@ Examples:
 }
 
 func runPassphrase(_ context.Context, e *env, args []string, newPassphraseFile string) error {
+	if args[0] != "set" && args[0] != "remove" {
+		return usageErrorf("usage: dhtchat passphrase set|remove")
+	}
 	f, err := e.keyringFile()
 	if err != nil {
 		return err
 	}
-	switch args[0] {
-	case "set":
-		enc, err := f.Encrypted()
-		if err != nil {
-			return err
-		}
-		var p []byte
-		switch {
-		case newPassphraseFile != "":
-			p, err = readPassphraseFile(newPassphraseFile)
-		case !enc && e.passphraseFile != "":
-			p, err = readPassphraseFile(e.passphraseFile)
-		default:
-			p, err = e.newPassphrase("")
-		}
-		if err != nil {
-			return err
-		}
-		if err := f.SetPassphrase(p); err != nil {
-			return err
-		}
-		fmt.Fprintln(e.stderr, "The keyring is now encrypted with your passphrase.")
-		return nil
-	case "remove":
-		if err := f.RemovePassphrase(); err != nil {
-			return err
-		}
-		fmt.Fprintln(e.stderr, "The keyring is no longer encrypted.")
-		return nil
+	enc, err := f.Encrypted()
+	if err != nil {
+		return err
 	}
-	return usageErrorf("usage: dhtchat passphrase set|remove")
+	var bc keyring.BackupChange
+	if args[0] == "remove" {
+		if !enc {
+			if _, err := f.Load(); err != nil {
+				return err // a damaged file is reported, not called fine
+			}
+			return e.passphraseDone(false, bc, "The keyring is not encrypted; nothing was changed.")
+		}
+		if bc, err = f.RemovePassphrase(); err != nil {
+			return err
+		}
+		return e.passphraseDone(false, bc, "The keyring is no longer encrypted.")
+	}
+	var p []byte
+	switch {
+	case newPassphraseFile != "":
+		p, err = readPassphraseFile(newPassphraseFile)
+	case !enc && e.passphraseFile != "":
+		p, err = readPassphraseFile(e.passphraseFile)
+	default:
+		// For an encrypted keyring, --passphrase-file and
+		// DHTCHAT_PASSPHRASE are the current passphrase, not the new one.
+		p, err = e.newPassphrase("", !enc)
+	}
+	if err != nil {
+		return err
+	}
+	if bc, err = f.SetPassphrase(p); err != nil {
+		return err
+	}
+	return e.passphraseDone(true, bc, "The keyring is now encrypted with your passphrase.")
+}
+
+// passphraseDone reports a passphrase change, and what became of the
+// backups of older keyrings, which hold older secret keys.
+func (e *env) passphraseDone(encrypted bool, bc keyring.BackupChange, msg string) error {
+	if e.json {
+		return e.printJSON(struct {
+			Encrypted bool     `json:"encrypted"`
+			Resealed  []string `json:"backups_resealed"`
+			Left      []string `json:"backups_left"`
+		}{encrypted, append([]string{}, bc.Resealed...), append([]string{}, bc.Left...)})
+	}
+	e.notef("%s\n", msg)
+	if n := len(bc.Resealed); n > 0 {
+		what := "encrypted with it too"
+		if !encrypted {
+			what = "no longer encrypted either"
+		}
+		e.notef("%s of older keyrings (%s), which hold older secret keys, %s %s.\n",
+			countOf(n, "backup", "backups"), strings.Join(bc.Resealed, ", "), map[bool]string{true: "is", false: "are"}[n == 1], what)
+	}
+	if n := len(bc.Left); n > 0 {
+		e.notef("%s (%s) %s encrypted with another, older passphrase and %s left as %s.\n",
+			countOf(n, "backup", "backups"), strings.Join(bc.Left, ", "), map[bool]string{true: "is", false: "are"}[n == 1],
+			map[bool]string{true: "was", false: "were"}[n == 1], map[bool]string{true: "it was", false: "they were"}[n == 1])
+	}
+	return nil
+}
+
+// countOf is "1 backup", "2 backups".
+func countOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }

@@ -108,6 +108,14 @@ func (e *env) pipeMode(ctx context.Context, s *session, info chat.Info, name str
 				e.noteNetwork(ev)
 			case chat.AlertEvent:
 				e.noteAlerts(name, []chat.Alert{ev.Alert})
+			case chat.ChatEvent:
+				if ev.ID != info.ID {
+					continue
+				}
+				if err := stillOn(ctx, s, info, name); err != nil {
+					stop()
+					return err
+				}
 			}
 		}
 	}

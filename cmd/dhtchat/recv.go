@@ -127,6 +127,9 @@ func (p *printer) printStored(ctx context.Context) error {
 	ctx = context.WithoutCancel(ctx)
 	for {
 		ms, err := p.s.client.Incoming(ctx, p.info.ID, p.upTo, 1000)
+		if errors.Is(err, chat.ErrUnknownChat) {
+			return chatDeleted(p.from)
+		}
 		if err != nil {
 			return err
 		}
@@ -193,6 +196,14 @@ func (p *printer) follow(ctx context.Context) error {
 				p.e.noteAlerts(p.from, []chat.Alert{aev.Alert})
 				continue
 			}
+			if cev, ok := ev.(chat.ChatEvent); ok && cev.ID == p.info.ID {
+				if err := stillOn(ctx, p.s, p.info, p.from); err != nil {
+					cancel()
+					<-done
+					return err
+				}
+				continue
+			}
 			if _, ok := ev.(chat.MessageEvent); !ok {
 				continue
 			}
@@ -209,6 +220,31 @@ func (p *printer) follow(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// stillOn returns an error if the chat, which the worker says changed, was
+// deleted or paused by another dhtchat process: nothing more will be sent
+// or received in it.
+func stillOn(ctx context.Context, s *session, info chat.Info, name string) error {
+	now, err := s.client.Info(ctx, info.ID)
+	switch {
+	case errors.Is(err, chat.ErrUnknownChat):
+		return chatDeleted(name)
+	case err != nil:
+		return err
+	case now.Blocked:
+		return runtimeErrorf("%s was blocked ('dhtchat block'): the chat is paused", name).
+			withHint("'dhtchat unblock %s' resumes it", name)
+	case now.Paused:
+		return runtimeErrorf("%s is no longer your friend: the chat is paused", name).
+			withHint("adding %s back ('dhtchat add-friend') resumes it", name)
+	}
+	return nil
+}
+
+// chatDeleted is the error of a command whose chat another process deleted.
+func chatDeleted(name string) error {
+	return runtimeErrorf("the chat with %s was deleted ('dhtchat delete-chat')", name)
 }
 
 // noteNetwork tells the user on stderr when the DHT becomes unreachable

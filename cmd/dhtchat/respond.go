@@ -39,6 +39,13 @@ func runRespond(ctx context.Context, e *env, name, chatKey string, follow bool) 
 		return err
 	}
 	defer s.close()
+	if blocked, err := s.client.Blocked(ctx, f.Key); err != nil || blocked {
+		if err == nil {
+			err = usageErrorf("%s is blocked: no chat with them can be joined", name).
+				withHint("'dhtchat unblock %s' first", name)
+		}
+		return err
+	}
 	if err := s.client.CheckChatKey(f.Key, key); err != nil {
 		if errors.Is(err, chat.ErrChatKeyNotForYou) {
 			return usageErrorf("this chat key was not made for you and %s", name).
@@ -51,13 +58,10 @@ func runRespond(ctx context.Context, e *env, name, chatKey string, follow bool) 
 	if err := s.connect(ctx); err != nil {
 		return err
 	}
-	if err := s.client.JoinChat(ctx, f.Key, key); err != nil {
-		return err
-	}
-	e.notef("Joined the chat with %s.\n", name)
-	info, err := s.client.Info(ctx, key.ID())
+	info, err := s.client.JoinChat(ctx, f.Key, key)
 	if err != nil {
 		return err
 	}
-	return e.converse(ctx, s, info, name, follow)
+	e.notef("Joined the chat with %s.\n", name)
+	return e.converse(ctx, s, info, name, follow, false)
 }

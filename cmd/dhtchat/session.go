@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -27,8 +28,12 @@ type session struct {
 	// typed, so that the full-screen UI changes an encrypted keyring
 	// (/add, /verify) without asking again; quiet, once set, stops it
 	// asking on the terminal (which the UI then owns).
-	krFile  *keyring.File
-	quiet   atomic.Bool
+	krFile *keyring.File
+	quiet  atomic.Bool
+	// book is the friend list as it is now: the chat client asks it which
+	// chats to pause (those of someone no longer a friend), and the UI
+	// shows and changes it. It reads the file again when it changes.
+	book    *friendBook
 	client  *chat.Client
 	node    *dht.Node // nil when offline
 	log     *slog.Logger
@@ -48,11 +53,22 @@ func (e *env) openSession(ctx context.Context, online bool) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The file's state before it is read: a change while it is read is
+	// read again by the book.
+	seen, _ := os.Stat(f.Path())
 	kr, err := f.Load()
 	if err != nil {
 		return nil, err
 	}
 	s.kr, s.krFile = kr, f
+	// From now on the session never asks on the terminal: a keyring read
+	// again later (another process changed it) uses the passphrase typed
+	// now, or --passphrase-file or DHTCHAT_PASSPHRASE.
+	s.quiet.Store(true)
+	// The book keeps a copy: it changes its own while other goroutines
+	// (the worker, asking IsFriend) read it.
+	s.book = &friendBook{e: e, kf: f, seen: seen,
+		snapshot: &keyring.Keyring{Identity: kr.Identity, Friends: slices.Clone(kr.Friends)}}
 	dataDir, err := e.dataDir()
 	if err != nil {
 		return nil, err
@@ -95,6 +111,7 @@ func (e *env) openSession(ctx context.Context, online bool) (*session, error) {
 		Network:  network,
 		Logger:   s.log,
 		Poll:     e.pollPolicy(),
+		IsFriend: s.book.isFriend,
 	})
 	if err != nil {
 		s.close()
@@ -128,6 +145,11 @@ func (e *env) openChat(ctx context.Context, online bool, name, chatKey string) (
 		return nil, keyring.Friend{}, chat.Info{}, err
 	}
 	info, err := s.chatWith(ctx, f, chatKey)
+	if err == nil && online {
+		// Reading the history of a blocked friend is fine; sending to
+		// them or fetching from them is not.
+		err = notBlocked(info, f.Name)
+	}
 	if err != nil {
 		s.close()
 		return nil, keyring.Friend{}, chat.Info{}, err
@@ -253,8 +275,8 @@ func (s *session) chatWith(ctx context.Context, f keyring.Friend, chatKey string
 	if err != nil {
 		return chat.Info{}, err
 	}
-	info, err := s.client.Info(ctx, key.ID())
-	if errors.Is(err, chat.ErrUnknownChat) || (err == nil && !info.Peer.Equal(f.Key)) {
+	info, err := s.client.ChatWithKey(ctx, f.Key, key)
+	if errors.Is(err, chat.ErrUnknownChat) || errors.Is(err, chat.ErrChatKeyNotForYou) {
 		return chat.Info{}, usageErrorf("you have no chat with %s under that chat key", f.Name).
 			withHint("'dhtchat chats' lists your chats; 'dhtchat respond %s CHATKEY' joins one", f.Name)
 	}
@@ -271,11 +293,16 @@ func parseChatKey(s string) (chat.ChatKey, error) {
 	return key, nil
 }
 
-// nameOf returns the friend name for a public key, or a short description
-// of an unknown one.
+// nameOf returns the friend name for a public key; for a former friend,
+// the name they had and "(removed)"; else a short description of the key.
 func (s *session) nameOf(pk keyring.PublicKey) string {
 	if f, ok := s.kr.FriendByKey(pk); ok {
 		return f.Name
+	}
+	for i := len(s.kr.PastKeys) - 1; i >= 0; i-- {
+		if p := s.kr.PastKeys[i]; p.Key.Equal(pk) {
+			return p.Name + " (removed)"
+		}
 	}
 	return fmt.Sprintf("(unknown %s)", pk.Fingerprint())
 }

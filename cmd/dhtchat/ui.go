@@ -39,8 +39,8 @@ func runUI(ctx context.Context, e *env) error {
 }
 
 // converse runs the chat after start or respond: the full-screen UI on a
-// terminal, pipe mode otherwise.
-func (e *env) converse(ctx context.Context, s *session, info chat.Info, name string, follow bool) error {
+// terminal, pipe mode otherwise. started says that start just made it.
+func (e *env) converse(ctx context.Context, s *session, info chat.Info, name string, follow, started bool) error {
 	if !e.isTerminal() || e.json {
 		return e.pipeMode(ctx, s, info, name, follow)
 	}
@@ -50,7 +50,7 @@ func (e *env) converse(ctx context.Context, s *session, info chat.Info, name str
 	}
 	defer closeLogs()
 	opts := tui.Options{Open: info.ID}
-	if info.StartedByMe {
+	if started {
 		// The key printed before went behind the alternate screen: the
 		// chat opens with a panel that shows it again.
 		opts.NewChatWith = name
@@ -63,9 +63,9 @@ func (e *env) converse(ctx context.Context, s *session, info chat.Info, name str
 func (e *env) fullScreen(ctx context.Context, s *session, opts tui.Options) error {
 	opts.Client = s.client
 	// The terminal is the UI's from now on: the keyring file may use the
-	// passphrase typed at start, but not ask for one again.
-	s.quiet.Store(true)
-	opts.Friends = &friendBook{e: e, kf: s.krFile, snapshot: s.kr}
+	// passphrase typed at start, but not ask for one again (openSession
+	// made sure of it).
+	opts.Friends = s.book
 	opts.Input, opts.Output = e.stdin, e.stdout
 	return tui.Run(ctx, opts)
 }
@@ -139,6 +139,17 @@ func (b *friendBook) file() (*keyring.File, error) {
 }
 
 func (b *friendBook) Self() keyring.PublicKey { return b.snapshot.Identity.Public() }
+
+// isFriend reports whether pk is a friend's key in the keyring as it is
+// now (read again if the file changed): the chat client pauses the chats
+// of anyone else.
+func (b *friendBook) isFriend(pk keyring.PublicKey) bool {
+	b.reload()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, ok := b.snapshot.FriendByKey(pk)
+	return ok
+}
 
 func (b *friendBook) List() ([]keyring.Friend, error) {
 	b.reload()

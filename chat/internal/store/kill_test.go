@@ -58,7 +58,7 @@ func killHelper(path string) {
 		panic(err)
 	}
 	ctx := context.Background()
-	if _, _, err := s.CreateChat(ctx, Chat{ID: chatID(1), Peer: peerKey(1)}); err != nil {
+	if _, _, err := s.CreateChat(ctx, Chat{ID: chatID(1), Wire: wireID(1), Peer: peerKey(1)}); err != nil {
 		panic(err)
 	}
 	if _, err := s.Enqueue(ctx, chatID(1), []string{"a", "b", "c"}, time.Now()); err != nil {

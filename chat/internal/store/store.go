@@ -43,7 +43,7 @@ import (
 const MaxBody = 64 << 10
 
 // SchemaVersion is the version of the database schema this package writes.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // applicationID marks the file as a dhtchat store ("dhtc") in the SQLite
 // header, so that Open refuses to adopt some other application's database.
@@ -57,9 +57,9 @@ const busyTimeout = 10 * time.Second
 var (
 	// ErrNotFound is returned when a chat does not exist.
 	ErrNotFound = errors.New("store: chat not found")
-	// ErrChatConflict is returned by CreateChat when the chat ID is
-	// already in use with another peer.
-	ErrChatConflict = errors.New("store: chat ID already used with another peer")
+	// ErrChatConflict is returned by CreateChat when the local chat ID
+	// asked for is already the ID of another chat.
+	ErrChatConflict = errors.New("store: chat ID already used by another chat")
 	// ErrTooLarge is returned for a message body longer than MaxBody.
 	ErrTooLarge = errors.New("store: message body too large")
 	// ErrCorrupt is returned when the file is not a SQLite database, is
@@ -81,11 +81,25 @@ func (e *SchemaTooNewError) Error() string {
 		e.Path, e.Version, SchemaVersion)
 }
 
-// ChatID identifies a chat: the random identifier inside its chat key.
+// ChatID is the local identifier of a chat: the key of its row, which the
+// messages and counters of the chat refer to. The caller of CreateChat
+// chooses it (the engine derives it from the parties and the WireID), or
+// the store picks one at random. Chats made by schema versions before 4
+// kept their WireID as their ChatID.
 type ChatID [16]byte
 
 // String returns the ID in hex.
 func (id ChatID) String() string { return hex.EncodeToString(id[:]) }
+
+// WireID is the identifier inside a chat's chat key, from which the
+// protocol derives the chat's names and keys together with the pair key.
+// The party who starts a chat chooses it, so it is unique only per peer:
+// a chat is (Peer, WireID), and two peers' chats may share a WireID
+// without touching each other.
+type WireID [16]byte
+
+// String returns the ID in hex.
+func (id WireID) String() string { return hex.EncodeToString(id[:]) }
 
 // PeerKey is the other party's X25519 public key.
 type PeerKey [32]byte
@@ -257,6 +271,24 @@ CREATE TABLE alerts (
 	n    INTEGER NOT NULL, -- what the alert is about (see AlertKind); one alert per (chat, kind, n)
 	at   INTEGER NOT NULL, -- Unix nanoseconds, when it was first raised
 	PRIMARY KEY (chat, kind, n)
+) STRICT, WITHOUT ROWID;
+`,
+	// Version 4: a chat is (peer, wire ID), not the wire ID alone, so that
+	// a friend who learns another friend's chat key cannot take its ID
+	// first. The row key (id) stays: it becomes a local identifier (new
+	// chats get one the engine derives from the pair and the wire ID), and
+	// existing chats keep theirs (their wire ID, which was random and
+	// unique), so no message row is rewritten.
+	// And friends can be blocked: their chats are neither polled nor
+	// published.
+	`
+ALTER TABLE chats ADD COLUMN wire BLOB CHECK (length(wire) = 16);
+UPDATE chats SET wire = id;
+CREATE UNIQUE INDEX chats_peer_wire ON chats (peer, wire);
+
+CREATE TABLE blocked_peers (
+	peer       BLOB PRIMARY KEY CHECK (length(peer) = 32),
+	blocked_at INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 `,
 }

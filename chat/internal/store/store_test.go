@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -35,13 +36,14 @@ func newStore(t testing.TB) *Store {
 }
 
 func chatID(i byte) ChatID   { return ChatID{0: 0xc0, 15: i} }
+func wireID(i byte) WireID   { return WireID{0: 0x1d, 15: i} }
 func peerKey(i byte) PeerKey { return PeerKey{0: 0x9e, 31: i} }
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
 
 func mkChat(t testing.TB, s *Store, i byte) ChatID {
 	t.Helper()
-	c := Chat{ID: chatID(i), Peer: peerKey(i), StartedByMe: i%2 == 0, CreatedAt: t0.Add(time.Duration(i) * time.Second)}
+	c := Chat{ID: chatID(i), Wire: wireID(i), Peer: peerKey(i), StartedByMe: i%2 == 0, CreatedAt: t0.Add(time.Duration(i) * time.Second)}
 	if _, _, err := s.CreateChat(context.Background(), c); err != nil {
 		t.Fatalf("CreateChat(%d) = %v", i, err)
 	}
@@ -270,26 +272,33 @@ func TestSchemaTooNew(t *testing.T) {
 func TestCreateChat(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
-	c := Chat{ID: chatID(1), Peer: peerKey(1), StartedByMe: true, CreatedAt: t0}
+	c := Chat{ID: chatID(1), Wire: wireID(1), Peer: peerKey(1), StartedByMe: true, CreatedAt: t0}
 	got, created, err := s.CreateChat(ctx, c)
 	if err != nil || !created {
 		t.Fatalf("CreateChat = %v, %v, %v", got, created, err)
 	}
-	if got.ID != c.ID || got.Peer != c.Peer || !got.StartedByMe || !got.CreatedAt.Equal(t0) || !got.LastActivity.Equal(t0) {
+	if got.ID != c.ID || got.Wire != c.Wire || got.Peer != c.Peer || !got.StartedByMe || !got.CreatedAt.Equal(t0) || !got.LastActivity.Equal(t0) {
 		t.Errorf("CreateChat = %+v", got)
 	}
-	again, created, err := s.CreateChat(ctx, Chat{ID: c.ID, Peer: c.Peer, CreatedAt: t0.Add(time.Hour)})
+	// The same peer and wire ID: the chat there is, whatever the ID asked.
+	again, created, err := s.CreateChat(ctx, Chat{Wire: c.Wire, Peer: c.Peer, CreatedAt: t0.Add(time.Hour)})
 	if err != nil || created || again != got {
 		t.Errorf("CreateChat again = %+v, %v, %v; want %+v, false", again, created, err, got)
 	}
-	if _, _, err := s.CreateChat(ctx, Chat{ID: c.ID, Peer: peerKey(2)}); !errors.Is(err, ErrChatConflict) {
-		t.Errorf("CreateChat(other peer) = %v, want ErrChatConflict", err)
+	if _, _, err := s.CreateChat(ctx, Chat{ID: c.ID, Wire: wireID(2), Peer: peerKey(2)}); !errors.Is(err, ErrChatConflict) {
+		t.Errorf("CreateChat(an ID in use) = %v, want ErrChatConflict", err)
 	}
 	if _, _, err := s.CreateChat(ctx, Chat{Peer: peerKey(2)}); err == nil {
-		t.Error("CreateChat(zero ID) succeeded")
+		t.Error("CreateChat(zero wire ID) succeeded")
 	}
-	if _, _, err := s.CreateChat(ctx, Chat{ID: chatID(3)}); err == nil {
+	if _, _, err := s.CreateChat(ctx, Chat{Wire: wireID(3)}); err == nil {
 		t.Error("CreateChat(zero peer) succeeded")
+	}
+	// A zero ID: a fresh random one.
+	r1, _, err1 := s.CreateChat(ctx, Chat{Wire: wireID(5), Peer: peerKey(5)})
+	r2, _, err2 := s.CreateChat(ctx, Chat{Wire: wireID(6), Peer: peerKey(5)})
+	if err1 != nil || err2 != nil || r1.ID == (ChatID{}) || r1.ID == r2.ID || r1.ID == ChatID(r1.Wire) {
+		t.Errorf("CreateChat(zero ID) twice = %v (%v), %v (%v); want two random IDs", r1.ID, err1, r2.ID, err2)
 	}
 	read, err := s.Chat(ctx, c.ID)
 	if err != nil || read != got {
@@ -301,7 +310,7 @@ func TestCreateChat(t *testing.T) {
 
 	// A zero CreatedAt means now.
 	s.now = func() time.Time { return t0.Add(time.Minute) }
-	c2, _, err := s.CreateChat(ctx, Chat{ID: chatID(4), Peer: peerKey(4)})
+	c2, _, err := s.CreateChat(ctx, Chat{ID: chatID(4), Wire: wireID(4), Peer: peerKey(4)})
 	if err != nil || !c2.CreatedAt.Equal(t0.Add(time.Minute)) {
 		t.Errorf("CreateChat(zero CreatedAt) = %+v, %v", c2, err)
 	}
@@ -312,7 +321,7 @@ func TestChatsAndLatest(t *testing.T) {
 	ctx := context.Background()
 	a, b, c := mkChat(t, s, 1), mkChat(t, s, 2), mkChat(t, s, 3)
 	// A second, older-activity chat with the same peer as a.
-	a2 := Chat{ID: chatID(11), Peer: peerKey(1), CreatedAt: t0.Add(-time.Hour)}
+	a2 := Chat{ID: chatID(11), Wire: wireID(11), Peer: peerKey(1), CreatedAt: t0.Add(-time.Hour)}
 	if _, _, err := s.CreateChat(ctx, a2); err != nil {
 		t.Fatal(err)
 	}
@@ -959,33 +968,128 @@ func TestPrintedCursorApartFromRead(t *testing.T) {
 	}
 }
 
-// TestMigrateV1: a version 1 database gets the printed cursor, starting at
-// the read cursor, and keeps everything else.
+// TestMigrateV1: a version 1 database, made with version 1's SQL, gets the
+// printed cursor, starting at the read cursor, and keeps everything else.
 func TestMigrateV1(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "v1.db")
-	s := openAt(t, path)
-	id := mkChat(t, s, 1)
-	if _, err := s.Receive(ctx, id, []Message{{N: 1, Body: "a"}, {N: 2, Body: "b"}}); err != nil {
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkRead(ctx, id, 2); err != nil {
-		t.Fatal(err)
-	}
-	// Turn it back into version 1: SQLite can drop a plain column.
-	downgradeTo2(t, s)
-	for _, q := range []string{`ALTER TABLE chats DROP COLUMN printed_upto`, `PRAGMA user_version = 1`} {
-		if _, err := s.db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
+	id, peer := chatID(1), peerKey(1)
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{sql: migrations[0]},
+		{sql: `INSERT INTO chats (id, peer, started_by_me, created_at, last_activity, sent, received, read_upto) VALUES (?, ?, 0, 1, 2, 0, 2, 2)`, args: []any{id[:], peer[:]}},
+		{sql: `INSERT INTO messages (chat, outgoing, n, sent_at, received_at, body, status) VALUES (?, 0, 1, 1, 1, 'a', 3), (?, 0, 2, 2, 2, 'b', 3)`, args: []any{id[:], id[:]}},
+		{sql: fmt.Sprintf("PRAGMA application_id = %d", applicationID)},
+		{sql: "PRAGMA user_version = 1"},
+	} {
+		if _, err := db.ExecContext(ctx, q.sql, q.args...); err != nil {
+			t.Fatalf("%s: %v", q.sql, err)
 		}
 	}
-	s.Close()
-	s = openAt(t, path)
+	db.Close()
+	s := openAt(t, path)
 	if n, err := s.PrintedUpTo(ctx, id); err != nil || n != 2 {
 		t.Fatalf("PrintedUpTo after migrating = %d, %v; want 2 (the read cursor)", n, err)
 	}
 	if c, err := s.Count(ctx, id); err != nil || c != 2 {
 		t.Fatalf("Count after migrating = %d, %v; want 2", c, err)
+	}
+	if c, err := s.ChatByWire(ctx, peer, WireID(id)); err != nil || c.ID != id {
+		t.Fatalf("ChatByWire after migrating = %v, %v; want the chat, its ID its wire ID", c.ID, err)
+	}
+}
+
+// TestMigrateV2File opens a version 2 database that dhtchat at c4cd06f
+// wrote (testdata/gen_v2.go.txt made it): every chat, message, counter,
+// cursor and sequence number is there, each chat's old ID is now both its
+// local ID and its wire ID, and the chats work on.
+func TestMigrateV2File(t *testing.T) {
+	ctx := t.Context()
+	data, err := os.ReadFile(filepath.Join("testdata", "v2.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "dhtchat.db")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := openAt(t, path)
+	var version int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil || version != SchemaVersion {
+		t.Fatalf("user_version after Open = %d, %v; want %d", version, err, SchemaVersion)
+	}
+	a, b := ChatID{0xa1, 15: 1}, ChatID{0xb2, 15: 2}
+	pa, pb := PeerKey{0x9e, 31: 1}, PeerKey{0x9e, 31: 2}
+	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+	sums, err := s.Chats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sums) != 2 {
+		t.Fatalf("Chats = %+v, want 2 chats", sums)
+	}
+	for _, want := range []struct {
+		id      ChatID
+		peer    PeerKey
+		started bool
+		created time.Time
+	}{{a, pa, true, base}, {b, pb, false, base.Add(time.Minute)}} {
+		c, err := s.ChatByWire(ctx, want.peer, WireID(want.id))
+		if err != nil || c.ID != want.id || c.Wire != WireID(want.id) || c.Peer != want.peer ||
+			c.StartedByMe != want.started || !c.CreatedAt.Equal(want.created) || c.Blocked {
+			t.Errorf("ChatByWire(%v) = %+v, %v", want.id, c, err)
+		}
+	}
+	if got := counts(t, s, a); got != (Counters{Sent: 3, Received: 2, PeerAck: 1, ReadUpTo: 1}) {
+		t.Errorf("counters of chat a = %+v", got)
+	}
+	hist, err := s.History(ctx, a, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type msg struct {
+		out    bool
+		n      uint64
+		body   string
+		status Status
+	}
+	var got []msg
+	for _, m := range hist {
+		got = append(got, msg{m.Outgoing, m.N, m.Body, m.Status})
+	}
+	want := []msg{{true, 1, "a out 1", Delivered}, {true, 2, "a out 2", Published}, {true, 3, "a out 3", Pending},
+		{false, 1, "a in 1", Received}, {false, 2, "a in 2", Received}}
+	if !slices.Equal(got, want) {
+		t.Errorf("history of chat a = %+v, want %+v", got, want)
+	}
+	for _, q := range []struct {
+		mine bool
+		slot int
+		want uint64
+	}{{true, 0, 7}, {true, 1, 3}, {false, 0, 5}} {
+		seq, err := s.seqOf(ctx, a, q.mine, q.slot, "")
+		if err != nil || seq != q.want {
+			t.Errorf("sequence number (mine %v, slot %d) = %d, %v; want %d", q.mine, q.slot, seq, err, q.want)
+		}
+	}
+	if n, err := s.PrintedUpTo(ctx, b); err != nil || n != 1 {
+		t.Errorf("PrintedUpTo(b) = %d, %v; want 1", n, err)
+	}
+	// The migrated chats go on: numbering continues, and another peer can
+	// have a chat with the same wire ID.
+	if ms, err := s.Enqueue(ctx, a, []string{"after the upgrade"}, time.Now()); err != nil || ms[0].N != 4 {
+		t.Fatalf("Enqueue after migrating = %v, %v; want number 4", ns(ms), err)
+	}
+	other, created, err := s.CreateChat(ctx, Chat{Wire: WireID(a), Peer: pb})
+	if err != nil || !created || other.ID == a {
+		t.Fatalf("CreateChat(wire ID of a, peer b) = %+v, %v, %v; want a new chat", other, created, err)
 	}
 }
 

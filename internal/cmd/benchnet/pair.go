@@ -216,14 +216,14 @@ func newPair(ctx context.Context, dir string, bootstrap []peer.AddrInfo, poll ch
 
 // join has a start a chat with b and b join it.
 func join(ctx context.Context, a, b *user) (chat.ChatID, error) {
-	key, err := a.c.StartChat(ctx, b.sk.Public())
+	started, err := a.c.StartChat(ctx, b.sk.Public())
 	if err != nil {
 		return chat.ChatID{}, err
 	}
-	if err := b.c.JoinChat(ctx, a.sk.Public(), key); err != nil {
+	if _, err := b.c.JoinChat(ctx, a.sk.Public(), started.Key); err != nil {
 		return chat.ChatID{}, err
 	}
-	return key.ID(), nil
+	return started.ID, nil
 }
 
 func (p *pair) close() error {
