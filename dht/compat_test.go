@@ -9,6 +9,7 @@ import (
 
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/dht/dhttest"
+	"github.com/dhtchat/dhtchat/internal/testwait"
 	"github.com/ipfs/boxo/ipns"
 	ipns_pb "github.com/ipfs/boxo/ipns/pb"
 	"github.com/libp2p/go-libp2p"
@@ -51,7 +52,7 @@ func TestStandardIPNSRecord(t *testing.T) {
 		}
 	}
 	// Wait until every server routes to the stock node, so Put reaches it.
-	waitFor(t, 10*time.Second, "servers to add the stock node", func() bool {
+	testwait.Until(t, "servers to add the stock node", func() bool {
 		for _, s := range net.Servers() {
 			if s.PeerCount() < len(net.Servers()) {
 				return false
@@ -183,22 +184,4 @@ func rawGetValue(ctx context.Context, h host.Host, p peer.ID, key string) ([]byt
 		return nil, fmt.Errorf("response for key %q, want %q", rec.GetKey(), key)
 	}
 	return rec.GetValue(), nil
-}
-
-// waitFor polls cond until it holds, failing the test after d.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		select {
-		case <-t.Context().Done():
-			t.Fatal(t.Context().Err())
-		case <-tick.C:
-		}
-	}
 }
