@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dhtchat/dhtchat/internal/testwait"
 )
 
 // tmux runs the real dhtchat in a real terminal: a tmux server of its own
@@ -66,20 +68,22 @@ func (s *tmux) cursor() string {
 	return strings.TrimSpace(s.run("display-message", "-p", "#{cursor_x},#{cursor_y}"))
 }
 
-// waitFor polls the screen until ok accepts it, or fails after a deadline.
+// waitFor polls the screen until ok accepts it, and returns it.
 func (s *tmux) waitFor(what string, ok func(screen string) bool) string {
 	s.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		scr := s.screen()
-		if ok(scr) {
-			return scr
+	var scr string
+	seen := false
+	defer func() {
+		if !seen { // Until failed the test: show what was there instead
+			s.t.Logf("the screen is:\n%s", scr)
 		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("timed out waiting for %s; the screen is:\n%s", what, scr)
-		}
-		time.Sleep(50 * time.Millisecond) // polling, with a deadline
-	}
+	}()
+	testwait.Until(s.t, what, func() bool {
+		scr = s.screen()
+		return ok(scr)
+	})
+	seen = true
+	return scr
 }
 
 func (s *tmux) waitText(text string) string {
@@ -127,6 +131,7 @@ func TestTUIEndToEnd(t *testing.T) {
 		"DHTCHAT_BOOTSTRAP=" + boot,
 		"DHTCHAT_LISTEN=/ip4/127.0.0.1/tcp/0",
 		"DHTCHAT_POLL_INTERVAL=50ms",
+		dialTimeoutEnv,
 	}, bin)
 	term.waitText("● online")
 	term.waitText("bob  fingerprint")
