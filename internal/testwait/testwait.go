@@ -34,16 +34,25 @@ func Until(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(tb.Context(), Timeout)
 	defer cancel()
+	if err := Poll(ctx, cond); err != nil {
+		tb.Fatalf("testwait: gave up waiting for %s: %v", what, err)
+	}
+}
+
+// Poll calls cond until it returns true, or until ctx is done and then
+// returns ctx.Err(): Until for a test that says more when it gives up.
+func Poll(ctx context.Context, cond func() bool) error {
 	timer := time.NewTimer(minInterval)
 	defer timer.Stop()
 	for wait := minInterval; !cond(); wait = min(2*wait, maxInterval) {
 		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
-			tb.Fatalf("testwait: gave up waiting for %s: %v", what, ctx.Err())
+			return ctx.Err()
 		case <-timer.C:
 		}
 	}
+	return nil
 }
 
 // Context returns a context that ends after Timeout, or when the test

@@ -3,7 +3,6 @@ package testwait
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -20,33 +19,54 @@ func TestUntilReturnsOnceTheConditionHolds(t *testing.T) {
 	}
 }
 
-// endedTB is a test whose context has already ended; Fatalf records the
-// message and stops the goroutine, as testing.T's does.
+// endedTB is a test whose context has already ended; Fatalf panics with
+// the message, which fatalMessage recovers, instead of ending the test.
 type endedTB struct {
 	testing.TB
 	ctx context.Context
-	msg chan string
 }
+
+type fatal string
 
 func (e *endedTB) Context() context.Context { return e.ctx }
 func (e *endedTB) Helper()                  {}
 func (e *endedTB) Fatalf(format string, args ...any) {
-	e.msg <- fmt.Sprintf(format, args...)
-	runtime.Goexit()
+	panic(fatal(fmt.Sprintf(format, args...)))
+}
+
+// fatalMessage runs f and returns what it passed to tb.Fatalf, or "".
+func fatalMessage(f func()) (msg string) {
+	defer func() {
+		if m, ok := recover().(fatal); ok {
+			msg = string(m)
+		}
+	}()
+	f()
+	return ""
 }
 
 func TestUntilFailsWhenTheTestEnds(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	tb := &endedTB{TB: t, ctx: ctx, msg: make(chan string, 1)}
-	go Until(tb, "a condition that never holds", func() bool { return false })
-	select {
-	case msg := <-tb.msg:
-		if !strings.Contains(msg, "a condition that never holds") || !strings.Contains(msg, "context canceled") {
-			t.Fatalf("Until failed with %q", msg)
+	tb := &endedTB{TB: t, ctx: ctx}
+	msg := fatalMessage(func() { Until(tb, "a condition that never holds", func() bool { return false }) })
+	if !strings.Contains(msg, "a condition that never holds") || !strings.Contains(msg, "context canceled") {
+		t.Fatalf("Until failed with %q", msg)
+	}
+}
+
+func TestPollReturnsTheContextsError(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	calls := 0
+	err := Poll(ctx, func() bool {
+		calls++
+		if calls == 2 {
+			cancel()
 		}
-	case <-time.After(Timeout):
-		t.Fatal("Until kept waiting after the test's context ended")
+		return false
+	})
+	if err != context.Canceled || calls < 2 {
+		t.Fatalf("Poll = %v after %d calls, want context.Canceled after 2 or more", err, calls)
 	}
 }
 
