@@ -72,17 +72,12 @@ func (s *tmux) cursor() string {
 func (s *tmux) waitFor(what string, ok func(screen string) bool) string {
 	s.t.Helper()
 	var scr string
-	seen := false
-	defer func() {
-		if !seen { // Until failed the test: show what was there instead
-			s.t.Logf("the screen is:\n%s", scr)
-		}
-	}()
-	testwait.Until(s.t, what, func() bool {
+	if err := testwait.Poll(testwait.Context(s.t), func() bool {
 		scr = s.screen()
 		return ok(scr)
-	})
-	seen = true
+	}); err != nil {
+		s.t.Fatalf("gave up waiting for %s (%v); the screen is:\n%s", what, err, scr)
+	}
 	return scr
 }
 
