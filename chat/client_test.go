@@ -14,6 +14,7 @@ import (
 
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/dht/dhttest"
+	"github.com/dhtchat/dhtchat/internal/testwait"
 	"github.com/dhtchat/dhtchat/keyring"
 )
 
@@ -88,22 +89,17 @@ func startChat(t *testing.T, a, b *user) ChatID {
 // returns them.
 func receiveAll(t *testing.T, u *user, id ChatID, want int) []Entry {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
+	ctx := testwait.Context(t)
 	var got []Entry
-	for len(got) < want {
+	if err := testwait.Poll(ctx, func() bool {
 		res, err := u.c.Fetch(ctx, id)
 		if err != nil {
 			t.Fatalf("%s: Fetch: %v (after %d of %d messages)", u.name, err, len(got), want)
 		}
 		got = append(got, res.Received...)
-		if len(res.Received) == 0 {
-			select {
-			case <-ctx.Done():
-				t.Fatalf("%s: got %d of %d messages", u.name, len(got), want)
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
+		return len(got) >= want
+	}); err != nil {
+		t.Fatalf("%s: got %d of %d messages: %v", u.name, len(got), want, err)
 	}
 	return got
 }
@@ -222,8 +218,7 @@ func TestWorkerBurst(t *testing.T) {
 	net := dhttest.NewNetwork(t, 6)
 	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
 	id := startChat(t, alice, bob)
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
+	ctx := testwait.Context(t)
 
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 2)
@@ -439,13 +434,7 @@ func TestWorkerBacksOffFailingPublish(t *testing.T) {
 		}
 	}()
 	// Let it run until it has fetched a few times.
-	deadline := time.Now().Add(30 * time.Second)
-	for failing.gets.Load() < 5 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no fetches while publishing fails: %d puts, %d gets", failing.puts.Load(), failing.gets.Load())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.Until(t, "5 fetches while publishing fails", func() bool { return failing.gets.Load() >= 5 })
 	cancel()
 	<-done
 	// With backoff capped at 100 ms, each fetch cycle allows about one put;
