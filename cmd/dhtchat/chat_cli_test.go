@@ -165,8 +165,14 @@ func startPiped(t *testing.T, cmd *exec.Cmd) (*exec.Cmd, io.WriteCloser, io.Read
 	return cmd, stdin, stdout
 }
 
+// loopbackNetwork starts a loopback DHT for the test's dhtchat processes
+// and returns its bootstrap addresses. The tests that need one are the
+// slow ones: -short skips them.
 func loopbackNetwork(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("dhtchat processes on a loopback DHT: slow, skipped with -short")
+	}
 	return dht.FormatBootstrap(dhttest.NewNetwork(t, 4).Bootstrap())
 }
 
@@ -346,6 +352,9 @@ func TestCLIKill9MidBurst(t *testing.T) {
 // TestCLINodeRestart: a "dhtchat node" with --datastore, restarted on the
 // same address, serves the records it stored before.
 func TestCLINodeRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("dhtchat processes on a dhtchat node: slow, skipped with -short")
+	}
 	t.Parallel()
 	dir := t.TempDir()
 	nodeHome, store := filepath.Join(dir, "node"), filepath.Join(dir, "records")

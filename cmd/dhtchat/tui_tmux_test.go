@@ -21,9 +21,12 @@ type tmux struct {
 }
 
 // requireTmux skips the test without tmux, except in CI, where the test
-// must run.
+// must run; and with -short, since a terminal test is a slow one.
 func requireTmux(t *testing.T) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("dhtchat in a real terminal: slow, skipped with -short")
+	}
 	if _, err := exec.LookPath("tmux"); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("tmux is required for the terminal tests in CI")
