@@ -489,6 +489,9 @@ func TestChatKeyIsNotACapability(t *testing.T) {
 // kind) outnumber three honest ones. Every message arrives exactly once,
 // in order, and is acknowledged; nothing else is ever shown.
 func TestLyingServers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("bursts through nine servers, six of them lying: slow, skipped with -short")
+	}
 	net := dhttest.NewNetwork(t, 3)
 	ctx := testwait.Context(t)
 	for _, mode := range dhttest.LieModes {

@@ -163,6 +163,9 @@ func TestChatBothWays(t *testing.T) {
 // TestNeverOnlineTogether: alice sends 200 messages, more than one record
 // holds, and goes offline; only then bob comes online and gets them all.
 func TestNeverOnlineTogether(t *testing.T) {
+	if testing.Short() {
+		t.Skip("200 messages through a 6-server network: slow, skipped with -short")
+	}
 	net := dhttest.NewNetwork(t, 6)
 	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
 	id := startChat(t, alice, bob)
@@ -215,6 +218,9 @@ func TestNeverOnlineTogether(t *testing.T) {
 // TestWorkerBurst runs both workers: 1,000 messages sent at once, more than
 // all slots hold, arrive in order and exactly once, and all are delivered.
 func TestWorkerBurst(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1,000 messages through two workers: slow, skipped with -short")
+	}
 	net := dhttest.NewNetwork(t, 6)
 	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
 	id := startChat(t, alice, bob)
