@@ -194,14 +194,7 @@ func TestConnectNoPeers(t *testing.T) {
 	// A bootstrap peer that accepts TCP connections and closes them at once:
 	// reachable, but never a libp2p peer.
 	closing := tcpPeer(t, func(c net.Conn) { c.Close() })
-	selfKey, _, err := crypto.GenerateEd25519Key(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	selfID, err := peer.IDFromPrivateKey(selfKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	selfKey, selfID := newPeerKey(t)
 	for _, tc := range []struct {
 		name string
 		cfg  dht.Config
@@ -317,6 +310,13 @@ func tcpPeer(t *testing.T, serve func(net.Conn)) peer.AddrInfo {
 	if err != nil {
 		t.Fatal(err)
 	}
+	_, id := newPeerKey(t)
+	return peer.AddrInfo{ID: id, Addrs: []multiaddr.Multiaddr{addr}}
+}
+
+// newPeerKey returns a fresh libp2p identity and its peer ID.
+func newPeerKey(t *testing.T) (crypto.PrivKey, peer.ID) {
+	t.Helper()
 	sk, _, err := crypto.GenerateEd25519Key(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -325,7 +325,7 @@ func tcpPeer(t *testing.T, serve func(net.Conn)) peer.AddrInfo {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return peer.AddrInfo{ID: id, Addrs: []multiaddr.Multiaddr{addr}}
+	return sk, id
 }
 
 func TestClose(t *testing.T) {
