@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/dht/dhttest"
@@ -159,7 +158,7 @@ func checkStandardRecord(t *testing.T, what string, raw []byte, key string, pid 
 // rawGetValue asks peer p for key with one GET_VALUE RPC of the Amino DHT
 // protocol and returns the record value exactly as p sent it.
 func rawGetValue(ctx context.Context, h host.Host, p peer.ID, key string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, testwait.Timeout)
 	defer cancel()
 	s, err := h.NewStream(ctx, p, amino.ProtocolID)
 	if err != nil {
