@@ -15,6 +15,7 @@ import (
 
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/dht/dhttest"
+	"github.com/dhtchat/dhtchat/internal/testwait"
 	"github.com/dhtchat/dhtchat/internal/textsafe"
 	"github.com/dhtchat/dhtchat/keyring"
 	"golang.org/x/crypto/nacl/secretbox"
@@ -118,25 +119,19 @@ func fetchOnce(t *testing.T, u *user, id ChatID) FetchResult {
 // fetchUntil fetches as u until cond holds for the accumulated result.
 func fetchUntil(t *testing.T, u *user, id ChatID, what string, cond func(FetchResult) bool) FetchResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
 	var all FetchResult
-	for {
+	if err := testwait.Poll(testwait.Context(t), func() bool {
 		res := fetchOnce(t, u, id)
 		all.Received = append(all.Received, res.Received...)
 		all.Delivered = append(all.Delivered, res.Delivered...)
 		all.Rejected += res.Rejected
 		all.Resynced = append(all.Resynced, res.Resynced...)
 		all.Alerts = append(all.Alerts, res.Alerts...)
-		if cond(all) {
-			return all
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s: waiting for %s: got %d messages, %d rejected", u.name, what, len(all.Received), all.Rejected)
-		case <-time.After(10 * time.Millisecond):
-		}
+		return cond(all)
+	}); err != nil {
+		t.Fatalf("%s: waiting for %s: got %d messages, %d rejected: %v", u.name, what, len(all.Received), all.Rejected, err)
 	}
+	return all
 }
 
 func bodies(es []Entry) []string {
@@ -504,9 +499,11 @@ func TestChatKeyIsNotACapability(t *testing.T) {
 // kind) outnumber three honest ones. Every message arrives exactly once,
 // in order, and is acknowledged; nothing else is ever shown.
 func TestLyingServers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("bursts through nine servers, six of them lying: slow, skipped with -short")
+	}
 	net := dhttest.NewNetwork(t, 3)
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
+	ctx := testwait.Context(t)
 	for _, mode := range dhttest.LieModes {
 		dhttest.NewLiar(t, net, mode)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/dht/dhttest"
+	"github.com/dhtchat/dhtchat/internal/testwait"
 	"github.com/dhtchat/dhtchat/keyring"
 )
 
@@ -92,22 +93,17 @@ func startChat(t *testing.T, a, b *user) ChatID {
 // returns them.
 func receiveAll(t *testing.T, u *user, id ChatID, want int) []Entry {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
+	ctx := testwait.Context(t)
 	var got []Entry
-	for len(got) < want {
+	if err := testwait.Poll(ctx, func() bool {
 		res, err := u.c.Fetch(ctx, id)
 		if err != nil {
 			t.Fatalf("%s: Fetch: %v (after %d of %d messages)", u.name, err, len(got), want)
 		}
 		got = append(got, res.Received...)
-		if len(res.Received) == 0 {
-			select {
-			case <-ctx.Done():
-				t.Fatalf("%s: got %d of %d messages", u.name, len(got), want)
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
+		return len(got) >= want
+	}); err != nil {
+		t.Fatalf("%s: got %d of %d messages: %v", u.name, len(got), want, err)
 	}
 	return got
 }
@@ -171,6 +167,9 @@ func TestChatBothWays(t *testing.T) {
 // TestNeverOnlineTogether: alice sends 200 messages, more than one record
 // holds, and goes offline; only then bob comes online and gets them all.
 func TestNeverOnlineTogether(t *testing.T) {
+	if testing.Short() {
+		t.Skip("200 messages through a 6-server network: slow, skipped with -short")
+	}
 	net := dhttest.NewNetwork(t, 6)
 	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
 	id := startChat(t, alice, bob)
@@ -223,11 +222,13 @@ func TestNeverOnlineTogether(t *testing.T) {
 // TestWorkerBurst runs both workers: 1,000 messages sent at once, more than
 // all slots hold, arrive in order and exactly once, and all are delivered.
 func TestWorkerBurst(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1,000 messages through two workers: slow, skipped with -short")
+	}
 	net := dhttest.NewNetwork(t, 6)
 	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
 	id := startChat(t, alice, bob)
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
+	ctx := testwait.Context(t)
 
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 2)
@@ -454,13 +455,7 @@ func TestWorkerBacksOffFailingPublish(t *testing.T) {
 		}
 	}()
 	// Let it run until it has fetched a few times.
-	deadline := time.Now().Add(30 * time.Second)
-	for failing.gets.Load() < 5 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no fetches while publishing fails: %d puts, %d gets", failing.puts.Load(), failing.gets.Load())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.Until(t, "5 fetches while publishing fails", func() bool { return failing.gets.Load() >= 5 })
 	cancel()
 	<-done
 	// With backoff capped at 100 ms, each fetch cycle allows about one put;

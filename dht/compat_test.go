@@ -5,10 +5,10 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/dht/dhttest"
+	"github.com/dhtchat/dhtchat/internal/testwait"
 	"github.com/ipfs/boxo/ipns"
 	ipns_pb "github.com/ipfs/boxo/ipns/pb"
 	"github.com/libp2p/go-libp2p"
@@ -51,7 +51,7 @@ func TestStandardIPNSRecord(t *testing.T) {
 		}
 	}
 	// Wait until every server routes to the stock node, so Put reaches it.
-	waitFor(t, 10*time.Second, "servers to add the stock node", func() bool {
+	testwait.Until(t, "servers to add the stock node", func() bool {
 		for _, s := range net.Servers() {
 			if s.PeerCount() < len(net.Servers()) {
 				return false
@@ -158,7 +158,7 @@ func checkStandardRecord(t *testing.T, what string, raw []byte, key string, pid 
 // rawGetValue asks peer p for key with one GET_VALUE RPC of the Amino DHT
 // protocol and returns the record value exactly as p sent it.
 func rawGetValue(ctx context.Context, h host.Host, p peer.ID, key string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, testwait.Timeout)
 	defer cancel()
 	s, err := h.NewStream(ctx, p, amino.ProtocolID)
 	if err != nil {
@@ -183,22 +183,4 @@ func rawGetValue(ctx context.Context, h host.Host, p peer.ID, key string) ([]byt
 		return nil, fmt.Errorf("response for key %q, want %q", rec.GetKey(), key)
 	}
 	return rec.GetValue(), nil
-}
-
-// waitFor polls cond until it holds, failing the test after d.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		select {
-		case <-t.Context().Done():
-			t.Fatal(t.Context().Err())
-		case <-tick.C:
-		}
-	}
 }

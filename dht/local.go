@@ -17,8 +17,24 @@ import (
 const LocalListenAddr = "/ip4/127.0.0.1/tcp/0"
 
 // localReadyTimeout bounds StartLocalNetwork when the caller's context does
-// not: 20 servers are up in about a second.
-const localReadyTimeout = 30 * time.Second
+// not: 20 servers are up in about a second on a quiet machine, and it is
+// generous for a loaded one.
+const localReadyTimeout = 2 * time.Minute
+
+// LocalTimeouts returns the Timeouts for the nodes that join a
+// LocalNetwork (the demo's clients, tests). They are generous: on loopback
+// a refused connection still fails at once, so a long bound costs nothing
+// unless the machine is so loaded that handshakes and lookups crawl, and
+// then it is what keeps a slow join from failing. Refresh, which never
+// fails Connect, keeps its default.
+func LocalTimeouts() Timeouts {
+	return Timeouts{
+		Dial:         time.Minute,
+		RoutingTable: time.Minute,
+		Put:          2 * time.Minute,
+		Get:          time.Minute,
+	}.orDefault()
+}
 
 // LocalNetwork is a private DHT of server nodes in this process, reachable
 // only on the loopback interface: a stand-in for the public IPFS DHT in

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/dht/dhttest"
+	"github.com/dhtchat/dhtchat/internal/testwait"
 )
 
 // TestMaliciousServers: six malicious servers, one of each kind, outnumber
@@ -93,7 +93,7 @@ func TestOnlyMaliciousServers(t *testing.T) {
 			if err := net.Servers()[0].Close(); err != nil {
 				t.Fatal(err)
 			}
-			rec, err := reader.Get(ctx, pub, dht.WithTimeout(5*time.Second))
+			rec, err := reader.Get(ctx, pub, dht.WithTimeout(testwait.Timeout))
 			switch {
 			case m == dhttest.LieStale:
 				if err != nil || rec.Seq != 1 || string(rec.Payload) != "first" {

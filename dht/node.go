@@ -99,28 +99,77 @@ type Config struct {
 	// Logger receives the node's own log lines. Nil discards them. (The
 	// libraries underneath log elsewhere; see RouteLibraryLogs.)
 	Logger *slog.Logger
+	// Timeouts bound the node's network operations. Zero fields take
+	// their DefaultTimeouts value.
+	Timeouts Timeouts
 }
 
-// Timeouts. Every network operation is bounded even if the caller's context
-// is not; a caller's earlier deadline always wins.
-const (
-	// ConnectDialTimeout bounds the dial phase of Connect. Bootstrap peers are
-	// dialled in parallel; a refused connection fails at once, a silently
-	// dropped one after this long.
-	ConnectDialTimeout = 5 * time.Second
-	// connectRTWait bounds how long Connect waits, after a successful dial,
+// Timeouts bound a Node's network operations, so that each ends even if
+// the caller's context does not; a caller's earlier deadline always wins.
+// The defaults suit the public DHT on an ordinary machine. Raise them for
+// a very slow link, or for tests on a loaded machine (LocalTimeouts): a
+// peer that refuses a connection fails at once whatever the timeout, so
+// only a peer that is slow or silent waits longer.
+type Timeouts struct {
+	// Dial bounds the dial phase of Connect: for all bootstrap peers in
+	// parallel, the connection, its security and muxer handshakes and
+	// libp2p's identify exchange. (Identify has its own fixed bound of
+	// 5 s, identify.DefaultTimeout, once the connection is up; a shorter
+	// Dial cuts it off with "identify failed to complete".)
+	Dial time.Duration
+	// RoutingTable bounds how long Connect waits, after a successful dial,
 	// for a DHT server to enter the routing table (identify plus one
 	// FIND_NODE round trip; a few hundred milliseconds on the public DHT).
-	connectRTWait = 5 * time.Second
-	// connectRefreshWait bounds how long Connect waits for the routing-table
-	// refresh it triggers. On loopback it takes milliseconds; on the public
-	// DHT it can take longer, and then it finishes in the background: the
-	// routing table is already usable.
-	connectRefreshWait = 10 * time.Second
-	// rtPollInterval is how often Connect looks at the routing table while it
-	// waits for it to fill: kad-dht offers no event for that.
-	rtPollInterval = 10 * time.Millisecond
-)
+	RoutingTable time.Duration
+	// Refresh bounds how long Connect waits for the routing-table refresh
+	// it triggers. On loopback it takes milliseconds; on the public DHT it
+	// can take longer, and then it finishes in the background: the routing
+	// table is already usable, so this wait never fails Connect.
+	Refresh time.Duration
+	// Put bounds Put: a lookup of the 20 peers closest to the name followed
+	// by one PUT_VALUE to each, in parallel. On loopback it takes
+	// milliseconds; on the public DHT seconds, with tails near 30 s, and a
+	// deadline hit during the lookup fails the Put, so it is generous.
+	Put time.Duration
+	// Get is Get's default bound (see WithTimeout). When it expires after
+	// some record was found, Get returns the best one found.
+	Get time.Duration
+}
+
+// DefaultTimeouts returns the Timeouts a Node uses for the fields left
+// zero: Dial 5 s, RoutingTable 5 s, Refresh 10 s, Put 60 s, Get 30 s.
+func DefaultTimeouts() Timeouts {
+	return Timeouts{
+		Dial:         5 * time.Second,
+		RoutingTable: 5 * time.Second,
+		Refresh:      10 * time.Second,
+		Put:          60 * time.Second,
+		Get:          30 * time.Second,
+	}
+}
+
+// orDefault returns t with each zero or negative field replaced by its
+// default.
+func (t Timeouts) orDefault() Timeouts {
+	d := DefaultTimeouts()
+	pick := func(v, def time.Duration) time.Duration {
+		if v > 0 {
+			return v
+		}
+		return def
+	}
+	return Timeouts{
+		Dial:         pick(t.Dial, d.Dial),
+		RoutingTable: pick(t.RoutingTable, d.RoutingTable),
+		Refresh:      pick(t.Refresh, d.Refresh),
+		Put:          pick(t.Put, d.Put),
+		Get:          pick(t.Get, d.Get),
+	}
+}
+
+// rtPollInterval is how often Connect looks at the routing table while it
+// waits for it to fill: kad-dht offers no event for that.
+const rtPollInterval = 10 * time.Millisecond
 
 // bucketSize is the Amino DHT's k: the size of a routing-table bucket and
 // the number of peers a record is written to.
@@ -148,6 +197,8 @@ type Node struct {
 	kad  *kad.IpfsDHT
 	mode Mode
 	log  *slog.Logger
+	// timeouts has every field set (Config.Timeouts.orDefault).
+	timeouts Timeouts
 
 	// bootstrap is the peer list of Connect and of kad-dht's low-peers
 	// fallback. It only changes inside this package, when StartLocalNetwork
@@ -256,7 +307,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Datastore != nil {
 		opts = append(opts, kad.Datastore(cfg.Datastore))
 	}
-	n := &Node{host: h, mode: cfg.Mode, log: log}
+	n := &Node{host: h, mode: cfg.Mode, log: log, timeouts: cfg.Timeouts.orDefault()}
 	n.bootstrap.Store(&bootstrap)
 	opts = append(opts, kad.BootstrapPeersFunc(n.bootstrapPeers))
 	d, err := kad.New(h, opts...)
@@ -328,9 +379,10 @@ func (n *Node) PeerCount() int { return n.kad.RoutingTable().Size() }
 // DHT servers or not.
 func (n *Node) ConnectedPeers() int { return len(n.host.Network().Peers()) }
 
-// Connect dials the bootstrap peers (in parallel, within ConnectDialTimeout),
-// waits until at least one DHT server is in the routing table, then refreshes
-// the routing table, waiting a bounded time for the refresh to finish.
+// Connect dials the bootstrap peers (in parallel, within Timeouts.Dial),
+// waits until at least one DHT server is in the routing table (within
+// Timeouts.RoutingTable), then refreshes the routing table, waiting up to
+// Timeouts.Refresh for the refresh to finish.
 //
 // It returns an error wrapping ErrNoPeers, with each peer's failure, if no
 // bootstrap peer is reachable, if none of those reached is a DHT server, or if
@@ -358,7 +410,7 @@ func (n *Node) connect(ctx context.Context) error {
 		return fmt.Errorf("%w: no bootstrap peers configured", ErrNoPeers)
 	}
 
-	dialCtx, cancel := context.WithTimeout(ctx, ConnectDialTimeout)
+	dialCtx, cancel := context.WithTimeout(ctx, n.timeouts.Dial)
 	defer cancel()
 	errs := make([]error, len(peers))
 	var wg sync.WaitGroup
@@ -382,21 +434,22 @@ func (n *Node) connect(ctx context.Context) error {
 	}
 	n.log.Debug("dialled bootstrap peers", "reached", reached, "of", len(peers), "err", failed)
 	if reached == 0 {
-		return fmt.Errorf("%w: none of %d bootstrap peers answered: %w", ErrNoPeers, len(peers), failed)
+		return fmt.Errorf("%w: none of %d bootstrap peers answered within %v: %w",
+			ErrNoPeers, len(peers), n.timeouts.Dial, failed)
 	}
 
 	// A connection is not yet a routing-table entry: kad-dht adds a peer
 	// once identify says it speaks the DHT protocol and it answered one
 	// FIND_NODE. Poll, since kad-dht offers no event for it.
-	if err := n.waitRoutingTable(ctx, connectRTWait); err != nil {
+	if err := n.waitRoutingTable(ctx, n.timeouts.RoutingTable); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("%w: reached %d of %d bootstrap peers, but none joined the routing table: %w",
-			ErrNoPeers, reached, len(peers), err)
+		return fmt.Errorf("%w: reached %d of %d bootstrap peers, but none joined the routing table within %v: %w",
+			ErrNoPeers, reached, len(peers), n.timeouts.RoutingTable, err)
 	}
 
-	refreshCtx, cancelRefresh := context.WithTimeout(ctx, connectRefreshWait)
+	refreshCtx, cancelRefresh := context.WithTimeout(ctx, n.timeouts.Refresh)
 	defer cancelRefresh()
 	select {
 	case err := <-n.kad.RefreshRoutingTable():

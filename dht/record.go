@@ -49,26 +49,16 @@ const (
 	MaxSeq = math.MaxInt64
 )
 
-// Timeouts and quorum of Put and Get.
-const (
-	// PutTimeout bounds Put: a lookup of the 20 peers closest to the name
-	// followed by one PUT_VALUE to each, in parallel. On loopback it takes
-	// milliseconds; on the public DHT seconds, with tails near 30 s, and a
-	// deadline hit during the lookup fails the Put, so it is generous.
-	PutTimeout = 60 * time.Second
-	// GetTimeout is Get's default bound (see WithTimeout). When it expires
-	// after some record was found, Get returns the best one found.
-	GetTimeout = 30 * time.Second
-	// DefaultQuorum is Get's default quorum (see WithQuorum): Get returns
-	// once more than this many peers have answered with a record, rather
-	// than after a full lookup (kad-dht's default, quorum 0). Put writes to
-	// the 20 closest peers and Select always keeps the highest sequence
-	// number, so a handful of answers from peers near the name is enough to
-	// see the newest record almost always; a poller sees anything missed on
-	// its next round. Small networks need no special case: with fewer
-	// answers than the quorum, the lookup simply runs to completion.
-	DefaultQuorum = 3
-)
+// DefaultQuorum is Get's default quorum (see WithQuorum): Get returns once
+// more than this many peers have answered with a record, rather than after
+// a full lookup (kad-dht's default, quorum 0). Put writes to the 20 closest
+// peers and Select always keeps the highest sequence number, so a handful
+// of answers from peers near the name is enough to see the newest record
+// almost always; a poller sees anything missed on its next round. Small
+// networks need no special case: with fewer answers than the quorum, the
+// lookup simply runs to completion. (Put's and Get's time bounds are in
+// Timeouts.)
+const DefaultQuorum = 3
 
 // More errors. They are wrapped with detail; test with errors.Is.
 var (
@@ -104,7 +94,7 @@ type Record struct {
 // peer refuses one whose sequence number is not higher than what it holds),
 // so delivery can only be known by reading it back, or from the reader.
 // Put fails if this node already holds a newer record for the key. It is
-// bounded by PutTimeout. An empty routing table gives an error wrapping
+// bounded by Timeouts.Put. An empty routing table gives an error wrapping
 // ErrNoPeers; a Node closed before or during the call, ErrClosed.
 //
 // Never reuse a sequence number with a different payload: peers holding the
@@ -129,7 +119,7 @@ func (n *Node) put(ctx context.Context, key ed25519.PrivateKey, seq uint64, payl
 	}
 	defer done()
 	name := nameOfID(pid)
-	putCtx, cancel := context.WithTimeout(ctx, PutTimeout)
+	putCtx, cancel := context.WithTimeout(ctx, n.timeouts.Put)
 	defer cancel()
 	start := time.Now()
 	if err := n.kad.PutValue(putCtx, routingKey(pid), data); err != nil {
@@ -209,8 +199,8 @@ func WithQuorum(n int) GetOption {
 	return func(o *getOptions) { o.quorum = max(n, 0) }
 }
 
-// WithTimeout bounds Get by d instead of GetTimeout. Non-positive values are
-// ignored.
+// WithTimeout bounds Get by d instead of the Node's Timeouts.Get.
+// Non-positive values are ignored.
 func WithTimeout(d time.Duration) GetOption {
 	return func(o *getOptions) {
 		if d > 0 {
@@ -243,7 +233,7 @@ func (n *Node) Get(ctx context.Context, pub ed25519.PublicKey, opts ...GetOption
 }
 
 func (n *Node) get(ctx context.Context, pub ed25519.PublicKey, opts ...GetOption) (Record, error) {
-	o := getOptions{quorum: DefaultQuorum, timeout: GetTimeout}
+	o := getOptions{quorum: DefaultQuorum, timeout: n.timeouts.Get}
 	for _, opt := range opts {
 		opt(&o)
 	}

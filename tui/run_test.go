@@ -10,12 +10,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"go.uber.org/goleak"
 
 	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/internal/testwait"
 )
 
 // syncBuffer is a bytes.Buffer safe for the program's writer and the test.
@@ -80,12 +80,10 @@ func TestRun(t *testing.T) {
 			ExtraProgramOptions: []tea.ProgramOption{tea.WithWindowSize(80, 24)},
 		})
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(out.String(), "stored before the UI opened") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the chat never showed; output so far: %q", out.String())
-		}
-		time.Sleep(10 * time.Millisecond)
+	if err := testwait.Poll(testwait.Context(t), func() bool {
+		return strings.Contains(out.String(), "stored before the UI opened")
+	}); err != nil {
+		t.Fatalf("the chat never showed (%v); output so far: %q", err, out.String())
 	}
 	if _, err := inW.Write([]byte("\x03")); err != nil { // ctrl+c
 		t.Fatal(err)
@@ -95,7 +93,7 @@ func TestRun(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Run = %v, want nil", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-testwait.Context(t).Done():
 		t.Fatal("Run did not return after ctrl+c")
 	}
 	inW.Close()
@@ -125,7 +123,7 @@ func TestRunStopsWithContext(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Run = %v, want nil", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-testwait.Context(t).Done():
 		t.Fatal("Run did not return after its context ended")
 	}
 }

@@ -11,10 +11,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/dht/dhttest"
+	"github.com/dhtchat/dhtchat/internal/testwait"
 )
 
 // cliUser is a person using the real dhtchat binary, with their own home,
@@ -54,9 +54,14 @@ func (u *cliUser) cmd(args ...string) *exec.Cmd {
 		"DHTCHAT_BOOTSTRAP="+u.bootstrap,
 		"DHTCHAT_LISTEN=/ip4/127.0.0.1/tcp/0",
 		"DHTCHAT_POLL_INTERVAL=50ms",
+		dialTimeoutEnv,
 	)
 	return cmd
 }
+
+// dialTimeoutEnv lets the test's dhtchat processes join the loopback DHT
+// as slowly as a loaded machine makes them.
+var dialTimeoutEnv = "DHTCHAT_DIAL_TIMEOUT=" + testwait.Timeout.String()
 
 // run runs dhtchat with stdin and returns its stdout, failing the test if
 // it does not exit 0.
@@ -106,17 +111,15 @@ func parseRecv(t *testing.T, out string) []recvLine {
 	return lines
 }
 
-// recvAll runs "recv --json" as u until want messages came, and returns them.
+// recvAll runs "recv --json" as u until want messages came, and returns
+// them. Each recv waits up to 2 s for a first new message.
 func recvAll(t *testing.T, u *cliUser, from string, want int) []recvLine {
 	t.Helper()
 	var got []recvLine
-	deadline := time.Now().Add(60 * time.Second)
-	for len(got) < want {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s received %d of %d messages", u.name, len(got), want)
-		}
+	testwait.Until(t, fmt.Sprintf("%s to receive %d messages", u.name, want), func() bool {
 		got = append(got, parseRecv(t, u.run(t, "", "recv", from, "--json", "--timeout", "2s"))...)
-	}
+		return len(got) >= want
+	})
 	return got
 }
 
@@ -162,8 +165,14 @@ func startPiped(t *testing.T, cmd *exec.Cmd) (*exec.Cmd, io.WriteCloser, io.Read
 	return cmd, stdin, stdout
 }
 
+// loopbackNetwork starts a loopback DHT for the test's dhtchat processes
+// and returns its bootstrap addresses. The tests that need one are the
+// slow ones: -short skips them.
 func loopbackNetwork(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("dhtchat processes on a loopback DHT: slow, skipped with -short")
+	}
 	return dht.FormatBootstrap(dhttest.NewNetwork(t, 4).Bootstrap())
 }
 
@@ -253,7 +262,7 @@ func TestCLIBurstFollow(t *testing.T) {
 		}
 	}()
 	var got []recvLine
-	timeout := time.After(2 * time.Minute)
+	timeout := testwait.Context(t).Done()
 	for len(got) < n {
 		select {
 		case l, ok := <-lines:
@@ -343,6 +352,9 @@ func TestCLIKill9MidBurst(t *testing.T) {
 // TestCLINodeRestart: a "dhtchat node" with --datastore, restarted on the
 // same address, serves the records it stored before.
 func TestCLINodeRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("dhtchat processes on a dhtchat node: slow, skipped with -short")
+	}
 	t.Parallel()
 	dir := t.TempDir()
 	nodeHome, store := filepath.Join(dir, "node"), filepath.Join(dir, "records")

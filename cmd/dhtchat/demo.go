@@ -213,6 +213,7 @@ func (d *demo) client(ctx context.Context, network *dht.LocalNetwork, id keyring
 		Bootstrap:   network.Bootstrap(),
 		Mode:        dht.ModeClient,
 		Logger:      logger,
+		Timeouts:    dht.LocalTimeouts(),
 	})
 	if err != nil {
 		return nil, runtimeErrorf("cannot start a DHT client: %v", err)

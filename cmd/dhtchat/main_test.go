@@ -20,7 +20,15 @@ func init() { testScryptWorkFactor = 10 }
 // TestMain makes the test binary double as the dhtchat binary: testscript
 // puts a copy named "dhtchat" first in $PATH, so the scripts and the tests
 // below run the real program in its own process, exit codes and all.
+//
+// Those processes inherit GORACE=atexit_sleep_ms=10 unless GORACE is set:
+// with -race, every process otherwise sleeps a second on exit (for other
+// threads to report races; ours report them as they happen), and the
+// tests start about 300 of them.
 func TestMain(m *testing.M) {
+	if _, ok := os.LookupEnv("GORACE"); !ok {
+		os.Setenv("GORACE", "atexit_sleep_ms=10")
+	}
 	testscript.Main(m, map[string]func(){"dhtchat": main})
 }
 

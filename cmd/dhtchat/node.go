@@ -59,6 +59,9 @@ func runNode(ctx context.Context, e *env, datastoreDir string) (err error) {
 		return runtimeErrorf("%v", err)
 	}
 	cfg := dht.Config{Mode: dht.ModeServer, Identity: id, Logger: logger}
+	if cfg.Timeouts, err = e.dhtTimeouts(); err != nil {
+		return err
+	}
 	if cfg.Bootstrap, err = e.bootstrapPeers(); err != nil {
 		return err
 	}

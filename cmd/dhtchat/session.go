@@ -90,6 +90,10 @@ func (e *env) openSession(ctx context.Context, online bool) (*session, error) {
 		}
 		s.closers = append(s.closers, func() error { closeLogs(); return nil })
 		cfg := dht.Config{Mode: dht.ModeClient, Logger: s.log}
+		if cfg.Timeouts, err = e.dhtTimeouts(); err != nil {
+			s.close()
+			return nil, err
+		}
 		if cfg.Bootstrap, err = e.bootstrapPeers(); err != nil {
 			s.close()
 			return nil, err
@@ -232,6 +236,23 @@ func (e *env) listenAddrs() ([]multiaddr.Multiaddr, error) {
 		return nil, usageErrorf("--listen is empty")
 	}
 	return addrs, nil
+}
+
+// dhtTimeouts returns the DHT node's timeouts: the defaults, unless
+// DHTCHAT_DIAL_TIMEOUT, for very slow networks and for tests on a loaded
+// machine, sets how long joining the DHT waits for the bootstrap peers to
+// answer, and then for one of them to enter the routing table.
+func (e *env) dhtTimeouts() (dht.Timeouts, error) {
+	v := e.getenv("DHTCHAT_DIAL_TIMEOUT")
+	if v == "" {
+		return dht.Timeouts{}, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return dht.Timeouts{}, usageErrorf("bad DHTCHAT_DIAL_TIMEOUT %q", v).
+			withHint("give a duration such as 30s; the default is %v", dht.DefaultTimeouts().Dial)
+	}
+	return dht.Timeouts{Dial: d, RoutingTable: d}, nil
 }
 
 // pollPolicy is the chat client's polling policy: the default, or a faster

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dhtchat/dhtchat/internal/testwait"
 )
 
 // tmux runs the real dhtchat in a real terminal: a tmux server of its own
@@ -19,9 +21,12 @@ type tmux struct {
 }
 
 // requireTmux skips the test without tmux, except in CI, where the test
-// must run.
+// must run; and with -short, since a terminal test is a slow one.
 func requireTmux(t *testing.T) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("dhtchat in a real terminal: slow, skipped with -short")
+	}
 	if _, err := exec.LookPath("tmux"); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("tmux is required for the terminal tests in CI")
@@ -66,20 +71,17 @@ func (s *tmux) cursor() string {
 	return strings.TrimSpace(s.run("display-message", "-p", "#{cursor_x},#{cursor_y}"))
 }
 
-// waitFor polls the screen until ok accepts it, or fails after a deadline.
+// waitFor polls the screen until ok accepts it, and returns it.
 func (s *tmux) waitFor(what string, ok func(screen string) bool) string {
 	s.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		scr := s.screen()
-		if ok(scr) {
-			return scr
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("timed out waiting for %s; the screen is:\n%s", what, scr)
-		}
-		time.Sleep(50 * time.Millisecond) // polling, with a deadline
+	var scr string
+	if err := testwait.Poll(testwait.Context(s.t), func() bool {
+		scr = s.screen()
+		return ok(scr)
+	}); err != nil {
+		s.t.Fatalf("gave up waiting for %s (%v); the screen is:\n%s", what, err, scr)
 	}
+	return scr
 }
 
 func (s *tmux) waitText(text string) string {
@@ -127,6 +129,7 @@ func TestTUIEndToEnd(t *testing.T) {
 		"DHTCHAT_BOOTSTRAP=" + boot,
 		"DHTCHAT_LISTEN=/ip4/127.0.0.1/tcp/0",
 		"DHTCHAT_POLL_INTERVAL=50ms",
+		dialTimeoutEnv,
 	}, bin)
 	term.waitText("● online")
 	term.waitText("bob  fingerprint")

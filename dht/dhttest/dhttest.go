@@ -1,27 +1,25 @@
 // Package dhttest starts real dht nodes on the loopback interface for tests:
 // a private network of servers and clients that join it, each closed by
-// t.Cleanup.
+// t.Cleanup. Starting waits up to testwait.Timeout, and the nodes use
+// dht.LocalTimeouts, so that a loaded machine slows the tests down rather
+// than failing them.
 package dhttest
 
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/dhtchat/dhtchat/dht"
+	"github.com/dhtchat/dhtchat/internal/testwait"
 	"github.com/multiformats/go-multiaddr"
 )
-
-// startTimeout bounds starting a network or a client, in case the test's
-// own context has no deadline.
-const startTimeout = 30 * time.Second
 
 // NewNetwork starts a LocalNetwork of n servers, ready for Put and Get, and
 // closes it when the test ends. It fails the test if the network cannot
 // start or does not close cleanly.
 func NewNetwork(tb testing.TB, n int) *dht.LocalNetwork {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(tb.Context(), startTimeout)
+	ctx, cancel := context.WithTimeout(tb.Context(), testwait.Timeout)
 	defer cancel()
 	net, err := dht.StartLocalNetwork(ctx, n, nil)
 	if err != nil {
@@ -36,15 +34,17 @@ func NewNetwork(tb testing.TB, n int) *dht.LocalNetwork {
 }
 
 // NewClient starts a DHT client (ModeClient) listening on 127.0.0.1 only,
-// connects it to net and closes it when the test ends.
+// with dht.LocalTimeouts, connects it to net and closes it when the test
+// ends.
 func NewClient(tb testing.TB, net *dht.LocalNetwork) *dht.Node {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(tb.Context(), startTimeout)
+	ctx, cancel := context.WithTimeout(tb.Context(), testwait.Timeout)
 	defer cancel()
 	n, err := dht.New(ctx, dht.Config{
 		ListenAddrs: []multiaddr.Multiaddr{multiaddr.StringCast(dht.LocalListenAddr)},
 		Bootstrap:   net.Bootstrap(),
 		Mode:        dht.ModeClient,
+		Timeouts:    dht.LocalTimeouts(),
 	})
 	if err != nil {
 		tb.Fatalf("dhttest: start client: %v", err)

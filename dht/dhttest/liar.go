@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/ipfs/go-datastore"
 	dssync "github.com/ipfs/go-datastore/sync"
@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/dhtchat/dhtchat/dht"
+	"github.com/dhtchat/dhtchat/internal/testwait"
 )
 
 // LieMode is how a malicious DHT server answers GET_VALUE for IPNS names.
@@ -146,12 +147,13 @@ func rekey(other, mine []byte) []byte {
 // honest servers knowing it.
 func NewLiar(tb testing.TB, net *dht.LocalNetwork, mode LieMode) *LyingStore {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(tb.Context(), startTimeout)
+	ctx, cancel := context.WithTimeout(tb.Context(), testwait.Timeout)
 	defer cancel()
 	store := NewLyingStore(mode)
 	n, err := dht.New(ctx, dht.Config{
 		ListenAddrs: []multiaddr.Multiaddr{multiaddr.StringCast(dht.LocalListenAddr)},
 		Bootstrap:   net.Bootstrap(), Mode: dht.ModeServer, Datastore: store,
+		Timeouts: dht.LocalTimeouts(),
 	})
 	if err != nil {
 		tb.Fatalf("dhttest: start lying server: %v", err)
@@ -170,13 +172,8 @@ func NewLiar(tb testing.TB, net *dht.LocalNetwork, mode LieMode) *LyingStore {
 // WaitRouted waits until each server of net routes to at least want peers.
 func WaitRouted(tb testing.TB, net *dht.LocalNetwork, want int) {
 	tb.Helper()
-	deadline := time.Now().Add(startTimeout)
-	for _, s := range net.Servers() {
-		for s.PeerCount() < want {
-			if time.Now().After(deadline) {
-				tb.Fatalf("dhttest: a server routes to %d peers, want %d", s.PeerCount(), want)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+	for i, s := range net.Servers() {
+		testwait.Until(tb, fmt.Sprintf("server %d to route to %d peers", i, want),
+			func() bool { return s.PeerCount() >= want })
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/dhtchat/dhtchat/internal/testwait"
 )
 
 const helperEnv = "DHTCHAT_STORE_TEST_KILL"
@@ -22,8 +24,7 @@ func TestSurvivesKill(t *testing.T) {
 		return
 	}
 	path := filepath.Join(t.TempDir(), "chats.db")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	ctx := testwait.Context(t)
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestSurvivesKill$")
 	cmd.Env = append(os.Environ(), helperEnv+"="+path)
 	cmd.Stderr = os.Stderr
@@ -65,6 +66,6 @@ func killHelper(path string) {
 		panic(err)
 	}
 	os.Stdout.WriteString("queued\n")
-	time.Sleep(time.Minute) // until killed
+	time.Sleep(testwait.Timeout) // until killed
 	os.Exit(1)
 }
