@@ -4,13 +4,14 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/dht/dhttest"
+	"github.com/dhtchat/dhtchat/internal/testwait"
 	"github.com/dhtchat/dhtchat/keyring"
 )
 
@@ -144,8 +145,8 @@ func (w *worker) next(t *testing.T) Event {
 			t.Fatal("the worker stopped")
 		}
 		return ev
-	case <-time.After(60 * time.Second):
-		t.Fatal("no event from the worker in 60s")
+	case <-testwait.Context(t).Done():
+		t.Fatal("no event from the worker")
 	}
 	return nil
 }
@@ -314,16 +315,10 @@ func TestPausedChatsAreLeftAlone(t *testing.T) {
 	waitPolled := func(name string, n int) {
 		t.Helper()
 		start, _ := counted.ops(keys[name])
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			if got, _ := counted.ops(keys[name]); got >= start+n {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the worker did not poll the chat with %s %d more times", name, n)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		testwait.Until(t, fmt.Sprintf("the worker to poll the chat with %s %d more times", name, n), func() bool {
+			got, _ := counted.ops(keys[name])
+			return got >= start+n
+		})
 	}
 	// leftAlone checks that chat name had no DHT operation while the
 	// worker polled chat control ten more times.
@@ -424,14 +419,10 @@ func TestBlockInProcess(t *testing.T) {
 	waitGets := func(k *Keys, n int) {
 		t.Helper()
 		start, _ := counted.ops(k)
-		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-			if g, _ := counted.ops(k); g >= start+n {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the worker stopped polling")
-			}
-		}
+		testwait.Until(t, "the worker to poll", func() bool {
+			g, _ := counted.ops(k)
+			return g >= start+n
+		})
 	}
 	waitGets(kb, 3)
 	chats, changed, err := c.Block(ctx, bob.sk.Public())
@@ -492,7 +483,7 @@ func TestBlockWaitsForOperation(t *testing.T) {
 	}
 	select {
 	case <-held:
-	case <-time.After(60 * time.Second):
+	case <-testwait.Context(t).Done():
 		t.Fatal("the worker did not publish")
 	}
 	var released sync.Mutex // held by the test until it releases the Put
@@ -505,11 +496,13 @@ func TestBlockWaitsForOperation(t *testing.T) {
 		}
 		done <- released.TryLock() // false: Block returned before the release
 	}()
-	for blocked := false; !blocked; time.Sleep(time.Millisecond) {
-		if blocked, err = c.Blocked(ctx, bob.sk.Public()); err != nil {
+	testwait.Until(t, "the block to be stored", func() bool {
+		blocked, err := c.Blocked(ctx, bob.sk.Public())
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
+		return blocked
+	})
 	released.Unlock()
 	close(release)
 	if !<-done {

@@ -19,6 +19,7 @@ import (
 	"github.com/dhtchat/dhtchat/chat/internal/store"
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/dht/dhttest"
+	"github.com/dhtchat/dhtchat/internal/testwait"
 )
 
 // This file is about copies of one identity's database: a home restored
@@ -101,9 +102,9 @@ func hasAlert(as []Alert, kind AlertKind) bool {
 // is delivered, failing on any rejected record.
 func fetchUntilDelivered(t *testing.T, c *Client, id ChatID) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	for {
+	ctx := testwait.Context(t)
+	var o Outbox
+	if err := testwait.Poll(ctx, func() bool {
 		res, err := c.Fetch(ctx, id)
 		if err != nil {
 			t.Fatalf("Fetch = %v", err)
@@ -111,18 +112,12 @@ func fetchUntilDelivered(t *testing.T, c *Client, id ChatID) {
 		if res.Rejected > 0 {
 			t.Fatalf("Fetch rejected %d records", res.Rejected)
 		}
-		o, err := c.Outbox(ctx, id)
-		if err != nil {
+		if o, err = c.Outbox(ctx, id); err != nil {
 			t.Fatal(err)
 		}
-		if o.Delivered == o.Sent {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("outbox %+v: not everything delivered", o)
-		case <-time.After(10 * time.Millisecond):
-		}
+		return o.Delivered == o.Sent
+	}); err != nil {
+		t.Fatalf("outbox %+v: not everything delivered: %v", o, err)
 	}
 }
 

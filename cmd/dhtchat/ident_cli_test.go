@@ -7,7 +7,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/dhtchat/dhtchat/internal/testwait"
 )
 
 // runCode runs dhtchat as u and returns its stdout, stderr and exit code.
@@ -102,8 +103,8 @@ func following(t *testing.T, u, from *cliUser, args ...string) *background {
 		}
 	case <-b.done:
 		t.Fatalf("recv --follow ended: %s", b.stderr.String())
-	case <-time.After(60 * time.Second):
-		t.Fatal("recv --follow printed nothing in 60s")
+	case <-testwait.Context(t).Done():
+		t.Fatal("recv --follow printed nothing")
 	}
 	return b
 }
@@ -114,8 +115,8 @@ func (b *background) exit(t *testing.T) (int, string) {
 	t.Helper()
 	select {
 	case <-b.done:
-	case <-time.After(60 * time.Second):
-		t.Fatalf("%s still runs after 60s", strings.Join(b.cmd.Args, " "))
+	case <-testwait.Context(t).Done():
+		t.Fatalf("%s still runs", strings.Join(b.cmd.Args, " "))
 	}
 	return b.cmd.ProcessState.ExitCode(), b.stderr.String()
 }
