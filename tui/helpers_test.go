@@ -138,6 +138,7 @@ var (
 	keyEsc      = tea.KeyPressMsg{Code: tea.KeyEscape}
 	keyCtrlN    = tea.KeyPressMsg{Code: 'n', Mod: tea.ModCtrl}
 	keyCtrlP    = tea.KeyPressMsg{Code: 'p', Mod: tea.ModCtrl}
+	keyF1       = tea.KeyPressMsg{Code: tea.KeyF1}
 	keyF2       = tea.KeyPressMsg{Code: tea.KeyF2}
 	keyTab      = tea.KeyPressMsg{Code: tea.KeyTab}
 	keyCtrlI    = tea.KeyPressMsg{Code: 'i', Mod: tea.ModCtrl}

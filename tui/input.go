@@ -160,11 +160,20 @@ func (in *input) recall(d *textarea.Model) {
 	d.SetValue(in.recalled)
 }
 
-// insert adds text at the cursor (a confirmed paste).
+// insert adds text at the cursor (a paste).
 func (in *input) insert(s string) {
+	if s != "" {
+		in.draft(in.cur).InsertString(s)
+	}
+}
+
+// appendText adds text at the end of the draft, and puts the cursor there.
+func (in *input) appendText(s string) {
 	d := in.draft(in.cur)
-	nd, _ := d.Update(tea.PasteMsg{Content: s})
-	*d = nd
+	d.MoveToEnd()
+	if s != "" {
+		d.InsertString(s)
+	}
 }
 
 // height is the number of rows the input takes now.

@@ -60,8 +60,9 @@ type Options struct {
 
 // Run runs the full-screen chat until the user quits or ctx ends, and
 // returns nil then. It runs the Client's worker meanwhile, and returns
-// only after the worker has stopped. It never writes anywhere but
-// Options.Output.
+// only after the worker has stopped, and after the store holds every
+// message the user sent (else a *NotStoredError with their text). It
+// never writes anywhere but Options.Output.
 func Run(ctx context.Context, opts Options) error {
 	if opts.Client == nil || opts.Friends == nil {
 		return errors.New("tui: Options.Client and Options.Friends are required")
@@ -81,6 +82,7 @@ func Run(ctx context.Context, opts Options) error {
 	m.refreshEvery = refreshInterval
 	m.banner = opts.Banner
 	m.status = status{text: opts.Note}
+	m.ledger = newSendLedger()
 
 	popts := []tea.ProgramOption{tea.WithContext(ctx)}
 	if opts.Input != nil {
@@ -94,6 +96,10 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	popts = append(popts, opts.ExtraProgramOptions...)
 	_, err := tea.NewProgram(m, popts...).Run()
+	// Still with the worker, which may publish them at once.
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(parent), storeTimeout)
+	serr := m.storeRest(sctx)
+	scancel()
 
 	cancel()
 	werr := <-workerDone
@@ -105,8 +111,8 @@ func Run(ctx context.Context, opts Options) error {
 		// way to leave.
 		err = nil
 	}
-	if err != nil {
-		return err
+	if err != nil || serr != nil {
+		return errors.Join(err, serr)
 	}
 	if werr != nil && !errors.Is(werr, chat.ErrOffline) && !errors.Is(werr, context.Canceled) {
 		return werr
