@@ -70,6 +70,10 @@ type inputFilter struct {
 	// continuing: the previous read ended in a burst that may go on in
 	// the next (it filled the room it had).
 	continuing bool
+	// lastRead is when the previous read was filtered. now is the clock
+	// (nil: time.Now).
+	lastRead time.Time
+	now      func() time.Time
 	// carry is the start of a character that the end of the room cut in
 	// two, held back from a burst to be read with its end.
 	carry []byte
@@ -151,6 +155,7 @@ func (f *inputFilter) wantsMore(data []byte, early bool) bool {
 // data holds bytes typed before the UI started. The result, valid until
 // the next call, is at most filterOverhead bytes longer than data.
 func (f *inputFilter) filter(data []byte, full, early bool) []byte {
+	f.expire()
 	continuing := f.continuing
 	f.continuing = false
 	mark := ""
@@ -183,6 +188,27 @@ func (f *inputFilter) filter(data []byte, full, early bool) []byte {
 	f.out = append(f.out, rest...)
 	f.scan(rest)
 	return f.out
+}
+
+// escTimeout is how long Bubble Tea waits for the rest of an escape
+// sequence before it takes what it has (uv.DefaultEscTimeout): a lone Esc
+// key, typically.
+const escTimeout = 50 * time.Millisecond
+
+// expire does what Bubble Tea did meanwhile with a sequence that the
+// previous read left unfinished: after escTimeout it took it as it was
+// (the Esc key pressed alone), and the input is between events again.
+// Without this, a paste after Esc would never be a burst.
+func (f *inputFilter) expire() {
+	now := time.Now
+	if f.now != nil {
+		now = f.now
+	}
+	t := now()
+	if f.esc != escGround && !f.lastRead.IsZero() && t.Sub(f.lastRead) >= escTimeout {
+		f.esc = escGround
+	}
+	f.lastRead = t
 }
 
 // scan follows data through the grammar of escape sequences and the
@@ -296,6 +322,7 @@ func (r *filteredReader) Read(p []byte) (int, error) {
 	if room < minRewrite {
 		n, err := r.read(p)
 		r.f.translateEarly(p[:n])
+		r.f.expire()
 		r.f.scan(p[:n])
 		return n, err
 	}

@@ -63,7 +63,9 @@ func TestInputFilterChunks(t *testing.T) {
 			want: []string{"ab\rcd\nef", wrapped(burstMark, "x\ry")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := inputFilter{early: tc.early}
+			// One instant: no sequence times out between the reads.
+			at := time.Unix(1000, 0)
+			f := inputFilter{early: tc.early, now: func() time.Time { return at }}
 			for i, in := range tc.in {
 				b := []byte(in)
 				early := f.translateEarly(b)
@@ -73,6 +75,37 @@ func TestInputFilterChunks(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestInputFilterAfterEsc: Esc pressed alone leaves the input in the
+// middle of what could be a sequence; Bubble Tea takes it as the Esc key
+// after escTimeout, and so does the filter: lines that come later are a
+// burst, lines that come at once are not (ESC a is Alt+a).
+func TestInputFilterAfterEsc(t *testing.T) {
+	now := time.Unix(1000, 0)
+	f := inputFilter{now: func() time.Time { return now }}
+	for _, step := range []struct {
+		after    time.Duration
+		in, want string
+	}{
+		{0, "\x1b", "\x1b"},
+		{escTimeout, "a\rb", wrapped(burstMark, "a\rb")},
+		{time.Second, "\x1b", "\x1b"},
+		{time.Millisecond, "a\rb", "a\rb"},
+		{time.Second, "\x1b[", "\x1b["},
+		{time.Second, "c\rd", wrapped(burstMark, "c\rd")},
+	} {
+		now = now.Add(step.after)
+		if got := string(f.filter([]byte(step.in), false, false)); got != step.want {
+			t.Errorf("%v later: filter(%q) = %q, want %q", step.after, step.in, got, step.want)
+		}
+	}
+	// Inside the terminal's own paste, no timeout ends it.
+	f.filter([]byte("\x1b[200~a"), false, false)
+	now = now.Add(time.Minute)
+	if got := string(f.filter([]byte("\rb\rc"), false, false)); got != "\rb\rc" {
+		t.Errorf("in a paste, a minute later: %q", got)
 	}
 }
 
