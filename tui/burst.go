@@ -12,12 +12,16 @@ import (
 // with Enter. Bubble Tea then delivers one key at a time, and the model
 // would send a message per line without asking. So the terminal's input
 // goes through an inputFilter first, which sees what arrived in one read:
-// text of two or more lines there (a line break followed by more text),
-// with no escape sequence or control key in it, arrived faster than anyone
-// types. The filter rewrites it into a bracketed paste, marked as a burst,
-// and the model asks what it is (see onPaste): messages, one line each as
-// if typed, or one message, or text for the draft. One line and its Enter
-// in one read (fast typing over a slow link) is left alone: it just sends.
+// text of two or more lines there (a line break followed by more text,
+// up to the first escape sequence or control key, if any) arrived faster
+// than anyone types. The filter rewrites it into a bracketed paste,
+// marked as a burst, and the model asks what it is (see paste.go):
+// messages, one line each as if typed, or one message, or text for the
+// draft. The pieces of one burst that arrive at once (a pty or a network
+// cuts a paste in pieces) are read together, and one that does not fit in
+// a read says that it continues, so that the model asks once. One line
+// and its Enter in one read (fast typing over a slow link) is left alone:
+// it just sends.
 //
 // WeeChat decides the same way (gui_key_get_paste_lines: the lines of one
 // read of the terminal, asked about from two on).
