@@ -135,24 +135,16 @@ func TestRunStopsWithContext(t *testing.T) {
 // sent one message per line; a message may start with "?".
 func TestRunBurstAndTypeahead(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	sk, _ := fixedKey(t, 1)
-	_, peer := fixedKey(t, 50)
-	client, err := chat.Open(chat.Config{Identity: sk, DBPath: filepath.Join(t.TempDir(), "db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	key, err := client.StartChat(t.Context(), peer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client, sk, ids := offlineClient(t, 50)
+	defer client.Close() // before goleak looks
+	id := ids[0]
 	inR, inW := io.Pipe()
 	defer inW.Close()
 	out := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(t.Context(), Options{
-			Client: client, Friends: &book{self: sk.Public()}, Open: key.ID(),
+			Client: client, Friends: &book{self: sk.Public()}, Open: id,
 			Input: inR, Output: out, Environ: []string{"TERM=xterm-256color"},
 			ExtraProgramOptions: []tea.ProgramOption{tea.WithWindowSize(100, 30)},
 		})
@@ -177,7 +169,7 @@ func TestRunBurstAndTypeahead(t *testing.T) {
 		t.Helper()
 		deadline := time.Now().Add(20 * time.Second)
 		for {
-			es, err := client.History(t.Context(), key.ID(), 0, 100)
+			es, err := client.History(t.Context(), id, 0, 100)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,7 +3,6 @@ package tui
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -204,21 +203,7 @@ func holdSends(m *model, msg tea.Msg) (held []tea.Msg) {
 // in the opposite order, are stored in each chat in the order typed, each
 // once.
 func TestSendOrderAcrossChats(t *testing.T) {
-	sk, _ := fixedKey(t, 1)
-	client, err := chat.Open(chat.Config{Identity: sk, DBPath: filepath.Join(t.TempDir(), "db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
-	var ids []chat.ChatID
-	for _, seed := range []byte{50, 60} {
-		_, peer := fixedKey(t, seed)
-		key, err := client.StartChat(t.Context(), peer)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, key.ID())
-	}
+	client, sk, ids := offlineClient(t, 50, 60)
 	m := newModel(t.Context(), client, &book{self: sk.Public()}, nil)
 	m.c.now, m.c.loc = func() time.Time { return base }, time.UTC
 	send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
@@ -277,17 +262,7 @@ func TestSendOrderAcrossChats(t *testing.T) {
 // arrives (the program just started) are kept and handled in order once it
 // does, Enter included: they go to the chat that opens.
 func TestTypeaheadBeforeTheChatOpens(t *testing.T) {
-	sk, _ := fixedKey(t, 1)
-	_, peer := fixedKey(t, 50)
-	client, err := chat.Open(chat.Config{Identity: sk, DBPath: filepath.Join(t.TempDir(), "db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
-	key, err := client.StartChat(t.Context(), peer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client, sk, ids := offlineClient(t, 50)
 	m := newModel(t.Context(), client, &book{self: sk.Public()}, nil)
 	m.c.now, m.c.loc = func() time.Time { return base }, time.UTC
 	init := m.Init()
@@ -303,10 +278,10 @@ func TestTypeaheadBeforeTheChatOpens(t *testing.T) {
 	for _, msg := range run(init) {
 		send(m, msg)
 	}
-	if m.open != key.ID() {
+	if m.open != ids[0] {
 		t.Fatalf("the chat did not open")
 	}
-	es, err := client.History(t.Context(), key.ID(), 0, 10)
+	es, err := client.History(t.Context(), ids[0], 0, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,21 +324,7 @@ func TestQuestionMarkIsText(t *testing.T) {
 // quit by signal), Run stores them, in order, and a Send that did run is
 // not stored twice.
 func TestStoreRestOnce(t *testing.T) {
-	sk, _ := fixedKey(t, 1)
-	client, err := chat.Open(chat.Config{Identity: sk, DBPath: filepath.Join(t.TempDir(), "db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
-	var ids []chat.ChatID
-	for _, seed := range []byte{50, 60} {
-		_, peer := fixedKey(t, seed)
-		key, err := client.StartChat(t.Context(), peer)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, key.ID())
-	}
+	client, sk, ids := offlineClient(t, 50, 60)
 	m := newModel(t.Context(), client, &book{self: sk.Public()}, nil)
 	m.ledger = newSendLedger()
 	// Chat 0: its Send in flight ran and stored "a1"; "a2" waited.
@@ -400,7 +361,7 @@ func TestStoreRestOnce(t *testing.T) {
 	client.Close()
 	m.queues = map[chat.ChatID]*sendQueue{ids[0]: {waiting: []string{"lost?"}}}
 	m.ledger = newSendLedger()
-	err = m.storeRest(t.Context())
+	err := m.storeRest(t.Context())
 	var ns *NotStoredError
 	if !errors.As(err, &ns) || !slices.Equal(ns.Bodies, []string{"lost?"}) {
 		t.Errorf("storeRest on a closed store = %v, want a NotStoredError with the body", err)

@@ -3,9 +3,9 @@
 package tui
 
 import (
-	"errors"
 	"os"
 	"sync"
+	"time"
 )
 
 // A Terminal is the terminal the full-screen chat runs in. On this system
@@ -13,6 +13,8 @@ import (
 // without waiting for the rest of a burst.
 type Terminal struct {
 	f     *os.File
+	early int // always 0 here
+
 	mu    sync.Mutex
 	taken bool
 }
@@ -23,24 +25,5 @@ func TakeTerminal(f *os.File) (*Terminal, error) { return &Terminal{f: f}, nil }
 // Restore does nothing here.
 func (t *Terminal) Restore() error { return nil }
 
-var errTerminalUsed = errors.New("tui: the terminal was already given to a Run")
-
-func (t *Terminal) input() (*ttyInput, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.taken {
-		return nil, errTerminalUsed
-	}
-	t.taken = true
-	in := &ttyInput{File: t.f}
-	in.r = filteredReader{read: t.f.Read}
-	return in, nil
-}
-
-// ttyInput is a terminal whose reads are filtered (see the Unix version).
-type ttyInput struct {
-	*os.File
-	r filteredReader
-}
-
-func (in *ttyInput) Read(p []byte) (int, error) { return in.r.Read(p) }
+// waiter is nil here: the input does not wait for more of a burst.
+func (in *ttyInput) waiter() func(time.Duration) bool { return nil }
