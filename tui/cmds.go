@@ -26,14 +26,15 @@ type (
 		readUpTo uint64
 		older    bool // a page before those loaded, not the latest
 	}
-	sentMsg struct {
-		id        chat.ChatID
-		raw, text string // the draft as it was, and what was sent
-		entries   []chat.Entry
+	sentMsg struct { // a Send of the queue (see sendq.go) stored its bodies
+		id      chat.ChatID
+		batch   uint64
+		entries []chat.Entry
 	}
 	sendFailedMsg struct {
-		id  chat.ChatID
-		err error
+		id    chat.ChatID
+		batch uint64
+		err   error
 	}
 	chatReadyMsg struct {
 		id      chat.ChatID
@@ -75,9 +76,10 @@ type (
 		friends   []keyring.Friend
 		friendsOK bool
 	}
-	errMsg   struct{ err error }
-	noteMsg  string
-	panelMsg panel
+	errMsg         struct{ err error }
+	chatsFailedMsg struct{ err error } // the chat list could not be read
+	noteMsg        string
+	panelMsg       panel
 )
 
 // maxBatch bounds how many queued events one delivery carries.
@@ -209,7 +211,7 @@ func (m *model) loadChats() tea.Cmd {
 	return func() tea.Msg {
 		infos, err := client.Chats(ctx)
 		if err != nil {
-			return errMsg{err}
+			return chatsFailedMsg{err}
 		}
 		return chatsMsg(infos)
 	}
@@ -288,21 +290,6 @@ func (m *model) markRead(id chat.ChatID, n uint64) tea.Cmd {
 	}
 }
 
-// send stores text as a message of chat id; the worker publishes it.
-func (m *model) send(id chat.ChatID, raw, text string) tea.Cmd {
-	ctx, client := m.ctx, m.client
-	if client == nil {
-		return nil
-	}
-	return func() tea.Msg {
-		es, err := client.Send(ctx, id, text)
-		if err != nil {
-			return sendFailedMsg{id, err}
-		}
-		return sentMsg{id: id, raw: raw, text: text, entries: es}
-	}
-}
-
 // command runs a slash command.
 func (m *model) command(line string) tea.Cmd {
 	f := strings.Fields(line)
@@ -318,8 +305,7 @@ func (m *model) command(line string) tea.Cmd {
 	}
 	switch name {
 	case "/quit", "/exit", "/q":
-		m.quitting = true
-		return tea.Quit
+		return m.quit(false)
 	case "/help", "/h":
 		m.panel = commandsPanel()
 		return nil
@@ -519,7 +505,7 @@ func commandsPanel() *panel {
 		"/unverify [NAME]        remove the verified mark",
 		"/whoami                 your public key to give",
 		"/copy key|chat          copy your key or this chat's key (OSC 52)",
-		"/keys                   key bindings (also ?)",
+		"/keys                   key bindings (also f1)",
 		"/quit                   leave (also ctrl+c)",
 		"",
 		"A line starting with // sends a message that starts with /.",

@@ -101,8 +101,9 @@ func newKeyMap() keyMap {
 		// kitty keyboard protocol, so Tab opens the info too: it does
 		// nothing else here (the draft does not take tabs). F2 is the key
 		// that works everywhere.
-		Info:     key.NewBinding(key.WithKeys("f2", "ctrl+i", "tab"), key.WithHelp("f2/ctrl+i", "chat info: safety number, verify")),
-		Help:     key.NewBinding(key.WithKeys("?", "f1"), key.WithHelp("?", "keys")),
+		Info: key.NewBinding(key.WithKeys("f2", "ctrl+i", "tab"), key.WithHelp("f2/ctrl+i", "chat info: safety number, verify")),
+		// "?" is text: a message may begin with it.
+		Help:     key.NewBinding(key.WithKeys("f1"), key.WithHelp("f1", "keys")),
 		Quit:     key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 		HistPrev: key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "previous sent (empty draft)")),
 		HistNext: key.NewBinding(key.WithKeys("down"), key.WithHelp("↓", "next sent")),

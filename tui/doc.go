@@ -14,6 +14,14 @@
 // re-armed like listen, and after each batch of events) reads the chat list
 // and what the open chat's history lacks, and merges it by Seq.
 //
+// Enter puts the draft in its chat's send queue (sendq.go): one Send per
+// chat is in flight at a time, so messages are stored in the order of
+// their Enters, whatever the order in which Bubble Tea runs commands. The
+// terminal's input passes through a filter first (burst.go): several
+// lines in one read without bracketed-paste markers become a paste that
+// asks what it is (paste.go); keys typed while the program started, in
+// the terminal's cooked mode, come out as typed (Terminal).
+//
 // Everything a friend sends goes through textsafe before it is rendered:
 // a message cannot move the cursor, set the title or write the clipboard.
 // Messages only ever go into a history, in Seq order, each once; the draft

@@ -68,7 +68,7 @@ func TestGoldenWelcome(t *testing.T) {
 func TestGoldenHelp(t *testing.T) {
 	m := mainScreen(t, 80, 24)
 	m.in.clear(m.open)
-	typeText(m, "?")
+	send(m, keyF1)
 	golden(t, "keys-80x24.txt", screen(m))
 	send(m, keyEsc)
 	typeText(m, "/help")

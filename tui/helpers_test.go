@@ -68,6 +68,29 @@ func fixedKey(t testing.TB, seed byte) (keyring.SecretKey, keyring.PublicKey) {
 	return sk, sk.Public()
 }
 
+// offlineClient is a real chat engine without a network, on a database in
+// a temporary directory, with a chat started with the key of each seed.
+// It is closed when the test ends.
+func offlineClient(t testing.TB, seeds ...byte) (*chat.Client, keyring.SecretKey, []chat.ChatID) {
+	t.Helper()
+	sk, _ := fixedKey(t, 1)
+	client, err := chat.Open(chat.Config{Identity: sk, DBPath: filepath.Join(t.TempDir(), "db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	var ids []chat.ChatID
+	for _, seed := range seeds {
+		_, peer := fixedKey(t, seed)
+		info, err := client.StartChat(t.Context(), peer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, info.ID)
+	}
+	return client, sk, ids
+}
+
 // base is the fixed "now" of the rendering tests: a Tuesday afternoon.
 var base = time.Date(2026, 3, 10, 15, 4, 0, 0, time.UTC)
 
@@ -138,6 +161,7 @@ var (
 	keyEsc      = tea.KeyPressMsg{Code: tea.KeyEscape}
 	keyCtrlN    = tea.KeyPressMsg{Code: 'n', Mod: tea.ModCtrl}
 	keyCtrlP    = tea.KeyPressMsg{Code: 'p', Mod: tea.ModCtrl}
+	keyF1       = tea.KeyPressMsg{Code: tea.KeyF1}
 	keyF2       = tea.KeyPressMsg{Code: tea.KeyF2}
 	keyTab      = tea.KeyPressMsg{Code: tea.KeyTab}
 	keyCtrlI    = tea.KeyPressMsg{Code: 'i', Mod: tea.ModCtrl}

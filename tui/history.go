@@ -375,11 +375,29 @@ const nameWidth = 8
 //	               wraps under itself
 //	15:05 you      fine ✓✓
 func renderMessage(c *common, e chat.Entry, name string, width int) []string {
-	st := c.styles
-	body := strings.ReplaceAll(textsafe.Clean(e.Body), "\t", "    ")
-	stamp := e.SentAt.In(c.loc).Format("15:04")
-	nameStyle := st.friend
+	mark := ""
 	if e.Outgoing {
+		mark = c.styles.statusMark[min(int(e.Status), 3)].Render(statusMark(e.Status))
+	}
+	return renderRows(c, e.SentAt, name, e.Outgoing, e.Body, mark, width)
+}
+
+// renderQueued lays out a message sent that the store does not hold yet.
+func renderQueued(c *common, body string, failed bool, width int) []string {
+	mark := c.styles.dim.Render("sending…")
+	if failed {
+		mark = c.styles.err.Render("not stored yet")
+	}
+	return renderRows(c, c.now(), "you", true, body, mark, width)
+}
+
+// renderRows lays out one message with mark (styled) after its text.
+func renderRows(c *common, at time.Time, name string, outgoing bool, text, mark string, width int) []string {
+	st := c.styles
+	body := strings.ReplaceAll(textsafe.Clean(text), "\t", "    ")
+	stamp := at.In(c.loc).Format("15:04")
+	nameStyle := st.friend
+	if outgoing {
 		nameStyle = st.me
 	}
 	shown := ansi.Truncate(name, nameWidth, "…")
@@ -394,11 +412,7 @@ func renderMessage(c *common, e chat.Entry, name string, width int) []string {
 	}
 	pad := strings.Repeat(" ", indent)
 	lines := strings.Split(ansi.Wrap(body, avail, ""), "\n")
-	mark, markW := "", 0
-	if e.Outgoing {
-		m := statusMark(e.Status)
-		mark, markW = st.statusMark[min(int(e.Status), 3)].Render(m), ansi.StringWidth(m)
-	}
+	markW := ansi.StringWidth(mark)
 	for j, l := range lines {
 		prefix := pad
 		if j == 0 && len(rows) == 0 {
@@ -456,13 +470,28 @@ func centerRule(st interface{ Render(...string) string }, label string, width in
 }
 
 // view renders the viewport: height rows of at most width cells each,
-// the latest at the bottom.
-func (h *history) view(c *common, height, width int) []string {
+// the latest at the bottom. queued are the messages sent that the store
+// does not hold yet (failed: the last try to store them failed), shown
+// under the latest while the view follows it.
+func (h *history) view(c *common, height, width int, queued []string, failed bool) []string {
 	out := make([]string, 0, height)
 	if !h.loaded {
 		return append(out, c.styles.dim.Render("loading…"))
 	}
-	if len(h.entries) == 0 {
+	var tail []string
+	if h.follow {
+		for i := len(queued) - 1; i >= 0 && len(tail) < height; i-- {
+			tail = append(renderQueued(c, queued[i], failed, width), tail...)
+		}
+		tail = tail[max(len(tail)-height, 0):]
+	}
+	return append(h.entryRows(c, out, height-len(tail), width), tail...)
+}
+
+// entryRows appends to out the rows of the entries in a viewport of
+// height rows.
+func (h *history) entryRows(c *common, out []string, height, width int) []string {
+	if len(h.entries) == 0 || height == 0 {
 		return out
 	}
 	// Walk up from the anchor, collecting blocks (each in order) until the

@@ -160,11 +160,20 @@ func (in *input) recall(d *textarea.Model) {
 	d.SetValue(in.recalled)
 }
 
-// insert adds text at the cursor (a confirmed paste).
+// insert adds text at the cursor, in place of the selection if any (a
+// paste).
 func (in *input) insert(s string) {
-	d := in.draft(in.cur)
-	nd, _ := d.Update(tea.PasteMsg{Content: s})
-	*d = nd
+	if s != "" {
+		d := in.draft(in.cur)
+		nd, _ := d.Update(tea.PasteMsg{Content: s})
+		*d = nd
+	}
+}
+
+// appendText adds text at the end of the draft, and puts the cursor there.
+func (in *input) appendText(s string) {
+	in.draft(in.cur).MoveToEnd()
+	in.insert(s)
 }
 
 // height is the number of rows the input takes now.

@@ -19,11 +19,8 @@ type state int
 
 const (
 	stateChat         state = iota
-	stateConfirmPaste       // a paste of many lines waits for y/n
+	stateConfirmPaste       // a paste waits for an answer (see paste.go)
 )
-
-// pasteConfirmLines: a paste of more lines than this asks first.
-const pasteConfirmLines = 5
 
 // status is the message in the status bar, until the next key press.
 type status struct {
@@ -72,9 +69,25 @@ type model struct {
 	banner      string
 	status      status
 	panel       *panel
-	paste       string               // the paste waiting for confirmation
-	sending     map[chat.ChatID]bool // a Send in flight: Enter waits
+	paste       *pendingPaste // the paste waiting for an answer
 	quitting    bool
+
+	// queues are the bodies sent, by chat, that the store does not hold
+	// yet (see sendq.go); batches numbers the Sends; ledger tells Run
+	// which of them ran (nil without Run).
+	queues  map[chat.ChatID]*sendQueue
+	batches uint64
+	ledger  *sendLedger
+	// quitWhenStored: the user quit while bodies were being stored; the
+	// program ends when the last is.
+	quitWhenStored bool
+
+	// ready: the first chat list arrived (or could not be read), so the
+	// chat the keys are for is open. Keys and pastes before that wait in
+	// typeahead, to be handled then in order: what is typed while the
+	// program starts goes where it would have gone a moment later.
+	ready     bool
+	typeahead []tea.Msg
 
 	// The store is the truth, the events hints: other processes write the
 	// same database. Every refreshEvery (0: never; Run sets it) and after
@@ -93,8 +106,10 @@ func newModel(ctx context.Context, client *chat.Client, book FriendBook, events 
 	return &model{
 		ctx: ctx, client: client, book: book, events: events,
 		c: newCommon(), hists: make(map[chat.ChatID]*history), in: newInput(),
-		keys: make(map[chat.ChatID]chat.ChatKey), safety: make(map[keyring.PublicKey]string), sending: make(map[chat.ChatID]bool),
+		keys: make(map[chat.ChatID]chat.ChatKey), safety: make(map[keyring.PublicKey]string), queues: make(map[chat.ChatID]*sendQueue),
 		net: chat.Connecting,
+		// Without an engine (tests) nothing is loaded first.
+		ready: client == nil,
 	}
 }
 
@@ -165,7 +180,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		// The worker stopped: the program is ending, or there is no network.
 		m.net, m.netErr = chat.Offline, true
 	case chatsMsg:
-		cmds = append(cmds, m.onChats(msg))
+		cmds = append(cmds, m.onChats(msg), m.becomeReady())
 	case friendsMsg:
 		m.friends = msg
 		m.refreshNames()
@@ -182,8 +197,9 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case sentMsg:
 		cmds = append(cmds, m.onSent(msg))
 	case sendFailedMsg:
-		delete(m.sending, msg.id)
-		m.fail(msg.err)
+		cmds = append(cmds, m.onSendFailed(msg))
+	case retrySendMsg:
+		cmds = append(cmds, m.dispatch(msg.id))
 	case chatReadyMsg:
 		cmds = append(cmds, m.onChatReady(msg))
 	case safetyMsg:
@@ -195,6 +211,11 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, m.loadFriends())
 	case errMsg:
 		m.fail(msg.err)
+	case chatsFailedMsg:
+		m.fail(msg.err)
+		// The keys waiting go to the draft of no chat, which says so
+		// at Enter.
+		cmds = append(cmds, m.becomeReady())
 	case noteMsg:
 		m.status = status{text: string(msg)}
 	case panelMsg:
@@ -203,12 +224,20 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.quitting = true
 		return m, tea.Quit
 	case tea.PasteMsg:
+		if !m.ready {
+			m.typeahead = append(m.typeahead, msg)
+			break
+		}
 		cmds = append(cmds, m.onPaste(msg))
 	case tea.MouseWheelMsg:
 		cmds = append(cmds, m.scroll(msg))
 	case tea.MouseClickMsg:
 		cmds = append(cmds, m.onClick(msg))
 	case tea.KeyPressMsg:
+		if !m.ready {
+			cmds = append(cmds, m.keyBeforeReady(msg))
+			break
+		}
 		cmds = append(cmds, m.onKey(msg))
 	default:
 		// The textarea's own messages (cursor blink and the like).
@@ -228,12 +257,7 @@ func (m *model) onKey(k tea.KeyPressMsg) tea.Cmd {
 	armed := m.quitArmed
 	m.quitArmed = false
 	if m.state == stateConfirmPaste {
-		switch k.String() {
-		case "y", "Y", "enter":
-			m.in.insert(m.paste)
-		}
-		m.state, m.paste = stateChat, ""
-		return nil
+		return m.onPasteAnswer(k)
 	}
 	switch {
 	case key.Matches(k, keys.Quit):
@@ -242,9 +266,8 @@ func (m *model) onKey(k tea.KeyPressMsg) tea.Cmd {
 			m.status = status{text: "draft not sent; ctrl+c again to quit", isErr: true}
 			return nil
 		}
-		m.quitting = true
-		return tea.Quit
-	case k.String() == "f1" || (key.Matches(k, keys.Help) && m.in.value() == ""):
+		return m.quit(armed)
+	case key.Matches(k, keys.Help):
 		m.panel = helpPanel(keys)
 		return nil
 	case key.Matches(k, keys.Info):
@@ -262,7 +285,8 @@ func (m *model) onKey(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, keys.PageUp, keys.PageDown):
 		return m.scroll(k)
 	case key.Matches(k, keys.Send):
-		return m.submit()
+		cmd, _ := m.submit()
+		return cmd
 	}
 	var cmd tea.Cmd
 	m.in, cmd = m.in.update(m.c, k)
@@ -352,39 +376,90 @@ func (m *model) openChat(id chat.ChatID) tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// submit handles Enter: a slash command, or a message to send.
-func (m *model) submit() tea.Cmd {
+// submit handles Enter: a slash command, or a message to send. The
+// draft is taken as it is now and emptied at once; a message goes to the
+// chat's send queue. ok is false if the draft stays because it cannot be
+// sent (the status bar says why); an empty draft does nothing, and is ok.
+func (m *model) submit() (cmd tea.Cmd, ok bool) {
 	raw := m.in.value()
 	text := strings.TrimRight(strings.TrimLeft(raw, "\n"), " \t\n")
 	if strings.TrimSpace(text) == "" {
-		return nil
+		return nil, true
 	}
 	if strings.HasPrefix(text, "/") && !strings.HasPrefix(text, "//") {
 		m.in.remember(text)
 		m.in.clear(m.in.cur)
-		return m.command(text)
+		return m.command(text), true
 	}
 	text = strings.TrimPrefix(text, "/") // "//x" sends "/x"
 	if m.open == (chat.ChatID{}) {
 		m.status = status{text: "no chat is open: /start NAME starts one, /respond NAME CHATKEY joins one", isErr: true}
-		return nil
+		return nil, false
 	}
-	if m.sending[m.open] {
-		return nil
+	if err := chat.ValidBody(text); err != nil {
+		m.fail(err)
+		return nil, false
 	}
-	m.sending[m.open] = true
-	return m.send(m.open, raw, text)
+	m.in.remember(text)
+	m.in.clear(m.in.cur)
+	return m.enqueue(m.open, text), true
 }
 
-// onPaste inserts a paste into the draft, after asking if it is long.
-func (m *model) onPaste(p tea.PasteMsg) tea.Cmd {
-	text := strings.ReplaceAll(strings.ReplaceAll(p.Content, "\r\n", "\n"), "\r", "\n")
-	if n := strings.Count(text, "\n") + 1; n > pasteConfirmLines {
-		m.state, m.paste = stateConfirmPaste, text
+// keyBeforeReady keeps a key that came before the first chat list, to be
+// handled when it arrives. A second Ctrl+C among them quits at once: the
+// list may never come (a database that hangs).
+func (m *model) keyBeforeReady(k tea.KeyPressMsg) tea.Cmd {
+	if key.Matches(k, m.c.keys.Quit) {
+		for _, msg := range m.typeahead {
+			if q, ok := msg.(tea.KeyPressMsg); ok && key.Matches(q, m.c.keys.Quit) {
+				m.quitting = true
+				return tea.Quit
+			}
+		}
+	}
+	m.typeahead = append(m.typeahead, k)
+	return nil
+}
+
+// becomeReady handles, in order, the keys and pastes that came before the
+// first chat list, once it is there.
+func (m *model) becomeReady() tea.Cmd {
+	if m.ready {
 		return nil
 	}
-	m.in.insert(text)
-	return nil
+	m.ready = true
+	msgs := m.typeahead
+	m.typeahead = nil
+	var cmds []tea.Cmd
+	for _, msg := range msgs {
+		switch msg := msg.(type) {
+		case tea.KeyPressMsg:
+			cmds = append(cmds, m.onKey(msg))
+		case tea.PasteMsg:
+			cmds = append(cmds, m.onPaste(msg))
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+// quit ends the program, once the store holds all that was sent (Enter
+// only queued it): that takes milliseconds, unless the store fails, when
+// it says so and a second Ctrl+C (force) quits anyway.
+func (m *model) quit(force bool) tea.Cmd {
+	if n := m.unstored(); n > 0 && !force {
+		m.quitWhenStored, m.quitArmed = true, true
+		m.status = status{text: fmt.Sprintf("storing %s before quitting…", plural(n, "message"))}
+		for _, q := range m.queues {
+			if q.err != nil {
+				m.quitWhenStored = false
+				m.status = status{text: fmt.Sprintf("%s not stored: %s; ctrl+c again quits anyway", plural(n, "message"), describe(q.err)), isErr: true}
+				break
+			}
+		}
+		return nil
+	}
+	m.quitting = true
+	return tea.Quit
 }
 
 // onClick opens the chat clicked in the list.
@@ -568,24 +643,6 @@ func (m *model) onPage(msg pageMsg) tea.Cmd {
 	return nil
 }
 
-func (m *model) onSent(msg sentMsg) tea.Cmd {
-	delete(m.sending, msg.id)
-	d := m.in.draft(msg.id)
-	if d.Value() == msg.raw {
-		m.in.clear(msg.id)
-	}
-	m.in.remember(msg.text)
-	for _, e := range msg.entries {
-		if h := m.hists[msg.id]; h != nil {
-			h.follow = true
-			h.add(e)
-			h.toBottom()
-		}
-		m.list = m.list.touch(e, m.open)
-	}
-	return nil
-}
-
 // onChatReady opens the chat just started or joined at once, without
 // waiting for the chat list (which a load in flight may deliver without
 // it): a started chat with the panel of its key, which the user must give
@@ -752,7 +809,12 @@ func (m *model) mainView(l layout) []string {
 	case m.panel != nil:
 		rows = m.panelView(l)
 	case m.hist() != nil:
-		rows = m.hist().view(m.c, l.histH, l.convW)
+		var queued []string
+		failed := false
+		if q := m.queues[m.open]; q != nil {
+			queued, failed = q.bodies(), q.err != nil
+		}
+		rows = m.hist().view(m.c, l.histH, l.convW, queued, failed)
 		if len(rows) < l.histH {
 			pad := make([]string, l.histH-len(rows), l.histH)
 			rows = append(pad, rows...)
@@ -863,7 +925,7 @@ func (m *model) welcomeView(l layout) []string {
 		"  /respond NAME CHATKEY",
 		"                   join the chat they started",
 		"",
-		st.dim.Render("/help: commands · ?: keys · ctrl+c: quit"),
+		st.dim.Render("/help: commands · f1: keys · ctrl+c: quit"),
 	}
 	return lines
 }
@@ -903,7 +965,11 @@ func (m *model) statusLeft(collapsed bool) []string {
 	style := st.info
 	switch {
 	case m.state == stateConfirmPaste:
-		return []string{ansi.Truncate(st.warn.Render(fmt.Sprintf("Paste %d lines into the message? y/n", strings.Count(m.paste, "\n")+1)), width, "…")}
+		rows := strings.Split(ansi.Wrap(m.pastePrompt(), width, ""), "\n")
+		for i, r := range rows {
+			rows[i] = st.warn.Render(r)
+		}
+		return rows
 	case m.status.text == "":
 		return []string{hints(st, width)}
 	case m.status.isErr:
@@ -932,7 +998,7 @@ func (m *model) statusView(l layout) string {
 
 // hints are the most useful keys, as many as fit.
 func hints(st styles, width int) string {
-	all := [][2]string{{"enter", "send"}, {"alt+enter", "newline"}, {"ctrl+n/p", "chats"}, {"pgup/pgdn", "scroll"}, {"?", "keys"}, {"/help", ""}, {"ctrl+c", "quit"}}
+	all := [][2]string{{"enter", "send"}, {"alt+enter", "newline"}, {"ctrl+n/p", "chats"}, {"pgup/pgdn", "scroll"}, {"f1", "keys"}, {"/help", ""}, {"ctrl+c", "quit"}}
 	var b strings.Builder
 	used := 0
 	for _, h := range all {
@@ -972,7 +1038,7 @@ func fit(s string, w int) string {
 // helpPanel lists the key bindings.
 func helpPanel(k keyMap) *panel {
 	p := &panel{title: "Keys"}
-	for _, b := range []key.Binding{k.Send, k.Newline, k.NextChat, k.PrevChat, k.PageUp, k.PageDown, k.Bottom, k.HistPrev, k.HistNext, k.Info, k.Help, k.Quit} {
+	for _, b := range []key.Binding{k.Send, k.Newline, k.NextChat, k.PrevChat, k.PageUp, k.PageDown, k.Bottom, k.HistPrev, k.HistNext, k.Info, k.Quit} {
 		h := b.Help()
 		p.lines = append(p.lines, fmt.Sprintf("%-12s %s", h.Key, h.Desc))
 	}
@@ -980,6 +1046,6 @@ func helpPanel(k keyMap) *panel {
 		fmt.Sprintf("%-12s %s", "mouse wheel", "scroll"),
 		fmt.Sprintf("%-12s %s", "ctrl+a/e", "start/end of line; ctrl+u/k delete before/after; ctrl+w word"),
 		"",
-		"Pasting more than 5 lines asks first. /help lists the commands.")
+		"? types a ?. Over 5 lines pasted, or lines arriving at once unmarked (some terminals paste so), ask: enter sends each line, m one message, esc to the draft.")
 	return p
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 
 	tea "charm.land/bubbletea/v2"
+	"golang.org/x/term"
 
 	"github.com/dhtchat/dhtchat/chat"
 	"github.com/dhtchat/dhtchat/keyring"
@@ -48,7 +50,12 @@ type Options struct {
 	// Note, if set, is shown in the status bar until the first key press,
 	// e.g. the chat key that "start" just made.
 	Note string
-	// Input and Output are the terminal; nil means stdin and stdout.
+	// Terminal, if set, is the terminal to read keys from, taken earlier
+	// by the caller with TakeTerminal (Input is then ignored); Run
+	// restores it before it returns.
+	Terminal *Terminal
+	// Input and Output are the terminal; nil means stdin and stdout. If
+	// Input is a terminal and Terminal is nil, Run takes it itself.
 	Input  io.Reader
 	Output io.Writer
 	// Environ is the environment the terminal's capabilities are read from
@@ -60,12 +67,18 @@ type Options struct {
 
 // Run runs the full-screen chat until the user quits or ctx ends, and
 // returns nil then. It runs the Client's worker meanwhile, and returns
-// only after the worker has stopped. It never writes anywhere but
-// Options.Output.
-func Run(ctx context.Context, opts Options) error {
+// only after the worker has stopped, and after the store holds every
+// message the user sent (else a *NotStoredError with their text). It
+// never writes anywhere but Options.Output.
+func Run(ctx context.Context, opts Options) (err error) {
 	if opts.Client == nil || opts.Friends == nil {
 		return errors.New("tui: Options.Client and Options.Friends are required")
 	}
+	input, restore, err := inputOf(opts)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, restore()) }()
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -81,11 +94,9 @@ func Run(ctx context.Context, opts Options) error {
 	m.refreshEvery = refreshInterval
 	m.banner = opts.Banner
 	m.status = status{text: opts.Note}
+	m.ledger = newSendLedger()
 
-	popts := []tea.ProgramOption{tea.WithContext(ctx)}
-	if opts.Input != nil {
-		popts = append(popts, tea.WithInput(opts.Input))
-	}
+	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(input)}
 	if opts.Output != nil {
 		popts = append(popts, tea.WithOutput(opts.Output))
 	}
@@ -93,7 +104,11 @@ func Run(ctx context.Context, opts Options) error {
 		popts = append(popts, tea.WithEnvironment(opts.Environ))
 	}
 	popts = append(popts, opts.ExtraProgramOptions...)
-	_, err := tea.NewProgram(m, popts...).Run()
+	_, err = tea.NewProgram(m, popts...).Run()
+	// Still with the worker, which may publish them at once.
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(parent), storeTimeout)
+	serr := m.storeRest(sctx)
+	scancel()
 
 	cancel()
 	werr := <-workerDone
@@ -105,11 +120,36 @@ func Run(ctx context.Context, opts Options) error {
 		// way to leave.
 		err = nil
 	}
-	if err != nil {
-		return err
+	if err != nil || serr != nil {
+		return errors.Join(err, serr)
 	}
 	if werr != nil && !errors.Is(werr, chat.ErrOffline) && !errors.Is(werr, context.Canceled) {
 		return werr
 	}
 	return nil
+}
+
+// inputOf is the input the program reads, through an inputFilter (see
+// burst.go), and how to restore the terminal it is.
+func inputOf(opts Options) (io.Reader, func() error, error) {
+	t := opts.Terminal
+	if t == nil {
+		in := opts.Input
+		if in == nil {
+			in = os.Stdin
+		}
+		f, ok := in.(*os.File)
+		if !ok || !term.IsTerminal(int(f.Fd())) {
+			return &filteredReader{read: in.Read}, func() error { return nil }, nil
+		}
+		var err error
+		if t, err = TakeTerminal(f); err != nil {
+			return nil, nil, err
+		}
+	}
+	in, err := t.input()
+	if err != nil {
+		return nil, nil, err
+	}
+	return in, t.Restore, nil
 }

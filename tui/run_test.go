@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"go.uber.org/goleak"
@@ -125,5 +126,80 @@ func TestRunStopsWithContext(t *testing.T) {
 		}
 	case <-testwait.Context(t).Done():
 		t.Fatal("Run did not return after its context ended")
+	}
+}
+
+// TestRunBurstAndTypeahead runs the whole program, input bytes to store:
+// lines that arrive in one read without paste markers ask once, then are
+// sent one message per line; a message may start with "?".
+func TestRunBurstAndTypeahead(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	client, sk, ids := offlineClient(t, 50)
+	defer client.Close() // before goleak looks
+	id := ids[0]
+	inR, inW := io.Pipe()
+	defer inW.Close()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(t.Context(), Options{
+			Client: client, Friends: &book{self: sk.Public()}, Open: id,
+			Input: inR, Output: out, Environ: []string{"TERM=xterm-256color"},
+			ExtraProgramOptions: []tea.ProgramOption{tea.WithWindowSize(100, 30)},
+		})
+	}()
+	write := func(s string) {
+		t.Helper()
+		if _, err := inW.Write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitOut := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.Contains(out.String(), what) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%q never showed; output so far: %q", what, out.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	bodies := func(want int) []string {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			es, err := client.History(t.Context(), id, 0, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(es) >= want || time.Now().After(deadline) {
+				var got []string
+				for _, e := range es {
+					got = append(got, e.Body)
+				}
+				return got
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	// Typed before the first frame: kept, in order, Enter included.
+	write("early\r")
+	write("one\rtwo\rthree\r") // one read: a burst
+	waitOut("3 lines pasted")
+	write("\r")
+	write("?")
+	write("really\r")
+	want := []string{"early", "one", "two", "three", "?really"}
+	if got := bodies(len(want)); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("stored %q, want %q", got, want)
+	}
+	write("\x03")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run = %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after ctrl+c")
 	}
 }

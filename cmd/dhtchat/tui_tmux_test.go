@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -37,13 +38,18 @@ func requireTmux(t *testing.T) {
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9]+`)
 
+// tmuxSocket is the name of the tmux server of test t (tmux -L).
+func tmuxSocket(t *testing.T) string {
+	return fmt.Sprintf("dhtchat-%d-%s", os.Getpid(), unsafeName.ReplaceAllString(t.Name(), "-"))
+}
+
 // newTmux starts command (a shell command line) in a w×h terminal with env
 // added to its environment. When the command exits, the pane prints
 // "EXITED <status>" and stays, so that the test can read the end.
 func newTmux(t *testing.T, w, h int, env []string, command string) *tmux {
 	t.Helper()
 	requireTmux(t)
-	s := &tmux{t: t, socket: fmt.Sprintf("dhtchat-%d-%s", os.Getpid(), unsafeName.ReplaceAllString(t.Name(), "-"))}
+	s := &tmux{t: t, socket: tmuxSocket(t)}
 	args := []string{"new-session", "-d", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h)}
 	for _, kv := range env {
 		args = append(args, "-e", kv)
@@ -106,10 +112,37 @@ func draftLine(scr string) string {
 	return ""
 }
 
+// checkFrom checks that got are the messages want from from, numbered
+// from first on, in order, each once and intact.
+func checkFrom(t *testing.T, got []recvLine, from string, first uint64, want []string) {
+	t.Helper()
+	if len(got) != len(want) {
+		var texts []string
+		for _, r := range got {
+			texts = append(texts, r.Text)
+		}
+		t.Fatalf("got %d messages %.300q, want %d %.300q", len(got), texts, len(want), want)
+	}
+	for i, r := range got {
+		if r.N != first+uint64(i) || r.Text != want[i] || r.From != from {
+			t.Fatalf("message %d = {n:%d from:%s text:%.60q}, want {n:%d from:%s text:%.60q}", i, r.N, r.From, r.Text, first+uint64(i), from, want[i])
+		}
+	}
+}
+
 // TestTUIEndToEnd: alice uses the full-screen chat in a real terminal on a
-// loopback DHT while bob uses the commands. A half-typed draft survives 5
-// incoming messages and a resize, cursor included; finished and sent, it
-// reaches bob exactly.
+// loopback DHT while bob uses the commands. It checks, in order, with one
+// network, pair and terminal:
+//   - keys typed before the program started (the terminal still cooked),
+//     Enter included, and right after, are sent exactly;
+//   - a half-typed draft survives 5 incoming messages and a resize, cursor
+//     included; finished and sent, it reaches bob exactly;
+//   - a message may start with "?";
+//   - lines typed faster than the program reads (one tmux send-keys of
+//     three lines, then of 200) ask once, then each line is one message,
+//     in order, each once and intact;
+//   - a 10-line paste without bracketed-paste markers (tmux paste-buffer
+//     without -p) goes as 10 messages, or as one of 10 lines.
 func TestTUIEndToEnd(t *testing.T) {
 	t.Parallel()
 	requireTmux(t)
@@ -124,15 +157,40 @@ func TestTUIEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tmuxBin, err := exec.LookPath("tmux")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The program waits for a signal before it starts, so that keys can
+	// be typed first, into the terminal in its cooked mode.
 	term := newTmux(t, 100, 30, []string{
 		"DHTCHAT_HOME=" + alice.home,
 		"DHTCHAT_BOOTSTRAP=" + boot,
 		"DHTCHAT_LISTEN=/ip4/127.0.0.1/tcp/0",
 		"DHTCHAT_POLL_INTERVAL=50ms",
 		dialTimeoutEnv,
-	}, bin)
+	}, fmt.Sprintf("%s -L %s wait-for start-dhtchat; %s", tmuxBin, tmuxSocket(t), bin))
+	n := uint64(1) // the number of alice's next message
+	expect := func(what string, want ...string) {
+		t.Helper()
+		t0 := time.Now()
+		checkFrom(t, recvAll(t, bob, "alice", len(want)), "alice", n, want)
+		n += uint64(len(want))
+		t.Logf("%s: bob received %d messages in %v", what, len(want), time.Since(t0))
+	}
+	emptyDraft := func(s string) bool {
+		d := draftLine(s)
+		return d == "> Write a message; /help for commands" || d == ">"
+	}
+
+	// Typeahead: before the program runs, and while it starts.
+	term.keys("early bird", "Enter", "?early", "Enter", "half")
+	term.run("wait-for", "-S", "start-dhtchat")
+	term.keys(" done", "Enter")
 	term.waitText("● online")
 	term.waitText("bob  fingerprint")
+	expect("typeahead", "early bird", "?early", "half done")
+	term.waitFor("the draft empty after the typeahead", emptyDraft)
 
 	const half = "half-typed: ünïcode, 日本, quotes \"'$HOME"
 	term.typeText(half)
@@ -164,16 +222,55 @@ func TestTUIEndToEnd(t *testing.T) {
 	term.typeText(rest)
 	term.waitText("the resize")
 	term.keys("Enter")
-	term.waitFor("the draft cleared", func(s string) bool {
-		d := draftLine(s)
-		return d == "> Write a message; /help for commands" || d == ">"
-	})
-
-	t0 = time.Now()
-	checkLines(t, recvAll(t, bob, "alice", 1), "alice", []string{half + rest})
-	t.Logf("recv took %v", time.Since(t0))
+	term.waitFor("the draft cleared", emptyDraft)
+	expect("the draft", half+rest)
 	// Bob's recv acknowledged it: alice sees it delivered.
 	term.waitText("✓✓")
+	term.run("resize-window", "-x", "100", "-y", "30")
+
+	// "?" is text, even first.
+	term.typeText("?is this a question")
+	term.keys("Enter")
+	expect("a message starting with ?", "?is this a question")
+
+	// Lines faster than the program reads them: one question, then one
+	// message each.
+	term.keys("one", "Enter", "two", "Enter", "three", "Enter")
+	term.waitText("3 lines pasted · enter: 3 messages")
+	term.keys("Enter")
+	expect("three lines at once", "one", "two", "three")
+
+	var lines []string
+	args := []string{"send-keys"}
+	for i := 1; i <= 200; i++ {
+		lines = append(lines, fmt.Sprintf("line %03d of 200: the quick brown fox", i))
+		args = append(args, lines[i-1], "Enter")
+	}
+	term.run(args...)
+	term.waitText("200 lines pasted · enter: 200 messages")
+	term.keys("Enter")
+	expect("200 lines at once", lines...)
+
+	// A paste without bracketed-paste markers: tmux sends each line break
+	// as a CR, as if typed.
+	var paste []string
+	for i := 1; i <= 10; i++ {
+		paste = append(paste, fmt.Sprintf("pasted line %d", i))
+	}
+	file := filepath.Join(t.TempDir(), "paste.txt")
+	if err := os.WriteFile(file, []byte(strings.Join(paste, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	term.run("load-buffer", file)
+	term.run("paste-buffer")
+	term.waitText("10 lines pasted · enter: 10 messages")
+	term.keys("Enter")
+	expect("a paste as 10 messages", paste...)
+	term.run("paste-buffer")
+	term.waitText("10 lines pasted")
+	term.keys("m")
+	expect("a paste as one message", strings.Join(paste, "\n"))
+	term.waitFor("the draft empty after the pastes", emptyDraft)
 
 	term.keys("C-c")
 	scr = term.waitText("EXITED 0")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -25,6 +26,17 @@ func runUI(ctx context.Context, e *env) error {
 		return usageErrorf("the full-screen chat needs a terminal").
 			withHint("'dhtchat --help' lists the commands for scripts: chats, send, recv, history")
 	}
+	// Keys typed from now on are the UI's: take the terminal before the
+	// database and the network open (see tui.Terminal), unless the
+	// keyring's passphrase is still to be typed on it.
+	var t *tui.Terminal
+	if !e.mayAskPassphrase() {
+		var err error
+		if t, err = e.takeTerminal(); err != nil {
+			return err
+		}
+		defer t.Restore()
+	}
 	closeLogs, err := e.routeLibraryLogs()
 	if err != nil {
 		return err
@@ -35,7 +47,30 @@ func runUI(ctx context.Context, e *env) error {
 		return err
 	}
 	defer s.close()
-	return e.fullScreen(ctx, s, tui.Options{})
+	return e.fullScreen(ctx, s, tui.Options{Terminal: t})
+}
+
+// mayAskPassphrase reports whether opening the keyring may ask for its
+// passphrase on the terminal.
+func (e *env) mayAskPassphrase() bool {
+	if e.passphraseFile != "" || e.getenv("DHTCHAT_PASSPHRASE") != "" {
+		return false
+	}
+	f, err := e.keyringFile()
+	if err != nil {
+		return true
+	}
+	enc, err := f.Encrypted()
+	return err != nil || enc
+}
+
+// takeTerminal takes stdin, a terminal, for the UI.
+func (e *env) takeTerminal() (*tui.Terminal, error) {
+	t, err := tui.TakeTerminal(e.stdin.(*os.File))
+	if err != nil {
+		return nil, runtimeErrorf("cannot use the terminal: %v", err)
+	}
+	return t, nil
 }
 
 // converse runs the chat after start or respond: the full-screen UI on a
@@ -59,7 +94,7 @@ func (e *env) converse(ctx context.Context, s *session, info chat.Info, name str
 }
 
 // fullScreen runs the UI on the session, with the terminal of stdin and
-// stdout.
+// stdout (taken already if opts.Terminal is set).
 func (e *env) fullScreen(ctx context.Context, s *session, opts tui.Options) error {
 	opts.Client = s.client
 	// The terminal is the UI's from now on: the keyring file may use the
@@ -67,7 +102,21 @@ func (e *env) fullScreen(ctx context.Context, s *session, opts tui.Options) erro
 	// made sure of it).
 	opts.Friends = s.book
 	opts.Input, opts.Output = e.stdin, e.stdout
-	return tui.Run(ctx, opts)
+	return e.unsent(tui.Run(ctx, opts))
+}
+
+// unsent gives back, on stderr, the text of messages the UI could not
+// store before it ended (tui.NotStoredError), so that none is lost.
+func (e *env) unsent(err error) error {
+	var ns *tui.NotStoredError
+	if !errors.As(err, &ns) {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "The store refused %d messages you sent; here they are:\n", len(ns.Bodies))
+	for _, b := range ns.Bodies {
+		fmt.Fprintf(e.stderr, "%s\n\n", b)
+	}
+	return runtimeErrorf("%d messages were not stored: %v", len(ns.Bodies), ns.Err)
 }
 
 // routeLibraryLogs sends the process-wide logs of libp2p and kad-dht, which

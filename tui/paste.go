@@ -1,0 +1,153 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// Pastes. A paste of a few lines goes into the draft at the cursor, as it
+// is. A longer one, and any burst (several lines that arrived in one read
+// without bracketed-paste markers: see burst.go), asks first, because its
+// line breaks may be meant as Enters:
+//
+//	enter  one message per line, each as if typed and followed by Enter;
+//	       of a burst, the text after its last line break stays in the
+//	       draft, since no Enter followed it (it may still be being typed)
+//	m      one message: the draft with the paste at the cursor, sent
+//	esc    into the draft at the cursor, nothing sent
+//
+// Other keys leave the question open; ctrl+c puts the paste in the draft
+// and then asks about quitting as with any draft.
+
+// pasteConfirmLines: a bracketed paste of more lines than this asks first.
+const pasteConfirmLines = 5
+
+// pendingPaste is a paste waiting for the user's answer.
+type pendingPaste struct {
+	text  string // line breaks as "\n"
+	burst bool   // it came as a burst, not between bracketed-paste markers
+}
+
+// lines is the paste split into lines: the complete ones, each ended by
+// a line break or (of a bracketed paste) by the end of the paste, and of
+// a burst the text after its last line break.
+func (p *pendingPaste) lines() (complete []string, tail string) {
+	ls := strings.Split(p.text, "\n")
+	last := ls[len(ls)-1]
+	ls = ls[:len(ls)-1]
+	if p.burst || last == "" {
+		return ls, last
+	}
+	return append(ls, last), ""
+}
+
+// onPaste handles a paste: into the draft if short, else a question.
+func (m *model) onPaste(p tea.PasteMsg) tea.Cmd {
+	content, burst := p.Content, false
+	for _, mark := range []string{burstMark, burstMore} {
+		if s, ok := strings.CutPrefix(content, mark); ok {
+			content, burst = s, true
+		}
+	}
+	text := strings.ReplaceAll(strings.ReplaceAll(content, "\r\n", "\n"), "\r", "\n")
+	if m.state == stateConfirmPaste {
+		// The rest of a burst that came in several reads, or more pasted
+		// before the answer: one question for all of it.
+		m.paste.text += text
+		m.paste.burst = m.paste.burst || burst
+		return nil
+	}
+	pp := &pendingPaste{text: text, burst: burst}
+	complete, _ := pp.lines()
+	switch {
+	case burst && len(complete) == 0:
+		// Text without a line break (the rest of a burst whose question
+		// was answered): typed.
+		m.in.insert(text)
+		return nil
+	case !burst && len(complete) <= pasteConfirmLines:
+		m.in.insert(text)
+		return nil
+	}
+	m.state, m.paste = stateConfirmPaste, pp
+	return nil
+}
+
+// onPasteAnswer handles a key while a paste waits for an answer.
+func (m *model) onPasteAnswer(k tea.KeyPressMsg) tea.Cmd {
+	p := m.paste
+	switch k.String() {
+	case "enter":
+		m.state, m.paste = stateChat, nil
+		return m.pasteAsMessages(p)
+	case "m", "M":
+		m.state, m.paste = stateChat, nil
+		m.in.insert(p.text)
+		cmd, _ := m.submit()
+		return cmd
+	case "esc":
+		m.state, m.paste = stateChat, nil
+		m.in.insert(p.text)
+		return nil
+	case "ctrl+c":
+		m.state, m.paste = stateChat, nil
+		m.in.insert(p.text)
+		m.quitArmed = true
+		m.status = status{text: "the paste is in the draft, not sent; ctrl+c again to quit", isErr: true}
+		return nil
+	}
+	return nil
+}
+
+// pasteAsMessages sends each complete line of p as if typed and followed
+// by Enter: the first completes the draft at the cursor. If a line cannot
+// be sent (too long, say), it and the lines after it stay in the draft,
+// with the error in the status bar.
+func (m *model) pasteAsMessages(p *pendingPaste) tea.Cmd {
+	complete, tail := p.lines()
+	var cmds []tea.Cmd
+	for i, line := range complete {
+		m.in.insert(line)
+		cmd, ok := m.submit()
+		cmds = append(cmds, cmd)
+		if !ok {
+			var rest strings.Builder
+			for _, l := range complete[i+1:] {
+				rest.WriteString("\n" + l)
+			}
+			if tail != "" {
+				rest.WriteString("\n" + tail)
+			}
+			m.in.appendText(rest.String())
+			return tea.Batch(cmds...)
+		}
+	}
+	m.in.insert(tail)
+	return tea.Batch(cmds...)
+}
+
+// pastePrompt is the question about the paste waiting.
+func (m *model) pastePrompt() string {
+	p := m.paste
+	complete, tail := p.lines()
+	n := len(complete)
+	if tail != "" {
+		n++
+	}
+	msgs := 0
+	for i, l := range complete {
+		if i == 0 {
+			l = m.in.value() + l
+		}
+		if strings.TrimSpace(l) != "" {
+			msgs++
+		}
+	}
+	enter := "enter: " + plural(msgs, "message")
+	if tail != "" {
+		enter += ", the last line to the draft"
+	}
+	return fmt.Sprintf("%s pasted · %s · m: one message · esc: into the draft", plural(n, "line"), enter)
+}

@@ -1,0 +1,154 @@
+package tui
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// pasteModel is a chat with alice open, loaded, with draft typed.
+func pasteModel(t *testing.T, draft string) *model {
+	t.Helper()
+	m := newTestModel(t, 80, 24)
+	withChats(t, m, "alice")
+	send(m, pageMsg{id: chatID(1)})
+	typeText(m, draft)
+	return m
+}
+
+// sentBodies is all chat 1's queue holds, in order.
+func sentBodies(m *model) []string {
+	if q := m.queues[chatID(1)]; q != nil {
+		return q.bodies()
+	}
+	return nil
+}
+
+func statusRow(m *model) string {
+	rows := strings.Split(strings.TrimRight(screen(m), "\n"), "\n")
+	return strings.Join(rows[len(rows)-m.layout().statusH:], " ")
+}
+
+func burst(s string) tea.PasteMsg { return tea.PasteMsg{Content: burstMark + s} }
+
+func TestPasteAnswers(t *testing.T) {
+	long := strings.TrimSuffix(strings.Repeat("line\n", 20), "\n")
+	lines20 := strings.Split(long, "\n")
+	for _, tc := range []struct {
+		name   string
+		draft  string
+		pastes []tea.PasteMsg
+		prompt string // "" if it must not ask
+		answer string // the key that answers
+		sent   []string
+		after  string // the draft after
+	}{
+		{name: "short bracketed paste: into the draft", draft: "x", pastes: []tea.PasteMsg{{Content: "one\r\ntwo"}},
+			after: "xone\ntwo"},
+		{name: "long bracketed paste, enter: a message per line", pastes: []tea.PasteMsg{{Content: long}},
+			prompt: "20 lines pasted · enter: 20 messages · m: one message · esc: into the draft", answer: "enter",
+			sent: lines20},
+		{name: "long bracketed paste, m: one message", pastes: []tea.PasteMsg{{Content: long + "\n"}},
+			prompt: "20 lines pasted · enter: 20 messages", answer: "m",
+			sent: []string{long}},
+		{name: "long bracketed paste, esc: into the draft", draft: "so: ", pastes: []tea.PasteMsg{{Content: long}},
+			prompt: "20 lines pasted", answer: "esc",
+			after: "so: " + long},
+		{name: "burst typed fast, enter: as typed", pastes: []tea.PasteMsg{burst("one\rtwo\rthree\r")},
+			prompt: "3 lines pasted · enter: 3 messages · m: one message · esc: into the draft", answer: "enter",
+			sent: []string{"one", "two", "three"}},
+		{name: "burst: the first line completes the draft", draft: "hel", pastes: []tea.PasteMsg{burst("lo\rworld\r")},
+			prompt: "2 lines pasted · enter: 2 messages", answer: "enter",
+			sent: []string{"hello", "world"}},
+		{name: "burst: the text after the last line break stays", pastes: []tea.PasteMsg{burst("a\rb\rstill typ")},
+			prompt: "3 lines pasted · enter: 2 messages, the last line to the draft", answer: "enter",
+			sent: []string{"a", "b"}, after: "still typ"},
+		{name: "burst, m: one message", pastes: []tea.PasteMsg{burst("a\rb\rc\r")},
+			prompt: "3 lines pasted", answer: "m",
+			sent: []string{"a\nb\nc"}},
+		{name: "burst, esc: into the draft", draft: "x", pastes: []tea.PasteMsg{burst("a\rb\r")},
+			prompt: "2 lines pasted", answer: "esc",
+			after: "xa\nb\n"},
+		{name: "burst in pieces: one question", pastes: []tea.PasteMsg{burst("l1\rl2\rl"), {Content: burstMore + "3\rl4\r"}, burst("l5\rl6\r")},
+			prompt: "6 lines pasted · enter: 6 messages", answer: "enter",
+			sent: []string{"l1", "l2", "l3", "l4", "l5", "l6"}},
+		{name: "burst: blank lines send nothing", pastes: []tea.PasteMsg{burst("a\r\r  \rb\r")},
+			prompt: "4 lines pasted · enter: 2 messages", answer: "enter",
+			sent: []string{"a", "  b"}},
+		{name: "burst: a line that cannot be sent stays with the rest", pastes: []tea.PasteMsg{burst("a\r" + strings.Repeat("x", 8001) + "\rb\rc")},
+			prompt: "4 lines pasted · enter: 3 messages", answer: "enter",
+			sent: []string{"a"}, after: strings.Repeat("x", 8001) + "\nb\nc"},
+		{name: "burst, ctrl+c: into the draft", pastes: []tea.PasteMsg{burst("a\rb\r")},
+			prompt: "2 lines pasted", answer: "ctrl+c",
+			after: "a\nb\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := pasteModel(t, tc.draft)
+			for _, p := range tc.pastes {
+				send(m, p)
+			}
+			if tc.prompt == "" {
+				if m.state != stateChat {
+					t.Fatalf("it asks: %s", statusRow(m))
+				}
+			} else {
+				if row := statusRow(m); !strings.Contains(row, tc.prompt) {
+					t.Fatalf("the status bar is %q, want %q", row, tc.prompt)
+				}
+				// Other keys leave the question open and the draft alone.
+				for _, k := range []tea.KeyPressMsg{{Code: 'y', Text: "y"}, {Code: 'n', Text: "n"}, keyUp} {
+					send(m, k)
+				}
+				if v, _, _ := draftState(m); m.state != stateConfirmPaste || v != tc.draft {
+					t.Fatalf("another key answered the question: draft %q", v)
+				}
+				switch tc.answer {
+				case "enter":
+					send(m, keyEnter)
+				case "esc":
+					send(m, keyEsc)
+				case "ctrl+c":
+					send(m, tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
+					if m.quitting || !m.quitArmed {
+						t.Errorf("ctrl+c in the question: quitting %v, armed %v", m.quitting, m.quitArmed)
+					}
+				default:
+					r := []rune(tc.answer)[0]
+					send(m, tea.KeyPressMsg{Code: r, Text: tc.answer})
+				}
+			}
+			if got := sentBodies(m); !slices.Equal(got, tc.sent) {
+				t.Errorf("sent %q, want %q", got, tc.sent)
+			}
+			if v, _, _ := draftState(m); v != tc.after {
+				t.Errorf("draft %.60q, want %.60q", v, tc.after)
+			}
+			if m.state != stateChat {
+				t.Errorf("still asking after the answer")
+			}
+		})
+	}
+}
+
+// TestManyLinesOnePrompt: a 200-line burst asks once and sends 200
+// messages, in order, each once.
+func TestManyLinesOnePrompt(t *testing.T) {
+	m := pasteModel(t, "")
+	var b strings.Builder
+	var want []string
+	for i := 1; i <= 200; i++ {
+		want = append(want, fmt.Sprintf("line %03d of 200", i))
+		b.WriteString(want[i-1] + "\r")
+	}
+	send(m, burst(b.String()))
+	if row := statusRow(m); !strings.Contains(row, "200 lines pasted · enter: 200 messages") {
+		t.Fatalf("status %q", row)
+	}
+	send(m, keyEnter)
+	if got := sentBodies(m); !slices.Equal(got, want) {
+		t.Errorf("sent %d bodies, want the 200 lines in order", len(got))
+	}
+}
