@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"go.uber.org/goleak"
@@ -156,31 +155,25 @@ func TestRunBurstAndTypeahead(t *testing.T) {
 	}
 	waitOut := func(what string) {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for !strings.Contains(out.String(), what) {
-			if time.Now().After(deadline) {
-				t.Fatalf("%q never showed; output so far: %q", what, out.String())
-			}
-			time.Sleep(10 * time.Millisecond)
+		if err := testwait.Poll(testwait.Context(t), func() bool { return strings.Contains(out.String(), what) }); err != nil {
+			t.Fatalf("%q never showed; output so far: %q", what, out.String())
 		}
 	}
 	bodies := func(want int) []string {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for {
+		var got []string
+		_ = testwait.Poll(testwait.Context(t), func() bool {
 			es, err := client.History(t.Context(), id, 0, 100)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(es) >= want || time.Now().After(deadline) {
-				var got []string
-				for _, e := range es {
-					got = append(got, e.Body)
-				}
-				return got
+			got = got[:0]
+			for _, e := range es {
+				got = append(got, e.Body)
 			}
-			time.Sleep(10 * time.Millisecond)
-		}
+			return len(got) >= want
+		}) // on timeout, what was stored is compared and reported
+		return got
 	}
 	// Typed before the first frame: kept, in order, Enter included.
 	write("early\r")
@@ -199,7 +192,7 @@ func TestRunBurstAndTypeahead(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Run = %v, want nil", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-testwait.Context(t).Done():
 		t.Fatal("Run did not return after ctrl+c")
 	}
 }

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"os"
 	"testing"
-	"time"
 
+	"github.com/dhtchat/dhtchat/internal/testwait"
 	"golang.org/x/sys/unix"
 )
 
@@ -47,14 +47,10 @@ func TestTakeTerminalKeepsTypeahead(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The line discipline works asynchronously: wait until it queued it.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.Until(t, "the line discipline to queue the input", func() bool {
 		n, _ := unix.IoctlGetInt(int(slave.Fd()), unix.TIOCINQ)
-		if n >= len("one\ntwo\n") || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return n >= len("one\ntwo\n")
+	})
 	term, err := TakeTerminal(slave)
 	if err != nil {
 		t.Fatal(err)
