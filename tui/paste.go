@@ -18,8 +18,11 @@ import (
 //	m      one message: the draft with the paste at the cursor, sent
 //	esc    into the draft at the cursor, nothing sent
 //
-// Other keys leave the question open; ctrl+c puts the paste in the draft
-// and then asks about quitting as with any draft.
+// Any other key answers as esc does and then does what it always does,
+// so that typing on while the question is up (fast typing taken for a
+// burst, over a slow link) loses nothing; ctrl+c then asks about
+// quitting as with any draft. A paste never runs a slash command: a
+// pasted line that begins with "/" is sent as text (see literal).
 
 // pasteConfirmLines: a bracketed paste of more lines than this asks first.
 const pasteConfirmLines = 5
@@ -84,7 +87,11 @@ func (m *model) onPasteAnswer(k tea.KeyPressMsg) tea.Cmd {
 		return m.pasteAsMessages(p)
 	case "m", "M":
 		m.state, m.paste = stateChat, nil
-		m.in.insert(p.text)
+		text := p.text
+		if m.in.value() == "" {
+			text = literal(text)
+		}
+		m.in.insert(text)
 		cmd, _ := m.submit()
 		return cmd
 	case "esc":
@@ -98,7 +105,21 @@ func (m *model) onPasteAnswer(k tea.KeyPressMsg) tea.Cmd {
 		m.status = status{text: "the paste is in the draft, not sent; ctrl+c again to quit", isErr: true}
 		return nil
 	}
-	return nil
+	m.state, m.paste = stateChat, nil
+	m.in.insert(p.text)
+	return m.onKey(k)
+}
+
+// literal is s, to be sent from an empty draft, escaped so that it is sent
+// as the text it is even if it begins with "/" (typed, "//x" sends "/x"):
+// pasted text is data, and running a command from it (/add, /verify) is
+// how a paste would be turned against the user.
+func literal(s string) string {
+	body := strings.TrimLeft(s, "\n")
+	if strings.HasPrefix(body, "/") {
+		return s[:len(s)-len(body)] + "/" + body
+	}
+	return s
 }
 
 // pasteAsMessages sends each complete line of p as if typed and followed
@@ -109,6 +130,9 @@ func (m *model) pasteAsMessages(p *pendingPaste) tea.Cmd {
 	complete, tail := p.lines()
 	var cmds []tea.Cmd
 	for i, line := range complete {
+		if i > 0 || m.in.value() == "" {
+			line = literal(line)
+		}
 		m.in.insert(line)
 		cmd, ok := m.submit()
 		cmds = append(cmds, cmd)
