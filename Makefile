@@ -4,6 +4,9 @@ GO          ?= go
 BIN         ?= bin/dhtchat
 FUZZTIME    ?= 10s
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# The version 'dhtchat --version' reports: the checkout's, when there is one.
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+LDFLAGS     := $(if $(VERSION),-X main.version=$(VERSION))
 # TESTTIMEOUT bounds each package's test binary. The slowest take one to
 # two minutes on a quiet 2-core machine and about four with both cores
 # busy; a hang still fails well inside CI's 90 minutes.
@@ -18,7 +21,7 @@ help: ## Show the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## Build bin/dhtchat
-	$(GO) build -o $(BIN) ./cmd/dhtchat
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dhtchat
 
 run: build ## Build and open the full-screen UI
 	./$(BIN)
@@ -48,7 +51,7 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each
 
 bench: ## Go benchmarks, then the loopback harness (docs/BENCHMARKS.md); BENCHFLAGS=-quick for a smoke run
 	$(GO) test -run '^$$' -bench . -benchmem ./...
-	$(GO) build -o $(BIN) ./cmd/dhtchat
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dhtchat
 	$(GO) run ./internal/cmd/benchnet -dhtchat $(BIN) $(BENCHFLAGS)
 
 clean: ## Remove build output
