@@ -3,7 +3,6 @@ package chat
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,7 +17,6 @@ import (
 	"github.com/dhtchat/dhtchat/internal/testwait"
 	"github.com/dhtchat/dhtchat/internal/textsafe"
 	"github.com/dhtchat/dhtchat/keyring"
-	"golang.org/x/crypto/nacl/secretbox"
 )
 
 // This file attacks the engine from three sides: a chat partner who holds
@@ -51,17 +49,7 @@ func newForger(t *testing.T, u *user, id ChatID) *forger {
 // msg seals a message plaintext built by hand: any number, any sent_at,
 // any body bytes (Seal refuses n = 0, invalid UTF-8 and oversized bodies).
 func (f *forger) msg(n uint64, sentAtMs int64, body []byte) []byte {
-	plain := make([]byte, bucket(msgHeaderSize+len(body)))
-	plain[0] = version
-	plain[1] = byte(f.dir)
-	binary.BigEndian.PutUint64(plain[2:], n)
-	binary.BigEndian.PutUint64(plain[10:], uint64(sentAtMs))
-	binary.BigEndian.PutUint16(plain[18:], uint16(len(body)))
-	copy(plain[msgHeaderSize:], body)
-	var nonce [nonceSize]byte
-	binary.BigEndian.PutUint64(nonce[:], n) // distinct enough for a test
-	nonce[23] = byte(len(body))
-	return secretbox.Seal(nonce[:], plain, &nonce, &f.keys.msg[f.dir])
+	return f.keys.SealPlaintext(f.dir, MessagePlaintext(f.dir, n, sentAtMs, string(body)))
 }
 
 // text is msg with a valid body and the current time.
@@ -78,27 +66,8 @@ func (f *forger) put(t *testing.T, slot int, h SlotHeader, frames ...[]byte) uin
 	if h.Seq == 0 {
 		h.Seq = f.seq[slot]
 	}
-	plain := make([]byte, hdrPlainSize)
-	plain[0] = hdrType
-	plain[1] = byte(f.dir)
-	plain[2] = byte(h.Slot)
-	plain[3] = byte(h.SlotsUsed)
-	binary.BigEndian.PutUint64(plain[4:], h.Seq)
-	binary.BigEndian.PutUint64(plain[12:], h.Ack)
-	binary.BigEndian.PutUint64(plain[20:], h.MaxN)
-	binary.BigEndian.PutUint16(plain[28:], uint16(len(frames)))
-	var nonce [nonceSize]byte
-	binary.BigEndian.PutUint64(nonce[8:], f.seq[slot])
-	nonce[0] = byte(slot)
-	out := []byte{version}
-	out = binary.BigEndian.AppendUint16(out, hdrSealedSize)
-	out = append(out, nonce[:]...)
-	out = secretbox.Seal(out, plain, &nonce, &f.keys.msg[f.dir])
-	for _, fr := range frames {
-		out = binary.BigEndian.AppendUint16(out, uint16(len(fr)))
-		out = append(out, fr...)
-	}
-	out = append(out, make([]byte, (len(out)+1023)/1024*1024-len(out))...)
+	h.Dir = f.dir
+	out := f.keys.EncodeSlotUnchecked(h, frames)
 	if err := f.node.Put(t.Context(), f.keys.SlotPrivateKey(f.dir, slot), f.seq[slot], out); err != nil {
 		t.Fatalf("forger: put slot %d: %v", slot, err)
 	}
@@ -252,13 +221,9 @@ func TestMaliciousPartner(t *testing.T) {
 	// padding, a header naming another slot or sequence number, numbers
 	// out of order, and a number above max_n.
 	long := m.msg(7, 0, bytes.Repeat([]byte("x"), MaxBody+1))
-	padded := m.text(7, "x")
-	{
-		nonce := [nonceSize]byte(padded)
-		plain, _ := secretbox.Open(nil, padded[nonceSize:], &nonce, &m.keys.msg[m.dir])
-		plain[len(plain)-1] = 1
-		padded = secretbox.Seal(nonce[:], plain, &nonce, &m.keys.msg[m.dir])
-	}
+	plain := MessagePlaintext(m.dir, 7, time.Now().UnixMilli(), "x")
+	plain[len(plain)-1] = 1
+	padded := m.keys.SealPlaintext(m.dir, plain)
 	for _, bad := range []struct {
 		name   string
 		h      SlotHeader

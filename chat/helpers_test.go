@@ -90,3 +90,21 @@ var plainBox = box{
 		return append(out, b[overhead:]...), true
 	},
 }
+
+// sealBox is Seal with box b and a chosen nonce, for the test vectors and
+// the fuzz tests.
+func sealBox(k *Keys, b box, d Direction, m Message, nonce *[nonceSize]byte) ([]byte, error) {
+	if err := m.check(d); err != nil {
+		return nil, err
+	}
+	return k.sealWith(b, nil, d, MessagePlaintext(d, m.N, m.SentAt.UnixMilli(), m.Body), nonce), nil
+}
+
+// encodeSlotBox is EncodeSlot with box b and a chosen nonce, for the test
+// vectors and the fuzz tests.
+func encodeSlotBox(k *Keys, b box, h SlotHeader, sealed [][]byte, nonce *[nonceSize]byte) ([]byte, error) {
+	if err := k.checkRecord(b, h, sealed); err != nil {
+		return nil, err
+	}
+	return k.encodeSlotWith(b, h, sealed, nonce), nil
+}

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/crypto/nacl/secretbox"
 )
 
 func TestBucket(t *testing.T) {
@@ -121,13 +119,6 @@ func TestOpenByteFlip(t *testing.T) {
 	}
 }
 
-// sealPlain seals an arbitrary plaintext under k's key for d, as a broken
-// or newer client could: it authenticates, so Open's parser must reject it.
-func sealPlain(k *Keys, d Direction, plain []byte) []byte {
-	var nonce [24]byte
-	return secretbox.Seal(append([]byte(nil), nonce[:]...), plain, &nonce, &k.msg[d])
-}
-
 func plaintext(ver, dir byte, n uint64, bodyLen int, body string, size int) []byte {
 	p := make([]byte, size)
 	p[0], p[1] = ver, dir
@@ -166,7 +157,7 @@ func TestOpenAuthenticButInvalid(t *testing.T) {
 		{"oversize", plaintext(1, 0, 1, MaxBody, "", maxPlain+1024), ErrTooLarge},
 	}
 	for _, tt := range tests {
-		m, err := k.Open(FromLo, sealPlain(k, FromLo, tt.plain))
+		m, err := k.Open(FromLo, k.SealPlaintext(FromLo, tt.plain))
 		switch want := tt.want.(type) {
 		case nil:
 			if err != nil || m.Body != "hi" || m.N != 1 {

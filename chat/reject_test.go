@@ -5,13 +5,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"sync"
 	"testing"
 	"time"
-
-	"golang.org/x/crypto/nacl/secretbox"
 
 	"github.com/dhtchat/dhtchat/chat/internal/store"
 	"github.com/dhtchat/dhtchat/dht"
@@ -162,16 +159,11 @@ func TestRejectedRecords(t *testing.T) {
 	rand.Read(garbage)
 	unknownVersion := validPayload()
 	unknownVersion[0] = 2
-	unknownMsgVersion := validPayload()
-	// Replace the sealed message (after version, header frame, and its own
-	// length) with one of the same size whose plaintext says version 2.
-	msgAt := 1 + 2 + hdrSealedSize
-	msgLen := int(binary.BigEndian.Uint16(unknownMsgVersion[msgAt:]))
-	plain := make([]byte, msgLen-nonceSize-overhead)
-	plain[0], plain[1] = 2, byte(acs.dir)
-	var nonce [nonceSize]byte
-	rand.Read(nonce[:])
-	copy(unknownMsgVersion[msgAt+2:], secretbox.Seal(nonce[:], plain, &nonce, &acs.keys.msg[acs.dir]))
+	// A valid record but for its message, whose plaintext says version 2.
+	plain := MessagePlaintext(acs.dir, 3, time.Now().UnixMilli(), "three")
+	plain[0] = 2
+	unknownMsgVersion := acs.keys.EncodeSlotUnchecked(SlotHeader{Dir: acs.dir, Slot: 0, SlotsUsed: 1, Seq: seq, MaxN: 3},
+		[][]byte{acs.keys.SealPlaintext(acs.dir, plain)})
 
 	cases := []struct {
 		name string

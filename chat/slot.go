@@ -112,41 +112,64 @@ func Pack(sealed [][]byte) ([][][]byte, error) {
 //
 //	payload = version(1) | u16 len | sealed header | (u16 len | sealed message)* | zeros to a multiple of 1024
 func (k *Keys) EncodeSlot(h SlotHeader, sealed [][]byte) ([]byte, error) {
-	var nonce [nonceSize]byte
-	rand.Read(nonce[:]) // never fails (crypto/rand, Go 1.24+)
-	return k.encodeSlot(secretBox, h, sealed, &nonce)
+	if err := k.checkRecord(secretBox, h, sealed); err != nil {
+		return nil, err
+	}
+	return k.EncodeSlotUnchecked(h, sealed), nil
 }
 
-func (k *Keys) encodeSlot(b box, h SlotHeader, sealed [][]byte, nonce *[nonceSize]byte) ([]byte, error) {
+// checkRecord returns an error unless h and sealed make a slot record that
+// its reader accepts, opening the messages with b.
+func (k *Keys) checkRecord(b box, h SlotHeader, sealed [][]byte) error {
 	switch {
 	case !h.Dir.valid():
-		return nil, errDirection(h.Dir)
+		return errDirection(h.Dir)
 	case h.SlotsUsed < 1 || h.SlotsUsed > MaxSlots:
-		return nil, fmt.Errorf("chat: encode slot: %d slots used, want 1 to %d", h.SlotsUsed, MaxSlots)
+		return fmt.Errorf("chat: encode slot: %d slots used, want 1 to %d", h.SlotsUsed, MaxSlots)
 	case h.Slot < 0 || h.Slot >= h.SlotsUsed:
-		return nil, fmt.Errorf("chat: encode slot: slot %d of %d used", h.Slot, h.SlotsUsed)
+		return fmt.Errorf("chat: encode slot: slot %d of %d used", h.Slot, h.SlotsUsed)
 	case h.Seq == 0:
-		return nil, fmt.Errorf("chat: encode slot: sequence number 0 (they start at 1)")
+		return fmt.Errorf("chat: encode slot: sequence number 0 (they start at 1)")
 	}
 	size := slotFixed
 	for _, s := range sealed {
 		size += frameLenSize + len(s)
 	}
 	if size > MaxSlotPayload {
-		return nil, fmt.Errorf("chat: encode slot: %d bytes of messages do not fit in one slot (at most %d)", size-slotFixed, slotCapacity)
+		return fmt.Errorf("chat: encode slot: %d bytes of messages do not fit in one slot (at most %d)", size-slotFixed, slotCapacity)
 	}
 	var last uint64
 	for i, s := range sealed {
 		m, err := k.open(b, h.Dir, s)
 		if err != nil {
-			return nil, fmt.Errorf("chat: encode slot: message %d: %w", i, err)
+			return fmt.Errorf("chat: encode slot: message %d: %w", i, err)
 		}
 		if m.N <= last || m.N > h.MaxN {
-			return nil, fmt.Errorf("chat: encode slot: message %d has number %d after %d, max %d", i, m.N, last, h.MaxN)
+			return fmt.Errorf("chat: encode slot: message %d has number %d after %d, max %d", i, m.N, last, h.MaxN)
 		}
 		last = m.N
 	}
+	return nil
+}
 
+// EncodeSlotUnchecked lays out the record payload of a slot with header h
+// and the message frames sealed, as EncodeSlot does, sealing the header
+// under h.Dir's key with a fresh random nonce. It checks nothing: every
+// header field is written as given (Slot and SlotsUsed as one byte each),
+// the frames need not be sealed messages, and the payload may exceed
+// MaxSlotPayload. EncodeSlot uses it once its checks pass; a reader's
+// tests use it to build the hostile records a correct writer never
+// publishes. It panics if h.Dir is not a valid direction, as an index
+// would.
+func (k *Keys) EncodeSlotUnchecked(h SlotHeader, sealed [][]byte) []byte {
+	var nonce [nonceSize]byte
+	rand.Read(nonce[:]) // never fails (crypto/rand, Go 1.24+)
+	return k.encodeSlotWith(secretBox, h, sealed, &nonce)
+}
+
+// encodeSlotWith is the one function that lays out a slot record. The
+// test vectors choose the nonce and the fuzz tests the box.
+func (k *Keys) encodeSlotWith(b box, h SlotHeader, sealed [][]byte, nonce *[nonceSize]byte) []byte {
 	plain := make([]byte, hdrPlainSize)
 	plain[0] = hdrType
 	plain[1] = byte(h.Dir)
@@ -157,17 +180,20 @@ func (k *Keys) encodeSlot(b box, h SlotHeader, sealed [][]byte, nonce *[nonceSiz
 	binary.BigEndian.PutUint64(plain[20:], h.MaxN)
 	binary.BigEndian.PutUint16(plain[28:], uint16(len(sealed)))
 
+	size := slotFixed
+	for _, s := range sealed {
+		size += frameLenSize + len(s)
+	}
 	padded := (size + slotPadding - 1) / slotPadding * slotPadding
 	out := make([]byte, 0, padded)
 	out = append(out, version)
 	out = binary.BigEndian.AppendUint16(out, hdrSealedSize)
-	out = append(out, nonce[:]...)
-	out = b.seal(out, plain, nonce, &k.msg[h.Dir])
+	out = k.sealWith(b, out, h.Dir, plain, nonce)
 	for _, s := range sealed {
 		out = binary.BigEndian.AppendUint16(out, uint16(len(s)))
 		out = append(out, s...)
 	}
-	return append(out, make([]byte, padded-len(out))...), nil // the zero padding
+	return append(out, make([]byte, padded-len(out))...) // the zero padding
 }
 
 // DecodeSlot checks and opens the payload of the record of slot i of

@@ -214,7 +214,7 @@ func TestDecodeSlotByteFlip(t *testing.T) {
 // publish.
 func slotPayload(k *Keys, d Direction, ver byte, hdr []byte, frames [][]byte, size int) []byte {
 	out := []byte{ver}
-	sh := sealPlain(k, d, hdr)
+	sh := k.SealPlaintext(d, hdr)
 	out = binary.BigEndian.AppendUint16(out, uint16(len(sh)))
 	out = append(out, sh...)
 	for _, f := range frames {

@@ -138,7 +138,7 @@ func computeVectors(t *testing.T) map[string]string {
 	v["msg_sent_at_ms"] = strconv.FormatInt(vecMessage.SentAt.UnixMilli(), 10)
 	v["msg_body"] = strconv.Quote(vecMessage.Body)
 	v["msg_nonce"] = x(seqNonce(0x40)[:])
-	sealed, err := k.sealWithNonce(FromLo, vecMessage, seqNonce(0x40))
+	sealed, err := sealBox(k, secretBox, FromLo, vecMessage, seqNonce(0x40))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func computeVectors(t *testing.T) map[string]string {
 	v["slot_ack"] = strconv.FormatUint(h.Ack, 10)
 	v["slot_max_n"] = strconv.FormatUint(h.MaxN, 10)
 	v["slot_nonce"] = x(seqNonce(0x60)[:])
-	payload, err := k.encodeSlot(secretBox, h, [][]byte{sealed}, seqNonce(0x60))
+	payload, err := encodeSlotBox(k, secretBox, h, [][]byte{sealed}, seqNonce(0x60))
 	if err != nil {
 		t.Fatal(err)
 	}
