@@ -16,9 +16,9 @@
 //   - [Pack] decides which sealed messages fit into which slot (slot 0
 //     gets the oldest), [Keys.EncodeSlot] builds a slot's record payload
 //     and [Keys.DecodeSlot] checks and opens one; [SlotHeader.CheckSeq]
-//     rejects rolled-back and replayed records, [SlotHeader.WantsSlot] tells a reader
-//     which further slots to fetch, and [NextInOrder] yields what a reader
-//     may deliver: each message once, in order.
+//     rejects rolled-back and replayed records, and [SlotHeader.WantsSlot] tells a reader
+//     which further slots to fetch. A reader delivers each message once,
+//     in order: those numbered one above what it has received, in turn.
 //
 // The package keeps no state: the caller (the engine) persists the
 // outbox, the per-slot sequence numbers, the highest accepted sequence

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
-	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -211,36 +210,4 @@ func allZero(b []byte) bool {
 		acc |= c
 	}
 	return acc == 0
-}
-
-// NextInOrder returns the messages that a reader who has delivered every
-// message up to number received may deliver next: those numbered
-// received+1, received+2, … without a gap, each once, in order. Duplicates
-// (N <= received, or repeated) are dropped and everything after a gap is
-// held back: it will be read again. msgs need not be sorted and is not
-// modified.
-func NextInOrder(received uint64, msgs []Message) []Message {
-	sorted := slices.Clone(msgs)
-	slices.SortStableFunc(sorted, func(a, b Message) int {
-		switch {
-		case a.N < b.N:
-			return -1
-		case a.N > b.N:
-			return 1
-		}
-		return 0
-	})
-	var out []Message
-	for _, m := range sorted {
-		switch {
-		case m.N <= received:
-			continue // duplicate
-		case m.N == received+1:
-			out = append(out, m)
-			received++
-		default:
-			return out // gap
-		}
-	}
-	return out
 }

@@ -3,7 +3,6 @@ package chat
 import (
 	"encoding/binary"
 	"errors"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -171,49 +170,6 @@ func TestOpenAuthenticButInvalid(t *testing.T) {
 		default:
 			if !errors.Is(err, tt.want) || m != (Message{}) {
 				t.Errorf("Open(%s) = %+v, %v, want %v", tt.name, m, err, tt.want)
-			}
-		}
-	}
-}
-
-func TestNextInOrder(t *testing.T) {
-	ms := func(ns ...uint64) []Message {
-		var out []Message
-		for _, n := range ns {
-			out = append(out, Message{N: n})
-		}
-		return out
-	}
-	ns := func(msgs []Message) []uint64 {
-		var out []uint64
-		for _, m := range msgs {
-			out = append(out, m.N)
-		}
-		return out
-	}
-	tests := []struct {
-		received uint64
-		in       []Message
-		want     []uint64
-	}{
-		{0, nil, nil},
-		{0, ms(1, 2, 3), []uint64{1, 2, 3}},
-		{2, ms(1, 2, 3, 4), []uint64{3, 4}},             // duplicates dropped
-		{0, ms(2, 3), nil},                              // gap: hold back
-		{0, ms(1, 3, 4), []uint64{1}},                   // stop at the gap
-		{5, ms(3, 4, 5), nil},                           // all seen
-		{0, ms(3, 1, 2, 2, 1), []uint64{1, 2, 3}},       // unsorted, repeated
-		{1<<64 - 2, ms(1<<64 - 1), []uint64{1<<64 - 1}}, // no overflow
-	}
-	for _, tt := range tests {
-		in := append([]Message(nil), tt.in...)
-		got := ns(NextInOrder(tt.received, tt.in))
-		if !slices.Equal(got, tt.want) {
-			t.Errorf("NextInOrder(%d, %v) = %v, want %v", tt.received, ns(tt.in), got, tt.want)
-		}
-		for i := range in {
-			if in[i] != tt.in[i] {
-				t.Errorf("NextInOrder modified its input")
 			}
 		}
 	}

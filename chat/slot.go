@@ -201,7 +201,9 @@ func (k *Keys) encodeSlotWith(b box, h SlotHeader, sealed [][]byte, nonce *[nonc
 // a typed error and nothing: the version is known, the size bounded and
 // padded, the header authentic and naming d, i and seq, and every message
 // opens (see Open), in increasing order, numbered at most MaxN. The caller
-// then applies SlotHeader.CheckSeq and NextInOrder.
+// then applies SlotHeader.CheckSeq and delivers, of a reader who has
+// received every message up to number n, those numbered n+1, n+2, …
+// without a gap: each message once, in order.
 func (k *Keys) DecodeSlot(d Direction, i int, seq uint64, payload []byte) (Slot, error) {
 	return k.decodeSlot(secretBox, d, i, seq, payload)
 }
