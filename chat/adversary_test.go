@@ -381,7 +381,7 @@ func TestThirdPartyCannotReadOrInject(t *testing.T) {
 			t.Fatalf("guess %d: ChatKey.Keys = %v, want ErrChatKeyNotForYou", gi, err)
 		}
 		// Ignoring the tag, the keys she derives name other records ...
-		k := deriveKeys(p, chatKey)
+		k := DeriveKeys(p, chatKey.ID())
 		for d := range Direction(2) {
 			for i := range MaxSlots {
 				if realNames[string(k.SlotPublicKey(d, i))] {

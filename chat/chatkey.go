@@ -104,10 +104,12 @@ var (
 func NewChatKey(p PairKey) ChatKey {
 	var id WireID
 	rand.Read(id[:]) // never fails (crypto/rand, Go 1.24+)
-	return chatKeyFor(p, id)
+	return ChatKeyFor(p, id)
 }
 
-func chatKeyFor(p PairKey, id WireID) ChatKey {
+// ChatKeyFor returns the chat key of the chat with identifier id for the
+// pair whose pair key is p: the key NewChatKey made for it, to show again.
+func ChatKeyFor(p PairKey, id WireID) ChatKey {
 	full := hkdf32(p.k[:], id[:], labelChatKeyTag)
 	return ChatKey{id: id, tag: [16]byte(full[:16])}
 }
@@ -179,7 +181,7 @@ func ParseChatKey(s string) (ChatKey, error) {
 // is p and derives the chat's keys. It returns ErrChatKeyNotForYou for a
 // chat key made for another pair.
 func (c ChatKey) Keys(p PairKey) (*Keys, error) {
-	want := chatKeyFor(p, c.id)
+	want := ChatKeyFor(p, c.id)
 	if subtle.ConstantTimeCompare(want.tag[:], c.tag[:]) != 1 {
 		return nil, ErrChatKeyNotForYou
 	}

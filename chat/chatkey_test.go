@@ -58,7 +58,7 @@ func TestChatKeyRoundTrip(t *testing.T) {
 }
 
 func TestParseChatKeyErrors(t *testing.T) {
-	valid := chatKeyFor(PairKey{k: [32]byte{1}}, testChatID).String()
+	valid := ChatKeyFor(PairKey{k: [32]byte{1}}, testChatID).String()
 	enc := func(hrp string, n int) string {
 		s, err := bech32.Encode(hrp, make([]byte, n))
 		if err != nil {

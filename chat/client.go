@@ -319,7 +319,7 @@ func (c *Client) StartChat(ctx context.Context, peer keyring.PublicKey) (Info, e
 		return Info{}, err
 	}
 	if !c.paused(peer, ch.Blocked) {
-		cs := c.track(ch, peer, deriveKeys(p, key), time.Time{})
+		cs := c.track(ch, peer, DeriveKeys(p, key.ID()), time.Time{})
 		cs.mu.Lock()
 		for i := range cs.synced {
 			cs.synced[i] = true // a new random chat: nothing of ours in the DHT
@@ -537,7 +537,7 @@ func (c *Client) load(ctx context.Context, ch store.Chat) (*chatState, error) {
 	if unacked == 0 {
 		lastPut = time.Now().Add(-c.poll.Republish + rand.N(15*time.Minute))
 	}
-	cs := c.track(ch, peer, deriveKeys(p, chatKeyFor(p, WireID(ch.Wire))), lastPut)
+	cs := c.track(ch, peer, DeriveKeys(p, WireID(ch.Wire)), lastPut)
 	c.chatsMu.Lock()
 	if cs.lastActive.IsZero() {
 		cs.lastActive = ch.LastActivity
@@ -583,7 +583,7 @@ func (c *Client) Chats(ctx context.Context) ([]Info, error) {
 			continue
 		}
 		infos = append(infos, Info{
-			ID: ChatID(s.ID), Key: chatKeyFor(p, WireID(s.Wire)), Peer: peer,
+			ID: ChatID(s.ID), Key: ChatKeyFor(p, WireID(s.Wire)), Peer: peer,
 			StartedByMe: s.StartedByMe, CreatedAt: s.CreatedAt, LastActivity: s.LastActivity,
 			Unread: s.Unread, LastText: s.LastText, Alerts: alerts[s.ID],
 			Blocked: s.Blocked, Paused: c.paused(peer, s.Blocked),

@@ -138,6 +138,14 @@ type Keys struct {
 	slots [2][MaxSlots]ed25519.PrivateKey
 }
 
+// DeriveKeys derives the keys of the chat with identifier id for the pair
+// whose pair key is p, with no check: for a chat that this party started
+// (NewChatKey) or joined before. A chat key from elsewhere goes through
+// [ChatKey.Keys], which catches one made for another pair.
+func DeriveKeys(p PairKey, id WireID) *Keys {
+	return deriveKeys(p, ChatKeyFor(p, id))
+}
+
 // deriveKeys derives the keys of chat key c from the pair key. The caller
 // has checked c's tag against p.
 //

@@ -66,7 +66,7 @@ func testKeysFor(t testing.TB, self, peer string, id WireID) *Keys {
 	t.Helper()
 	a, b := newParty(t, self), newParty(t, peer)
 	p := pairKey(t, a, b)
-	k, err := chatKeyFor(p, id).Keys(p)
+	k, err := ChatKeyFor(p, id).Keys(p)
 	if err != nil {
 		t.Fatal(err)
 	}

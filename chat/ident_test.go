@@ -35,7 +35,7 @@ func TestSameWireIDAnotherFriend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	squatKey := chatKeyFor(pm, bobs.Key.ID())
+	squatKey := ChatKeyFor(pm, bobs.Key.ID())
 	for _, u := range []*user{alice, mallory} {
 		if err := u.c.Connect(ctx); err != nil {
 			t.Fatal(err)

@@ -11,10 +11,9 @@ import (
 )
 
 // maxOutbox bounds how many unacknowledged messages one publish reads from
-// the store: more than the slots can ever hold (MaxSlots records of at
-// least minSealedSize-byte messages), so the bound never holds back
-// anything that would fit.
-const maxOutbox = MaxSlots * (slotCapacity / (frameLenSize + minSealedSize))
+// the store: as many as the slots can ever hold, so the bound never holds
+// back anything that would fit.
+const maxOutbox = MaxSlots * MaxSlotMessages
 
 // FlushResult is the outcome of one publish of a chat.
 type FlushResult struct {

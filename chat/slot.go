@@ -22,10 +22,11 @@ const (
 	slotFixed = 1 + frameLenSize + hdrSealedSize
 	// slotCapacity is the room for message frames in one slot.
 	slotCapacity = MaxSlotPayload - slotFixed
-	// maxCount is the most message frames a payload can hold, each frame
-	// being at least a minimal sealed message.
-	maxCount = slotCapacity / (frameLenSize + minSealedSize)
 )
+
+// MaxSlotMessages is the most messages one slot record can carry: as many
+// of the smallest sealed messages as fit.
+const MaxSlotMessages = slotCapacity / (frameLenSize + minSealedSize)
 
 // SlotHeader is the sealed header of a slot record: what the writer of a
 // direction tells the reader besides the messages.
@@ -255,7 +256,7 @@ func (k *Keys) decodeSlot(b box, d Direction, i int, seq uint64, p []byte) (Slot
 		return Slot{}, fmt.Errorf("%w: sequence number 0", ErrMalformed)
 	case h.SlotsUsed < 1 || h.SlotsUsed > MaxSlots || h.Slot >= h.SlotsUsed:
 		return Slot{}, fmt.Errorf("%w: slot %d of %d used", ErrMalformed, h.Slot, h.SlotsUsed)
-	case count > maxCount:
+	case count > MaxSlotMessages:
 		return Slot{}, fmt.Errorf("%w: %d messages cannot fit in a slot", ErrMalformed, count)
 	}
 

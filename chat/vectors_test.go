@@ -102,7 +102,7 @@ func computeVectors(t *testing.T) map[string]string {
 		t.Fatal(err)
 	}
 	p := pairKey(t, alice, bob)
-	c := chatKeyFor(p, testChatID)
+	c := ChatKeyFor(p, testChatID)
 	k, err := c.Keys(p)
 	if err != nil {
 		t.Fatal(err)
