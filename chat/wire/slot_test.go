@@ -1,6 +1,7 @@
-package chat
+package wire
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -328,5 +329,18 @@ func TestWantsSlot(t *testing.T) {
 		if got := h.WantsSlot(tt.i, tt.received); got != tt.want {
 			t.Errorf("WantsSlot(%d, %d) = %v, want %v", tt.i, tt.received, got, tt.want)
 		}
+	}
+}
+
+// TestDecodeErrorsAreTyped checks the errors the engine's rejections rely on (chat/reject_test.go).
+func TestDecodeErrorsAreTyped(t *testing.T) {
+	k := testKeys(t)
+	_, err := k.DecodeSlot(FromLo, 0, 1, []byte{2, 0, 0})
+	var uv *UnknownVersionError
+	if !errors.As(err, &uv) {
+		t.Fatalf("DecodeSlot of version 2 = %v, want an UnknownVersionError", err)
+	}
+	if _, err := k.DecodeSlot(FromLo, 0, 1, bytes.Repeat([]byte{1}, MaxSlotPayload+1)); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("DecodeSlot of an oversized payload = %v, want ErrTooLarge", err)
 	}
 }

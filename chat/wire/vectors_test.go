@@ -1,4 +1,4 @@
-package chat
+package wire
 
 import (
 	"bufio"
@@ -17,7 +17,7 @@ import (
 
 // The test vectors of docs/PROTOCOL.md are read from the document itself,
 // so that the document and the code cannot drift apart.
-const protocolDoc = "../docs/PROTOCOL.md"
+const protocolDoc = "../../docs/PROTOCOL.md"
 
 // readVectors returns the `key: value` lines of the document's ```vector
 // blocks.
