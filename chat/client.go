@@ -346,8 +346,8 @@ func (c *Client) checkNotBlocked(ctx context.Context, peer keyring.PublicKey) er
 	return nil
 }
 
-// CheckChatKey returns an error wrapping wire.ErrChatKeyNotForYou if key was not
-// made for a chat between us and peer. It needs no network.
+// CheckChatKey returns an error wrapping wire.ErrChatKeyNotForYou if key
+// was not made for a chat between us and peer. It needs no network.
 func (c *Client) CheckChatKey(peer keyring.PublicKey, key wire.ChatKey) error {
 	p, err := c.pairKey(peer)
 	if err != nil {
@@ -358,11 +358,11 @@ func (c *Client) CheckChatKey(peer keyring.PublicKey, key wire.ChatKey) error {
 }
 
 // JoinChat joins the chat with key that peer started and returns it. It
-// returns an error wrapping wire.ErrChatKeyNotForYou if the key was made for
-// another pair of people, and ErrBlocked if peer is blocked. Joining a
+// returns an error wrapping wire.ErrChatKeyNotForYou if the key was made
+// for another pair of people, and ErrBlocked if peer is blocked. Joining a
 // chat again is harmless. The chat is peer's alone: another friend's chat
-// with the same WireID (one who saw the chat key, say) neither blocks it
-// nor touches it.
+// with the same wire.ChatID (one who saw the chat key, say) neither blocks
+// it nor touches it.
 //
 // With a Network, it first looks in the DHT for records of ours in that
 // chat (this database may be new while the chat is not: a lost or restored
@@ -420,8 +420,8 @@ func (c *Client) JoinChat(ctx context.Context, peer keyring.PublicKey, key wire.
 }
 
 // ChatWithKey returns the chat with peer that key names, or an error
-// wrapping ErrUnknownChat if there is none, or wire.ErrChatKeyNotForYou if the
-// key was not made for us and peer.
+// wrapping ErrUnknownChat if there is none, or wire.ErrChatKeyNotForYou if
+// the key was not made for us and peer.
 func (c *Client) ChatWithKey(ctx context.Context, peer keyring.PublicKey, key wire.ChatKey) (Info, error) {
 	if err := c.CheckChatKey(peer, key); err != nil {
 		return Info{}, err
@@ -542,7 +542,7 @@ func (c *Client) load(ctx context.Context, ch store.Chat) (*chatState, error) {
 	if unacked == 0 {
 		lastPut = time.Now().Add(-c.poll.Republish + rand.N(15*time.Minute))
 	}
-	cs := c.track(ch, peer, wire.DeriveKeys(p, wire.WireID(ch.Wire)), lastPut)
+	cs := c.track(ch, peer, wire.DeriveKeys(p, wire.ChatID(ch.Wire)), lastPut)
 	c.chatsMu.Lock()
 	if cs.lastActive.IsZero() {
 		cs.lastActive = ch.LastActivity
@@ -588,7 +588,7 @@ func (c *Client) Chats(ctx context.Context) ([]Info, error) {
 			continue
 		}
 		infos = append(infos, Info{
-			ID: ChatID(s.ID), Key: wire.ChatKeyFor(p, wire.WireID(s.Wire)), Peer: peer,
+			ID: ChatID(s.ID), Key: wire.ChatKeyFor(p, wire.ChatID(s.Wire)), Peer: peer,
 			StartedByMe: s.StartedByMe, CreatedAt: s.CreatedAt, LastActivity: s.LastActivity,
 			Unread: s.Unread, LastText: s.LastText, Alerts: alerts[s.ID],
 			Blocked: s.Blocked, Paused: c.paused(peer, s.Blocked),

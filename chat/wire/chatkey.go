@@ -23,16 +23,16 @@ const (
 	secretMarker = "secret" // any prefix containing it is a secret key's
 )
 
-// WireID is the identifier of a chat in the protocol: the id inside its
+// ChatID is the identifier of a chat in the protocol: the id inside its
 // chat key, from which, with the pair key, every name and key of the chat
 // is derived (docs/PROTOCOL.md). It is random, chosen by the party who
 // starts the chat, and not secret. It is unique only per pair of parties:
 // anyone who saw a chat key can start a chat of their own with you under
-// the same WireID, so a Client tells its chats apart by [ChatID].
-type WireID [16]byte
+// the same ChatID, so a client must tell its chats apart by the pair too.
+type ChatID [16]byte
 
 // String returns the identifier in lower-case hex.
-func (id WireID) String() string { return hex.EncodeToString(id[:]) }
+func (id ChatID) String() string { return hex.EncodeToString(id[:]) }
 
 // ChatKey is what `start` prints and `respond` takes: the chat identifier
 // and a tag that binds it to the pair of parties, so that a chat key pasted
@@ -44,7 +44,7 @@ func (id WireID) String() string { return hex.EncodeToString(id[:]) }
 //
 // A chat key is not secret: without the pair key it yields no DHT name.
 type ChatKey struct {
-	id  WireID
+	id  ChatID
 	tag [16]byte
 }
 
@@ -63,21 +63,21 @@ var (
 // NewChatKey makes a chat key with a fresh random identifier for the pair
 // whose pair key is p.
 func NewChatKey(p PairKey) ChatKey {
-	var id WireID
+	var id ChatID
 	rand.Read(id[:]) // never fails (crypto/rand, Go 1.24+)
 	return ChatKeyFor(p, id)
 }
 
 // ChatKeyFor returns the chat key of the chat with identifier id for the
 // pair whose pair key is p: the key NewChatKey made for it, to show again.
-func ChatKeyFor(p PairKey, id WireID) ChatKey {
+func ChatKeyFor(p PairKey, id ChatID) ChatKey {
 	full := hkdf32(p.k[:], id[:], labelChatKeyTag)
 	return ChatKey{id: id, tag: [16]byte(full[:16])}
 }
 
-// ID returns the chat's identifier in the protocol. It is not the ChatID
-// of a Client's chat: see [WireID].
-func (c ChatKey) ID() WireID { return c.id }
+// ID returns the chat's identifier in the protocol, unique only per pair
+// of parties: see [ChatID].
+func (c ChatKey) ID() ChatID { return c.id }
 
 // String returns the Bech32 text form, "dhtchat-chat1…" in lower case.
 func (c ChatKey) String() string {
@@ -132,10 +132,10 @@ func ParseChatKey(s string) (ChatKey, error) {
 		return ChatKey{}, fmt.Errorf("%w: %v", ErrChatKeyMalformed, err)
 	case hrp != ChatKeyHRP:
 		return ChatKey{}, fmt.Errorf("%w: prefix %q, a chat key starts with %q", ErrChatKeyPrefix, hrp+"1", ChatKeyHRP+"1")
-	case len(data) != len(WireID{})+16:
-		return ChatKey{}, fmt.Errorf("%w: %d bytes, want %d", ErrChatKeyLength, len(data), len(WireID{})+16)
+	case len(data) != len(ChatID{})+16:
+		return ChatKey{}, fmt.Errorf("%w: %d bytes, want %d", ErrChatKeyLength, len(data), len(ChatID{})+16)
 	}
-	return ChatKey{id: WireID(data[:16]), tag: [16]byte(data[16:])}, nil
+	return ChatKey{id: ChatID(data[:16]), tag: [16]byte(data[16:])}, nil
 }
 
 // Keys checks in constant time that c was made for the pair whose pair key

@@ -26,7 +26,7 @@ func TestChatKeyRoundTrip(t *testing.T) {
 		}
 	}
 	if got, want := testChatID.String(), "000102030405060708090a0b0c0d0e0f"; got != want {
-		t.Errorf("WireID.String() = %q, want %q", got, want)
+		t.Errorf("ChatID.String() = %q, want %q", got, want)
 	}
 	var u ChatKey
 	text, _ := c.MarshalText()

@@ -142,7 +142,7 @@ type Keys struct {
 // whose pair key is p, with no check: for a chat that this party started
 // (NewChatKey) or joined before. A chat key from elsewhere goes through
 // [ChatKey.Keys], which catches one made for another pair.
-func DeriveKeys(p PairKey, id WireID) *Keys {
+func DeriveKeys(p PairKey, id ChatID) *Keys {
 	return deriveKeys(p, ChatKeyFor(p, id))
 }
 
@@ -166,7 +166,7 @@ func deriveKeys(p PairKey, c ChatKey) *Keys {
 }
 
 // ID returns the chat's identifier in the protocol.
-func (k *Keys) ID() WireID { return k.key.id }
+func (k *Keys) ID() ChatID { return k.key.id }
 
 // ChatKey returns the chat key these keys were derived from, for showing
 // it again.

@@ -53,7 +53,7 @@ func pairKey(t testing.TB, self, peer party) PairKey {
 	return p
 }
 
-var testChatID = WireID{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
+var testChatID = ChatID{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
 
 // testKeys returns the keys of the chat testChatID between Alice and Bob,
 // as Alice derives them.
@@ -62,7 +62,7 @@ func testKeys(t testing.TB) *Keys {
 	return testKeysFor(t, aliceSecretHex, bobSecretHex, testChatID)
 }
 
-func testKeysFor(t testing.TB, self, peer string, id WireID) *Keys {
+func testKeysFor(t testing.TB, self, peer string, id ChatID) *Keys {
 	t.Helper()
 	a, b := newParty(t, self), newParty(t, peer)
 	p := pairKey(t, a, b)

@@ -72,7 +72,7 @@ func TestSealErrors(t *testing.T) {
 // from another pair, does not open.
 func TestOpenCrossDirectionAndChat(t *testing.T) {
 	k := testKeys(t)
-	otherChat := testKeysFor(t, aliceSecretHex, bobSecretHex, WireID{1})
+	otherChat := testKeysFor(t, aliceSecretHex, bobSecretHex, ChatID{1})
 	otherPair := testKeysFor(t, aliceSecretHex, carolSecretHex, testChatID)
 	sealed, err := k.Seal(FromLo, Message{N: 1, SentAt: sentAt, Body: "hi"})
 	if err != nil {

@@ -165,7 +165,7 @@ func TestDecodeSlotMismatch(t *testing.T) {
 	if _, err := k.DecodeSlot(FromHi, 1, 9, p); err != nil {
 		t.Fatalf("DecodeSlot(valid) = %v", err)
 	}
-	otherChat := testKeysFor(t, aliceSecretHex, bobSecretHex, WireID{1})
+	otherChat := testKeysFor(t, aliceSecretHex, bobSecretHex, ChatID{1})
 	otherPair := testKeysFor(t, aliceSecretHex, carolSecretHex, testChatID)
 	tests := []struct {
 		name string
