@@ -55,7 +55,7 @@ func describe(err error) string {
 
 // strip removes package prefixes and keeps one line.
 func strip(s string) string {
-	for _, p := range []string{"keyring: ", "chat: ", "dht: ", "store: ", "bech32: "} {
+	for _, p := range []string{"keyring: ", "chat: ", "wire: ", "dht: ", "store: ", "bech32: "} {
 		s = strings.ReplaceAll(s, p, "")
 	}
 	return strings.Join(strings.Fields(s), " ")

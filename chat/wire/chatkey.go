@@ -50,14 +50,14 @@ type ChatKey struct {
 
 // Errors returned by ParseChatKey and ChatKey.Keys.
 var (
-	ErrChatKeyMixedCase = errors.New("chat: chat key mixes upper and lower case")
-	ErrChatKeyChecksum  = errors.New("chat: chat key has a typo (checksum mismatch)")
-	ErrChatKeyPrefix    = errors.New("chat: not a chat key")
-	ErrChatKeyLength    = errors.New("chat: chat key has the wrong length")
-	ErrChatKeyMalformed = errors.New("chat: malformed chat key")
+	ErrChatKeyMixedCase = errors.New("wire: chat key mixes upper and lower case")
+	ErrChatKeyChecksum  = errors.New("wire: chat key has a typo (checksum mismatch)")
+	ErrChatKeyPrefix    = errors.New("wire: not a chat key")
+	ErrChatKeyLength    = errors.New("wire: chat key has the wrong length")
+	ErrChatKeyMalformed = errors.New("wire: malformed chat key")
 	// ErrChatKeyNotForYou: the chat key was made for another pair of
 	// people (or the wrong friend was chosen).
-	ErrChatKeyNotForYou = errors.New("chat: this chat key was made for a different pair of people")
+	ErrChatKeyNotForYou = errors.New("wire: this chat key was made for a different pair of people")
 )
 
 // NewChatKey makes a chat key with a fresh random identifier for the pair
@@ -83,7 +83,7 @@ func (c ChatKey) ID() ChatID { return c.id }
 func (c ChatKey) String() string {
 	s, err := bech32.Encode(ChatKeyHRP, c.bytes())
 	if err != nil {
-		panic("chat: bech32: " + err.Error()) // constant HRP, 32 bytes: cannot fail
+		panic("wire: bech32: " + err.Error()) // constant HRP, 32 bytes: cannot fail
 	}
 	return s
 }

@@ -102,5 +102,5 @@ func ExampleParseChatKey() {
 	_, err := wire.ParseChatKey(pub)
 	fmt.Println(err)
 	// Output:
-	// chat: not a chat key: this is a public key; a chat key starts with "dhtchat-chat1"
+	// wire: not a chat key: this is a public key; a chat key starts with "dhtchat-chat1"
 }

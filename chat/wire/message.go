@@ -88,11 +88,11 @@ func (m Message) check(d Direction) error {
 	case !d.valid():
 		return errDirection(d)
 	case m.N == 0:
-		return fmt.Errorf("chat: message number 0 (numbers start at 1)")
+		return fmt.Errorf("wire: message number 0 (numbers start at 1)")
 	case len(m.Body) > MaxBody:
-		return fmt.Errorf("chat: message body is %d bytes, at most %d fit", len(m.Body), MaxBody)
+		return fmt.Errorf("wire: message body is %d bytes, at most %d fit", len(m.Body), MaxBody)
 	case !utf8.ValidString(m.Body):
-		return fmt.Errorf("chat: message body is not valid UTF-8")
+		return fmt.Errorf("wire: message body is not valid UTF-8")
 	}
 	return nil
 }
@@ -136,7 +136,7 @@ func (k *Keys) SealPlaintext(d Direction, plain []byte) []byte {
 // with the same key.
 func (k *Keys) sealWith(b box, out []byte, d Direction, plain []byte, nonce *[nonceSize]byte) []byte {
 	if !d.valid() {
-		panic(fmt.Sprintf("chat: seal: invalid direction %d", uint8(d)))
+		panic(fmt.Sprintf("wire: seal: invalid direction %d", uint8(d)))
 	}
 	out = append(out, nonce[:]...)
 	return b.seal(out, plain, nonce, &k.msg[d])

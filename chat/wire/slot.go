@@ -90,7 +90,7 @@ func Pack(sealed [][]byte) ([][][]byte, error) {
 	start := 0
 	for i, s := range sealed {
 		if len(s) > MaxSealedSize || len(s) < minSealedSize {
-			return nil, fmt.Errorf("chat: pack: sealed message %d is %d bytes, not a sealed message", i, len(s))
+			return nil, fmt.Errorf("wire: pack: sealed message %d is %d bytes, not a sealed message", i, len(s))
 		}
 		if used+frameLenSize+len(s) > slotCapacity {
 			if len(slots) == MaxSlots {
@@ -126,27 +126,27 @@ func (k *Keys) checkRecord(b box, h SlotHeader, sealed [][]byte) error {
 	case !h.Dir.valid():
 		return errDirection(h.Dir)
 	case h.SlotsUsed < 1 || h.SlotsUsed > MaxSlots:
-		return fmt.Errorf("chat: encode slot: %d slots used, want 1 to %d", h.SlotsUsed, MaxSlots)
+		return fmt.Errorf("wire: encode slot: %d slots used, want 1 to %d", h.SlotsUsed, MaxSlots)
 	case h.Slot < 0 || h.Slot >= h.SlotsUsed:
-		return fmt.Errorf("chat: encode slot: slot %d of %d used", h.Slot, h.SlotsUsed)
+		return fmt.Errorf("wire: encode slot: slot %d of %d used", h.Slot, h.SlotsUsed)
 	case h.Seq == 0:
-		return fmt.Errorf("chat: encode slot: sequence number 0 (they start at 1)")
+		return fmt.Errorf("wire: encode slot: sequence number 0 (they start at 1)")
 	}
 	size := slotFixed
 	for _, s := range sealed {
 		size += frameLenSize + len(s)
 	}
 	if size > MaxSlotPayload {
-		return fmt.Errorf("chat: encode slot: %d bytes of messages do not fit in one slot (at most %d)", size-slotFixed, slotCapacity)
+		return fmt.Errorf("wire: encode slot: %d bytes of messages do not fit in one slot (at most %d)", size-slotFixed, slotCapacity)
 	}
 	var last uint64
 	for i, s := range sealed {
 		m, err := k.open(b, h.Dir, s)
 		if err != nil {
-			return fmt.Errorf("chat: encode slot: message %d: %w", i, err)
+			return fmt.Errorf("wire: encode slot: message %d: %w", i, err)
 		}
 		if m.N <= last || m.N > h.MaxN {
-			return fmt.Errorf("chat: encode slot: message %d has number %d after %d, max %d", i, m.N, last, h.MaxN)
+			return fmt.Errorf("wire: encode slot: message %d has number %d after %d, max %d", i, m.N, last, h.MaxN)
 		}
 		last = m.N
 	}

@@ -309,7 +309,7 @@ func (s *session) chatWith(ctx context.Context, f keyring.Friend, chatKey string
 func parseChatKey(s string) (wire.ChatKey, error) {
 	key, err := wire.ParseChatKey(s)
 	if err != nil {
-		return wire.ChatKey{}, usageErrorf("invalid chat key: %s", strings.TrimPrefix(err.Error(), "chat: ")).
+		return wire.ChatKey{}, usageErrorf("invalid chat key: %s", strings.TrimPrefix(err.Error(), "wire: ")).
 			withHint("a chat key starts with %s1; copy it whole from the 'dhtchat start' of your friend", wire.ChatKeyHRP)
 	}
 	return key, nil
