@@ -3,7 +3,6 @@ package chat
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,12 +12,12 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/dhtchat/dhtchat/chat/wire"
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/dht/dhttest"
 	"github.com/dhtchat/dhtchat/internal/testwait"
 	"github.com/dhtchat/dhtchat/internal/textsafe"
 	"github.com/dhtchat/dhtchat/keyring"
-	"golang.org/x/crypto/nacl/secretbox"
 )
 
 // This file attacks the engine from three sides: a chat partner who holds
@@ -33,10 +32,10 @@ import (
 // chat's real Keys, so everything it writes authenticates, but it obeys
 // none of the writer's rules.
 type forger struct {
-	keys *Keys
-	dir  Direction
+	keys *wire.Keys
+	dir  wire.Direction
 	node *dht.Node
-	seq  [MaxSlots]uint64
+	seq  [wire.MaxSlots]uint64
 }
 
 func newForger(t *testing.T, u *user, id ChatID) *forger {
@@ -51,17 +50,7 @@ func newForger(t *testing.T, u *user, id ChatID) *forger {
 // msg seals a message plaintext built by hand: any number, any sent_at,
 // any body bytes (Seal refuses n = 0, invalid UTF-8 and oversized bodies).
 func (f *forger) msg(n uint64, sentAtMs int64, body []byte) []byte {
-	plain := make([]byte, bucket(msgHeaderSize+len(body)))
-	plain[0] = version
-	plain[1] = byte(f.dir)
-	binary.BigEndian.PutUint64(plain[2:], n)
-	binary.BigEndian.PutUint64(plain[10:], uint64(sentAtMs))
-	binary.BigEndian.PutUint16(plain[18:], uint16(len(body)))
-	copy(plain[msgHeaderSize:], body)
-	var nonce [nonceSize]byte
-	binary.BigEndian.PutUint64(nonce[:], n) // distinct enough for a test
-	nonce[23] = byte(len(body))
-	return secretbox.Seal(nonce[:], plain, &nonce, &f.keys.msg[f.dir])
+	return f.keys.SealPlaintext(f.dir, wire.MessagePlaintext(f.dir, n, sentAtMs, string(body)))
 }
 
 // text is msg with a valid body and the current time.
@@ -72,33 +61,14 @@ func (f *forger) text(n uint64, body string) []byte {
 // put publishes a slot record with header h (Dir and Seq filled in unless
 // set) carrying frames, laid out as EncodeSlot would but without its
 // checks. It returns the sequence number used.
-func (f *forger) put(t *testing.T, slot int, h SlotHeader, frames ...[]byte) uint64 {
+func (f *forger) put(t *testing.T, slot int, h wire.SlotHeader, frames ...[]byte) uint64 {
 	t.Helper()
 	f.seq[slot]++
 	if h.Seq == 0 {
 		h.Seq = f.seq[slot]
 	}
-	plain := make([]byte, hdrPlainSize)
-	plain[0] = hdrType
-	plain[1] = byte(f.dir)
-	plain[2] = byte(h.Slot)
-	plain[3] = byte(h.SlotsUsed)
-	binary.BigEndian.PutUint64(plain[4:], h.Seq)
-	binary.BigEndian.PutUint64(plain[12:], h.Ack)
-	binary.BigEndian.PutUint64(plain[20:], h.MaxN)
-	binary.BigEndian.PutUint16(plain[28:], uint16(len(frames)))
-	var nonce [nonceSize]byte
-	binary.BigEndian.PutUint64(nonce[8:], f.seq[slot])
-	nonce[0] = byte(slot)
-	out := []byte{version}
-	out = binary.BigEndian.AppendUint16(out, hdrSealedSize)
-	out = append(out, nonce[:]...)
-	out = secretbox.Seal(out, plain, &nonce, &f.keys.msg[f.dir])
-	for _, fr := range frames {
-		out = binary.BigEndian.AppendUint16(out, uint16(len(fr)))
-		out = append(out, fr...)
-	}
-	out = append(out, make([]byte, (len(out)+1023)/1024*1024-len(out))...)
+	h.Dir = f.dir
+	out := f.keys.EncodeSlotUnchecked(h, frames)
 	if err := f.node.Put(t.Context(), f.keys.SlotPrivateKey(f.dir, slot), f.seq[slot], out); err != nil {
 		t.Fatalf("forger: put slot %d: %v", slot, err)
 	}
@@ -204,7 +174,7 @@ func TestMaliciousPartner(t *testing.T) {
 
 	// 1. A huge message number beside valid ones, and lies about the
 	// slots: 16 slots in use, of which 15 were never written.
-	m.put(t, 0, SlotHeader{SlotsUsed: MaxSlots, MaxN: 1 << 62},
+	m.put(t, 0, wire.SlotHeader{SlotsUsed: wire.MaxSlots, MaxN: 1 << 62},
 		m.text(1, "one"), m.text(2, "two"), m.text(1<<62, "from the far future"))
 	expect("huge number", "one", "two")
 
@@ -213,7 +183,7 @@ func TestMaliciousPartner(t *testing.T) {
 	// text of the reused number too, and alice is alerted; the ack is
 	// ignored: nothing is marked delivered, alice's numbers do not move.
 	// Then the same record with a true ack delivers alice's two.
-	m.put(t, 0, SlotHeader{SlotsUsed: 1, MaxN: 3, Ack: 1 << 40},
+	m.put(t, 0, wire.SlotHeader{SlotsUsed: 1, MaxN: 3, Ack: 1 << 40},
 		m.text(1, "EVIL one"), m.text(3, "three"))
 	expect("reused number", "three")
 	if as, err := alice.c.Alerts(ctx, id); err != nil || len(as) != 1 || as[0].Kind != AlertConflict || as[0].N != 1 {
@@ -222,7 +192,7 @@ func TestMaliciousPartner(t *testing.T) {
 	if o, _ := alice.c.Outbox(ctx, id); o.Delivered != 0 || o.Sent != 2 {
 		t.Fatalf("after an ack of 2^40 alice's outbox is %+v; want 2 sent, none delivered", o)
 	}
-	m.put(t, 0, SlotHeader{SlotsUsed: 1, MaxN: 3, Ack: 2},
+	m.put(t, 0, wire.SlotHeader{SlotsUsed: 1, MaxN: 3, Ack: 2},
 		m.text(1, "EVIL one"), m.text(3, "three"))
 	fetchUntil(t, alice, id, "the true ack", func(r FetchResult) bool { return len(r.Delivered) == 2 })
 	if _, err := alice.c.Send(ctx, id, "third from alice"); err != nil {
@@ -234,7 +204,7 @@ func TestMaliciousPartner(t *testing.T) {
 
 	// 3. Timestamps at the ends of time: stored, and representable in
 	// the JSON that recv --json prints.
-	m.put(t, 0, SlotHeader{SlotsUsed: 1, MaxN: 6},
+	m.put(t, 0, wire.SlotHeader{SlotsUsed: 1, MaxN: 6},
 		m.msg(4, math.MaxInt64, []byte("max time")), m.msg(5, math.MinInt64, []byte("min time")), m.msg(6, 0, []byte("epoch")))
 	expect("extreme timestamps", "max time", "min time", "epoch")
 	for _, e := range receivedHistory(t, alice, id)[3:] {
@@ -245,35 +215,31 @@ func TestMaliciousPartner(t *testing.T) {
 
 	// 4. A record with one message of invalid UTF-8 is refused whole;
 	// the next valid record is delivered.
-	m.put(t, 0, SlotHeader{SlotsUsed: 1, MaxN: 8},
+	m.put(t, 0, wire.SlotHeader{SlotsUsed: 1, MaxN: 8},
 		m.text(7, "seven, with a bad neighbour"), m.msg(8, 0, []byte("bad \xff\xfe utf-8")))
 	expectRejected("invalid UTF-8")
 	// ... and so are number 0, a body longer than MaxBody, non-zero
 	// padding, a header naming another slot or sequence number, numbers
 	// out of order, and a number above max_n.
-	long := m.msg(7, 0, bytes.Repeat([]byte("x"), MaxBody+1))
-	padded := m.text(7, "x")
-	{
-		nonce := [nonceSize]byte(padded)
-		plain, _ := secretbox.Open(nil, padded[nonceSize:], &nonce, &m.keys.msg[m.dir])
-		plain[len(plain)-1] = 1
-		padded = secretbox.Seal(nonce[:], plain, &nonce, &m.keys.msg[m.dir])
-	}
+	long := m.msg(7, 0, bytes.Repeat([]byte("x"), wire.MaxBody+1))
+	plain := wire.MessagePlaintext(m.dir, 7, time.Now().UnixMilli(), "x")
+	plain[len(plain)-1] = 1
+	padded := m.keys.SealPlaintext(m.dir, plain)
 	for _, bad := range []struct {
 		name   string
-		h      SlotHeader
+		h      wire.SlotHeader
 		frames [][]byte
 	}{
-		{"number 0", SlotHeader{SlotsUsed: 1, MaxN: 7}, [][]byte{m.msg(0, 0, []byte("zero"))}},
-		{"long body", SlotHeader{SlotsUsed: 1, MaxN: 7}, [][]byte{long}},
-		{"padding", SlotHeader{SlotsUsed: 1, MaxN: 7}, [][]byte{padded}},
-		{"other slot", SlotHeader{Slot: 1, SlotsUsed: 2, MaxN: 7}, [][]byte{m.text(7, "x")}},
-		{"other seq", SlotHeader{SlotsUsed: 1, MaxN: 7, Seq: 1 << 50}, [][]byte{m.text(7, "x")}},
-		{"out of order", SlotHeader{SlotsUsed: 1, MaxN: 8}, [][]byte{m.text(8, "x"), m.text(7, "x")}},
-		{"above max_n", SlotHeader{SlotsUsed: 1, MaxN: 6}, [][]byte{m.text(7, "x")}},
-		{"no slots", SlotHeader{SlotsUsed: 0, MaxN: 7}, [][]byte{m.text(7, "x")}},
-		{"17 slots", SlotHeader{SlotsUsed: MaxSlots + 1, MaxN: 7}, [][]byte{m.text(7, "x")}},
-		{"other direction", SlotHeader{SlotsUsed: 1, MaxN: 7}, [][]byte{func() []byte {
+		{"number 0", wire.SlotHeader{SlotsUsed: 1, MaxN: 7}, [][]byte{m.msg(0, 0, []byte("zero"))}},
+		{"long body", wire.SlotHeader{SlotsUsed: 1, MaxN: 7}, [][]byte{long}},
+		{"padding", wire.SlotHeader{SlotsUsed: 1, MaxN: 7}, [][]byte{padded}},
+		{"other slot", wire.SlotHeader{Slot: 1, SlotsUsed: 2, MaxN: 7}, [][]byte{m.text(7, "x")}},
+		{"other seq", wire.SlotHeader{SlotsUsed: 1, MaxN: 7, Seq: 1 << 50}, [][]byte{m.text(7, "x")}},
+		{"out of order", wire.SlotHeader{SlotsUsed: 1, MaxN: 8}, [][]byte{m.text(8, "x"), m.text(7, "x")}},
+		{"above max_n", wire.SlotHeader{SlotsUsed: 1, MaxN: 6}, [][]byte{m.text(7, "x")}},
+		{"no slots", wire.SlotHeader{SlotsUsed: 0, MaxN: 7}, [][]byte{m.text(7, "x")}},
+		{"17 slots", wire.SlotHeader{SlotsUsed: wire.MaxSlots + 1, MaxN: 7}, [][]byte{m.text(7, "x")}},
+		{"other direction", wire.SlotHeader{SlotsUsed: 1, MaxN: 7}, [][]byte{func() []byte {
 			m.dir ^= 1
 			defer func() { m.dir ^= 1 }()
 			return m.text(7, "x")
@@ -282,13 +248,13 @@ func TestMaliciousPartner(t *testing.T) {
 		m.put(t, 0, bad.h, bad.frames...)
 		expectRejected(bad.name)
 	}
-	m.put(t, 0, SlotHeader{SlotsUsed: 1, MaxN: 7}, m.text(7, "seven"))
+	m.put(t, 0, wire.SlotHeader{SlotsUsed: 1, MaxN: 7}, m.text(7, "seven"))
 	expect("after the bad records", "seven")
 
 	// 5. Terminal escapes, C1 controls and bidi overrides in valid UTF-8:
 	// stored byte for byte, and nothing of them survives textsafe.
 	evil := "\x1b[2J\x1b[H\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07\u009b31m\u202eevil\u2066 \x1bP+q\x1b\\ \r\b\x00 done"
-	m.put(t, 0, SlotHeader{SlotsUsed: 1, MaxN: 8}, m.text(8, evil))
+	m.put(t, 0, wire.SlotHeader{SlotsUsed: 1, MaxN: 8}, m.text(8, evil))
 	expect("escapes", evil)
 	for _, r := range textsafe.Clean(evil) {
 		if (unicode.IsControl(r) && r != '\n' && r != '\t') || r == '\u202e' || r == '\u2066' {
@@ -298,21 +264,21 @@ func TestMaliciousPartner(t *testing.T) {
 
 	// 6. Maximum-size bodies, one to a slot, in three slots; slot 0 is
 	// written last, as a writer must.
-	big := func(c byte) string { return strings.Repeat(string(c), MaxBody) }
-	m.put(t, 2, SlotHeader{Slot: 2, SlotsUsed: 3, MaxN: 11}, m.text(11, big('c')))
-	m.put(t, 1, SlotHeader{Slot: 1, SlotsUsed: 3, MaxN: 11}, m.text(10, big('b')))
-	m.put(t, 0, SlotHeader{SlotsUsed: 3, MaxN: 11}, m.text(9, big('a')))
+	big := func(c byte) string { return strings.Repeat(string(c), wire.MaxBody) }
+	m.put(t, 2, wire.SlotHeader{Slot: 2, SlotsUsed: 3, MaxN: 11}, m.text(11, big('c')))
+	m.put(t, 1, wire.SlotHeader{Slot: 1, SlotsUsed: 3, MaxN: 11}, m.text(10, big('b')))
+	m.put(t, 0, wire.SlotHeader{SlotsUsed: 3, MaxN: 11}, m.text(9, big('a')))
 	expect("max-size bodies", big('a'), big('b'), big('c'))
 
 	// 7. max_n promises a message that is nowhere: alice keeps polling
 	// the slots it names, shows nothing, and takes the real one later.
-	m.put(t, 0, SlotHeader{SlotsUsed: 3, MaxN: 12})
+	m.put(t, 0, wire.SlotHeader{SlotsUsed: 3, MaxN: 12})
 	for range 3 {
 		if r := fetchOnce(t, alice, id); len(r.Received) > 0 {
 			t.Fatalf("alice received %q from an empty record", bodies(r.Received))
 		}
 	}
-	m.put(t, 0, SlotHeader{SlotsUsed: 1, MaxN: 13}, m.text(12, "twelve"), m.text(13, "thirteen"))
+	m.put(t, 0, wire.SlotHeader{SlotsUsed: 1, MaxN: 13}, m.text(12, "twelve"), m.text(13, "thirteen"))
 	expect("after max_n lied", "twelve", "thirteen")
 
 	// Alice's own messages: the two mallory acknowledged are delivered,
@@ -355,7 +321,7 @@ func TestThirdPartyCannotReadOrInject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chatKey, err := ParseChatKey(info.Key.String())
+	chatKey, err := wire.ParseChatKey(info.Key.String())
 	if err != nil {
 		t.Fatalf("anyone can parse a chat key: %v", err)
 	}
@@ -365,28 +331,28 @@ func TestThirdPartyCannotReadOrInject(t *testing.T) {
 	// low-order key would give, all zeros, is refused; the public keys
 	// themselves as a secret are just guesses).
 	pub := func(u *user) [32]byte { return u.sk.Public().Bytes() }
-	var guesses []PairKey
+	var guesses []wire.PairKey
 	for _, peer := range []*user{alice, bob} {
 		shared, err := eve.sk.SharedSecret(peer.sk.Public())
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := DerivePairKey(shared, pub(eve), pub(peer))
+		p, err := wire.DerivePairKey(shared, pub(eve), pub(peer))
 		if err != nil {
 			t.Fatal(err)
 		}
 		guesses = append(guesses, p)
-		if _, err := DerivePairKey(shared, pub(alice), pub(bob)); err != nil {
+		if _, err := wire.DerivePairKey(shared, pub(alice), pub(bob)); err != nil {
 			t.Fatal(err)
 		}
-		p, _ = DerivePairKey(shared, pub(alice), pub(bob))
+		p, _ = wire.DerivePairKey(shared, pub(alice), pub(bob))
 		guesses = append(guesses, p)
 	}
-	if _, err := DerivePairKey([32]byte{}, pub(alice), pub(bob)); !errors.Is(err, ErrZeroSecret) {
+	if _, err := wire.DerivePairKey([32]byte{}, pub(alice), pub(bob)); !errors.Is(err, wire.ErrZeroSecret) {
 		t.Fatalf("DerivePairKey(zero secret) = %v, want ErrZeroSecret", err)
 	}
 	for _, guess := range [][32]byte{pub(alice), pub(bob)} {
-		p, err := DerivePairKey(guess, pub(alice), pub(bob))
+		p, err := wire.DerivePairKey(guess, pub(alice), pub(bob))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -394,49 +360,49 @@ func TestThirdPartyCannotReadOrInject(t *testing.T) {
 	}
 
 	realNames := map[string]bool{}
-	for d := range Direction(2) {
-		for i := range MaxSlots {
+	for d := range wire.Direction(2) {
+		for i := range wire.MaxSlots {
 			realNames[string(aliceKeys.SlotPublicKey(d, i))] = true
 		}
 	}
-	rec, err := eve.node.Get(ctx, aliceKeys.SlotPublicKey(FromLo, 0))
+	rec, err := eve.node.Get(ctx, aliceKeys.SlotPublicKey(wire.FromLo, 0))
 	if err != nil {
-		rec, err = eve.node.Get(ctx, aliceKeys.SlotPublicKey(FromHi, 0))
+		rec, err = eve.node.Get(ctx, aliceKeys.SlotPublicKey(wire.FromHi, 0))
 	}
 	if err != nil {
 		t.Fatalf("eve, told where it is, cannot even fetch alice's record: %v", err)
 	}
-	aliceDir := DirectionOf(pub(alice), pub(bob))
+	aliceDir := wire.DirectionOf(pub(alice), pub(bob))
 	if rec, err = eve.node.Get(ctx, aliceKeys.SlotPublicKey(aliceDir, 0)); err != nil {
 		t.Fatal(err)
 	}
 	for gi, p := range guesses {
 		// The chat key's tag tells her at once that the guess is wrong.
-		if _, err := chatKey.Keys(p); !errors.Is(err, ErrChatKeyNotForYou) {
+		if _, err := chatKey.Keys(p); !errors.Is(err, wire.ErrChatKeyNotForYou) {
 			t.Fatalf("guess %d: ChatKey.Keys = %v, want ErrChatKeyNotForYou", gi, err)
 		}
 		// Ignoring the tag, the keys she derives name other records ...
-		k := deriveKeys(p, chatKey)
-		for d := range Direction(2) {
-			for i := range MaxSlots {
+		k := wire.DeriveKeys(p, chatKey.ID())
+		for d := range wire.Direction(2) {
+			for i := range wire.MaxSlots {
 				if realNames[string(k.SlotPublicKey(d, i))] {
 					t.Fatalf("guess %d derives the real name of slot %v/%d", gi, d, i)
 				}
 			}
 		}
 		// ... and cannot open the real one, in either direction.
-		for d := range Direction(2) {
-			if _, err := k.DecodeSlot(d, 0, rec.Seq, rec.Payload); !errors.Is(err, ErrDecrypt) {
+		for d := range wire.Direction(2) {
+			if _, err := k.DecodeSlot(d, 0, rec.Seq, rec.Payload); !errors.Is(err, wire.ErrDecrypt) {
 				t.Fatalf("guess %d, direction %v: DecodeSlot(alice's record) = %v, want ErrDecrypt", gi, d, err)
 			}
 		}
 		// What she writes with them goes where nobody reads.
-		for d := range Direction(2) {
-			sealed, err := k.Seal(d, Message{N: 2, SentAt: time.Now(), Body: "eve was here"})
+		for d := range wire.Direction(2) {
+			sealed, err := k.Seal(d, wire.Message{N: 2, SentAt: time.Now(), Body: "eve was here"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			payload, err := k.EncodeSlot(SlotHeader{Dir: d, SlotsUsed: 1, Seq: 1 << 40, MaxN: 2}, [][]byte{sealed})
+			payload, err := k.EncodeSlot(wire.SlotHeader{Dir: d, SlotsUsed: 1, Seq: 1 << 40, MaxN: 2}, [][]byte{sealed})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -445,7 +411,7 @@ func TestThirdPartyCannotReadOrInject(t *testing.T) {
 			}
 			// Had she found a way to the real names, the message would
 			// still not open under the real keys.
-			if _, err := aliceKeys.Open(d, sealed); !errors.Is(err, ErrDecrypt) {
+			if _, err := aliceKeys.Open(d, sealed); !errors.Is(err, wire.ErrDecrypt) {
 				t.Fatalf("guess %d: eve's message opens under the real key of %v: %v", gi, d, err)
 			}
 		}
@@ -482,7 +448,7 @@ func TestChatKeyIsNotACapability(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, peer := range []keyring.PublicKey{alice.sk.Public(), bob.sk.Public()} {
-		if _, err := eve.c.JoinChat(t.Context(), peer, started.Key); !errors.Is(err, ErrChatKeyNotForYou) {
+		if _, err := eve.c.JoinChat(t.Context(), peer, started.Key); !errors.Is(err, wire.ErrChatKeyNotForYou) {
 			t.Fatalf("eve JoinChat = %v, want ErrChatKeyNotForYou", err)
 		}
 	}

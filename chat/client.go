@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dhtchat/dhtchat/chat/internal/store"
+	"github.com/dhtchat/dhtchat/chat/wire"
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/keyring"
 )
@@ -74,8 +75,8 @@ func entriesOf(ms []store.Message) []Entry {
 
 // Info describes a chat.
 type Info struct {
-	ID           ChatID  // this Client's handle of the chat
-	Key          ChatKey // the text that "start" printed
+	ID           ChatID       // this Client's handle of the chat
+	Key          wire.ChatKey // the text that "start" printed
 	Peer         keyring.PublicKey
 	StartedByMe  bool
 	CreatedAt    time.Time
@@ -88,6 +89,10 @@ type Info struct {
 	// not a friend (Config.IsFriend). Its history stays readable.
 	Blocked, Paused bool
 }
+
+// MaxBody is the longest message body Send accepts, in bytes: the most
+// that one sealed message of the protocol carries.
+const MaxBody = wire.MaxBody
 
 // Errors of the Client.
 var (
@@ -151,7 +156,7 @@ type Client struct {
 	events  chan Event
 	wake    chan struct{}
 	pairsMu sync.Mutex
-	pairs   map[keyring.PublicKey]PairKey
+	pairs   map[keyring.PublicKey]wire.PairKey
 	friend  func(keyring.PublicKey) bool // Config.IsFriend, or nil
 
 	chatsMu sync.Mutex
@@ -171,8 +176,8 @@ type Client struct {
 type chatState struct {
 	id   ChatID
 	peer keyring.PublicKey
-	keys *Keys
-	dir  Direction // the direction we write
+	keys *wire.Keys
+	dir  wire.Direction // the direction we write
 
 	// mu serialises publishing and fetching this chat within the process;
 	// the store serialises processes.
@@ -201,11 +206,11 @@ type chatState struct {
 	// rejected is, per slot of the friend's direction, the sequence number
 	// of the last record rejected, so that a bad record that stays in the
 	// DHT is rejected (and logged) once, not at every poll. Guarded by mu.
-	rejected [MaxSlots]uint64
+	rejected [wire.MaxSlots]uint64
 	// synced says, per slot of ours above 0, that this process knows the
 	// store's sequence number is at least the DHT's (see syncSlot).
 	// Guarded by mu, as are the fields below.
-	synced [MaxSlots]bool
+	synced [wire.MaxSlots]bool
 	// ownChecked is when this process last read our own slot 0 back
 	// (checkOwn); zero: not yet.
 	ownChecked time.Time
@@ -247,7 +252,7 @@ func Open(cfg Config) (*Client, error) {
 		log:    logger,
 		events: make(chan Event, 256),
 		wake:   make(chan struct{}, 1),
-		pairs:  make(map[keyring.PublicKey]PairKey),
+		pairs:  make(map[keyring.PublicKey]wire.PairKey),
 		friend: cfg.IsFriend,
 		chats:  make(map[ChatID]*chatState),
 	}, nil
@@ -279,7 +284,7 @@ func (c *Client) Connect(ctx context.Context) error {
 }
 
 // pairKey returns the pair key we share with peer.
-func (c *Client) pairKey(peer keyring.PublicKey) (PairKey, error) {
+func (c *Client) pairKey(peer keyring.PublicKey) (wire.PairKey, error) {
 	c.pairsMu.Lock()
 	defer c.pairsMu.Unlock()
 	if p, ok := c.pairs[peer]; ok {
@@ -287,11 +292,11 @@ func (c *Client) pairKey(peer keyring.PublicKey) (PairKey, error) {
 	}
 	shared, err := c.self.SharedSecret(peer)
 	if err != nil {
-		return PairKey{}, err
+		return wire.PairKey{}, err
 	}
-	p, err := DerivePairKey(shared, c.pub.Bytes(), peer.Bytes())
+	p, err := wire.DerivePairKey(shared, c.pub.Bytes(), peer.Bytes())
 	if err != nil {
-		return PairKey{}, err
+		return wire.PairKey{}, err
 	}
 	c.pairs[peer] = p
 	return p, nil
@@ -308,7 +313,7 @@ func (c *Client) StartChat(ctx context.Context, peer keyring.PublicKey) (Info, e
 	if err := c.checkNotBlocked(ctx, peer); err != nil {
 		return Info{}, err
 	}
-	key := NewChatKey(p)
+	key := wire.NewChatKey(p)
 	now := time.Now()
 	ch, _, err := c.db.CreateChat(ctx, store.Chat{
 		ID:   store.ChatID(localChatID(c.pub.Bytes(), peer.Bytes(), key.ID())),
@@ -319,7 +324,7 @@ func (c *Client) StartChat(ctx context.Context, peer keyring.PublicKey) (Info, e
 		return Info{}, err
 	}
 	if !c.paused(peer, ch.Blocked) {
-		cs := c.track(ch, peer, deriveKeys(p, key), time.Time{})
+		cs := c.track(ch, peer, wire.DeriveKeys(p, key.ID()), time.Time{})
 		cs.mu.Lock()
 		for i := range cs.synced {
 			cs.synced[i] = true // a new random chat: nothing of ours in the DHT
@@ -341,9 +346,9 @@ func (c *Client) checkNotBlocked(ctx context.Context, peer keyring.PublicKey) er
 	return nil
 }
 
-// CheckChatKey returns an error wrapping ErrChatKeyNotForYou if key was not
-// made for a chat between us and peer. It needs no network.
-func (c *Client) CheckChatKey(peer keyring.PublicKey, key ChatKey) error {
+// CheckChatKey returns an error wrapping wire.ErrChatKeyNotForYou if key
+// was not made for a chat between us and peer. It needs no network.
+func (c *Client) CheckChatKey(peer keyring.PublicKey, key wire.ChatKey) error {
 	p, err := c.pairKey(peer)
 	if err != nil {
 		return err
@@ -353,18 +358,18 @@ func (c *Client) CheckChatKey(peer keyring.PublicKey, key ChatKey) error {
 }
 
 // JoinChat joins the chat with key that peer started and returns it. It
-// returns an error wrapping ErrChatKeyNotForYou if the key was made for
-// another pair of people, and ErrBlocked if peer is blocked. Joining a
+// returns an error wrapping wire.ErrChatKeyNotForYou if the key was made
+// for another pair of people, and ErrBlocked if peer is blocked. Joining a
 // chat again is harmless. The chat is peer's alone: another friend's chat
-// with the same WireID (one who saw the chat key, say) neither blocks it
-// nor touches it.
+// with the same wire.ChatID (one who saw the chat key, say) neither blocks
+// it nor touches it.
 //
 // With a Network, it first looks in the DHT for records of ours in that
 // chat (this database may be new while the chat is not: a lost or restored
 // database, or another device with the same identity), so that our next
 // messages and records continue after them. Connect first; if the DHT
 // cannot be read, JoinChat fails and nothing is stored.
-func (c *Client) JoinChat(ctx context.Context, peer keyring.PublicKey, key ChatKey) (Info, error) {
+func (c *Client) JoinChat(ctx context.Context, peer keyring.PublicKey, key wire.ChatKey) (Info, error) {
 	p, err := c.pairKey(peer)
 	if err != nil {
 		return Info{}, err
@@ -376,8 +381,8 @@ func (c *Client) JoinChat(ctx context.Context, peer keyring.PublicKey, key ChatK
 	if err := c.checkNotBlocked(ctx, peer); err != nil {
 		return Info{}, err
 	}
-	spk, wire := store.PeerKey(peer.Bytes()), store.WireID(key.ID())
-	_, err = c.db.ChatByWire(ctx, spk, wire)
+	spk, wid := store.PeerKey(peer.Bytes()), store.WireID(key.ID())
+	_, err = c.db.ChatByWire(ctx, spk, wid)
 	known := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return Info{}, err
@@ -386,14 +391,14 @@ func (c *Client) JoinChat(ctx context.Context, peer keyring.PublicKey, key ChatK
 	// anything is stored, so that a failure stores nothing.
 	var own ownView
 	if !known && c.net != nil {
-		if own, err = c.readOwn(ctx, keys, DirectionOf(c.pub.Bytes(), peer.Bytes()), func(ownView) bool { return true }); err != nil {
+		if own, err = c.readOwn(ctx, keys, wire.DirectionOf(c.pub.Bytes(), peer.Bytes()), func(ownView) bool { return true }); err != nil {
 			return Info{}, fmt.Errorf("chat: join: %w", err)
 		}
 	}
 	now := time.Now()
 	ch, _, err := c.db.CreateChat(ctx, store.Chat{
 		ID:   store.ChatID(localChatID(c.pub.Bytes(), peer.Bytes(), key.ID())),
-		Wire: wire, Peer: spk, CreatedAt: now, LastActivity: now,
+		Wire: wid, Peer: spk, CreatedAt: now, LastActivity: now,
 	})
 	if err != nil {
 		return Info{}, err
@@ -415,9 +420,9 @@ func (c *Client) JoinChat(ctx context.Context, peer keyring.PublicKey, key ChatK
 }
 
 // ChatWithKey returns the chat with peer that key names, or an error
-// wrapping ErrUnknownChat if there is none, or ErrChatKeyNotForYou if the
-// key was not made for us and peer.
-func (c *Client) ChatWithKey(ctx context.Context, peer keyring.PublicKey, key ChatKey) (Info, error) {
+// wrapping ErrUnknownChat if there is none, or wire.ErrChatKeyNotForYou if
+// the key was not made for us and peer.
+func (c *Client) ChatWithKey(ctx context.Context, peer keyring.PublicKey, key wire.ChatKey) (Info, error) {
 	if err := c.CheckChatKey(peer, key); err != nil {
 		return Info{}, err
 	}
@@ -434,7 +439,7 @@ func (c *Client) ChatWithKey(ctx context.Context, peer keyring.PublicKey, key Ch
 // ChatByKey returns the chat that key names, whoever the friend: a chat
 // key names one pair of people, so it names at most one of our chats. It
 // returns an error wrapping ErrUnknownChat if we have none.
-func (c *Client) ChatByKey(ctx context.Context, key ChatKey) (Info, error) {
+func (c *Client) ChatByKey(ctx context.Context, key wire.ChatKey) (Info, error) {
 	chats, err := c.db.ChatsByWire(ctx, store.WireID(key.ID()))
 	if err != nil {
 		return Info{}, err
@@ -454,7 +459,7 @@ func (c *Client) ChatByKey(ctx context.Context, key ChatKey) (Info, error) {
 // track makes chat ch known to the worker, which polls it from now on.
 // It publishes it at once if lastPut is zero, else a Republish after
 // lastPut.
-func (c *Client) track(ch store.Chat, peer keyring.PublicKey, keys *Keys, lastPut time.Time) *chatState {
+func (c *Client) track(ch store.Chat, peer keyring.PublicKey, keys *wire.Keys, lastPut time.Time) *chatState {
 	c.chatsMu.Lock()
 	defer c.chatsMu.Unlock()
 	id := ChatID(ch.ID)
@@ -463,7 +468,7 @@ func (c *Client) track(ch store.Chat, peer keyring.PublicKey, keys *Keys, lastPu
 	}
 	cs := &chatState{
 		id: id, peer: peer, keys: keys,
-		dir: DirectionOf(c.pub.Bytes(), peer.Bytes()), lastPut: lastPut,
+		dir: wire.DirectionOf(c.pub.Bytes(), peer.Bytes()), lastPut: lastPut,
 		dirty: lastPut.IsZero(), created: ch.CreatedAt, alerted: make(map[AlertKind]bool),
 	}
 	c.chats[cs.id] = cs
@@ -537,7 +542,7 @@ func (c *Client) load(ctx context.Context, ch store.Chat) (*chatState, error) {
 	if unacked == 0 {
 		lastPut = time.Now().Add(-c.poll.Republish + rand.N(15*time.Minute))
 	}
-	cs := c.track(ch, peer, deriveKeys(p, chatKeyFor(p, WireID(ch.Wire))), lastPut)
+	cs := c.track(ch, peer, wire.DeriveKeys(p, wire.ChatID(ch.Wire)), lastPut)
 	c.chatsMu.Lock()
 	if cs.lastActive.IsZero() {
 		cs.lastActive = ch.LastActivity
@@ -583,7 +588,7 @@ func (c *Client) Chats(ctx context.Context) ([]Info, error) {
 			continue
 		}
 		infos = append(infos, Info{
-			ID: ChatID(s.ID), Key: chatKeyFor(p, WireID(s.Wire)), Peer: peer,
+			ID: ChatID(s.ID), Key: wire.ChatKeyFor(p, wire.ChatID(s.Wire)), Peer: peer,
 			StartedByMe: s.StartedByMe, CreatedAt: s.CreatedAt, LastActivity: s.LastActivity,
 			Unread: s.Unread, LastText: s.LastText, Alerts: alerts[s.ID],
 			Blocked: s.Blocked, Paused: c.paused(peer, s.Blocked),

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dhtchat/dhtchat/chat/wire"
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/dht/dhttest"
 	"github.com/dhtchat/dhtchat/internal/testwait"
@@ -75,7 +76,7 @@ func startChat(t *testing.T, a, b *user) ChatID {
 	if err != nil {
 		t.Fatal(err)
 	}
-	parsed, err := ParseChatKey(started.Key.String())
+	parsed, err := wire.ParseChatKey(started.Key.String())
 	if err != nil {
 		t.Fatal(err)
 	}

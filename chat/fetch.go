@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dhtchat/dhtchat/chat/internal/store"
+	"github.com/dhtchat/dhtchat/chat/wire"
 	"github.com/dhtchat/dhtchat/dht"
 )
 
@@ -150,30 +151,30 @@ func (c *Client) fetch(ctx context.Context, cs *chatState) (res FetchResult, err
 
 // fetchSlot gets and decodes slot i of the friend's direction. For slot 0
 // an unchanged record is decoded too, for its header.
-func (c *Client) fetchSlot(ctx context.Context, cs *chatState, i int, res *FetchResult) (Slot, slotState, error) {
+func (c *Client) fetchSlot(ctx context.Context, cs *chatState, i int, res *FetchResult) (wire.Slot, slotState, error) {
 	peerDir := cs.dir.Other()
 	rec, err := c.net.Get(ctx, cs.keys.SlotPublicKey(peerDir, i))
 	if errors.Is(err, dht.ErrNotFound) {
-		return Slot{}, slotMissing, nil
+		return wire.Slot{}, slotMissing, nil
 	}
 	if errors.Is(err, dht.ErrInvalidRecord) {
 		res.Rejected++
 		c.log.Warn("rejected a record", "chat", cs.id, "slot", i, "err", err)
-		return Slot{}, slotRejected, nil
+		return wire.Slot{}, slotRejected, nil
 	}
 	if err != nil {
-		return Slot{}, slotMissing, fmt.Errorf("chat: fetch slot %d of chat %s: %w", i, cs.id, err)
+		return wire.Slot{}, slotMissing, fmt.Errorf("chat: fetch slot %d of chat %s: %w", i, cs.id, err)
 	}
 	prev, err := c.db.PeerSeq(ctx, store.ChatID(cs.id), i)
 	if err != nil {
-		return Slot{}, slotMissing, err
+		return wire.Slot{}, slotMissing, err
 	}
 	if rec.Seq == prev && i > 0 {
-		return Slot{}, slotUnchanged, nil
+		return wire.Slot{}, slotUnchanged, nil
 	}
 	if rec.Seq == cs.rejected[i] {
 		res.Rejected++ // the same bad record again: refused and logged before
-		return Slot{}, slotRejected, nil
+		return wire.Slot{}, slotRejected, nil
 	}
 	s, err := cs.keys.DecodeSlot(peerDir, i, rec.Seq, rec.Payload)
 	switch {
@@ -187,11 +188,11 @@ func (c *Client) fetchSlot(ctx context.Context, cs *chatState, i int, res *Fetch
 		res.Rejected++
 		cs.rejected[i] = rec.Seq
 		level := slog.LevelWarn
-		if errors.Is(err, ErrStale) {
+		if errors.Is(err, wire.ErrStale) {
 			level = slog.LevelDebug // a lagging DHT node: normal
 		}
 		c.log.Log(ctx, level, "rejected a record", "chat", cs.id, "slot", i, "seq", rec.Seq, "err", err)
-		return Slot{}, slotRejected, nil
+		return wire.Slot{}, slotRejected, nil
 	}
 	return s, slotFresh, nil
 }
@@ -202,7 +203,7 @@ func (c *Client) fetchSlot(ctx context.Context, cs *chatState, i int, res *Fetch
 // Past the quota it stores nothing more and does not remember the record,
 // so that the next fetch takes up the rest; full reports that. The ack is
 // applied by ack.
-func (c *Client) accept(ctx context.Context, cs *chatState, s Slot, res *FetchResult) (full bool, err error) {
+func (c *Client) accept(ctx context.Context, cs *chatState, s wire.Slot, res *FetchResult) (full bool, err error) {
 	sid := store.ChatID(cs.id)
 	msgs := make([]store.Message, len(s.Messages))
 	for i, m := range s.Messages {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/dhtchat/dhtchat/chat/wire"
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/dht/dhttest"
 	"github.com/dhtchat/dhtchat/internal/testwait"
@@ -35,7 +36,7 @@ func TestSameWireIDAnotherFriend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	squatKey := chatKeyFor(pm, bobs.Key.ID())
+	squatKey := wire.ChatKeyFor(pm, bobs.Key.ID())
 	for _, u := range []*user{alice, mallory} {
 		if err := u.c.Connect(ctx); err != nil {
 			t.Fatal(err)
@@ -58,7 +59,7 @@ func TestSameWireIDAnotherFriend(t *testing.T) {
 	// The chat key finds each chat by its friend.
 	for _, q := range []struct {
 		peer keyring.PublicKey
-		key  ChatKey
+		key  wire.ChatKey
 		want ChatID
 	}{{bob.sk.Public(), bobs.Key, real.ID}, {mallory.sk.Public(), squatKey, squat.ID}} {
 		in, err := alice.c.ChatWithKey(ctx, q.peer, q.key)
@@ -212,7 +213,7 @@ func (n *countingNet) Put(ctx context.Context, key ed25519.PrivateKey, seq uint6
 
 // holdPut makes the next Put of our slot 0 of the chat with keys wait for
 // release to be closed; held is closed when it does.
-func (n *countingNet) holdPut(keys *Keys, dir Direction) (held, release chan struct{}) {
+func (n *countingNet) holdPut(keys *wire.Keys, dir wire.Direction) (held, release chan struct{}) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.hold = map[string]bool{string(keys.SlotPublicKey(dir, 0)): true}
@@ -222,12 +223,12 @@ func (n *countingNet) holdPut(keys *Keys, dir Direction) (held, release chan str
 
 // ops returns how many Gets and Puts went to the records of the chat with
 // keys, in both directions.
-func (n *countingNet) ops(keys *Keys) (gets, puts int) {
+func (n *countingNet) ops(keys *wire.Keys) (gets, puts int) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for d := range 2 {
-		for i := range MaxSlots {
-			pub := keys.SlotPublicKey(Direction(d), i)
+		for i := range wire.MaxSlots {
+			pub := keys.SlotPublicKey(wire.Direction(d), i)
 			gets += n.gets[string(pub)]
 			puts += n.puts[string(pub)]
 		}
@@ -236,7 +237,7 @@ func (n *countingNet) ops(keys *Keys) (gets, puts int) {
 }
 
 // keysOf returns the keys of chat in as u derives them.
-func keysOf(t *testing.T, u *user, in Info) *Keys {
+func keysOf(t *testing.T, u *user, in Info) *wire.Keys {
 	t.Helper()
 	p, err := u.c.pairKey(in.Peer)
 	if err != nil {
@@ -294,7 +295,7 @@ func TestPausedChatsAreLeftAlone(t *testing.T) {
 	}
 	t.Cleanup(func() { c.Close() })
 	alice.c = c
-	keys := map[string]*Keys{}
+	keys := map[string]*wire.Keys{}
 	for name, id := range chats {
 		in, err := c.Info(ctx, id)
 		if err != nil {
@@ -416,7 +417,7 @@ func TestBlockInProcess(t *testing.T) {
 	}
 	kb, kc := keysOf(t, alice, inB), keysOf(t, alice, inC)
 	runWorker(t, alice)
-	waitGets := func(k *Keys, n int) {
+	waitGets := func(k *wire.Keys, n int) {
 		t.Helper()
 		start, _ := counted.ops(k)
 		testwait.Until(t, "the worker to poll", func() bool {
@@ -476,7 +477,7 @@ func TestBlockWaitsForOperation(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := keysOf(t, alice, in)
-	held, release := counted.holdPut(keys, DirectionOf(alice.sk.Public().Bytes(), bob.sk.Public().Bytes()))
+	held, release := counted.holdPut(keys, wire.DirectionOf(alice.sk.Public().Bytes(), bob.sk.Public().Bytes()))
 	runWorker(t, alice)
 	if _, err := c.Send(ctx, id, "held"); err != nil {
 		t.Fatal(err)

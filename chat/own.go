@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dhtchat/dhtchat/chat/internal/store"
+	"github.com/dhtchat/dhtchat/chat/wire"
 	"github.com/dhtchat/dhtchat/dht"
 )
 
@@ -50,7 +51,7 @@ type ownResult struct {
 // slots while they may carry messages of another writer: if more says so
 // of slot 0's view. Records that do not decode give a sequence number at
 // most.
-func (c *Client) readOwn(ctx context.Context, keys *Keys, dir Direction, more func(ownView) bool) (ownView, error) {
+func (c *Client) readOwn(ctx context.Context, keys *wire.Keys, dir wire.Direction, more func(ownView) bool) (ownView, error) {
 	var v ownView
 	rec, err := c.net.Get(ctx, keys.SlotPublicKey(dir, 0))
 	if errors.Is(err, dht.ErrNotFound) {
@@ -96,7 +97,7 @@ func (c *Client) readOwn(ctx context.Context, keys *Keys, dir Direction, more fu
 
 // ownMessages appends to out the messages of ms numbered above after and
 // at most maxN, as the store keeps messages, with their digests.
-func ownMessages(out []store.Message, ms []Message, after, maxN uint64) []store.Message {
+func ownMessages(out []store.Message, ms []wire.Message, after, maxN uint64) []store.Message {
 	for _, m := range ms {
 		if m.N > after && m.N <= maxN {
 			out = append(out, store.Message{N: m.N, SentAt: clampTime(m.SentAt), Body: m.Body,
@@ -168,7 +169,7 @@ func (c *Client) resync(ctx context.Context, cs *chatState, r store.Resync, attr
 	res.resynced = append(entriesOf(got.Renumbered), entriesOf(got.Imported)...)
 	// Another writer may have written our other slots too: read them again
 	// before we write them.
-	for i := 1; i < MaxSlots; i++ {
+	for i := 1; i < wire.MaxSlots; i++ {
 		cs.synced[i] = false
 	}
 	kind, msg := AlertBehind, "this database was behind our own records in the DHT (restored from a backup, or another device uses this identity); continuing after them"

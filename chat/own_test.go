@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dhtchat/dhtchat/chat/internal/store"
+	"github.com/dhtchat/dhtchat/chat/wire"
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/dht/dhttest"
 	"github.com/dhtchat/dhtchat/internal/testwait"
@@ -233,7 +234,7 @@ func TestTwoLiveCopies(t *testing.T) {
 	poll.OwnCheck = time.Nanosecond // look at our records at every publish
 	a := openClient(t, alice, db, alice.node, poll)
 	seen := &blindNet{Network: dhttest.NewClient(t, net), names: map[string]bool{}}
-	for i := range MaxSlots {
+	for i := range wire.MaxSlots {
 		seen.names[string(keys.SlotPublicKey(dir, i))] = true
 	}
 	seen.blind.Store(true)
@@ -358,7 +359,7 @@ func TestAckAboveWhatWePublished(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := newForger(t, bob, id)
-	m.put(t, 0, SlotHeader{SlotsUsed: 1, MaxN: 1, Ack: 5}, m.text(1, "hi alice"))
+	m.put(t, 0, wire.SlotHeader{SlotsUsed: 1, MaxN: 1, Ack: 5}, m.text(1, "hi alice"))
 	res := fetchUntil(t, alice, id, "bob's record", func(r FetchResult) bool { return len(r.Received) > 0 })
 	if res.Rejected != 0 || len(res.Delivered) != 1 || res.Delivered[0].Body != "one" {
 		t.Fatalf("Fetch = %d rejected, delivered %q; want none rejected, \"one\" delivered", res.Rejected, bodies(res.Delivered))
@@ -401,7 +402,7 @@ func TestPlantedOwnRecords(t *testing.T) {
 			p := newForger(t, alice, id) // alice's direction, as bob can derive it
 			p.node = bob.node
 			for slot := range 2 {
-				h := SlotHeader{Slot: slot, SlotsUsed: MaxSlots, MaxN: tc.maxN, Ack: 1 << 62}
+				h := wire.SlotHeader{Slot: slot, SlotsUsed: wire.MaxSlots, MaxN: tc.maxN, Ack: 1 << 62}
 				if tc.seq <= dht.MaxSeq {
 					p.seq[slot] = tc.seq - 1
 					p.put(t, slot, h)
@@ -438,7 +439,7 @@ func TestPlantedOwnRecords(t *testing.T) {
 			// slots, with a backlog that needs a second one.
 			alice.c.Close()
 			alice.c = openClient(t, alice, filepath.Join(alice.dir, "dhtchat.db"), liar, fastPoll)
-			big := func(c byte) string { return strings.Repeat(string(c), MaxBody) }
+			big := func(c byte) string { return strings.Repeat(string(c), wire.MaxBody) }
 			res := sendNow(t, alice.c, id, big('a'), big('b'))
 			if res.Slots != 2 || len(res.Changed) != 2 || res.Changed[0].N != 3 {
 				t.Fatalf("Flush = %d slots, %d published (first %+v); want 2, 2, from 3", res.Slots, len(res.Changed), res.Changed)
@@ -501,8 +502,8 @@ func TestQuota(t *testing.T) {
 			frames1 = append(frames1, f)
 		}
 	}
-	m.put(t, 1, SlotHeader{Slot: 1, SlotsUsed: 2, MaxN: 40}, frames1...)
-	m.put(t, 0, SlotHeader{SlotsUsed: 2, MaxN: 40}, frames0...)
+	m.put(t, 1, wire.SlotHeader{Slot: 1, SlotsUsed: 2, MaxN: 40}, frames1...)
+	m.put(t, 0, wire.SlotHeader{SlotsUsed: 2, MaxN: 40}, frames0...)
 	first := fetchUntil(t, alice, id, "the flood", func(r FetchResult) bool { return len(r.Received) > 0 })
 	// (fetchUntil stops at the first fetch that received anything.)
 	if len(first.Received) != 8 || len(first.Alerts) != 1 || first.Alerts[0].Kind != AlertQuota || first.Alerts[0].N != 8 {
@@ -559,20 +560,20 @@ func TestFetchPublishesPending(t *testing.T) {
 
 	// More than the slots hold: one max-size message per slot.
 	var want []string
-	for i := range MaxSlots + 1 {
-		want = append(want, strings.Repeat(string(rune('a'+i)), MaxBody))
+	for i := range wire.MaxSlots + 1 {
+		want = append(want, strings.Repeat(string(rune('a'+i)), wire.MaxBody))
 	}
 	if res := sendNow(t, recv, id, want...); res.Queued != 1 {
 		t.Fatalf("Flush queued %d, want 1", res.Queued)
 	}
 	recv.Close()
-	got := receiveAll(t, bob, id, MaxSlots) // and bob acknowledges them
+	got := receiveAll(t, bob, id, wire.MaxSlots) // and bob acknowledges them
 	later := openClient(t, alice, db, alice.node, fastPoll)
 	res, err := later.Fetch(ctx, id)
 	// Delivered: the first message too, whose ack came after recv ended.
-	if err != nil || len(res.Delivered) != 1+MaxSlots || !res.Flushed || len(res.Published) != 1 {
+	if err != nil || len(res.Delivered) != 1+wire.MaxSlots || !res.Flushed || len(res.Published) != 1 {
 		t.Fatalf("Fetch = %d delivered, flushed %v, %d published, %v; want %d, true, 1",
-			len(res.Delivered), res.Flushed, len(res.Published), err, 1+MaxSlots)
+			len(res.Delivered), res.Flushed, len(res.Published), err, 1+wire.MaxSlots)
 	}
 	got = append(append(first, got...), receiveAll(t, bob, id, 1)...)
 	checkInOrder(t, got, append([]string{"queued offline"}, want...))

@@ -7,14 +7,14 @@ import (
 	"time"
 
 	"github.com/dhtchat/dhtchat/chat/internal/store"
+	"github.com/dhtchat/dhtchat/chat/wire"
 	"github.com/dhtchat/dhtchat/dht"
 )
 
 // maxOutbox bounds how many unacknowledged messages one publish reads from
-// the store: more than the slots can ever hold (MaxSlots records of at
-// least minSealedSize-byte messages), so the bound never holds back
-// anything that would fit.
-const maxOutbox = MaxSlots * (slotCapacity / (frameLenSize + minSealedSize))
+// the store: as many as the slots can ever hold, so the bound never holds
+// back anything that would fit.
+const maxOutbox = wire.MaxSlots * wire.MaxSlotMessages
 
 // FlushResult is the outcome of one publish of a chat.
 type FlushResult struct {
@@ -35,7 +35,8 @@ type FlushResult struct {
 }
 
 // Flush publishes chat id now: its unacknowledged messages (as many as fit
-// in MaxSlots records) and our acknowledgement of the friend's messages.
+// in wire.MaxSlots records) and our acknowledgement of the friend's
+// messages.
 func (c *Client) Flush(ctx context.Context, id ChatID) (FlushResult, error) {
 	cs, err := c.state(ctx, id)
 	if err != nil {
@@ -45,9 +46,9 @@ func (c *Client) Flush(ctx context.Context, id ChatID) (FlushResult, error) {
 }
 
 // publish writes our slot records of cs: each record carries the messages
-// Pack gives it and a header with our ack. Slots above 0 are written first
-// and slot 0 last, so that a reader who sees the new slot 0 finds the other
-// slots already there. A crash anywhere in between is harmless: a message
+// wire.Pack gives it and a header with our ack. Slots above 0 are written
+// first and slot 0 last, so that a reader who sees the new slot 0 finds the
+// other slots already there. A crash anywhere in between is harmless: a message
 // keeps its number and text in every record that carries it, and readers
 // deduplicate by number.
 func (c *Client) publish(ctx context.Context, cs *chatState) (FlushResult, error) {
@@ -91,13 +92,13 @@ func (c *Client) publishLocked(ctx context.Context, cs *chatState) (res FlushRes
 	c.chatsMu.Unlock()
 	sealed := make([][]byte, len(unacked))
 	for i, m := range unacked {
-		if sealed[i], err = cs.keys.Seal(cs.dir, Message{N: m.N, SentAt: m.SentAt, Body: m.Body}); err != nil {
+		if sealed[i], err = cs.keys.Seal(cs.dir, wire.Message{N: m.N, SentAt: m.SentAt, Body: m.Body}); err != nil {
 			// Send checks bodies, so this is a message stored by an older
 			// or broken client; it would block the outbox for good.
 			return res, fmt.Errorf("chat: message %d of chat %s cannot be sealed: %w", m.N, cs.id, err)
 		}
 	}
-	slots, err := Pack(sealed)
+	slots, err := wire.Pack(sealed)
 	if err != nil {
 		return res, err
 	}
@@ -124,7 +125,7 @@ func (c *Client) publishLocked(ctx context.Context, cs *chatState) (res FlushRes
 				return res, err
 			}
 		}
-		h := SlotHeader{Dir: cs.dir, Slot: i, SlotsUsed: len(slots), Seq: seq, Ack: counters.Received, MaxN: maxN}
+		h := wire.SlotHeader{Dir: cs.dir, Slot: i, SlotsUsed: len(slots), Seq: seq, Ack: counters.Received, MaxN: maxN}
 		payload, err := cs.keys.EncodeSlot(h, slots[i])
 		if err != nil {
 			return res, err

@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/chat/wire"
 	"github.com/dhtchat/dhtchat/keyring"
 )
 
@@ -38,7 +39,7 @@ type (
 	}
 	chatReadyMsg struct {
 		id      chat.ChatID
-		key     chat.ChatKey
+		key     wire.ChatKey
 		name    string
 		started bool   // by us (/start), else joined (/respond) or opened
 		note    string // for the status line, if set
@@ -456,7 +457,7 @@ func (m *model) joinChat(name, text string) tea.Cmd {
 		m.fail(err)
 		return nil
 	}
-	key, err := chat.ParseChatKey(text)
+	key, err := wire.ParseChatKey(text)
 	if err != nil {
 		m.fail(err)
 		return nil
@@ -465,7 +466,7 @@ func (m *model) joinChat(name, text string) tea.Cmd {
 	return func() tea.Msg {
 		in, err := client.JoinChat(ctx, f.Key, key)
 		if err != nil {
-			if errors.Is(err, chat.ErrChatKeyNotForYou) {
+			if errors.Is(err, wire.ErrChatKeyNotForYou) {
 				return errMsg{userErrorf("this chat key was not made for you and %s: check that %s started it with your public key", f.Name, f.Name)}
 			}
 			return errMsg{err}

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/chat/wire"
 	"github.com/dhtchat/dhtchat/keyring"
 )
 
@@ -55,7 +56,7 @@ type model struct {
 	in      input
 	open    chat.ChatID // the chat on screen; zero: none
 	friends []keyring.Friend
-	keys    map[chat.ChatID]chat.ChatKey
+	keys    map[chat.ChatID]wire.ChatKey
 	safety  map[keyring.PublicKey]string // safety numbers computed, by peer
 
 	wantOpen chat.ChatID // Options.Open, until the chat list arrives
@@ -106,7 +107,7 @@ func newModel(ctx context.Context, client *chat.Client, book FriendBook, events 
 	return &model{
 		ctx: ctx, client: client, book: book, events: events,
 		c: newCommon(), hists: make(map[chat.ChatID]*history), in: newInput(),
-		keys: make(map[chat.ChatID]chat.ChatKey), safety: make(map[keyring.PublicKey]string), queues: make(map[chat.ChatID]*sendQueue),
+		keys: make(map[chat.ChatID]wire.ChatKey), safety: make(map[keyring.PublicKey]string), queues: make(map[chat.ChatID]*sendQueue),
 		net: chat.Connecting,
 		// Without an engine (tests) nothing is loaded first.
 		ready: client == nil,
@@ -613,7 +614,7 @@ func (m *model) refreshNames() {
 }
 
 // chatTag is the end of a chat key, to tell chats with one friend apart.
-func chatTag(k chat.ChatKey) string {
+func chatTag(k wire.ChatKey) string {
 	s := k.String()
 	return "…" + s[max(len(s)-4, 0):]
 }
@@ -674,7 +675,7 @@ func (m *model) onChatReady(msg chatReadyMsg) tea.Cmd {
 }
 
 // newChatPanel shows the key of a chat the user started with name.
-func newChatPanel(name string, key chat.ChatKey) *panel {
+func newChatPanel(name string, key wire.ChatKey) *panel {
 	return &panel{title: "New chat with " + name, lines: []string{
 		"Give " + name + " this chat key:",
 		"",

@@ -213,7 +213,7 @@ func TestSlashCommandErrorsInPlainWords(t *testing.T) {
 		if got := m.status.text; !m.status.isErr || !strings.Contains(got, tc.want) {
 			t.Errorf("%s: status %q, want an error containing %q", tc.line, got, tc.want)
 		}
-		if strings.Contains(m.status.text, "chat: ") || strings.Contains(m.status.text, "keyring: ") {
+		if strings.Contains(m.status.text, "chat: ") || strings.Contains(m.status.text, "wire: ") || strings.Contains(m.status.text, "keyring: ") {
 			t.Errorf("%s: raw error %q", tc.line, m.status.text)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/chat/wire"
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/keyring"
 )
@@ -55,7 +56,7 @@ type shared struct {
 	ui    *chat.Client // the UI's, offline like a UI whose worker is stuck
 	other *chat.Client // another process, same DB file
 	id    chat.ChatID
-	key   chat.ChatKey
+	key   wire.ChatKey
 	self  keyring.SecretKey
 	peer  keyring.SecretKey
 }

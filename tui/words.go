@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/chat/wire"
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/keyring"
 )
@@ -33,10 +34,10 @@ func describe(err error) string {
 		return fmt.Sprintf("the message is too long: at most %d bytes; split it in parts", chat.MaxBody)
 	case errors.Is(err, chat.ErrBadBody):
 		return "the message is empty or not valid text"
-	case errors.Is(err, chat.ErrChatKeyNotForYou):
+	case errors.Is(err, wire.ErrChatKeyNotForYou):
 		return "this chat key was not made for you and that friend"
-	case errors.Is(err, chat.ErrChatKeyMixedCase), errors.Is(err, chat.ErrChatKeyChecksum),
-		errors.Is(err, chat.ErrChatKeyMalformed), errors.Is(err, chat.ErrChatKeyPrefix), errors.Is(err, chat.ErrChatKeyLength):
+	case errors.Is(err, wire.ErrChatKeyMixedCase), errors.Is(err, wire.ErrChatKeyChecksum),
+		errors.Is(err, wire.ErrChatKeyMalformed), errors.Is(err, wire.ErrChatKeyPrefix), errors.Is(err, wire.ErrChatKeyLength):
 		return "invalid chat key: " + strip(err.Error()) + "; copy it whole from your friend's 'start'"
 	case errors.As(err, &kp):
 		return "invalid key: " + kp.Msg
@@ -54,7 +55,7 @@ func describe(err error) string {
 
 // strip removes package prefixes and keeps one line.
 func strip(s string) string {
-	for _, p := range []string{"keyring: ", "chat: ", "dht: ", "store: ", "bech32: "} {
+	for _, p := range []string{"keyring: ", "chat: ", "wire: ", "dht: ", "store: ", "bech32: "} {
 		s = strings.ReplaceAll(s, p, "")
 	}
 	return strings.Join(strings.Fields(s), " ")

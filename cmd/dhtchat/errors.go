@@ -127,7 +127,7 @@ func hintsFor(err error) []string {
 // library errors carry for programmers ("keyring: "): the user sees one
 // voice, "dhtchat: …".
 func oneLine(s string) string {
-	for _, p := range []string{"keyring: ", "chat: ", "dht: ", "store: ", "bech32: "} {
+	for _, p := range []string{"keyring: ", "chat: ", "wire: ", "dht: ", "store: ", "bech32: "} {
 		s = strings.ReplaceAll(s, p, "")
 	}
 	s = strings.ReplaceAll(s, "\r", " ")

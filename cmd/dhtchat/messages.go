@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/chat/wire"
 	"github.com/dhtchat/dhtchat/internal/textsafe"
 )
 
@@ -22,7 +23,7 @@ type messageJSON struct {
 // printMessage prints a received message: JSON (whose encoding escapes
 // every control character), or one line of text with terminal controls
 // removed and newlines shown as "\n".
-func (e *env) printMessage(key chat.ChatKey, from string, m chat.Entry) error {
+func (e *env) printMessage(key wire.ChatKey, from string, m chat.Entry) error {
 	if e.json {
 		return e.printJSON(messageJSON{
 			Chat: key.String(), From: from, N: m.N,

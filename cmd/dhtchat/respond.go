@@ -5,7 +5,7 @@ import (
 	"errors"
 	"flag"
 
-	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/chat/wire"
 )
 
 var respondCmd = &command{
@@ -47,7 +47,7 @@ func runRespond(ctx context.Context, e *env, name, chatKey string, follow bool) 
 		return err
 	}
 	if err := s.client.CheckChatKey(f.Key, key); err != nil {
-		if errors.Is(err, chat.ErrChatKeyNotForYou) {
+		if errors.Is(err, wire.ErrChatKeyNotForYou) {
 			return usageErrorf("this chat key was not made for you and %s", name).
 				withHint("check that %s is the friend who started it, and that they started it with your public key", name)
 		}

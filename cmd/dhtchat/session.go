@@ -16,6 +16,7 @@ import (
 	"github.com/multiformats/go-multiaddr"
 
 	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/chat/wire"
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/keyring"
 )
@@ -297,7 +298,7 @@ func (s *session) chatWith(ctx context.Context, f keyring.Friend, chatKey string
 		return chat.Info{}, err
 	}
 	info, err := s.client.ChatWithKey(ctx, f.Key, key)
-	if errors.Is(err, chat.ErrUnknownChat) || errors.Is(err, chat.ErrChatKeyNotForYou) {
+	if errors.Is(err, chat.ErrUnknownChat) || errors.Is(err, wire.ErrChatKeyNotForYou) {
 		return chat.Info{}, usageErrorf("you have no chat with %s under that chat key", f.Name).
 			withHint("'dhtchat chats' lists your chats; 'dhtchat respond %s CHATKEY' joins one", f.Name)
 	}
@@ -305,11 +306,11 @@ func (s *session) chatWith(ctx context.Context, f keyring.Friend, chatKey string
 }
 
 // parseChatKey parses a chat key given by the user.
-func parseChatKey(s string) (chat.ChatKey, error) {
-	key, err := chat.ParseChatKey(s)
+func parseChatKey(s string) (wire.ChatKey, error) {
+	key, err := wire.ParseChatKey(s)
 	if err != nil {
-		return chat.ChatKey{}, usageErrorf("invalid chat key: %s", strings.TrimPrefix(err.Error(), "chat: ")).
-			withHint("a chat key starts with %s1; copy it whole from the 'dhtchat start' of your friend", chat.ChatKeyHRP)
+		return wire.ChatKey{}, usageErrorf("invalid chat key: %s", strings.TrimPrefix(err.Error(), "wire: ")).
+			withHint("a chat key starts with %s1; copy it whole from the 'dhtchat start' of your friend", wire.ChatKeyHRP)
 	}
 	return key, nil
 }

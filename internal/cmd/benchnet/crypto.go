@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/chat/wire"
 )
 
 // benchCrypto runs the Go benchmarks of sealing and the slot codec in
-// process (the same work as chat's BenchmarkSealOpen1KB and
+// process (the same work as chat/wire's BenchmarkSealOpen1KB and
 // BenchmarkSlotEncodeDecode, through the exported API), several times,
 // and reports the median and p99 of the per-operation time.
 func benchCrypto(_ context.Context, b *bench) error {
@@ -21,11 +21,11 @@ func benchCrypto(_ context.Context, b *bench) error {
 	rand.Read(lo[:])
 	rand.Read(hi[:])
 	lo[0], hi[0] = 0, 0xff // lo sorts first
-	p, err := chat.DerivePairKey(shared, lo, hi)
+	p, err := wire.DerivePairKey(shared, lo, hi)
 	if err != nil {
 		return err
 	}
-	k, err := chat.NewChatKey(p).Keys(p)
+	k, err := wire.NewChatKey(p).Keys(p)
 	if err != nil {
 		return err
 	}
@@ -44,13 +44,13 @@ func benchCrypto(_ context.Context, b *bench) error {
 		return Summarize(ns)
 	}
 
-	m := chat.Message{N: 1, SentAt: sentAt, Body: strings.Repeat("x", 1000)}
+	m := wire.Message{N: 1, SentAt: sentAt, Body: strings.Repeat("x", 1000)}
 	var failed error
 	seal := measure("seal+open", func(tb *testing.B) {
 		for tb.Loop() {
-			s, err := k.Seal(chat.FromLo, m)
+			s, err := k.Seal(wire.FromLo, m)
 			if err == nil {
-				_, err = k.Open(chat.FromLo, s)
+				_, err = k.Open(wire.FromLo, s)
 			}
 			if err != nil {
 				failed = err
@@ -66,16 +66,16 @@ func benchCrypto(_ context.Context, b *bench) error {
 
 	sealed := make([][]byte, 53)
 	for i := range sealed {
-		if sealed[i], err = k.Seal(chat.FromLo, chat.Message{N: uint64(i + 1), SentAt: sentAt, Body: strings.Repeat("y", 80)}); err != nil {
+		if sealed[i], err = k.Seal(wire.FromLo, wire.Message{N: uint64(i + 1), SentAt: sentAt, Body: strings.Repeat("y", 80)}); err != nil {
 			return err
 		}
 	}
-	h := chat.SlotHeader{Dir: chat.FromLo, Slot: 0, SlotsUsed: 1, Seq: 1, MaxN: 53}
+	h := wire.SlotHeader{Dir: wire.FromLo, Slot: 0, SlotsUsed: 1, Seq: 1, MaxN: 53}
 	slot := measure("slot", func(tb *testing.B) {
 		for tb.Loop() {
 			pl, err := k.EncodeSlot(h, sealed)
 			if err == nil {
-				_, err = k.DecodeSlot(chat.FromLo, 0, 1, pl)
+				_, err = k.DecodeSlot(wire.FromLo, 0, 1, pl)
 			}
 			if err != nil {
 				failed = err

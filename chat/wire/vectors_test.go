@@ -1,4 +1,4 @@
-package chat
+package wire
 
 import (
 	"bufio"
@@ -17,7 +17,7 @@ import (
 
 // The test vectors of docs/PROTOCOL.md are read from the document itself,
 // so that the document and the code cannot drift apart.
-const protocolDoc = "../docs/PROTOCOL.md"
+const protocolDoc = "../../docs/PROTOCOL.md"
 
 // readVectors returns the `key: value` lines of the document's ```vector
 // blocks.
@@ -102,7 +102,7 @@ func computeVectors(t *testing.T) map[string]string {
 		t.Fatal(err)
 	}
 	p := pairKey(t, alice, bob)
-	c := chatKeyFor(p, testChatID)
+	c := ChatKeyFor(p, testChatID)
 	k, err := c.Keys(p)
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +138,7 @@ func computeVectors(t *testing.T) map[string]string {
 	v["msg_sent_at_ms"] = strconv.FormatInt(vecMessage.SentAt.UnixMilli(), 10)
 	v["msg_body"] = strconv.Quote(vecMessage.Body)
 	v["msg_nonce"] = x(seqNonce(0x40)[:])
-	sealed, err := k.sealWithNonce(FromLo, vecMessage, seqNonce(0x40))
+	sealed, err := sealBox(k, secretBox, FromLo, vecMessage, seqNonce(0x40))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func computeVectors(t *testing.T) map[string]string {
 	v["slot_ack"] = strconv.FormatUint(h.Ack, 10)
 	v["slot_max_n"] = strconv.FormatUint(h.MaxN, 10)
 	v["slot_nonce"] = x(seqNonce(0x60)[:])
-	payload, err := k.encodeSlot(secretBox, h, [][]byte{sealed}, seqNonce(0x60))
+	payload, err := encodeSlotBox(k, secretBox, h, [][]byte{sealed}, seqNonce(0x60))
 	if err != nil {
 		t.Fatal(err)
 	}

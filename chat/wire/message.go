@@ -1,10 +1,9 @@
-package chat
+package wire
 
 import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
-	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -77,40 +76,70 @@ var secretBox = box{secretbox.Seal, secretbox.Open}
 //
 // m.N must be at least 1 and m.Body valid UTF-8 of at most MaxBody bytes.
 func (k *Keys) Seal(d Direction, m Message) ([]byte, error) {
-	var nonce [nonceSize]byte
-	rand.Read(nonce[:]) // never fails (crypto/rand, Go 1.24+)
-	return k.seal(secretBox, d, m, &nonce)
+	if err := m.check(d); err != nil {
+		return nil, err
+	}
+	return k.SealPlaintext(d, MessagePlaintext(d, m.N, m.SentAt.UnixMilli(), m.Body)), nil
 }
 
-// sealWithNonce is Seal with a chosen nonce, for test vectors only: a nonce
-// must never be used twice with the same key.
-func (k *Keys) sealWithNonce(d Direction, m Message, nonce *[nonceSize]byte) ([]byte, error) {
-	return k.seal(secretBox, d, m, nonce)
-}
-
-// seal is the one function that builds a message's plaintext and seals it.
-func (k *Keys) seal(b box, d Direction, m Message, nonce *[nonceSize]byte) ([]byte, error) {
+// check returns an error unless m may be sealed for direction d.
+func (m Message) check(d Direction) error {
 	switch {
 	case !d.valid():
-		return nil, errDirection(d)
+		return errDirection(d)
 	case m.N == 0:
-		return nil, fmt.Errorf("chat: message number 0 (numbers start at 1)")
+		return fmt.Errorf("wire: message number 0 (numbers start at 1)")
 	case len(m.Body) > MaxBody:
-		return nil, fmt.Errorf("chat: message body is %d bytes, at most %d fit", len(m.Body), MaxBody)
+		return fmt.Errorf("wire: message body is %d bytes, at most %d fit", len(m.Body), MaxBody)
 	case !utf8.ValidString(m.Body):
-		return nil, fmt.Errorf("chat: message body is not valid UTF-8")
+		return fmt.Errorf("wire: message body is not valid UTF-8")
 	}
-	plain := make([]byte, bucket(msgHeaderSize+len(m.Body)))
+	return nil
+}
+
+// MessagePlaintext lays out the plaintext of a message of direction d,
+// number n, sent_at sentAtMs (milliseconds since the Unix epoch) and body,
+// zero-padded to its bucket: what Seal seals.
+//
+//	plaintext = version(1) | dir(1) | n(8) | sent_at(8) | body_len(2) | body | zeros
+//
+// It checks nothing: n may be 0 and body longer than MaxBody or invalid
+// UTF-8 (its length is written modulo 2^16). Seal is the way to seal a
+// message; with [Keys.SealPlaintext], this builds the messages a correct
+// writer never sends, for testing a reader.
+func MessagePlaintext(d Direction, n uint64, sentAtMs int64, body string) []byte {
+	plain := make([]byte, bucket(msgHeaderSize+len(body)))
 	plain[0] = version
 	plain[1] = byte(d)
-	binary.BigEndian.PutUint64(plain[2:], m.N)
-	binary.BigEndian.PutUint64(plain[10:], uint64(m.SentAt.UnixMilli()))
-	binary.BigEndian.PutUint16(plain[18:], uint16(len(m.Body)))
-	copy(plain[msgHeaderSize:], m.Body) // the rest stays zero: the padding
+	binary.BigEndian.PutUint64(plain[2:], n)
+	binary.BigEndian.PutUint64(plain[10:], uint64(sentAtMs))
+	binary.BigEndian.PutUint16(plain[18:], uint16(len(body)))
+	copy(plain[msgHeaderSize:], body) // the rest stays zero: the padding
+	return plain
+}
 
-	out := make([]byte, nonceSize, nonceSize+overhead+len(plain))
-	copy(out, nonce[:])
-	return b.seal(out, plain, nonce, &k.msg[d]), nil
+// SealPlaintext seals plain, whatever it holds, under d's message key with
+// a fresh random nonce: nonce(24) || secretbox(plain). Seal uses it for the
+// plaintext of a checked message; a reader's tests use it, with
+// MessagePlaintext, for the authentic but invalid messages a broken or
+// newer writer could send. It panics if d is not a valid direction, as an
+// index would.
+func (k *Keys) SealPlaintext(d Direction, plain []byte) []byte {
+	var nonce [nonceSize]byte
+	rand.Read(nonce[:]) // never fails (crypto/rand, Go 1.24+)
+	return k.sealWith(secretBox, make([]byte, 0, nonceSize+overhead+len(plain)), d, plain, &nonce)
+}
+
+// sealWith is the one function that seals a plaintext: it appends
+// nonce || box(plain) to out. The test vectors choose the nonce and the
+// fuzz tests the box; nothing else may: a nonce must never be used twice
+// with the same key.
+func (k *Keys) sealWith(b box, out []byte, d Direction, plain []byte, nonce *[nonceSize]byte) []byte {
+	if !d.valid() {
+		panic(fmt.Sprintf("wire: seal: invalid direction %d", uint8(d)))
+	}
+	out = append(out, nonce[:]...)
+	return b.seal(out, plain, nonce, &k.msg[d])
 }
 
 // Open opens a message sealed for direction d: the direction the caller
@@ -181,36 +210,4 @@ func allZero(b []byte) bool {
 		acc |= c
 	}
 	return acc == 0
-}
-
-// NextInOrder returns the messages that a reader who has delivered every
-// message up to number received may deliver next: those numbered
-// received+1, received+2, … without a gap, each once, in order. Duplicates
-// (N <= received, or repeated) are dropped and everything after a gap is
-// held back: it will be read again. msgs need not be sorted and is not
-// modified.
-func NextInOrder(received uint64, msgs []Message) []Message {
-	sorted := slices.Clone(msgs)
-	slices.SortStableFunc(sorted, func(a, b Message) int {
-		switch {
-		case a.N < b.N:
-			return -1
-		case a.N > b.N:
-			return 1
-		}
-		return 0
-	})
-	var out []Message
-	for _, m := range sorted {
-		switch {
-		case m.N <= received:
-			continue // duplicate
-		case m.N == received+1:
-			out = append(out, m)
-			received++
-		default:
-			return out // gap
-		}
-	}
-	return out
 }

@@ -1,4 +1,4 @@
-package chat
+package wire
 
 import (
 	"crypto/ecdh"
@@ -53,7 +53,7 @@ func pairKey(t testing.TB, self, peer party) PairKey {
 	return p
 }
 
-var testChatID = WireID{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
+var testChatID = ChatID{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
 
 // testKeys returns the keys of the chat testChatID between Alice and Bob,
 // as Alice derives them.
@@ -62,11 +62,11 @@ func testKeys(t testing.TB) *Keys {
 	return testKeysFor(t, aliceSecretHex, bobSecretHex, testChatID)
 }
 
-func testKeysFor(t testing.TB, self, peer string, id WireID) *Keys {
+func testKeysFor(t testing.TB, self, peer string, id ChatID) *Keys {
 	t.Helper()
 	a, b := newParty(t, self), newParty(t, peer)
 	p := pairKey(t, a, b)
-	k, err := chatKeyFor(p, id).Keys(p)
+	k, err := ChatKeyFor(p, id).Keys(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,4 +89,22 @@ var plainBox = box{
 		}
 		return append(out, b[overhead:]...), true
 	},
+}
+
+// sealBox is Seal with box b and a chosen nonce, for the test vectors and
+// the fuzz tests.
+func sealBox(k *Keys, b box, d Direction, m Message, nonce *[nonceSize]byte) ([]byte, error) {
+	if err := m.check(d); err != nil {
+		return nil, err
+	}
+	return k.sealWith(b, nil, d, MessagePlaintext(d, m.N, m.SentAt.UnixMilli(), m.Body), nonce), nil
+}
+
+// encodeSlotBox is EncodeSlot with box b and a chosen nonce, for the test
+// vectors and the fuzz tests.
+func encodeSlotBox(k *Keys, b box, h SlotHeader, sealed [][]byte, nonce *[nonceSize]byte) ([]byte, error) {
+	if err := k.checkRecord(b, h, sealed); err != nil {
+		return nil, err
+	}
+	return k.encodeSlotWith(b, h, sealed, nonce), nil
 }

@@ -1,9 +1,7 @@
-package chat
+package wire
 
 import (
-	"bytes"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
@@ -25,53 +23,16 @@ const (
 	secretMarker = "secret" // any prefix containing it is a secret key's
 )
 
-// WireID is the identifier of a chat in the protocol: the id inside its
+// ChatID is the identifier of a chat in the protocol: the id inside its
 // chat key, from which, with the pair key, every name and key of the chat
 // is derived (docs/PROTOCOL.md). It is random, chosen by the party who
 // starts the chat, and not secret. It is unique only per pair of parties:
 // anyone who saw a chat key can start a chat of their own with you under
-// the same WireID, so a Client tells its chats apart by [ChatID].
-type WireID [16]byte
-
-// String returns the identifier in lower-case hex.
-func (id WireID) String() string { return hex.EncodeToString(id[:]) }
-
-// ChatID identifies a chat in a Client's database: a handle for the chat
-// (friend, WireID), which nothing in the protocol uses. Use
-// [Client.ChatWithKey] to find the chat a chat key names.
-//
-// It is derived from both parties' public keys and the WireID (see
-// localChatID), so both friends' clients name a chat alike, joining a chat
-// twice finds it, and another friend's chat with the same WireID has
-// another ChatID. Chats stored before dhtchat told (friend, WireID) apart
-// kept their WireID as their ChatID.
+// the same ChatID, so a client must tell its chats apart by the pair too.
 type ChatID [16]byte
 
 // String returns the identifier in lower-case hex.
 func (id ChatID) String() string { return hex.EncodeToString(id[:]) }
-
-// labelLocalID prefixes what localChatID hashes. It is not part of the
-// protocol: changing it would only change the IDs of chats created since.
-const labelLocalID = "dhtchat local chat id"
-
-// localChatID is the ChatID of the chat with WireID id between the
-// parties with public keys a and b (in either order):
-//
-//	SHA-256("dhtchat local chat id" || pk_lo || pk_hi || id)[:16]
-//
-// Finding another pair's chat with the same ChatID is a second preimage
-// of SHA-256 truncated to 128 bits.
-func localChatID(a, b [32]byte, id WireID) ChatID {
-	if bytes.Compare(a[:], b[:]) > 0 {
-		a, b = b, a
-	}
-	h := sha256.New()
-	h.Write([]byte(labelLocalID))
-	h.Write(a[:])
-	h.Write(b[:])
-	h.Write(id[:])
-	return ChatID(h.Sum(nil)[:16])
-}
 
 // ChatKey is what `start` prints and `respond` takes: the chat identifier
 // and a tag that binds it to the pair of parties, so that a chat key pasted
@@ -83,44 +44,46 @@ func localChatID(a, b [32]byte, id WireID) ChatID {
 //
 // A chat key is not secret: without the pair key it yields no DHT name.
 type ChatKey struct {
-	id  WireID
+	id  ChatID
 	tag [16]byte
 }
 
 // Errors returned by ParseChatKey and ChatKey.Keys.
 var (
-	ErrChatKeyMixedCase = errors.New("chat: chat key mixes upper and lower case")
-	ErrChatKeyChecksum  = errors.New("chat: chat key has a typo (checksum mismatch)")
-	ErrChatKeyPrefix    = errors.New("chat: not a chat key")
-	ErrChatKeyLength    = errors.New("chat: chat key has the wrong length")
-	ErrChatKeyMalformed = errors.New("chat: malformed chat key")
+	ErrChatKeyMixedCase = errors.New("wire: chat key mixes upper and lower case")
+	ErrChatKeyChecksum  = errors.New("wire: chat key has a typo (checksum mismatch)")
+	ErrChatKeyPrefix    = errors.New("wire: not a chat key")
+	ErrChatKeyLength    = errors.New("wire: chat key has the wrong length")
+	ErrChatKeyMalformed = errors.New("wire: malformed chat key")
 	// ErrChatKeyNotForYou: the chat key was made for another pair of
 	// people (or the wrong friend was chosen).
-	ErrChatKeyNotForYou = errors.New("chat: this chat key was made for a different pair of people")
+	ErrChatKeyNotForYou = errors.New("wire: this chat key was made for a different pair of people")
 )
 
 // NewChatKey makes a chat key with a fresh random identifier for the pair
 // whose pair key is p.
 func NewChatKey(p PairKey) ChatKey {
-	var id WireID
+	var id ChatID
 	rand.Read(id[:]) // never fails (crypto/rand, Go 1.24+)
-	return chatKeyFor(p, id)
+	return ChatKeyFor(p, id)
 }
 
-func chatKeyFor(p PairKey, id WireID) ChatKey {
+// ChatKeyFor returns the chat key of the chat with identifier id for the
+// pair whose pair key is p: the key NewChatKey made for it, to show again.
+func ChatKeyFor(p PairKey, id ChatID) ChatKey {
 	full := hkdf32(p.k[:], id[:], labelChatKeyTag)
 	return ChatKey{id: id, tag: [16]byte(full[:16])}
 }
 
-// ID returns the chat's identifier in the protocol. It is not the ChatID
-// of a Client's chat: see [WireID].
-func (c ChatKey) ID() WireID { return c.id }
+// ID returns the chat's identifier in the protocol, unique only per pair
+// of parties: see [ChatID].
+func (c ChatKey) ID() ChatID { return c.id }
 
 // String returns the Bech32 text form, "dhtchat-chat1…" in lower case.
 func (c ChatKey) String() string {
 	s, err := bech32.Encode(ChatKeyHRP, c.bytes())
 	if err != nil {
-		panic("chat: bech32: " + err.Error()) // constant HRP, 32 bytes: cannot fail
+		panic("wire: bech32: " + err.Error()) // constant HRP, 32 bytes: cannot fail
 	}
 	return s
 }
@@ -169,17 +132,17 @@ func ParseChatKey(s string) (ChatKey, error) {
 		return ChatKey{}, fmt.Errorf("%w: %v", ErrChatKeyMalformed, err)
 	case hrp != ChatKeyHRP:
 		return ChatKey{}, fmt.Errorf("%w: prefix %q, a chat key starts with %q", ErrChatKeyPrefix, hrp+"1", ChatKeyHRP+"1")
-	case len(data) != len(WireID{})+16:
-		return ChatKey{}, fmt.Errorf("%w: %d bytes, want %d", ErrChatKeyLength, len(data), len(WireID{})+16)
+	case len(data) != len(ChatID{})+16:
+		return ChatKey{}, fmt.Errorf("%w: %d bytes, want %d", ErrChatKeyLength, len(data), len(ChatID{})+16)
 	}
-	return ChatKey{id: WireID(data[:16]), tag: [16]byte(data[16:])}, nil
+	return ChatKey{id: ChatID(data[:16]), tag: [16]byte(data[16:])}, nil
 }
 
 // Keys checks in constant time that c was made for the pair whose pair key
 // is p and derives the chat's keys. It returns ErrChatKeyNotForYou for a
 // chat key made for another pair.
 func (c ChatKey) Keys(p PairKey) (*Keys, error) {
-	want := chatKeyFor(p, c.id)
+	want := ChatKeyFor(p, c.id)
 	if subtle.ConstantTimeCompare(want.tag[:], c.tag[:]) != 1 {
 		return nil, ErrChatKeyNotForYou
 	}

@@ -1,4 +1,4 @@
-package chat
+package wire
 
 import (
 	"crypto/rand"
@@ -22,10 +22,11 @@ const (
 	slotFixed = 1 + frameLenSize + hdrSealedSize
 	// slotCapacity is the room for message frames in one slot.
 	slotCapacity = MaxSlotPayload - slotFixed
-	// maxCount is the most message frames a payload can hold, each frame
-	// being at least a minimal sealed message.
-	maxCount = slotCapacity / (frameLenSize + minSealedSize)
 )
+
+// MaxSlotMessages is the most messages one slot record can carry: as many
+// of the smallest sealed messages as fit.
+const MaxSlotMessages = slotCapacity / (frameLenSize + minSealedSize)
 
 // SlotHeader is the sealed header of a slot record: what the writer of a
 // direction tells the reader besides the messages.
@@ -89,7 +90,7 @@ func Pack(sealed [][]byte) ([][][]byte, error) {
 	start := 0
 	for i, s := range sealed {
 		if len(s) > MaxSealedSize || len(s) < minSealedSize {
-			return nil, fmt.Errorf("chat: pack: sealed message %d is %d bytes, not a sealed message", i, len(s))
+			return nil, fmt.Errorf("wire: pack: sealed message %d is %d bytes, not a sealed message", i, len(s))
 		}
 		if used+frameLenSize+len(s) > slotCapacity {
 			if len(slots) == MaxSlots {
@@ -112,41 +113,64 @@ func Pack(sealed [][]byte) ([][][]byte, error) {
 //
 //	payload = version(1) | u16 len | sealed header | (u16 len | sealed message)* | zeros to a multiple of 1024
 func (k *Keys) EncodeSlot(h SlotHeader, sealed [][]byte) ([]byte, error) {
-	var nonce [nonceSize]byte
-	rand.Read(nonce[:]) // never fails (crypto/rand, Go 1.24+)
-	return k.encodeSlot(secretBox, h, sealed, &nonce)
+	if err := k.checkRecord(secretBox, h, sealed); err != nil {
+		return nil, err
+	}
+	return k.EncodeSlotUnchecked(h, sealed), nil
 }
 
-func (k *Keys) encodeSlot(b box, h SlotHeader, sealed [][]byte, nonce *[nonceSize]byte) ([]byte, error) {
+// checkRecord returns an error unless h and sealed make a slot record that
+// its reader accepts, opening the messages with b.
+func (k *Keys) checkRecord(b box, h SlotHeader, sealed [][]byte) error {
 	switch {
 	case !h.Dir.valid():
-		return nil, errDirection(h.Dir)
+		return errDirection(h.Dir)
 	case h.SlotsUsed < 1 || h.SlotsUsed > MaxSlots:
-		return nil, fmt.Errorf("chat: encode slot: %d slots used, want 1 to %d", h.SlotsUsed, MaxSlots)
+		return fmt.Errorf("wire: encode slot: %d slots used, want 1 to %d", h.SlotsUsed, MaxSlots)
 	case h.Slot < 0 || h.Slot >= h.SlotsUsed:
-		return nil, fmt.Errorf("chat: encode slot: slot %d of %d used", h.Slot, h.SlotsUsed)
+		return fmt.Errorf("wire: encode slot: slot %d of %d used", h.Slot, h.SlotsUsed)
 	case h.Seq == 0:
-		return nil, fmt.Errorf("chat: encode slot: sequence number 0 (they start at 1)")
+		return fmt.Errorf("wire: encode slot: sequence number 0 (they start at 1)")
 	}
 	size := slotFixed
 	for _, s := range sealed {
 		size += frameLenSize + len(s)
 	}
 	if size > MaxSlotPayload {
-		return nil, fmt.Errorf("chat: encode slot: %d bytes of messages do not fit in one slot (at most %d)", size-slotFixed, slotCapacity)
+		return fmt.Errorf("wire: encode slot: %d bytes of messages do not fit in one slot (at most %d)", size-slotFixed, slotCapacity)
 	}
 	var last uint64
 	for i, s := range sealed {
 		m, err := k.open(b, h.Dir, s)
 		if err != nil {
-			return nil, fmt.Errorf("chat: encode slot: message %d: %w", i, err)
+			return fmt.Errorf("wire: encode slot: message %d: %w", i, err)
 		}
 		if m.N <= last || m.N > h.MaxN {
-			return nil, fmt.Errorf("chat: encode slot: message %d has number %d after %d, max %d", i, m.N, last, h.MaxN)
+			return fmt.Errorf("wire: encode slot: message %d has number %d after %d, max %d", i, m.N, last, h.MaxN)
 		}
 		last = m.N
 	}
+	return nil
+}
 
+// EncodeSlotUnchecked lays out the record payload of a slot with header h
+// and the message frames sealed, as EncodeSlot does, sealing the header
+// under h.Dir's key with a fresh random nonce. It checks nothing: every
+// header field is written as given (Slot and SlotsUsed as one byte each),
+// the frames need not be sealed messages, and the payload may exceed
+// MaxSlotPayload. EncodeSlot uses it once its checks pass; a reader's
+// tests use it to build the hostile records a correct writer never
+// publishes. It panics if h.Dir is not a valid direction, as an index
+// would.
+func (k *Keys) EncodeSlotUnchecked(h SlotHeader, sealed [][]byte) []byte {
+	var nonce [nonceSize]byte
+	rand.Read(nonce[:]) // never fails (crypto/rand, Go 1.24+)
+	return k.encodeSlotWith(secretBox, h, sealed, &nonce)
+}
+
+// encodeSlotWith is the one function that lays out a slot record. The
+// test vectors choose the nonce and the fuzz tests the box.
+func (k *Keys) encodeSlotWith(b box, h SlotHeader, sealed [][]byte, nonce *[nonceSize]byte) []byte {
 	plain := make([]byte, hdrPlainSize)
 	plain[0] = hdrType
 	plain[1] = byte(h.Dir)
@@ -157,17 +181,20 @@ func (k *Keys) encodeSlot(b box, h SlotHeader, sealed [][]byte, nonce *[nonceSiz
 	binary.BigEndian.PutUint64(plain[20:], h.MaxN)
 	binary.BigEndian.PutUint16(plain[28:], uint16(len(sealed)))
 
+	size := slotFixed
+	for _, s := range sealed {
+		size += frameLenSize + len(s)
+	}
 	padded := (size + slotPadding - 1) / slotPadding * slotPadding
 	out := make([]byte, 0, padded)
 	out = append(out, version)
 	out = binary.BigEndian.AppendUint16(out, hdrSealedSize)
-	out = append(out, nonce[:]...)
-	out = b.seal(out, plain, nonce, &k.msg[h.Dir])
+	out = k.sealWith(b, out, h.Dir, plain, nonce)
 	for _, s := range sealed {
 		out = binary.BigEndian.AppendUint16(out, uint16(len(s)))
 		out = append(out, s...)
 	}
-	return append(out, make([]byte, padded-len(out))...), nil // the zero padding
+	return append(out, make([]byte, padded-len(out))...) // the zero padding
 }
 
 // DecodeSlot checks and opens the payload of the record of slot i of
@@ -175,7 +202,9 @@ func (k *Keys) encodeSlot(b box, h SlotHeader, sealed [][]byte, nonce *[nonceSiz
 // a typed error and nothing: the version is known, the size bounded and
 // padded, the header authentic and naming d, i and seq, and every message
 // opens (see Open), in increasing order, numbered at most MaxN. The caller
-// then applies SlotHeader.CheckSeq and NextInOrder.
+// then applies SlotHeader.CheckSeq and delivers, of a reader who has
+// received every message up to number n, those numbered n+1, n+2, …
+// without a gap: each message once, in order.
 func (k *Keys) DecodeSlot(d Direction, i int, seq uint64, payload []byte) (Slot, error) {
 	return k.decodeSlot(secretBox, d, i, seq, payload)
 }
@@ -227,7 +256,7 @@ func (k *Keys) decodeSlot(b box, d Direction, i int, seq uint64, p []byte) (Slot
 		return Slot{}, fmt.Errorf("%w: sequence number 0", ErrMalformed)
 	case h.SlotsUsed < 1 || h.SlotsUsed > MaxSlots || h.Slot >= h.SlotsUsed:
 		return Slot{}, fmt.Errorf("%w: slot %d of %d used", ErrMalformed, h.Slot, h.SlotsUsed)
-	case count > maxCount:
+	case count > MaxSlotMessages:
 		return Slot{}, fmt.Errorf("%w: %d messages cannot fit in a slot", ErrMalformed, count)
 	}
 

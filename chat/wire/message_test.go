@@ -1,14 +1,11 @@
-package chat
+package wire
 
 import (
 	"encoding/binary"
 	"errors"
-	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/crypto/nacl/secretbox"
 )
 
 func TestBucket(t *testing.T) {
@@ -75,7 +72,7 @@ func TestSealErrors(t *testing.T) {
 // from another pair, does not open.
 func TestOpenCrossDirectionAndChat(t *testing.T) {
 	k := testKeys(t)
-	otherChat := testKeysFor(t, aliceSecretHex, bobSecretHex, WireID{1})
+	otherChat := testKeysFor(t, aliceSecretHex, bobSecretHex, ChatID{1})
 	otherPair := testKeysFor(t, aliceSecretHex, carolSecretHex, testChatID)
 	sealed, err := k.Seal(FromLo, Message{N: 1, SentAt: sentAt, Body: "hi"})
 	if err != nil {
@@ -121,13 +118,6 @@ func TestOpenByteFlip(t *testing.T) {
 	}
 }
 
-// sealPlain seals an arbitrary plaintext under k's key for d, as a broken
-// or newer client could: it authenticates, so Open's parser must reject it.
-func sealPlain(k *Keys, d Direction, plain []byte) []byte {
-	var nonce [24]byte
-	return secretbox.Seal(append([]byte(nil), nonce[:]...), plain, &nonce, &k.msg[d])
-}
-
 func plaintext(ver, dir byte, n uint64, bodyLen int, body string, size int) []byte {
 	p := make([]byte, size)
 	p[0], p[1] = ver, dir
@@ -166,7 +156,7 @@ func TestOpenAuthenticButInvalid(t *testing.T) {
 		{"oversize", plaintext(1, 0, 1, MaxBody, "", maxPlain+1024), ErrTooLarge},
 	}
 	for _, tt := range tests {
-		m, err := k.Open(FromLo, sealPlain(k, FromLo, tt.plain))
+		m, err := k.Open(FromLo, k.SealPlaintext(FromLo, tt.plain))
 		switch want := tt.want.(type) {
 		case nil:
 			if err != nil || m.Body != "hi" || m.N != 1 {
@@ -180,49 +170,6 @@ func TestOpenAuthenticButInvalid(t *testing.T) {
 		default:
 			if !errors.Is(err, tt.want) || m != (Message{}) {
 				t.Errorf("Open(%s) = %+v, %v, want %v", tt.name, m, err, tt.want)
-			}
-		}
-	}
-}
-
-func TestNextInOrder(t *testing.T) {
-	ms := func(ns ...uint64) []Message {
-		var out []Message
-		for _, n := range ns {
-			out = append(out, Message{N: n})
-		}
-		return out
-	}
-	ns := func(msgs []Message) []uint64 {
-		var out []uint64
-		for _, m := range msgs {
-			out = append(out, m.N)
-		}
-		return out
-	}
-	tests := []struct {
-		received uint64
-		in       []Message
-		want     []uint64
-	}{
-		{0, nil, nil},
-		{0, ms(1, 2, 3), []uint64{1, 2, 3}},
-		{2, ms(1, 2, 3, 4), []uint64{3, 4}},             // duplicates dropped
-		{0, ms(2, 3), nil},                              // gap: hold back
-		{0, ms(1, 3, 4), []uint64{1}},                   // stop at the gap
-		{5, ms(3, 4, 5), nil},                           // all seen
-		{0, ms(3, 1, 2, 2, 1), []uint64{1, 2, 3}},       // unsorted, repeated
-		{1<<64 - 2, ms(1<<64 - 1), []uint64{1<<64 - 1}}, // no overflow
-	}
-	for _, tt := range tests {
-		in := append([]Message(nil), tt.in...)
-		got := ns(NextInOrder(tt.received, tt.in))
-		if !slices.Equal(got, tt.want) {
-			t.Errorf("NextInOrder(%d, %v) = %v, want %v", tt.received, ns(tt.in), got, tt.want)
-		}
-		for i := range in {
-			if in[i] != tt.in[i] {
-				t.Errorf("NextInOrder modified its input")
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package chat
+package wire
 
 import (
 	"bytes"
@@ -61,17 +61,17 @@ func (d Direction) String() string {
 func (d Direction) valid() bool { return d == FromLo || d == FromHi }
 
 func errDirection(d Direction) error {
-	return fmt.Errorf("chat: invalid direction %d", uint8(d))
+	return fmt.Errorf("wire: invalid direction %d", uint8(d))
 }
 
 var (
 	// ErrSameKey is returned by DerivePairKey for a pair of identical
 	// public keys: a user cannot befriend their own key.
-	ErrSameKey = errors.New("chat: the friend's public key is your own public key")
+	ErrSameKey = errors.New("wire: the friend's public key is your own public key")
 	// ErrZeroSecret is returned by DerivePairKey for an all-zero shared
 	// secret, the result of a low-order public key: such a "secret" is
 	// public, so nothing may be derived from it.
-	ErrZeroSecret = errors.New("chat: the shared secret is all zeros (invalid public key)")
+	ErrZeroSecret = errors.New("wire: the shared secret is all zeros (invalid public key)")
 )
 
 // PairKey is the secret that two parties share for all their chats,
@@ -108,10 +108,10 @@ func (p PairKey) Equal(q PairKey) bool {
 }
 
 // String returns a placeholder: a pair key is never printed.
-func (PairKey) String() string { return "chat.PairKey{REDACTED}" }
+func (PairKey) String() string { return "wire.PairKey{REDACTED}" }
 
 // GoString returns a placeholder: a pair key is never printed.
-func (PairKey) GoString() string { return "chat.PairKey{REDACTED}" }
+func (PairKey) GoString() string { return "wire.PairKey{REDACTED}" }
 
 // Format prints the placeholder for every verb, so that %x or %d cannot
 // reveal the key either.
@@ -123,7 +123,7 @@ func hkdf32(secret, salt []byte, info string) [32]byte {
 	if err != nil {
 		// Only an output longer than 255*32 bytes (or a FIPS 140-only
 		// restriction on tiny secrets, which ours never are) fails.
-		panic("chat: hkdf: " + err.Error())
+		panic("wire: hkdf: " + err.Error())
 	}
 	return [32]byte(out)
 }
@@ -136,6 +136,14 @@ type Keys struct {
 	key   ChatKey
 	msg   [2][32]byte
 	slots [2][MaxSlots]ed25519.PrivateKey
+}
+
+// DeriveKeys derives the keys of the chat with identifier id for the pair
+// whose pair key is p, with no check: for a chat that this party started
+// (NewChatKey) or joined before. A chat key from elsewhere goes through
+// [ChatKey.Keys], which catches one made for another pair.
+func DeriveKeys(p PairKey, id ChatID) *Keys {
+	return deriveKeys(p, ChatKeyFor(p, id))
 }
 
 // deriveKeys derives the keys of chat key c from the pair key. The caller
@@ -158,7 +166,7 @@ func deriveKeys(p PairKey, c ChatKey) *Keys {
 }
 
 // ID returns the chat's identifier in the protocol.
-func (k *Keys) ID() WireID { return k.key.id }
+func (k *Keys) ID() ChatID { return k.key.id }
 
 // ChatKey returns the chat key these keys were derived from, for showing
 // it again.
@@ -181,15 +189,15 @@ func (k *Keys) SlotPublicKey(d Direction, i int) ed25519.PublicKey {
 
 func (k *Keys) checkSlot(d Direction, i int) {
 	if !d.valid() || i < 0 || i >= MaxSlots {
-		panic(fmt.Sprintf("chat: slot %v/%d out of range", d, i))
+		panic(fmt.Sprintf("wire: slot %v/%d out of range", d, i))
 	}
 }
 
 // String returns a placeholder: chat keys are never printed.
-func (Keys) String() string { return "chat.Keys{REDACTED}" }
+func (Keys) String() string { return "wire.Keys{REDACTED}" }
 
 // GoString returns a placeholder: chat keys are never printed.
-func (Keys) GoString() string { return "chat.Keys{REDACTED}" }
+func (Keys) GoString() string { return "wire.Keys{REDACTED}" }
 
 // Format prints the placeholder for every verb. It has a value receiver so
 // that a dereferenced Keys is redacted too.

@@ -1,4 +1,4 @@
-package chat
+package wire
 
 import (
 	"bytes"
@@ -63,7 +63,7 @@ func FuzzOpenPlaintext(f *testing.F) {
 	k := testKeys(f)
 	var nonce [nonceSize]byte
 	for _, n := range []int{0, 5, 44, 45, 1000, MaxBody} {
-		s, err := k.seal(plainBox, FromLo, Message{N: 3, SentAt: sentAt, Body: strings.Repeat("ü", n/2)}, &nonce)
+		s, err := sealBox(k, plainBox, FromLo, Message{N: 3, SentAt: sentAt, Body: strings.Repeat("ü", n/2)}, &nonce)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -78,7 +78,7 @@ func FuzzOpenPlaintext(f *testing.F) {
 			return
 		}
 		nonce := [nonceSize]byte(sealed)
-		again, err := k.seal(plainBox, FromLo, m, &nonce)
+		again, err := sealBox(k, plainBox, FromLo, m, &nonce)
 		if err != nil || !bytes.Equal(again, sealed) {
 			t.Fatalf("open accepted a non-canonical message: re-sealed %x, %v; was %x", again, err, sealed)
 		}
@@ -116,14 +116,14 @@ func FuzzDecodeSlotPlaintext(f *testing.F) {
 	for _, c := range []struct{ count, body int }{{0, 0}, {3, 10}, {1, MaxBody}, {53, 80}, {86, 0}} {
 		var sealed [][]byte
 		for i := range c.count {
-			s, err := k.seal(plainBox, FromHi, Message{N: uint64(i + 1), Body: strings.Repeat("z", c.body)}, &nonce)
+			s, err := sealBox(k, plainBox, FromHi, Message{N: uint64(i + 1), Body: strings.Repeat("z", c.body)}, &nonce)
 			if err != nil {
 				f.Fatal(err)
 			}
 			sealed = append(sealed, s)
 		}
 		h := SlotHeader{Dir: FromHi, Slot: 1, SlotsUsed: 2, Seq: 9, MaxN: 100}
-		p, err := k.encodeSlot(plainBox, h, sealed, &nonce)
+		p, err := encodeSlotBox(k, plainBox, h, sealed, &nonce)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -147,7 +147,7 @@ func FuzzDecodeSlotPlaintext(f *testing.F) {
 			rest = rest[2+n:]
 		}
 		nonce := [nonceSize]byte(p[3:])
-		again, err := k.encodeSlot(plainBox, s.Header, frames, &nonce)
+		again, err := encodeSlotBox(k, plainBox, s.Header, frames, &nonce)
 		if err != nil || !bytes.Equal(again, p) {
 			t.Fatalf("decodeSlot accepted a non-canonical payload: %v", err)
 		}

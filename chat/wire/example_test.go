@@ -1,4 +1,4 @@
-package chat_test
+package wire_test
 
 import (
 	"crypto/ecdh"
@@ -7,24 +7,24 @@ import (
 	"log"
 	"time"
 
-	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/chat/wire"
 	"github.com/dhtchat/dhtchat/internal/bech32"
 )
 
 // pairKey is what each client does with its own secret key and its
 // friend's public key: X25519 through crypto/ecdh, which rejects
 // low-order points, then DerivePairKey.
-func pairKey(self *ecdh.PrivateKey, peer *ecdh.PublicKey) (chat.PairKey, chat.Direction) {
+func pairKey(self *ecdh.PrivateKey, peer *ecdh.PublicKey) (wire.PairKey, wire.Direction) {
 	shared, err := self.ECDH(peer)
 	if err != nil {
 		log.Fatal(err)
 	}
 	me, them := [32]byte(self.PublicKey().Bytes()), [32]byte(peer.Bytes())
-	p, err := chat.DerivePairKey([32]byte(shared), me, them)
+	p, err := wire.DerivePairKey([32]byte(shared), me, them)
 	if err != nil {
 		log.Fatal(err)
 	}
-	return p, chat.DirectionOf(me, them)
+	return p, wire.DirectionOf(me, them)
 }
 
 // The whole flow: Alice starts a chat and writes two messages; Bob takes
@@ -35,7 +35,7 @@ func Example() {
 
 	// `dhtchat start`: Alice makes the chat key and gives it to Bob.
 	alicePair, aliceDir := pairKey(alice, bob.PublicKey())
-	chatKey := chat.NewChatKey(alicePair)
+	chatKey := wire.NewChatKey(alicePair)
 	text := chatKey.String()
 	aliceKeys, err := chatKey.Keys(alicePair)
 	if err != nil {
@@ -45,18 +45,18 @@ func Example() {
 	// Alice seals her messages, packs them into slots and encodes slot 0.
 	var sealed [][]byte
 	for n, body := range []string{"hi Bob", "are you there?"} {
-		s, err := aliceKeys.Seal(aliceDir, chat.Message{N: uint64(n + 1), SentAt: time.Now(), Body: body})
+		s, err := aliceKeys.Seal(aliceDir, wire.Message{N: uint64(n + 1), SentAt: time.Now(), Body: body})
 		if err != nil {
 			log.Fatal(err)
 		}
 		sealed = append(sealed, s)
 	}
-	slots, err := chat.Pack(sealed)
+	slots, err := wire.Pack(sealed)
 	if err != nil {
 		log.Fatal(err)
 	}
 	const seq = 1 // the IPNS record's sequence number, persisted per slot
-	payload, err := aliceKeys.EncodeSlot(chat.SlotHeader{
+	payload, err := aliceKeys.EncodeSlot(wire.SlotHeader{
 		Dir: aliceDir, Slot: 0, SlotsUsed: len(slots), Seq: seq, Ack: 0, MaxN: 2,
 	}, slots[0])
 	if err != nil {
@@ -66,7 +66,7 @@ func Example() {
 
 	// `dhtchat respond`: Bob parses the chat key and derives the same keys.
 	bobPair, bobDir := pairKey(bob, alice.PublicKey())
-	parsed, err := chat.ParseChatKey(text)
+	parsed, err := wire.ParseChatKey(text)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -84,9 +84,11 @@ func Example() {
 	if err := slot.Header.CheckSeq(lastSeq); err != nil {
 		log.Fatal(err)
 	}
-	for _, m := range chat.NextInOrder(received, slot.Messages) {
-		fmt.Printf("%d: %s\n", m.N, m.Body)
-		received = m.N
+	for _, m := range slot.Messages { // in increasing order: deliver each once
+		if m.N == received+1 {
+			fmt.Printf("%d: %s\n", m.N, m.Body)
+			received = m.N
+		}
 	}
 	fmt.Println("more slots needed:", slot.Header.WantsSlot(1, received))
 	// Output:
@@ -97,19 +99,8 @@ func Example() {
 
 func ExampleParseChatKey() {
 	pub, _ := bech32.Encode("dhtchat", make([]byte, 32)) // a public key pasted by mistake
-	_, err := chat.ParseChatKey(pub)
+	_, err := wire.ParseChatKey(pub)
 	fmt.Println(err)
 	// Output:
-	// chat: not a chat key: this is a public key; a chat key starts with "dhtchat-chat1"
-}
-
-func ExampleNextInOrder() {
-	// The reader has delivered 1 and 2; a slot holds 2 (again), 3, 4 and 6.
-	msgs := []chat.Message{{N: 2}, {N: 3}, {N: 4}, {N: 6}}
-	for _, m := range chat.NextInOrder(2, msgs) {
-		fmt.Println(m.N)
-	}
-	// Output:
-	// 3
-	// 4
+	// wire: not a chat key: this is a public key; a chat key starts with "dhtchat-chat1"
 }

@@ -1,6 +1,7 @@
-package chat
+package wire
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -58,9 +59,12 @@ func publish(t *testing.T, k *Keys, d Direction, sealed [][]byte, maxN uint64) (
 		if i == 0 {
 			first = s.Header
 		}
-		next := NextInOrder(received, s.Messages)
-		delivered = append(delivered, next...)
-		received += uint64(len(next))
+		for _, m := range s.Messages { // in increasing order: deliver each once
+			if m.N == received+1 {
+				delivered = append(delivered, m)
+				received++
+			}
+		}
 	}
 	if first.WantsSlot(len(packed), received) {
 		t.Errorf("WantsSlot(%d) = true past the slots used", len(packed))
@@ -161,7 +165,7 @@ func TestDecodeSlotMismatch(t *testing.T) {
 	if _, err := k.DecodeSlot(FromHi, 1, 9, p); err != nil {
 		t.Fatalf("DecodeSlot(valid) = %v", err)
 	}
-	otherChat := testKeysFor(t, aliceSecretHex, bobSecretHex, WireID{1})
+	otherChat := testKeysFor(t, aliceSecretHex, bobSecretHex, ChatID{1})
 	otherPair := testKeysFor(t, aliceSecretHex, carolSecretHex, testChatID)
 	tests := []struct {
 		name string
@@ -214,7 +218,7 @@ func TestDecodeSlotByteFlip(t *testing.T) {
 // publish.
 func slotPayload(k *Keys, d Direction, ver byte, hdr []byte, frames [][]byte, size int) []byte {
 	out := []byte{ver}
-	sh := sealPlain(k, d, hdr)
+	sh := k.SealPlaintext(d, hdr)
 	out = binary.BigEndian.AppendUint16(out, uint16(len(sh)))
 	out = append(out, sh...)
 	for _, f := range frames {
@@ -325,5 +329,18 @@ func TestWantsSlot(t *testing.T) {
 		if got := h.WantsSlot(tt.i, tt.received); got != tt.want {
 			t.Errorf("WantsSlot(%d, %d) = %v, want %v", tt.i, tt.received, got, tt.want)
 		}
+	}
+}
+
+// TestDecodeErrorsAreTyped checks the errors the engine's rejections rely on (chat/reject_test.go).
+func TestDecodeErrorsAreTyped(t *testing.T) {
+	k := testKeys(t)
+	_, err := k.DecodeSlot(FromLo, 0, 1, []byte{2, 0, 0})
+	var uv *UnknownVersionError
+	if !errors.As(err, &uv) {
+		t.Fatalf("DecodeSlot of version 2 = %v, want an UnknownVersionError", err)
+	}
+	if _, err := k.DecodeSlot(FromLo, 0, 1, bytes.Repeat([]byte{1}, MaxSlotPayload+1)); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("DecodeSlot of an oversized payload = %v, want ErrTooLarge", err)
 	}
 }

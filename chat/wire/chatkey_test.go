@@ -1,4 +1,4 @@
-package chat
+package wire
 
 import (
 	"errors"
@@ -26,7 +26,7 @@ func TestChatKeyRoundTrip(t *testing.T) {
 		}
 	}
 	if got, want := testChatID.String(), "000102030405060708090a0b0c0d0e0f"; got != want {
-		t.Errorf("WireID.String() = %q, want %q", got, want)
+		t.Errorf("ChatID.String() = %q, want %q", got, want)
 	}
 	var u ChatKey
 	text, _ := c.MarshalText()
@@ -58,7 +58,7 @@ func TestChatKeyRoundTrip(t *testing.T) {
 }
 
 func TestParseChatKeyErrors(t *testing.T) {
-	valid := chatKeyFor(PairKey{k: [32]byte{1}}, testChatID).String()
+	valid := ChatKeyFor(PairKey{k: [32]byte{1}}, testChatID).String()
 	enc := func(hrp string, n int) string {
 		s, err := bech32.Encode(hrp, make([]byte, n))
 		if err != nil {

@@ -1,4 +1,4 @@
-package chat
+package wire
 
 import (
 	"bytes"
@@ -73,7 +73,7 @@ func TestKeysDistinct(t *testing.T) {
 			}
 		}
 	}
-	other := testKeysFor(t, aliceSecretHex, bobSecretHex, WireID{15: 1})
+	other := testKeysFor(t, aliceSecretHex, bobSecretHex, ChatID{15: 1})
 	if bytes.Equal(other.SlotPublicKey(FromLo, 0), k.SlotPublicKey(FromLo, 0)) || other.msg == k.msg {
 		t.Errorf("two chats of one pair share keys")
 	}

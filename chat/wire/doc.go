@@ -1,0 +1,58 @@
+// Package wire is the dhtchat conversation protocol as pure functions: how
+// two parties turn their X25519 keys into the keys and DHT names of their
+// chats, how a message is sealed, and how a party's messages are laid out
+// in its slot records (IPNS records in the DHT) and read back. It is the
+// reference implementation of docs/PROTOCOL.md, and what a second client
+// reads beside that document: derive.go is its §2–3 (directions and
+// derivations), chatkey.go §4 (the chat key), message.go §5 (sealing),
+// slot.go §6 (the slot record codec) and errors.go the rejections of §6.4
+// and §7. The test vectors at the end of the document
+// are checked by this package's tests against the document itself.
+//
+// The pieces, in the order a conversation uses them:
+//
+//   - [DerivePairKey] turns the raw X25519 shared secret of two parties into
+//     their [PairKey]; [DirectionOf] tells a party which of the two
+//     [Direction]s it writes.
+//   - [NewChatKey] makes a fresh random [ChatID] and its [ChatKey], the text
+//     that `start` prints and `respond` takes ([ParseChatKey]).
+//     [ChatKey.Keys] checks that the chat key was made for this pair and
+//     derives the chat's [Keys]: a message key per direction and an Ed25519
+//     signing key per slot (the slot's IPNS name is that key's name).
+//     [DeriveKeys] and [ChatKeyFor] do the same, unchecked, for a chat the
+//     caller already knows.
+//   - [Keys.Seal] and [Keys.Open] seal and open one [Message].
+//   - [Pack] decides which sealed messages fit into which slot (slot 0
+//     gets the oldest), [Keys.EncodeSlot] builds a slot's record payload
+//     and [Keys.DecodeSlot] checks and opens one; [SlotHeader.CheckSeq]
+//     rejects rolled-back and replayed records, and [SlotHeader.WantsSlot]
+//     tells a reader which further slots to fetch. A reader delivers each
+//     message once, in order: those numbered one above what it has
+//     received, in turn.
+//
+// The package does no I/O, reads no clock and keeps no state. Time is a
+// parameter (a message's SentAt, chosen by the caller); the only
+// randomness is crypto/rand, for nonces and new chat identifiers. The
+// caller (package chat, the engine) persists everything else: the outbox,
+// the sequence number of each slot it writes, the highest accepted
+// sequence number of each slot it reads, and how many messages it has
+// received. It imports nothing of dhtchat but internal helpers (a test
+// enforces it): no store, no DHT.
+//
+// Every parser of untrusted bytes returns a typed error (the Err*
+// variables, compared with errors.Is, and [UnknownVersionError]) and never
+// panics or returns partial results. Secret-holding types ([PairKey],
+// [Keys]) format as a redacted placeholder whatever the verb.
+//
+// [MessagePlaintext], [Keys.SealPlaintext] and [Keys.EncodeSlotUnchecked]
+// are the unchecked halves of Seal and EncodeSlot. A client never needs
+// them; they build the authentic but invalid records that a reader's
+// tests feed it.
+//
+// This is protocol version 1: its labels contain "dhtchat/v1" and a
+// version byte leads every message plaintext and slot record, so a record
+// of another version is rejected with an [UnknownVersionError], never
+// misread. Version 2 (ratchets, hybrid post-quantum keys, fixed-size
+// records) will sit beside version 1 in this package, told apart by those
+// bytes and labels.
+package wire
