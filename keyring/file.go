@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"github.com/dhtchat/dhtchat/internal/atomicfile"
 )
 
 // File names inside the keyring directory.
@@ -22,9 +24,6 @@ const (
 	// lockName is the lock file. The lock can't be on the keyring file
 	// itself, which every write replaces by a rename.
 	lockName = ".keyring.lock"
-	// tempPattern names temporary files; any left over by a crash are
-	// removed by the next writer.
-	tempPattern = ".keyring-*.tmp"
 	// backupPrefix begins the name of the copy that Create(force), and an
 	// Update that changes the identity, keep of the keyring they replace.
 	// A backup holds an older secret key: it is stored as the keyring is,
@@ -249,7 +248,7 @@ func (f *File) resealBackups(oldPass, newPass []byte) (BackupChange, error) {
 		if err != nil {
 			return bc, err
 		}
-		if err := f.writeAs(path, sealed); err != nil {
+		if err := atomicfile.WriteFile(path, sealed, 0o600); err != nil {
 			return bc, fmt.Errorf("keyring: rewriting the backup %s: %w", name, err)
 		}
 		bc.Resealed = append(bc.Resealed, name)
@@ -442,19 +441,15 @@ func (f *File) read() ([]byte, error) {
 }
 
 // readBounded returns the bytes of the file at path, at most MaxFileSize
-// of them.
+// of them: a larger file is not a keyring (*CorruptError).
 func readBounded(path string) ([]byte, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("keyring: %w", err)
-	}
-	defer fh.Close()
-	data, err := io.ReadAll(io.LimitReader(fh, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("keyring: %w", err)
-	}
-	if len(data) > MaxFileSize {
+	data, err := atomicfile.ReadFile(path, MaxFileSize)
+	var tooLarge *atomicfile.TooLargeError
+	if errors.As(err, &tooLarge) {
 		return nil, &CorruptError{Path: path, Err: fmt.Errorf("larger than %d MiB", MaxFileSize>>20)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("keyring: %w", err)
 	}
 	return data, nil
 }
@@ -540,75 +535,31 @@ func (f *File) seal(plain, pass []byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// write replaces the keyring file with data atomically: a temporary file
-// in the same directory, mode 0600, written and synced, then renamed over
-// the file (or, with excl, linked to its name, which fails rather than
-// replace a file that appeared meanwhile), then the directory synced.
-// The caller holds the exclusive lock.
+// write replaces the keyring file with data atomically (see atomicfile):
+// mode 0600, written and synced under a temporary name in the same
+// directory, then renamed over the file or, with excl, linked to its
+// name, which fails rather than replace a file that appeared meanwhile;
+// then the directory is synced. The caller holds the exclusive lock.
 func (f *File) write(data []byte, excl bool) error {
-	return f.writeFile(f.Path(), data, excl)
-}
-
-// writeAs replaces the file at path, in the keyring's directory, with data
-// atomically, as write does.
-func (f *File) writeAs(path string, data []byte) error {
-	return f.writeFile(path, data, false)
-}
-
-func (f *File) writeFile(path string, data []byte, excl bool) (err error) {
-	tmp, err := os.CreateTemp(f.dir, tempPattern)
-	if err != nil {
-		return fmt.Errorf("keyring: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
-		return fmt.Errorf("keyring: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("keyring: writing: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("keyring: writing: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("keyring: writing: %w", err)
-	}
-	if excl {
-		if err := os.Link(tmp.Name(), path); err != nil {
-			if errors.Is(err, fs.ErrExist) {
-				return fmt.Errorf("%w at %s", ErrExists, path)
-			}
+	if !excl {
+		if err := atomicfile.WriteFile(f.Path(), data, 0o600); err != nil {
 			return fmt.Errorf("keyring: %w", err)
 		}
-		os.Remove(tmp.Name())
-	} else if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("keyring: %w", err)
+		return nil
 	}
-	return syncDir(f.dir)
-}
-
-// removeStaleTemps removes temporary files left by a writer that crashed.
-// The caller holds the exclusive lock, so no writer is using one.
-func (f *File) removeStaleTemps() {
-	names, _ := filepath.Glob(filepath.Join(f.dir, tempPattern))
-	for _, n := range names {
-		os.Remove(n)
+	err := atomicfile.CreateFile(f.Path(), data, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%w at %s", ErrExists, f.Path())
 	}
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("keyring: %w", err)
 	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("keyring: syncing %s: %w", dir, err)
-	}
 	return nil
+}
+
+// removeStaleTemps removes temporary files left by a writer that crashed
+// (the keyring's and its backups'). The caller holds the exclusive lock,
+// so no writer is using one.
+func (f *File) removeStaleTemps() {
+	_ = atomicfile.RemoveTemps(f.dir, FileName) // best effort: a leftover is harmless
 }
