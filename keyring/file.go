@@ -69,7 +69,6 @@ type File struct {
 	dir        string
 	passphrase func() ([]byte, error)
 	workFactor int
-	lockWait   time.Duration
 
 	mu   sync.Mutex
 	pass []byte // the passphrase that last opened the file, if encrypted
@@ -85,18 +84,12 @@ func WithScryptWorkFactor(logN int) Option {
 	return func(f *File) { f.workFactor = logN }
 }
 
-// WithLockTimeout sets how long to wait for another process to release
-// the keyring before failing with ErrLocked (default one minute).
-func WithLockTimeout(d time.Duration) Option {
-	return func(f *File) { f.lockWait = d }
-}
-
 // NewFile returns the keyring file in dir. passphrase is called when a
 // passphrase is needed to decrypt the file, at most once per File after a
 // success (the passphrase is then kept in memory for later writes); it may
 // be nil for a caller that can't ask.
 func NewFile(dir string, passphrase func() ([]byte, error), opts ...Option) *File {
-	f := &File{dir: dir, passphrase: passphrase, lockWait: time.Minute}
+	f := &File{dir: dir, passphrase: passphrase}
 	for _, o := range opts {
 		o(f)
 	}
@@ -105,9 +98,6 @@ func NewFile(dir string, passphrase func() ([]byte, error), opts ...Option) *Fil
 
 // Path returns the path of the keyring file.
 func (f *File) Path() string { return filepath.Join(f.dir, FileName) }
-
-// Dir returns the directory of the keyring file.
-func (f *File) Dir() string { return f.dir }
 
 // Exists reports whether the keyring file exists.
 func (f *File) Exists() (bool, error) {

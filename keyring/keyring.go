@@ -265,18 +265,6 @@ func (k *Keyring) lastPastKey(name string) (PastKey, bool) {
 	return PastKey{}, false
 }
 
-// KeyHistory returns the ended bindings of name (ignoring case), oldest
-// first: the keys a friend of that name had before.
-func (k *Keyring) KeyHistory(name string) []PastKey {
-	var out []PastKey
-	for _, p := range k.PastKeys {
-		if strings.EqualFold(p.Name, name) {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // endBinding records that f's name no longer points to f's key.
 func (k *Keyring) endBinding(f Friend) {
 	k.PastKeys = append(k.PastKeys, PastKey{

@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/dht/dhttest"
 	"github.com/dhtchat/dhtchat/internal/testwait"
 )
@@ -173,7 +172,7 @@ func loopbackNetwork(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("dhtchat processes on a loopback DHT: slow, skipped with -short")
 	}
-	return dht.FormatBootstrap(dhttest.NewNetwork(t, 4).Bootstrap())
+	return dhttest.FormatBootstrap(dhttest.NewNetwork(t, 4).Bootstrap())
 }
 
 // TestCLIConversation: two users start and respond, then exchange messages
