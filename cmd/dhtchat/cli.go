@@ -85,13 +85,16 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	globals
+	log debugLog // the --debug log, opened once for the process
 }
 
 // run is dhtchat without the process around it: main gives it the process's
 // arguments, streams and signal context, and tests may call it directly.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
 	e.fromEnvironment()
+	// Last, once the command has closed everything that logs.
+	defer func() { err = errors.Join(err, e.closeDebugLog()) }()
 
 	top := flag.NewFlagSet("dhtchat", flag.ContinueOnError)
 	top.SetOutput(io.Discard)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -65,11 +64,18 @@ func runDemo(ctx context.Context, e *env, servers int) (err error) {
 	}
 	defer func() { err = errors.Join(err, removeDemoDir(dir)) }()
 
-	logger, closeLog, err := e.demoLogger()
+	// The demo's own directory is removed on exit: with --debug it logs
+	// beside the user's debug.log, under its own name.
+	e.log.name = "demo-debug.log"
+	logger, err := e.logger()
 	if err != nil {
 		return err
 	}
-	defer closeLog()
+	unroute, err := e.routeLibraryLogs()
+	if err != nil {
+		return err
+	}
+	defer unroute()
 
 	d, err := startDemo(ctx, dir, servers, logger)
 	if err != nil {
@@ -96,32 +102,6 @@ func removeDemoDir(dir string) error {
 	return nil
 }
 
-// demoLogger is where the demo logs: with --debug, demo-debug.log in the
-// data directory (the demo's own directory is removed on exit); else
-// nowhere. libp2p's process-wide logs follow it, away from the terminal.
-func (e *env) demoLogger() (*slog.Logger, func(), error) {
-	if !e.debug {
-		dht.RouteLibraryLogs(io.Discard, slog.LevelError)
-		return slog.New(slog.DiscardHandler), func() {}, nil
-	}
-	dir, err := e.dataDir()
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := ensureDir(dir); err != nil {
-		return nil, nil, err
-	}
-	f, err := os.OpenFile(filepath.Join(dir, "demo-debug.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, nil, runtimeErrorf("cannot open the debug log: %v", err)
-	}
-	dht.RouteLibraryLogs(f, slog.LevelInfo)
-	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})), func() {
-		dht.RouteLibraryLogs(io.Discard, slog.LevelError)
-		f.Close()
-	}, nil
-}
-
 // demo is everything the demo runs besides the UI.
 type demo struct {
 	userHome string
@@ -129,9 +109,9 @@ type demo struct {
 	user     *chat.Client
 	chat     chat.ChatID
 
-	closers []func() error // in the order to call them
-	stop    context.CancelFunc
-	wg      sync.WaitGroup
+	opened cleanup // the network, nodes and clients, closed in reverse
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 // startDemo starts the network, the two parties and the echo bot, with
@@ -148,7 +128,7 @@ func startDemo(ctx context.Context, dir string, servers int, logger *slog.Logger
 	if err != nil {
 		return nil, runtimeErrorf("cannot start the local DHT network: %v", err)
 	}
-	d.closers = append(d.closers, network.Close)
+	d.opened.push(network.Close)
 
 	// Two throwaway identities that know each other.
 	you, err := keyring.New()
@@ -218,8 +198,7 @@ func (d *demo) client(ctx context.Context, network *dht.LocalNetwork, id keyring
 	if err != nil {
 		return nil, runtimeErrorf("cannot start a DHT client: %v", err)
 	}
-	// Closed before the network, after the chat client.
-	d.closers = append([]func() error{node.Close}, d.closers...)
+	d.opened.push(node.Close) // closed after the chat client, before the network
 	// Joining a chat reads the DHT: be in it first.
 	if err := node.Connect(ctx); err != nil {
 		return nil, runtimeErrorf("cannot join the demo network: %v", err)
@@ -231,7 +210,7 @@ func (d *demo) client(ctx context.Context, network *dht.LocalNetwork, id keyring
 	if err != nil {
 		return nil, err
 	}
-	d.closers = append([]func() error{c.Close}, d.closers...)
+	d.opened.push(c.Close)
 	return c, nil
 }
 
@@ -242,12 +221,7 @@ func (d *demo) close() error {
 		d.wg.Wait()
 		d.stop = nil
 	}
-	var errs []error
-	for _, c := range d.closers {
-		errs = append(errs, c())
-	}
-	d.closers = nil
-	return errors.Join(errs...)
+	return d.opened.close()
 }
 
 // runEcho runs echo's worker and answers each message of chat id.

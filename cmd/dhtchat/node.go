@@ -43,17 +43,17 @@ func runNode(ctx context.Context, e *env, datastoreDir string) (err error) {
 	if err := ensureDir(dataDir); err != nil {
 		return err
 	}
-	s := &session{}
-	defer func() { err = errors.Join(err, s.close()) }()
-	logger, err := e.logger(dataDir, s)
+	var opened cleanup
+	defer func() { err = errors.Join(err, opened.close()) }()
+	logger, err := e.logger()
 	if err != nil {
 		return err
 	}
-	closeLogs, err := e.routeLibraryLogs()
+	unroute, err := e.routeLibraryLogs()
 	if err != nil {
 		return err
 	}
-	s.closers = append(s.closers, func() error { closeLogs(); return nil })
+	opened.push(unroute)
 	id, err := dht.LoadOrCreateIdentity(filepath.Join(dataDir, "node.key"))
 	if err != nil {
 		return runtimeErrorf("%v", err)
@@ -73,14 +73,14 @@ func runNode(ctx context.Context, e *env, datastoreDir string) (err error) {
 		if err != nil {
 			return runtimeErrorf("cannot open the datastore: %v", err)
 		}
-		s.closers = append(s.closers, ds.Close) // closed after the node
+		opened.push(ds.Close) // closed after the node
 		cfg.Datastore = ds
 	}
 	node, err := dht.New(ctx, cfg)
 	if err != nil {
 		return runtimeErrorf("cannot start the DHT server: %v", err)
 	}
-	s.closers = append([]func() error{node.Close}, s.closers...)
+	opened.push(node.Close)
 	for _, a := range node.Addrs() {
 		if _, err := fmt.Fprintln(e.stdout, a); err != nil {
 			return err

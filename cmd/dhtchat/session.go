@@ -33,11 +33,12 @@ type session struct {
 	// book is the friend list as it is now: the chat client asks it which
 	// chats to pause (those of someone no longer a friend), and the UI
 	// shows and changes it. It reads the file again when it changes.
-	book    *friendBook
-	client  *chat.Client
-	node    *dht.Node // nil when offline
-	log     *slog.Logger
-	closers []func() error
+	book   *friendBook
+	client *chat.Client
+	node   *dht.Node // nil when offline
+	log    *slog.Logger
+	// opened holds what the session opened, to close in reverse order.
+	opened cleanup
 }
 
 // openSession loads the keyring and opens the database; with online, it also
@@ -76,19 +77,18 @@ func (e *env) openSession(ctx context.Context, online bool) (*session, error) {
 	if err := ensureDir(dataDir); err != nil {
 		return nil, err
 	}
-	if s.log, err = e.logger(dataDir, s); err != nil {
+	if s.log, err = e.logger(); err != nil {
 		return nil, err
 	}
 	var network chat.Network
 	if online {
 		// libp2p's own logs would land on the terminal, under the UI or
 		// in the middle of a command's output: route them first.
-		closeLogs, err := e.routeLibraryLogs()
+		unroute, err := e.routeLibraryLogs()
 		if err != nil {
-			s.close()
 			return nil, err
 		}
-		s.closers = append(s.closers, func() error { closeLogs(); return nil })
+		s.opened.push(unroute)
 		cfg := dht.Config{Mode: dht.ModeClient, Logger: s.log}
 		if cfg.Timeouts, err = e.dhtTimeouts(); err != nil {
 			s.close()
@@ -106,7 +106,7 @@ func (e *env) openSession(ctx context.Context, online bool) (*session, error) {
 			s.close()
 			return nil, runtimeErrorf("cannot start the DHT client: %v", err)
 		}
-		s.closers = append(s.closers, s.node.Close)
+		s.opened.push(s.node.Close)
 		network = s.node
 	}
 	s.client, err = chat.Open(chat.Config{
@@ -121,8 +121,7 @@ func (e *env) openSession(ctx context.Context, online bool) (*session, error) {
 		s.close()
 		return nil, err
 	}
-	// The client closes before the node it uses.
-	s.closers = append([]func() error{s.client.Close}, s.closers...)
+	s.opened.push(s.client.Close) // closed before the node it uses
 	return s, nil
 }
 
@@ -161,15 +160,8 @@ func (e *env) openChat(ctx context.Context, online bool, name, chatKey string) (
 	return s, f, info, nil
 }
 
-// close closes everything the session opened, in order.
-func (s *session) close() error {
-	var errs []error
-	for _, c := range s.closers {
-		errs = append(errs, c())
-	}
-	s.closers = nil
-	return errors.Join(errs...)
-}
+// close closes everything the session opened, the last opened first.
+func (s *session) close() error { return s.opened.close() }
 
 // connect joins the DHT, or explains why it cannot.
 func (s *session) connect(ctx context.Context) error {
@@ -180,21 +172,6 @@ func (s *session) connect(ctx context.Context) error {
 			withHint("queued messages stay queued and are sent next time")
 	}
 	return err
-}
-
-// logger returns the session's logger: with --debug, a log file in the data
-// directory (never the terminal), else one that discards.
-func (e *env) logger(dataDir string, s *session) (*slog.Logger, error) {
-	if !e.debug {
-		return slog.New(slog.DiscardHandler), nil
-	}
-	path := filepath.Join(dataDir, "debug.log")
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, runtimeErrorf("cannot open the debug log: %v", err)
-	}
-	s.closers = append(s.closers, f.Close)
-	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})), nil
 }
 
 // bootstrapPeers returns the peers of --bootstrap / DHTCHAT_BOOTSTRAP, or

@@ -4,17 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 
 	"golang.org/x/term"
 
 	"github.com/dhtchat/dhtchat/chat"
-	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/keyring"
 	"github.com/dhtchat/dhtchat/tui"
 )
@@ -37,11 +33,6 @@ func runUI(ctx context.Context, e *env) error {
 		}
 		defer t.Restore()
 	}
-	closeLogs, err := e.routeLibraryLogs()
-	if err != nil {
-		return err
-	}
-	defer closeLogs()
 	s, err := e.openSession(ctx, true)
 	if err != nil {
 		return err
@@ -79,11 +70,7 @@ func (e *env) converse(ctx context.Context, s *session, info chat.Info, name str
 	if !e.isTerminal() || e.json {
 		return e.pipeMode(ctx, s, info, name, follow)
 	}
-	closeLogs, err := e.routeLibraryLogs()
-	if err != nil {
-		return err
-	}
-	defer closeLogs()
+	// The session, online, keeps libp2p's logs off the terminal.
 	opts := tui.Options{Open: info.ID}
 	if started {
 		// The key printed before went behind the alternate screen: the
@@ -117,33 +104,6 @@ func (e *env) unsent(err error) error {
 		fmt.Fprintf(e.stderr, "%s\n\n", b)
 	}
 	return runtimeErrorf("%d messages were not stored: %v", len(ns.Bodies), ns.Err)
-}
-
-// routeLibraryLogs sends the process-wide logs of libp2p and kad-dht, which
-// go to stderr by default, to the debug log with --debug and nowhere
-// otherwise: nothing may write to the terminal under the full-screen UI.
-// It must run before the DHT node starts.
-func (e *env) routeLibraryLogs() (closeFn func(), err error) {
-	if !e.debug {
-		dht.RouteLibraryLogs(io.Discard, slog.LevelError)
-		return func() {}, nil
-	}
-	dir, err := e.dataDir()
-	if err != nil {
-		return nil, err
-	}
-	if err := ensureDir(dir); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(filepath.Join(dir, "debug.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, runtimeErrorf("cannot open the debug log: %v", err)
-	}
-	dht.RouteLibraryLogs(f, slog.LevelInfo)
-	return func() {
-		dht.RouteLibraryLogs(io.Discard, slog.LevelError)
-		f.Close()
-	}, nil
 }
 
 // isTerminal reports whether both stdin and stdout are terminals.
