@@ -38,7 +38,8 @@ const MaxFileSize = 4 << 20
 // ageIntro begins every (binary) age file.
 var ageIntro = []byte("age-encryption.org/")
 
-// Errors about the keyring file.
+// Errors about the keyring file. ErrNotFound and ErrExists come in a
+// *PathError naming the file.
 var (
 	ErrNotFound           = errors.New("keyring: no keyring yet")
 	ErrExists             = errors.New("keyring: a keyring already exists")
@@ -46,6 +47,16 @@ var (
 	ErrPassphraseRequired = errors.New("keyring: the keyring is encrypted and needs a passphrase")
 	ErrLocked             = errors.New("keyring: the keyring is locked by another process")
 )
+
+// PathError is ErrNotFound or ErrExists, about the keyring file at Path.
+type PathError struct {
+	Path string
+	Err  error
+}
+
+func (e *PathError) Error() string { return e.Err.Error() + " at " + e.Path }
+
+func (e *PathError) Unwrap() error { return e.Err }
 
 // CorruptError reports a keyring file that can't be read: truncated,
 // damaged, or edited into something invalid. The file was not modified,
@@ -278,7 +289,7 @@ func (f *File) Create(k *Keyring, force bool, passphrase []byte) error {
 		return err
 	}
 	if exists && !force {
-		return fmt.Errorf("%w at %s", ErrExists, f.Path())
+		return &PathError{Path: f.Path(), Err: ErrExists}
 	}
 	if exists {
 		if err := f.backup(); err != nil {
@@ -425,7 +436,7 @@ func (f *File) getPass() ([]byte, error) {
 func (f *File) read() ([]byte, error) {
 	data, err := readBounded(f.Path())
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w at %s", ErrNotFound, f.Path())
+		return nil, &PathError{Path: f.Path(), Err: ErrNotFound}
 	}
 	return data, err
 }
@@ -539,7 +550,7 @@ func (f *File) write(data []byte, excl bool) error {
 	}
 	err := atomicfile.CreateFile(f.Path(), data, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("%w at %s", ErrExists, f.Path())
+		return &PathError{Path: f.Path(), Err: ErrExists}
 	}
 	if err != nil {
 		return fmt.Errorf("keyring: %w", err)

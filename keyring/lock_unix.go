@@ -34,7 +34,7 @@ func (f *File) lock(exclusive bool) (unlock func(), err error) {
 		}
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w at %s", ErrNotFound, f.Path())
+		return nil, &PathError{Path: f.Path(), Err: ErrNotFound}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("keyring: %w", err)
