@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/internal/userr"
 )
 
 var blockCmd = &command{
@@ -114,6 +115,6 @@ func notBlocked(info chat.Info, name string) error {
 	if !info.Blocked {
 		return nil
 	}
-	return usageErrorf("%s is blocked: nothing is sent to or fetched from them", name).
-		withHint("'dhtchat unblock %s' resumes the chats with them", name)
+	return userr.Usagef("%s is blocked: nothing is sent to or fetched from them", name).
+		WithHint("'dhtchat unblock %s' resumes the chats with them", name)
 }

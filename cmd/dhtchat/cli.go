@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/dhtchat/dhtchat/internal/userr"
 )
 
 // A command is one dhtchat subcommand. Each lives in its own file, which
@@ -103,7 +105,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	top.BoolVar(help, "h", false, "")
 	showVersion := top.Bool("version", false, "")
 	if err := top.Parse(args); err != nil {
-		return usageErrorf("%v", flagMessage(err)).withHint("run 'dhtchat --help' for usage")
+		return userr.Usagef("%v", flagMessage(err)).WithHint("run 'dhtchat --help' for usage")
 	}
 	if *help {
 		printUsage(stdout)
@@ -126,11 +128,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	c := lookup(name)
 	if c == nil {
-		err := usageErrorf("unknown command %q", name)
+		err := userr.Usagef("unknown command %q", name)
 		if s := suggest(name); s != "" {
-			return err.withHint("did you mean 'dhtchat %s'?", s)
+			return err.WithHint("did you mean 'dhtchat %s'?", s)
 		}
-		return err.withHint("run 'dhtchat --help' for the list of commands")
+		return err.WithHint("run 'dhtchat --help' for the list of commands")
 	}
 	return c.parseAndRun(ctx, e, rest)
 }
@@ -146,14 +148,14 @@ func (c *command) parseAndRun(ctx context.Context, e *env, args []string) error 
 	fs.BoolVar(help, "h", false, "")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
-		return usageErrorf("%s: %v", c.name, flagMessage(err)).withHint("run 'dhtchat %s --help' for usage", c.name)
+		return userr.Usagef("%s: %v", c.name, flagMessage(err)).WithHint("run 'dhtchat %s --help' for usage", c.name)
 	}
 	if *help {
 		c.printUsage(e.stdout, fs)
 		return nil
 	}
 	if c.nargs != nil && !c.nargs(len(pos)) {
-		return usageErrorf("usage: dhtchat %s %s", c.name, c.args).withHint("run 'dhtchat %s --help' for details", c.name)
+		return userr.Usagef("usage: dhtchat %s %s", c.name, c.args).WithHint("run 'dhtchat %s --help' for details", c.name)
 	}
 	return runCmd(ctx, e, pos)
 }

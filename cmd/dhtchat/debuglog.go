@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/dhtchat/dhtchat/dht"
+	"github.com/dhtchat/dhtchat/internal/userr"
 )
 
 // debugLog is the process's debug log, with --debug: one file in the data
@@ -38,7 +39,7 @@ func (e *env) debugWriter() (io.Writer, error) {
 	}
 	f, err := os.OpenFile(filepath.Join(dir, cmp.Or(e.log.name, "debug.log")), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
-		return nil, runtimeErrorf("cannot open the debug log: %v", err)
+		return nil, userr.Runtimef("cannot open the debug log: %v", err)
 	}
 	e.log.f = f
 	return f, nil

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dhtchat/dhtchat/chat"
 	"github.com/dhtchat/dhtchat/dht"
+	"github.com/dhtchat/dhtchat/internal/userr"
 	"github.com/dhtchat/dhtchat/keyring"
 	"github.com/dhtchat/dhtchat/tui"
 )
@@ -39,7 +40,7 @@ Examples:
 		servers := fs.Int("servers", 8, "number of DHT servers in the private network")
 		return func(ctx context.Context, e *env, _ []string) error {
 			if *servers < 1 || *servers > 64 {
-				return usageErrorf("demo: --servers must be between 1 and 64")
+				return userr.Usagef("demo: --servers must be between 1 and 64")
 			}
 			return runDemo(ctx, e, *servers)
 		}
@@ -55,12 +56,12 @@ var demoPoll = chat.PollPolicy{
 
 func runDemo(ctx context.Context, e *env, servers int) (err error) {
 	if !e.isTerminal() {
-		return usageErrorf("the demo is a full-screen chat and needs a terminal").
-			withHint("run 'dhtchat demo' in a terminal window (or over ssh -t)")
+		return userr.Usagef("the demo is a full-screen chat and needs a terminal").
+			WithHint("run 'dhtchat demo' in a terminal window (or over ssh -t)")
 	}
 	dir, err := os.MkdirTemp("", "dhtchat-demo-")
 	if err != nil {
-		return runtimeErrorf("cannot create a temporary directory: %v", err)
+		return userr.Runtimef("cannot create a temporary directory: %v", err)
 	}
 	defer func() { err = errors.Join(err, removeDemoDir(dir)) }()
 
@@ -97,7 +98,7 @@ func runDemo(ctx context.Context, e *env, servers int) (err error) {
 // removeDemoDir removes the demo's directory, saying so if it cannot.
 func removeDemoDir(dir string) error {
 	if err := os.RemoveAll(dir); err != nil {
-		return runtimeErrorf("cannot remove the demo's temporary directory %s: %v", dir, err)
+		return userr.Runtimef("cannot remove the demo's temporary directory %s: %v", dir, err)
 	}
 	return nil
 }
@@ -126,7 +127,7 @@ func startDemo(ctx context.Context, dir string, servers int, logger *slog.Logger
 	}()
 	network, err := dht.StartLocalNetwork(ctx, servers, logger.With("part", "network"))
 	if err != nil {
-		return nil, runtimeErrorf("cannot start the local DHT network: %v", err)
+		return nil, userr.Runtimef("cannot start the local DHT network: %s", userr.Msg(err)).Because(err)
 	}
 	d.opened.push(network.Close)
 
@@ -196,12 +197,12 @@ func (d *demo) client(ctx context.Context, network *dht.LocalNetwork, id keyring
 		Timeouts:    dht.LocalTimeouts(),
 	})
 	if err != nil {
-		return nil, runtimeErrorf("cannot start a DHT client: %v", err)
+		return nil, userr.Runtimef("cannot start a DHT client: %s", userr.Msg(err)).Because(err)
 	}
 	d.opened.push(node.Close) // closed after the chat client, before the network
 	// Joining a chat reads the DHT: be in it first.
 	if err := node.Connect(ctx); err != nil {
-		return nil, runtimeErrorf("cannot join the demo network: %v", err)
+		return nil, userr.Runtimef("cannot join the demo network: %s", userr.Msg(err)).Because(err)
 	}
 	c, err := chat.Open(chat.Config{
 		Identity: id, DBPath: filepath.Join(home, "dhtchat.db"),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 
+	"github.com/dhtchat/dhtchat/internal/userr"
 	"github.com/dhtchat/dhtchat/keyring"
 )
 
@@ -84,7 +85,7 @@ func runKeygen(e *env, force, withPass bool) error {
 				return err
 			}
 			if _, lerr := f.Load(); errors.As(lerr, &corrupt) {
-				return classify(lerr).withHint("'dhtchat keygen --force' replaces it with a new identity")
+				return userr.Explain(lerr).WithHint("'dhtchat keygen --force' replaces it with a new identity")
 			}
 			return err
 		}

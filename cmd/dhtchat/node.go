@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/dhtchat/dhtchat/dht"
+	"github.com/dhtchat/dhtchat/internal/userr"
 )
 
 var nodeCmd = &command{
@@ -56,7 +57,7 @@ func runNode(ctx context.Context, e *env, datastoreDir string) (err error) {
 	opened.push(unroute)
 	id, err := dht.LoadOrCreateIdentity(filepath.Join(dataDir, "node.key"))
 	if err != nil {
-		return runtimeErrorf("%v", err)
+		return err
 	}
 	cfg := dht.Config{Mode: dht.ModeServer, Identity: id, Logger: logger}
 	if cfg.Timeouts, err = e.dhtTimeouts(); err != nil {
@@ -71,14 +72,14 @@ func runNode(ctx context.Context, e *env, datastoreDir string) (err error) {
 	if datastoreDir != "" {
 		ds, err := dht.OpenDatastore(datastoreDir)
 		if err != nil {
-			return runtimeErrorf("cannot open the datastore: %v", err)
+			return userr.Runtimef("cannot open the datastore: %s", userr.Msg(err)).Because(err)
 		}
 		opened.push(ds.Close) // closed after the node
 		cfg.Datastore = ds
 	}
 	node, err := dht.New(ctx, cfg)
 	if err != nil {
-		return runtimeErrorf("cannot start the DHT server: %v", err)
+		return userr.Runtimef("cannot start the DHT server: %s", userr.Msg(err)).Because(err)
 	}
 	opened.push(node.Close)
 	for _, a := range node.Addrs() {

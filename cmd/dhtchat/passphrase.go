@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/dhtchat/dhtchat/internal/userr"
 	"github.com/dhtchat/dhtchat/keyring"
 )
 
@@ -94,13 +95,13 @@ func (e *env) newPassphrase(file string, env bool) ([]byte, error) {
 	}
 	p, err := promptPassphrase("New passphrase: ")
 	if errors.Is(err, errNoTerminal) {
-		u := usageErrorf("no new passphrase given, and no terminal to ask for one")
+		u := userr.Usagef("no new passphrase given, and no terminal to ask for one")
 		if env {
-			u.withHint("give it in a file with --passphrase-file FILE, or itself in DHTCHAT_PASSPHRASE")
+			u.WithHint("give it in a file with --passphrase-file FILE, or itself in DHTCHAT_PASSPHRASE")
 		} else {
-			u.withHint("give it in a file with --new-passphrase-file FILE")
+			u.WithHint("give it in a file with --new-passphrase-file FILE")
 		}
-		return nil, u.withHint("nothing was changed")
+		return nil, u.WithHint("nothing was changed")
 	}
 	if err != nil {
 		return nil, err
@@ -110,7 +111,7 @@ func (e *env) newPassphrase(file string, env bool) ([]byte, error) {
 		return nil, err
 	}
 	if !bytes.Equal(p, again) {
-		return nil, usageErrorf("the passphrases do not match")
+		return nil, userr.Usagef("the passphrases do not match")
 	}
 	return p, nil
 }
@@ -118,21 +119,21 @@ func (e *env) newPassphrase(file string, env bool) ([]byte, error) {
 func readPassphraseFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, runtimeErrorf("cannot read the passphrase file: %v", err)
+		return nil, userr.Runtimef("cannot read the passphrase file: %v", err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxPassphrase+1))
 	if err != nil {
-		return nil, runtimeErrorf("cannot read the passphrase file: %v", err)
+		return nil, userr.Runtimef("cannot read the passphrase file: %v", err)
 	}
 	if len(b) > maxPassphrase {
-		return nil, usageErrorf("the passphrase file %s is larger than %d bytes", path, maxPassphrase)
+		return nil, userr.Usagef("the passphrase file %s is larger than %d bytes", path, maxPassphrase)
 	}
 	// A file written by "echo" ends in a newline that is not part of it.
 	b = bytes.TrimSuffix(b, []byte("\n"))
 	b = bytes.TrimSuffix(b, []byte("\r"))
 	if len(b) == 0 {
-		return nil, usageErrorf("the passphrase file %s is empty", path)
+		return nil, userr.Usagef("the passphrase file %s is empty", path)
 	}
 	return b, nil
 }
@@ -156,7 +157,7 @@ func promptPassphrase(prompt string) ([]byte, error) {
 		return nil, errNoTerminal
 	}
 	if len(p) == 0 {
-		return nil, usageErrorf("the passphrase is empty")
+		return nil, userr.Usagef("the passphrase is empty")
 	}
 	return p, nil
 }
@@ -201,7 +202,7 @@ Examples:
 
 func runPassphrase(_ context.Context, e *env, args []string, newPassphraseFile string) error {
 	if args[0] != "set" && args[0] != "remove" {
-		return usageErrorf("usage: dhtchat passphrase set|remove")
+		return userr.Usagef("usage: dhtchat passphrase set|remove")
 	}
 	f, err := e.keyringFile()
 	if err != nil {

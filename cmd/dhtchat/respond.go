@@ -6,6 +6,7 @@ import (
 	"flag"
 
 	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/internal/userr"
 )
 
 var respondCmd = &command{
@@ -30,7 +31,7 @@ Examples:
 }
 
 func runRespond(ctx context.Context, e *env, name, chatKey string, follow bool) error {
-	key, err := parseChatKey(chatKey)
+	key, err := chat.ParseChatKey(chatKey)
 	if err != nil {
 		return err
 	}
@@ -41,15 +42,15 @@ func runRespond(ctx context.Context, e *env, name, chatKey string, follow bool) 
 	defer s.close()
 	if blocked, err := s.client.Blocked(ctx, f.Key); err != nil || blocked {
 		if err == nil {
-			err = usageErrorf("%s is blocked: no chat with them can be joined", name).
-				withHint("'dhtchat unblock %s' first", name)
+			err = userr.Usagef("%s is blocked: no chat with them can be joined", name).
+				WithHint("'dhtchat unblock %s' first", name)
 		}
 		return err
 	}
 	if err := s.client.CheckChatKey(f.Key, key); err != nil {
 		if errors.Is(err, chat.ErrChatKeyNotForYou) {
-			return usageErrorf("this chat key was not made for you and %s", name).
-				withHint("check that %s is the friend who started it, and that they started it with your public key", name)
+			return userr.Usagef("this chat key was not made for you and %s", name).
+				WithHint("check that %s is the friend who started it, and that they started it with your public key", name)
 		}
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dhtchat/dhtchat/chat"
 	"github.com/dhtchat/dhtchat/dht"
+	"github.com/dhtchat/dhtchat/internal/userr"
 	"github.com/dhtchat/dhtchat/keyring"
 )
 
@@ -104,7 +105,7 @@ func (e *env) openSession(ctx context.Context, online bool) (*session, error) {
 		}
 		if s.node, err = dht.New(ctx, cfg); err != nil {
 			s.close()
-			return nil, runtimeErrorf("cannot start the DHT client: %v", err)
+			return nil, userr.Runtimef("cannot start the DHT client: %s", userr.Msg(err)).Because(err)
 		}
 		s.opened.push(s.node.Close)
 		network = s.node
@@ -163,15 +164,10 @@ func (e *env) openChat(ctx context.Context, online bool, name, chatKey string) (
 // close closes everything the session opened, the last opened first.
 func (s *session) close() error { return s.opened.close() }
 
-// connect joins the DHT, or explains why it cannot.
+// connect joins the DHT. Without a peer it fails with an error wrapping
+// dht.ErrNoPeers, which userr explains.
 func (s *session) connect(ctx context.Context) error {
-	err := s.client.Connect(ctx)
-	if errors.Is(err, dht.ErrNoPeers) {
-		return runtimeErrorf("no DHT peers reachable").
-			withHint("check your network, or give peers with --bootstrap ADDR (or DHTCHAT_BOOTSTRAP), e.g. the addresses a 'dhtchat node' prints").
-			withHint("queued messages stay queued and are sent next time")
-	}
-	return err
+	return s.client.Connect(ctx)
 }
 
 // bootstrapPeers returns the peers of --bootstrap / DHTCHAT_BOOTSTRAP, or
@@ -185,8 +181,8 @@ func (e *env) bootstrapPeers() ([]peer.AddrInfo, error) {
 	}
 	peers, err := dht.ParseBootstrap(e.bootstrap)
 	if err != nil {
-		return nil, usageErrorf("bad --bootstrap: %v", err).
-			withHint("give multiaddrs ending in /p2p/<peer id>, separated by commas, such as 'dhtchat node' prints")
+		return nil, userr.Usagef("bad --bootstrap: %s", userr.Msg(err)).Because(err).
+			WithHint("give multiaddrs ending in /p2p/<peer id>, separated by commas, such as 'dhtchat node' prints")
 	}
 	return peers, nil
 }
@@ -204,13 +200,13 @@ func (e *env) listenAddrs() ([]multiaddr.Multiaddr, error) {
 		}
 		a, err := multiaddr.NewMultiaddr(s)
 		if err != nil {
-			return nil, usageErrorf("bad --listen address %q: %v", s, err).
-				withHint("for example /ip4/0.0.0.0/tcp/4001,/ip4/0.0.0.0/udp/4001/quic-v1")
+			return nil, userr.Usagef("bad --listen address %q: %v", s, err).
+				WithHint("for example /ip4/0.0.0.0/tcp/4001,/ip4/0.0.0.0/udp/4001/quic-v1")
 		}
 		addrs = append(addrs, a)
 	}
 	if len(addrs) == 0 {
-		return nil, usageErrorf("--listen is empty")
+		return nil, userr.Usagef("--listen is empty")
 	}
 	return addrs, nil
 }
@@ -226,8 +222,8 @@ func (e *env) dhtTimeouts() (dht.Timeouts, error) {
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
-		return dht.Timeouts{}, usageErrorf("bad DHTCHAT_DIAL_TIMEOUT %q", v).
-			withHint("give a duration such as 30s; the default is %v", dht.DefaultTimeouts().Dial)
+		return dht.Timeouts{}, userr.Usagef("bad DHTCHAT_DIAL_TIMEOUT %q", v).
+			WithHint("give a duration such as 30s; the default is %v", dht.DefaultTimeouts().Dial)
 	}
 	return dht.Timeouts{Dial: d, RoutingTable: d}, nil
 }
@@ -252,8 +248,8 @@ func (e *env) pollPolicy() chat.PollPolicy {
 func (s *session) friend(name string) (keyring.Friend, error) {
 	f, ok := s.kr.Friend(name)
 	if !ok {
-		return keyring.Friend{}, usageErrorf("%s is not one of your friends", name).
-			withHint("'dhtchat friends' lists them; 'dhtchat add-friend %s PUBKEY' adds one", name)
+		return keyring.Friend{}, userr.Usagef("%s is not one of your friends", name).
+			WithHint("'dhtchat friends' lists them; 'dhtchat add-friend %s PUBKEY' adds one", name)
 	}
 	return f, nil
 }
@@ -264,31 +260,21 @@ func (s *session) chatWith(ctx context.Context, f keyring.Friend, chatKey string
 	if chatKey == "" {
 		info, err := s.client.LatestChatWith(ctx, f.Key)
 		if errors.Is(err, chat.ErrUnknownChat) {
-			return chat.Info{}, usageErrorf("you have no chat with %s yet", f.Name).
-				withHint("'dhtchat start %s' starts one; 'dhtchat respond %s CHATKEY' joins theirs", f.Name, f.Name)
+			return chat.Info{}, userr.Usagef("you have no chat with %s yet", f.Name).
+				WithHint("'dhtchat start %s' starts one; 'dhtchat respond %s CHATKEY' joins theirs", f.Name, f.Name)
 		}
 		return info, err
 	}
-	key, err := parseChatKey(chatKey)
+	key, err := chat.ParseChatKey(chatKey)
 	if err != nil {
 		return chat.Info{}, err
 	}
 	info, err := s.client.ChatWithKey(ctx, f.Key, key)
 	if errors.Is(err, chat.ErrUnknownChat) || errors.Is(err, chat.ErrChatKeyNotForYou) {
-		return chat.Info{}, usageErrorf("you have no chat with %s under that chat key", f.Name).
-			withHint("'dhtchat chats' lists your chats; 'dhtchat respond %s CHATKEY' joins one", f.Name)
+		return chat.Info{}, userr.Usagef("you have no chat with %s under that chat key", f.Name).
+			WithHint("'dhtchat chats' lists your chats; 'dhtchat respond %s CHATKEY' joins one", f.Name)
 	}
 	return info, err
-}
-
-// parseChatKey parses a chat key given by the user.
-func parseChatKey(s string) (chat.ChatKey, error) {
-	key, err := chat.ParseChatKey(s)
-	if err != nil {
-		return chat.ChatKey{}, usageErrorf("invalid chat key: %s", strings.TrimPrefix(err.Error(), "chat: ")).
-			withHint("a chat key starts with %s1; copy it whole from the 'dhtchat start' of your friend", chat.ChatKeyHRP)
-	}
-	return key, nil
 }
 
 // nameOf returns the friend name for a public key; for a former friend,

@@ -6,6 +6,7 @@ import (
 	"flag"
 
 	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/internal/userr"
 )
 
 var startCmd = &command{
@@ -61,8 +62,8 @@ func runStart(ctx context.Context, e *env, name string, another, follow bool) er
 	}
 	if blocked, err := s.client.Blocked(ctx, f.Key); err != nil || blocked {
 		if err == nil {
-			err = usageErrorf("%s is blocked: no chat with them can be started", name).
-				withHint("'dhtchat unblock %s' first", name)
+			err = userr.Usagef("%s is blocked: no chat with them can be started", name).
+				WithHint("'dhtchat unblock %s' first", name)
 		}
 		return err
 	}
@@ -85,8 +86,8 @@ func runStart(ctx context.Context, e *env, name string, another, follow bool) er
 	}
 	info, err := s.client.StartChat(ctx, f.Key)
 	if errors.Is(err, chat.ErrBlocked) {
-		return usageErrorf("%s is blocked: no chat with them can be started", name).
-			withHint("'dhtchat unblock %s' first", name)
+		return userr.Usagef("%s is blocked: no chat with them can be started", name).
+			WithHint("'dhtchat unblock %s' first", name)
 	}
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/internal/userr"
 	"github.com/dhtchat/dhtchat/keyring"
 	"github.com/dhtchat/dhtchat/tui"
 )
@@ -19,8 +20,8 @@ import (
 // chats. It needs a terminal; scripts have the other commands.
 func runUI(ctx context.Context, e *env) error {
 	if !e.isTerminal() {
-		return usageErrorf("the full-screen chat needs a terminal").
-			withHint("'dhtchat --help' lists the commands for scripts: chats, send, recv, history")
+		return userr.Usagef("the full-screen chat needs a terminal").
+			WithHint("'dhtchat --help' lists the commands for scripts: chats, send, recv, history")
 	}
 	// Keys typed from now on are the UI's: take the terminal before the
 	// database and the network open (see tui.Terminal), unless the
@@ -59,7 +60,7 @@ func (e *env) mayAskPassphrase() bool {
 func (e *env) takeTerminal() (*tui.Terminal, error) {
 	t, err := tui.TakeTerminal(e.stdin.(*os.File))
 	if err != nil {
-		return nil, runtimeErrorf("cannot use the terminal: %v", err)
+		return nil, userr.Runtimef("cannot use the terminal: %v", err)
 	}
 	return t, nil
 }
@@ -103,7 +104,7 @@ func (e *env) unsent(err error) error {
 	for _, b := range ns.Bodies {
 		fmt.Fprintf(e.stderr, "%s\n\n", b)
 	}
-	return runtimeErrorf("%d messages were not stored: %v", len(ns.Bodies), ns.Err)
+	return userr.Runtimef("%d messages were not stored: %s", len(ns.Bodies), userr.Msg(ns.Err)).Because(ns.Err)
 }
 
 // isTerminal reports whether both stdin and stdout are terminals.
@@ -201,15 +202,15 @@ func (b *friendBook) reload() {
 // Add adds a friend as 'dhtchat add-friend' does, with its error messages.
 func (b *friendBook) Add(name, text string) (keyring.Friend, error) {
 	if err := keyring.ValidName(name); err != nil {
-		return keyring.Friend{}, plain(badInput(err))
+		return keyring.Friend{}, userr.BadInput(err)
 	}
 	pk, err := keyring.ParsePublicKey(text)
 	if err != nil {
-		return keyring.Friend{}, plain(invalidKey(name, err))
+		return keyring.Friend{}, invalidKey(name, err)
 	}
 	f, err := b.file()
 	if err != nil {
-		return keyring.Friend{}, plain(err)
+		return keyring.Friend{}, err
 	}
 	err = f.Update(func(k *keyring.Keyring) error {
 		_, err := k.AddFriend(name, pk)
@@ -219,7 +220,7 @@ func (b *friendBook) Add(name, text string) (keyring.Friend, error) {
 		return keyring.Friend{}, errNeedPassphrase
 	}
 	if err != nil {
-		return keyring.Friend{}, plain(err)
+		return keyring.Friend{}, err
 	}
 	fr := keyring.Friend{Name: name, Key: pk}
 	b.mu.Lock()
@@ -235,7 +236,7 @@ var errNeedPassphraseVerify = errors.New("the keyring is encrypted: to mark frie
 func (b *friendBook) SetVerified(name string, verified bool) error {
 	f, err := b.file()
 	if err != nil {
-		return plain(err)
+		return err
 	}
 	err = f.Update(func(k *keyring.Keyring) error {
 		return k.SetVerified(name, verified)
@@ -244,20 +245,10 @@ func (b *friendBook) SetVerified(name string, verified bool) error {
 		return errNeedPassphraseVerify
 	}
 	if err != nil {
-		return plain(err)
+		return err
 	}
 	b.mu.Lock()
 	_ = b.snapshot.SetVerified(name, verified) // the file has it; the copy may not know the name
 	b.mu.Unlock()
 	return nil
-}
-
-// plain is err in dhtchat's voice, on one line, hints included.
-func plain(err error) error {
-	u := classify(err)
-	msg := oneLine(u.msg)
-	for _, h := range u.hints {
-		msg += "; " + oneLine(h)
-	}
-	return errors.New(msg)
 }
