@@ -66,8 +66,8 @@ func runAddFriend(_ context.Context, e *env, args []string) error {
 		if c := friend.KeyChange; c != nil {
 			// The name had another key: loudly, since this is how a
 			// swapped key would arrive.
-			e.notef("WARNING: %s had another key before (old fingerprint %s).\n", name, c.OldKey.Fingerprint())
-			e.notef("Make sure it really is %s's new key: dhtchat verify %s\n", name, name)
+			e.warnf("%s had another key before (old fingerprint %s)", name, c.OldKey.Fingerprint())
+			e.hintf("make sure it really is %s's new key: dhtchat verify %s", name, name)
 		}
 	} else {
 		e.printf("%s is already your friend with this key.\n", name)

@@ -93,7 +93,7 @@ func runBlock(ctx context.Context, e *env, name string, block bool) error {
 	}
 	if block && len(chats) > 0 {
 		them := map[bool]string{true: "it", false: "them"}[len(chats) == 1]
-		e.notef("'dhtchat unblock %s' resumes %s; 'dhtchat delete-chat %s --all' deletes %s.\n", name, them, name, them)
+		e.hintf("'dhtchat unblock %s' resumes %s; 'dhtchat delete-chat %s --all' deletes %s", name, them, name, them)
 	}
 	return nil
 }

@@ -90,7 +90,7 @@ func runDeleteChat(ctx context.Context, e *env, args []string, chatKey string, a
 		e.printf("Deleted the chat with %s (chat key %s): %s sent, %s received.\n",
 			name, in.Key, messageCount(d.Sent), messageCount(d.Received))
 		if d.Unacked > 0 {
-			e.notef("Of the messages you sent in it, %d had not been delivered, and never will be.\n", d.Unacked)
+			e.warnf("of the messages you sent in it, %d had not been delivered, and never will be", d.Unacked)
 		}
 	}
 	return nil

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"fmt"
 	"io"
 
-	"github.com/dhtchat/dhtchat/internal/textsafe"
 	"github.com/dhtchat/dhtchat/internal/userr"
 )
 
@@ -18,7 +16,7 @@ const (
 // report prints err to w in dhtchat's one voice and returns the exit code:
 //
 //	dhtchat: <what went wrong>
-//	hint: <what to do>
+//	dhtchat: hint: <what to do>
 //
 // The words are userr's (commands return *userr.Error when they know
 // better); report only prints them and picks the exit code.
@@ -27,9 +25,9 @@ func report(w io.Writer, err error) int {
 		return exitOK
 	}
 	u := userr.Explain(err)
-	fmt.Fprintf(w, "dhtchat: %s\n", textsafe.OneLine(u.Msg))
+	say(w, "", u.Msg)
 	for _, h := range u.Hints {
-		fmt.Fprintf(w, "hint: %s\n", textsafe.OneLine(h))
+		say(w, "hint: ", h)
 	}
 	if u.Kind == userr.Usage {
 		return exitUsage

@@ -91,7 +91,7 @@ func runImportFriends(_ context.Context, e *env, args []string) error {
 	e.printf("Imported %d friends (%d already present).\n", added, len(friends)-added)
 	for _, f := range changed {
 		// Loudly, as add-friend does: this is how a swapped key arrives.
-		e.notef("WARNING: %s had another key before (old fingerprint %s); check it: dhtchat verify %s\n",
+		e.warnf("%s had another key before (old fingerprint %s); check it: dhtchat verify %s",
 			f.Name, f.KeyChange.OldKey.Fingerprint(), f.Name)
 	}
 	return nil

@@ -100,7 +100,7 @@ func runKeygen(e *env, force, withPass bool) error {
 	e.printf("Your new public key is: %s\n", pk)
 	e.printf("Share it with your friends!\n")
 	if kept {
-		e.notef("Your previous identity was replaced; your friends were kept.\n")
+		e.notef("your previous identity was replaced; your friends were kept")
 	}
 	return nil
 }

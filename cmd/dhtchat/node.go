@@ -94,7 +94,7 @@ func runNode(ctx context.Context, e *env, datastoreDir string) (err error) {
 		go func() {
 			if err := node.Connect(ctx); err != nil && ctx.Err() == nil {
 				logger.Warn("could not join through the bootstrap peers; serving those who connect", "err", err)
-				fmt.Fprintf(e.stderr, "dhtchat: node: no bootstrap peer reachable; serving the peers that connect to it\n")
+				e.warnf("no bootstrap peer reachable; serving the peers that connect to it")
 			}
 		}()
 	}

@@ -218,12 +218,12 @@ func runPassphrase(_ context.Context, e *env, args []string, newPassphraseFile s
 			if _, err := f.Load(); err != nil {
 				return err // a damaged file is reported, not called fine
 			}
-			return e.passphraseDone(false, bc, "The keyring is not encrypted; nothing was changed.")
+			return e.passphraseDone(false, bc, "the keyring is not encrypted; nothing was changed")
 		}
 		if bc, err = f.RemovePassphrase(); err != nil {
 			return err
 		}
-		return e.passphraseDone(false, bc, "The keyring is no longer encrypted.")
+		return e.passphraseDone(false, bc, "the keyring is no longer encrypted")
 	}
 	var p []byte
 	switch {
@@ -242,7 +242,7 @@ func runPassphrase(_ context.Context, e *env, args []string, newPassphraseFile s
 	if bc, err = f.SetPassphrase(p); err != nil {
 		return err
 	}
-	return e.passphraseDone(true, bc, "The keyring is now encrypted with your passphrase.")
+	return e.passphraseDone(true, bc, "the keyring is now encrypted with your passphrase")
 }
 
 // passphraseDone reports a passphrase change, and what became of the
@@ -255,17 +255,17 @@ func (e *env) passphraseDone(encrypted bool, bc keyring.BackupChange, msg string
 			Left      []string `json:"backups_left"`
 		}{encrypted, append([]string{}, bc.Resealed...), append([]string{}, bc.Left...)})
 	}
-	e.notef("%s\n", msg)
+	e.notef("%s", msg)
 	if n := len(bc.Resealed); n > 0 {
 		what := "encrypted with it too"
 		if !encrypted {
 			what = "no longer encrypted either"
 		}
-		e.notef("%s of older keyrings (%s), which hold older secret keys, %s %s.\n",
+		e.notef("%s of older keyrings (%s), which hold older secret keys, %s %s",
 			countOf(n, "backup", "backups"), strings.Join(bc.Resealed, ", "), map[bool]string{true: "is", false: "are"}[n == 1], what)
 	}
 	if n := len(bc.Left); n > 0 {
-		e.notef("%s (%s) %s encrypted with another, older passphrase and %s left as %s.\n",
+		e.warnf("%s (%s) %s encrypted with another, older passphrase and %s left as %s",
 			countOf(n, "backup", "backups"), strings.Join(bc.Left, ", "), map[bool]string{true: "is", false: "are"}[n == 1],
 			map[bool]string{true: "was", false: "were"}[n == 1], map[bool]string{true: "it was", false: "they were"}[n == 1])
 	}

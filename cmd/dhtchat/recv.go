@@ -252,6 +252,6 @@ func chatDeleted(name string) error {
 // and when it comes back.
 func (e *env) noteNetwork(ev chat.NetworkEvent) {
 	if ev.State == chat.Offline {
-		e.notef("dhtchat: no DHT peers reachable; retrying (messages stay queued)\n")
+		e.warnf("no DHT peers reachable; retrying (messages stay queued)")
 	}
 }

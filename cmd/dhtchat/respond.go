@@ -55,7 +55,7 @@ func runRespond(ctx context.Context, e *env, name, chatKey string, follow bool) 
 		return err
 	}
 	// Joining reads the chat's records first (see chat.Client.JoinChat).
-	e.notef("Joining the chat through the DHT…\n")
+	e.notef("joining the chat through the DHT…")
 	if err := s.connect(ctx); err != nil {
 		return err
 	}
@@ -63,6 +63,6 @@ func runRespond(ctx context.Context, e *env, name, chatKey string, follow bool) 
 	if err != nil {
 		return err
 	}
-	e.notef("Joined the chat with %s.\n", name)
+	e.notef("joined the chat with %s", name)
 	return e.converse(ctx, s, info, name, follow, false)
 }

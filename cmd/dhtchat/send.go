@@ -76,7 +76,7 @@ func runSend(ctx context.Context, e *env, args []string, o *sendOpts) error {
 		err := s.connect(pubCtx)
 		connected <- err
 		if err != nil && pubCtx.Err() == nil {
-			e.notef("dhtchat: no DHT peers reachable; messages are stored and stay queued\n")
+			e.warnf("no DHT peers reachable; messages are stored and stay queued")
 		}
 		for err == nil {
 			select {
@@ -261,7 +261,7 @@ func (e *env) waitSent(ctx context.Context, s *session, name string, prog *sendP
 			if err != nil {
 				lastErr = err
 			} else if res.Queued > 0 && !notified && !e.json {
-				e.notef("%d messages wait for %s to acknowledge earlier ones…\n", res.Queued, name)
+				e.notef("%d messages wait for %s to acknowledge earlier ones…", res.Queued, name)
 				notified = true
 			}
 			needFlush = err != nil

@@ -100,8 +100,8 @@ func (e *env) unsent(err error) error {
 	if !errors.As(err, &ns) {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "The store refused %d messages you sent; here they are:\n", len(ns.Bodies))
-	for _, b := range ns.Bodies {
+	e.warnf("the store refused %d messages you sent; here they are:", len(ns.Bodies))
+	for _, b := range ns.Bodies { // the texts as typed: data, not notes
 		fmt.Fprintf(e.stderr, "%s\n\n", b)
 	}
 	return userr.Runtimef("%d messages were not stored: %s", len(ns.Bodies), userr.Msg(ns.Err)).Because(ns.Err)
