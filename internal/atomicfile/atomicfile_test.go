@@ -1,13 +1,11 @@
 package atomicfile_test
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -16,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/dhtchat/dhtchat/internal/atomicfile"
-	"github.com/dhtchat/dhtchat/internal/testwait"
+	"github.com/dhtchat/dhtchat/internal/testio"
 )
 
 // names lists the entries of dir.
@@ -194,30 +192,9 @@ func TestSurvivesKill(t *testing.T) {
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "f")
-	cmd := exec.CommandContext(testwait.Context(t), os.Args[0], "-test.run=^TestSurvivesKill$")
-	cmd.Env = append(os.Environ(), crashEnv+"="+path)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Kill it once it has replaced the file a few times, while it writes
+	// Killed once it has replaced the file a few times, while it writes
 	// the next version.
-	r := bufio.NewReader(out)
-	for range 5 {
-		if line, err := r.ReadString('\n'); err != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("helper said %q, %v", line, err)
-		}
-	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	cmd.Wait()
+	testio.KillChild(t, "TestSurvivesKill", crashEnv, path, 5)
 
 	got, err := os.ReadFile(path)
 	if err != nil || !whole(got) {

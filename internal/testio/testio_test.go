@@ -1,6 +1,9 @@
 package testio_test
 
 import (
+	"fmt"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -26,5 +29,21 @@ func TestBufferConcurrent(t *testing.T) {
 	wg.Wait()
 	if got := b.String(); got != strings.Repeat("line\n", 800) {
 		t.Errorf("after 800 writes of \"line\\n\": %d bytes, %d lines", len(got), strings.Count(got, "\n"))
+	}
+}
+
+const childEnv = "TESTIO_TEST_CHILD"
+
+// TestKillChild: the child would print forever; KillChild returns the
+// lines it printed first, once it is killed.
+func TestKillChild(t *testing.T) {
+	if os.Getenv(childEnv) != "" {
+		for i := 0; ; i++ {
+			fmt.Println("line", i)
+		}
+	}
+	got := testio.KillChild(t, "TestKillChild", childEnv, "1", 3)
+	if want := []string{"line 0", "line 1", "line 2"}; !slices.Equal(got, want) {
+		t.Errorf("KillChild = %q, want %q", got, want)
 	}
 }

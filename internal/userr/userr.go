@@ -25,6 +25,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dhtchat/dhtchat/chat"
@@ -124,22 +125,10 @@ func Line(err error) string {
 	return strings.Join(strings.Fields(textsafe.Clean(strings.Join(append([]string{e.Msg}, e.Hints...), "; "))), " ")
 }
 
-// Hints shared by several errors.
-const (
-	hintChatKey  = "a chat key starts with " + chat.ChatKeyHRP + "1; copy it whole from what your friend's 'start' printed"
-	hintFriends  = "'dhtchat friends' lists your friends"
-	hintName     = "a name is 1 to 64 letters, digits, '-', '_' or '.'"
-	hintRetyped  = "nothing was changed; try again"
-	hintNoPeers1 = "check your network, or give peers with --bootstrap ADDR (or DHTCHAT_BOOTSTRAP), e.g. the addresses a 'dhtchat node' prints"
-	hintNoPeers2 = "queued messages stay queued and are sent once the DHT is reachable"
-)
-
-// explain is Explain for an error that is no *Error. Each sentinel and
-// type appears once; the typed errors that wrap sentinels come first (a
-// damaged keyring file is that, whatever the friend entry that broke it).
+// explain is Explain for an error that is no *Error: the typed errors
+// first (those that wrap sentinels: a damaged keyring file is that,
+// whatever the friend entry that broke it), then the sentinels, in order.
 func explain(err error) *Error {
-	usage := func(msg string, hints ...string) *Error { return &Error{Kind: Usage, Msg: msg, Hints: hints} }
-	runtime := func(msg string, hints ...string) *Error { return &Error{Kind: Runtime, Msg: msg, Hints: hints} }
 	var (
 		corrupt *keyring.CorruptError
 		parse   *keyring.ParseError
@@ -148,87 +137,83 @@ func explain(err error) *Error {
 	)
 	switch {
 	case errors.Is(err, context.Canceled):
-		return runtime("interrupted")
-
-	// The keyring.
+		return &Error{Kind: Runtime, Msg: "interrupted"}
 	case errors.As(err, &corrupt):
-		return runtime(fmt.Sprintf("%s is damaged (it was not modified): %s", corrupt.Path, explain(corrupt.Err).Msg),
-			"the file was not modified; restore it from a backup, or move it away and run 'dhtchat keygen'")
+		msg := corrupt.Path + " is damaged (it was not modified)"
+		if corrupt.Err != nil {
+			msg += ": " + explain(corrupt.Err).Msg
+		}
+		return &Error{Kind: Runtime, Msg: msg,
+			Hints: []string{"the file was not modified; restore it from a backup, or move it away and run 'dhtchat keygen'"}}
 	case errors.As(err, &parse):
-		return usage("invalid key: " + parse.Msg)
+		return &Error{Kind: Usage, Msg: "invalid key: " + parse.Msg}
 	case errors.As(err, &friend):
-		e := usage(friend.Msg)
-		e.Hints = explain(friend.Err).Hints
-		return e
-	case errors.Is(err, keyring.ErrNotFound):
-		return runtime("no keyring yet"+at(err), "create your identity first with 'dhtchat keygen'")
-	case errors.Is(err, keyring.ErrExists): // keygen without --force fails again
-		return usage("a keyring already exists"+at(err),
-			"'dhtchat keygen --force' replaces it; your friends will no longer reach you under the old key")
-	case errors.Is(err, keyring.ErrWrongPassphrase):
-		return usage("wrong passphrase", hintRetyped)
-	case errors.Is(err, keyring.ErrPassphraseRequired):
-		return usage("the keyring is encrypted and needs a passphrase",
-			"the keyring is encrypted: run on a terminal, or set DHTCHAT_PASSPHRASE or --passphrase-file")
-	case errors.Is(err, keyring.ErrLocked):
-		return runtime("the keyring is locked by another process",
-			"wait until the other dhtchat is done, or end it if it hangs")
-	case errors.Is(err, keyring.ErrNameTaken):
-		return usage("a friend with that name already exists",
-			"to point the name at another key, 'dhtchat remove-friend NAME' first")
-	case errors.Is(err, keyring.ErrKeyTaken):
-		return usage("that public key already belongs to a friend", hintFriends)
-	case errors.Is(err, keyring.ErrUnknownFriend):
-		return usage("no such friend", hintFriends)
-	case errors.Is(err, keyring.ErrBadName):
-		return usage("invalid friend name", hintName)
-	case errors.Is(err, keyring.ErrOwnKey):
-		return usage("that is your own public key")
-	case errors.Is(err, keyring.ErrLowOrder):
-		return usage("not a valid public key (a low-order point)")
+		return &Error{Kind: Usage, Msg: friend.Msg, Hints: explain(friend.Err).Hints}
+	case errors.As(err, &addr):
+		return &Error{Kind: Usage, Msg: fmt.Sprintf("address %q: %v", addr.Addr, addr.Err)}
+	}
+	for _, s := range sentinels {
+		if errors.Is(err, s.err) {
+			e := &Error{Kind: s.kind, Msg: s.msg, Hints: slices.Clone(s.hints)}
+			var pe *keyring.PathError
+			if errors.As(err, &pe) {
+				e.Msg += " at " + pe.Path
+			}
+			return e
+		}
+	}
+	return &Error{Kind: Runtime, Msg: err.Error()}
+}
+
+// sentinels are the library's sentinel errors a user can cause or do
+// something about, in the words they are told.
+var sentinels = []struct {
+	err   error
+	kind  Kind
+	msg   string
+	hints []string
+}{
+	// The keyring. ErrNotFound and ErrExists come with the file's path.
+	{keyring.ErrNotFound, Runtime, "no keyring yet", []string{"create your identity first with 'dhtchat keygen'"}},
+	{keyring.ErrExists, Usage, "a keyring already exists", // keygen without --force fails again
+		[]string{"'dhtchat keygen --force' replaces it; your friends will no longer reach you under the old key"}},
+	{keyring.ErrWrongPassphrase, Usage, "wrong passphrase", []string{"nothing was changed; try again"}},
+	{keyring.ErrPassphraseRequired, Usage, "the keyring is encrypted and needs a passphrase",
+		[]string{"the keyring is encrypted: run on a terminal, or set DHTCHAT_PASSPHRASE or --passphrase-file"}},
+	{keyring.ErrLocked, Runtime, "the keyring is locked by another process",
+		[]string{"wait until the other dhtchat is done, or end it if it hangs"}},
+	{keyring.ErrNameTaken, Usage, "a friend with that name already exists",
+		[]string{"to point the name at another key, 'dhtchat remove-friend NAME' first"}},
+	{keyring.ErrKeyTaken, Usage, "that public key already belongs to a friend", []string{hintFriends}},
+	{keyring.ErrUnknownFriend, Usage, "no such friend", []string{hintFriends}},
+	{keyring.ErrBadName, Usage, "invalid friend name", []string{"a name is 1 to 64 letters, digits, '-', '_' or '.'"}},
+	{keyring.ErrOwnKey, Usage, "that is your own public key", nil},
+	{keyring.ErrLowOrder, Usage, "not a valid public key (a low-order point)", nil},
 
 	// Chats and messages.
-	case errors.Is(err, chat.ErrBodyTooLarge):
-		return usage(fmt.Sprintf("the message is too long: at most %d bytes", chat.MaxBody), "split it in parts")
-	case errors.Is(err, chat.ErrBadBody):
-		return usage("the message is empty or not valid text")
-	case errors.Is(err, chat.ErrChatKeyNotForYou):
-		return usage("this chat key was not made for you and that friend",
-			"check that the friend started it with your public key")
-	case errors.Is(err, chat.ErrChatKeyMixedCase):
-		return usage("invalid chat key: it mixes upper and lower case", hintChatKey)
-	case errors.Is(err, chat.ErrChatKeyChecksum):
-		return usage("invalid chat key: it has a typo (checksum mismatch)", hintChatKey)
-	case errors.Is(err, chat.ErrChatKeyPrefix):
-		return usage("invalid chat key: this is not a chat key", hintChatKey,
-			"a key that starts with DHTCHAT-SECRET-KEY is your secret key: never give it to anyone")
-	case errors.Is(err, chat.ErrChatKeyLength):
-		return usage("invalid chat key: it has the wrong length", hintChatKey)
-	case errors.Is(err, chat.ErrChatKeyMalformed):
-		return usage("invalid chat key: it is malformed", hintChatKey)
-	case errors.Is(err, chat.ErrUnknownChat):
-		return usage("no such chat")
-	case errors.Is(err, chat.ErrBlocked):
-		return usage("that friend is blocked", "'dhtchat unblock NAME' first")
-	case errors.Is(err, chat.ErrPaused):
-		return runtime("the chat is paused: its friend is blocked or no longer a friend")
+	{chat.ErrBodyTooLarge, Usage, fmt.Sprintf("the message is too long: at most %d bytes", chat.MaxBody), []string{"split it in parts"}},
+	{chat.ErrBadBody, Usage, "the message is empty or not valid text", nil},
+	{chat.ErrChatKeyNotForYou, Usage, "this chat key was not made for you and that friend",
+		[]string{"check that the friend started it with your public key"}},
+	{chat.ErrChatKeyMixedCase, Usage, "invalid chat key: it mixes upper and lower case", []string{hintChatKey}},
+	{chat.ErrChatKeyChecksum, Usage, "invalid chat key: it has a typo (checksum mismatch)", []string{hintChatKey}},
+	{chat.ErrChatKeyPrefix, Usage, "invalid chat key: this is not a chat key",
+		[]string{hintChatKey, "a key that starts with DHTCHAT-SECRET-KEY is your secret key: never give it to anyone"}},
+	{chat.ErrChatKeyLength, Usage, "invalid chat key: it has the wrong length", []string{hintChatKey}},
+	{chat.ErrChatKeyMalformed, Usage, "invalid chat key: it is malformed", []string{hintChatKey}},
+	{chat.ErrUnknownChat, Usage, "no such chat", nil},
+	{chat.ErrBlocked, Usage, "that friend is blocked", []string{"'dhtchat unblock NAME' first"}},
+	{chat.ErrPaused, Runtime, "the chat is paused: its friend is blocked or no longer a friend", nil},
 
 	// The network.
-	case errors.Is(err, dht.ErrNoPeers):
-		return runtime("no DHT peers reachable", hintNoPeers1, hintNoPeers2)
-	case errors.As(err, &addr):
-		return usage(fmt.Sprintf("address %q: %v", addr.Addr, addr.Err))
-	case errors.Is(err, dht.ErrEmptyBootstrap):
-		return usage("the list of addresses is empty")
-	}
-	return runtime(err.Error())
+	{dht.ErrNoPeers, Runtime, "no DHT peers reachable", []string{
+		"check your network, or give peers with --bootstrap ADDR (or DHTCHAT_BOOTSTRAP), e.g. the addresses a 'dhtchat node' prints",
+		"queued messages stay queued and are sent once the DHT is reachable"}},
+	{dht.ErrEmptyBootstrap, Usage, "the list of addresses is empty", nil},
 }
 
-// at is " at PATH" when err names the keyring file it is about.
-func at(err error) string {
-	var pe *keyring.PathError
-	if errors.As(err, &pe) {
-		return " at " + pe.Path
-	}
-	return ""
-}
+// Hints shared by several errors.
+const (
+	hintChatKey = "a chat key starts with " + chat.ChatKeyHRP + "1; copy it whole from what your friend's 'start' printed"
+	hintFriends = "'dhtchat friends' lists your friends"
+)
