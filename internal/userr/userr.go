@@ -198,7 +198,7 @@ var sentinels = []struct {
 	{chat.ErrChatKeyMixedCase, Usage, "invalid chat key: it mixes upper and lower case", []string{hintChatKey}},
 	{chat.ErrChatKeyChecksum, Usage, "invalid chat key: it has a typo (checksum mismatch)", []string{hintChatKey}},
 	{chat.ErrChatKeyPrefix, Usage, "invalid chat key: this is not a chat key",
-		[]string{hintChatKey, "a key that starts with DHTCHAT-SECRET-KEY is your secret key: never give it to anyone"}},
+		[]string{hintChatKey, "if it was a DHTCHAT-SECRET-KEY-1…, that is your secret key: never give it to anyone"}},
 	{chat.ErrChatKeyLength, Usage, "invalid chat key: it has the wrong length", []string{hintChatKey}},
 	{chat.ErrChatKeyMalformed, Usage, "invalid chat key: it is malformed", []string{hintChatKey}},
 	{chat.ErrUnknownChat, Usage, "no such chat", nil},
@@ -214,6 +214,6 @@ var sentinels = []struct {
 
 // Hints shared by several errors.
 const (
-	hintChatKey = "a chat key starts with " + chat.ChatKeyHRP + "1; copy it whole from what your friend's 'start' printed"
+	hintChatKey = "copy the whole chat key (" + chat.ChatKeyHRP + "1…) that your friend's 'start' printed"
 	hintFriends = "'dhtchat friends' lists your friends"
 )

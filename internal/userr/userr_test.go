@@ -134,7 +134,7 @@ func TestExplainLibraryErrors(t *testing.T) {
 	// Every chat key error says so first and says what a chat key is.
 	for _, err := range []error{chatKeyTypo, chatKeySecret} {
 		e := userr.Explain(err)
-		if !strings.HasPrefix(e.Msg, "invalid chat key: ") || len(e.Hints) == 0 || !strings.HasPrefix(e.Hints[0], "a chat key starts with dhtchat-chat1") {
+		if !strings.HasPrefix(e.Msg, "invalid chat key: ") || len(e.Hints) == 0 || !strings.HasPrefix(e.Hints[0], "copy the whole chat key (dhtchat-chat1…)") {
 			t.Errorf("Explain(%q) = %q, %q", err, e.Msg, e.Hints)
 		}
 	}
