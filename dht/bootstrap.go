@@ -67,19 +67,3 @@ func ParseBootstrap(list string) ([]peer.AddrInfo, error) {
 	}
 	return infos, nil
 }
-
-// FormatBootstrap is the inverse of ParseBootstrap: the full multiaddrs of
-// the peers, comma-separated.
-func FormatBootstrap(peers []peer.AddrInfo) string {
-	var parts []string
-	for _, ai := range peers {
-		addrs, err := peer.AddrInfoToP2pAddrs(&ai)
-		if err != nil {
-			continue
-		}
-		for _, a := range addrs {
-			parts = append(parts, a.String())
-		}
-	}
-	return strings.Join(parts, ",")
-}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dhtchat/dhtchat/dht"
+	"github.com/dhtchat/dhtchat/dht/dhttest"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -86,10 +87,10 @@ func TestFormatBootstrap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := dht.FormatBootstrap(peers); got != in {
+	if got := dhttest.FormatBootstrap(peers); got != in {
 		t.Errorf("FormatBootstrap(ParseBootstrap(%q)) = %q", in, got)
 	}
-	if got := dht.FormatBootstrap([]peer.AddrInfo{}); got != "" {
+	if got := dhttest.FormatBootstrap([]peer.AddrInfo{}); got != "" {
 		t.Errorf("FormatBootstrap(nil) = %q, want \"\"", got)
 	}
 }

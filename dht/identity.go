@@ -3,12 +3,13 @@ package dht
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
+
+	"github.com/dhtchat/dhtchat/internal/atomicfile"
 )
 
 // maxIdentitySize bounds how much of an identity file is read. A marshalled
@@ -24,9 +25,9 @@ var ErrCorruptIdentity = errors.New("dht: corrupt identity file")
 // crypto.MarshalPrivateKey encodes it.
 //
 // A new file is written completely and synced under a temporary name, then
-// linked into place, so it appears whole or not at all and an existing file
-// is never replaced; its mode is 0600 and missing parent directories are
-// created with mode 0700. A file that exists but does not parse gives an
+// linked into place (see atomicfile), so it appears whole or not at all and
+// an existing file is never replaced; its mode is 0600 and missing parent
+// directories are created with mode 0700. A file that exists but does not parse gives an
 // error wrapping ErrCorruptIdentity and is left alone.
 func LoadOrCreateIdentity(path string) (crypto.PrivKey, error) {
 	key, err := loadIdentity(path)
@@ -53,20 +54,15 @@ func LoadOrCreateIdentity(path string) (crypto.PrivKey, error) {
 }
 
 func loadIdentity(path string) (crypto.PrivKey, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("dht: read identity: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxIdentitySize+1))
-	if err != nil {
-		return nil, fmt.Errorf("dht: read identity: %w", err)
-	}
-	if len(data) > maxIdentitySize {
+	data, err := atomicfile.ReadFile(path, maxIdentitySize)
+	var tooLarge *atomicfile.TooLargeError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	case errors.As(err, &tooLarge):
 		return nil, fmt.Errorf("%w %s: larger than %d bytes", ErrCorruptIdentity, path, maxIdentitySize)
+	case err != nil:
+		return nil, fmt.Errorf("dht: read identity: %w", err)
 	}
 	key, err := crypto.UnmarshalPrivateKey(data)
 	if err != nil {
@@ -75,45 +71,16 @@ func loadIdentity(path string) (crypto.PrivKey, error) {
 	return key, nil
 }
 
-// createExclusive writes data to a new file at path, failing with an error
-// wrapping fs.ErrExist if path exists. The file is written and synced under
-// a temporary name and then hard-linked into place: the link is atomic and,
-// unlike rename, never replaces an existing file.
-func createExclusive(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+// createExclusive writes data to a new file at path, mode 0600, failing
+// with an error wrapping fs.ErrExist if path exists (atomicfile.CreateFile:
+// written and synced under a temporary name, then linked into place).
+func createExclusive(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("dht: create identity directory: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+	err := atomicfile.CreateFile(path, data, 0o600)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("dht: create identity: %w", err)
 	}
-	defer func() {
-		err = errors.Join(err, os.Remove(tmp.Name()))
-	}()
-	// CreateTemp opens O_EXCL with mode 0600.
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("dht: write identity: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("dht: write identity: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("dht: write identity: %w", err)
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return err
-		}
-		return fmt.Errorf("dht: create identity: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		// Make the new directory entry durable too; best effort, as not
-		// every system can sync a directory.
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
+	return err
 }

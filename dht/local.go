@@ -125,8 +125,21 @@ func StartLocalNetwork(ctx context.Context, n int, logger *slog.Logger) (*LocalN
 	// one FIND_NODE round trip are done. Every server is connected to
 	// every other, so each table can hold
 	// min(n-1, bucket size) peers at least: a bucket only overflows when it
-	// alone has more than that. kad-dht has no event for it: poll.
+	// alone has more than that.
 	want := min(n-1, bucketSize)
+	if err := ln.WaitRouted(ctx, want); err != nil {
+		return fail(fmt.Errorf("dht: local network: routing tables not full (want %d peers each): %w", want, err))
+	}
+	logger.Debug("local network ready", "took", time.Since(start))
+	return ln, nil
+}
+
+// WaitRouted waits until the routing table of every server of the network
+// holds at least want peers, or until ctx ends. StartLocalNetwork waits so
+// for the servers to know each other; nodes that join later (more
+// servers, say) may be waited for the same way.
+func (ln *LocalNetwork) WaitRouted(ctx context.Context, want int) error {
+	// kad-dht has no event for a peer entering a routing table: poll.
 	tick := time.NewTicker(rtPollInterval)
 	defer tick.Stop()
 	for {
@@ -138,21 +151,15 @@ func StartLocalNetwork(ctx context.Context, n int, logger *slog.Logger) (*LocalN
 			}
 		}
 		if ready {
-			logger.Debug("local network ready", "took", time.Since(start))
-			return ln, nil
+			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fail(fmt.Errorf("dht: local network: routing tables not full (want %d peers each): %w",
-				want, ctx.Err()))
+			return ctx.Err()
 		case <-tick.C:
 		}
 	}
 }
-
-// Servers returns the network's server nodes. The caller must not close
-// them; Close does.
-func (ln *LocalNetwork) Servers() []*Node { return append([]*Node(nil), ln.servers...) }
 
 // Bootstrap returns the peer ID and loopback addresses of every server, for
 // Config.Bootstrap of the nodes that join the network.

@@ -131,7 +131,7 @@ type Timeouts struct {
 	// milliseconds; on the public DHT seconds, with tails near 30 s, and a
 	// deadline hit during the lookup fails the Put, so it is generous.
 	Put time.Duration
-	// Get is Get's default bound (see WithTimeout). When it expires after
+	// Get is Get's bound. When it expires after
 	// some record was found, Get returns the best one found.
 	Get time.Duration
 }
@@ -346,12 +346,6 @@ func (n *Node) Close() error {
 	})
 	return n.closeErr
 }
-
-// ID returns the node's peer ID.
-func (n *Node) ID() peer.ID { return n.host.ID() }
-
-// Mode returns the mode the node was started in.
-func (n *Node) Mode() Mode { return n.mode }
 
 // Addrs returns the node's listen addresses as full multiaddrs ending in
 // /p2p/<peer id>, the form Config.Bootstrap and ParseBootstrap take.

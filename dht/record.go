@@ -49,7 +49,7 @@ const (
 	MaxSeq = math.MaxInt64
 )
 
-// DefaultQuorum is Get's default quorum (see WithQuorum): Get returns once
+// DefaultQuorum is Get's quorum: Get returns once
 // more than this many peers have answered with a record, rather than after
 // a full lookup (kad-dht's default, quorum 0). Put writes to the 20 closest
 // peers and Select always keeps the highest sequence number, so a handful
@@ -183,30 +183,15 @@ func encodeRecord(key ed25519.PrivateKey, seq uint64, payload []byte, now time.T
 	return data, pid, nil
 }
 
-// GetOption changes how Get searches.
+// GetOption changes how Get searches. The options (another quorum,
+// another bound) serve the tests, which ask for a full lookup or a shorter
+// wait: they are defined in export_test.go, and the engine calls Get
+// without any.
 type GetOption func(*getOptions)
 
 type getOptions struct {
 	quorum  int
 	timeout time.Duration
-}
-
-// WithQuorum makes Get return once more than n peers have answered with a
-// record (kad-dht's Quorum option), instead of DefaultQuorum. Zero means a
-// full lookup: ask every peer on the way to the name, slower but the most
-// complete answer. Negative values count as zero.
-func WithQuorum(n int) GetOption {
-	return func(o *getOptions) { o.quorum = max(n, 0) }
-}
-
-// WithTimeout bounds Get by d instead of the Node's Timeouts.Get.
-// Non-positive values are ignored.
-func WithTimeout(d time.Duration) GetOption {
-	return func(o *getOptions) {
-		if d > 0 {
-			o.timeout = d
-		}
-	}
 }
 
 // Get fetches the best record for the name of pub: the one with the highest
@@ -312,16 +297,6 @@ func decodeRecord(data []byte, pid peer.ID) (Record, error) {
 		return Record{}, fmt.Errorf("%w: payload is %s, not bytes", ErrInvalidRecord, md.Kind())
 	}
 	return Record{Seq: seq, Payload: payload, EOL: eol}, nil
-}
-
-// RoutingKey returns the DHT key under which the record of pub is stored:
-// "/ipns/" followed by the binary peer ID, as ipns.Name.RoutingKey has it.
-func RoutingKey(pub ed25519.PublicKey) (string, error) {
-	pid, err := peerID(pub)
-	if err != nil {
-		return "", err
-	}
-	return routingKey(pid), nil
 }
 
 func nameOfID(pid peer.ID) string { return ipns.NamespacePrefix + pid.String() }

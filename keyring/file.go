@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"github.com/dhtchat/dhtchat/internal/atomicfile"
 )
 
 // File names inside the keyring directory.
@@ -22,9 +24,6 @@ const (
 	// lockName is the lock file. The lock can't be on the keyring file
 	// itself, which every write replaces by a rename.
 	lockName = ".keyring.lock"
-	// tempPattern names temporary files; any left over by a crash are
-	// removed by the next writer.
-	tempPattern = ".keyring-*.tmp"
 	// backupPrefix begins the name of the copy that Create(force), and an
 	// Update that changes the identity, keep of the keyring they replace.
 	// A backup holds an older secret key: it is stored as the keyring is,
@@ -39,7 +38,8 @@ const MaxFileSize = 4 << 20
 // ageIntro begins every (binary) age file.
 var ageIntro = []byte("age-encryption.org/")
 
-// Errors about the keyring file.
+// Errors about the keyring file. ErrNotFound and ErrExists come in a
+// *PathError naming the file.
 var (
 	ErrNotFound           = errors.New("keyring: no keyring yet")
 	ErrExists             = errors.New("keyring: a keyring already exists")
@@ -47,6 +47,16 @@ var (
 	ErrPassphraseRequired = errors.New("keyring: the keyring is encrypted and needs a passphrase")
 	ErrLocked             = errors.New("keyring: the keyring is locked by another process")
 )
+
+// PathError is ErrNotFound or ErrExists, about the keyring file at Path.
+type PathError struct {
+	Path string
+	Err  error
+}
+
+func (e *PathError) Error() string { return e.Err.Error() + " at " + e.Path }
+
+func (e *PathError) Unwrap() error { return e.Err }
 
 // CorruptError reports a keyring file that can't be read: truncated,
 // damaged, or edited into something invalid. The file was not modified,
@@ -70,7 +80,6 @@ type File struct {
 	dir        string
 	passphrase func() ([]byte, error)
 	workFactor int
-	lockWait   time.Duration
 
 	mu   sync.Mutex
 	pass []byte // the passphrase that last opened the file, if encrypted
@@ -86,18 +95,12 @@ func WithScryptWorkFactor(logN int) Option {
 	return func(f *File) { f.workFactor = logN }
 }
 
-// WithLockTimeout sets how long to wait for another process to release
-// the keyring before failing with ErrLocked (default one minute).
-func WithLockTimeout(d time.Duration) Option {
-	return func(f *File) { f.lockWait = d }
-}
-
 // NewFile returns the keyring file in dir. passphrase is called when a
 // passphrase is needed to decrypt the file, at most once per File after a
 // success (the passphrase is then kept in memory for later writes); it may
 // be nil for a caller that can't ask.
 func NewFile(dir string, passphrase func() ([]byte, error), opts ...Option) *File {
-	f := &File{dir: dir, passphrase: passphrase, lockWait: time.Minute}
+	f := &File{dir: dir, passphrase: passphrase}
 	for _, o := range opts {
 		o(f)
 	}
@@ -106,9 +109,6 @@ func NewFile(dir string, passphrase func() ([]byte, error), opts ...Option) *Fil
 
 // Path returns the path of the keyring file.
 func (f *File) Path() string { return filepath.Join(f.dir, FileName) }
-
-// Dir returns the directory of the keyring file.
-func (f *File) Dir() string { return f.dir }
 
 // Exists reports whether the keyring file exists.
 func (f *File) Exists() (bool, error) {
@@ -249,7 +249,7 @@ func (f *File) resealBackups(oldPass, newPass []byte) (BackupChange, error) {
 		if err != nil {
 			return bc, err
 		}
-		if err := f.writeAs(path, sealed); err != nil {
+		if err := atomicfile.WriteFile(path, sealed, 0o600); err != nil {
 			return bc, fmt.Errorf("keyring: rewriting the backup %s: %w", name, err)
 		}
 		bc.Resealed = append(bc.Resealed, name)
@@ -289,7 +289,7 @@ func (f *File) Create(k *Keyring, force bool, passphrase []byte) error {
 		return err
 	}
 	if exists && !force {
-		return fmt.Errorf("%w at %s", ErrExists, f.Path())
+		return &PathError{Path: f.Path(), Err: ErrExists}
 	}
 	if exists {
 		if err := f.backup(); err != nil {
@@ -436,25 +436,21 @@ func (f *File) getPass() ([]byte, error) {
 func (f *File) read() ([]byte, error) {
 	data, err := readBounded(f.Path())
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w at %s", ErrNotFound, f.Path())
+		return nil, &PathError{Path: f.Path(), Err: ErrNotFound}
 	}
 	return data, err
 }
 
 // readBounded returns the bytes of the file at path, at most MaxFileSize
-// of them.
+// of them: a larger file is not a keyring (*CorruptError).
 func readBounded(path string) ([]byte, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("keyring: %w", err)
-	}
-	defer fh.Close()
-	data, err := io.ReadAll(io.LimitReader(fh, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("keyring: %w", err)
-	}
-	if len(data) > MaxFileSize {
+	data, err := atomicfile.ReadFile(path, MaxFileSize)
+	var tooLarge *atomicfile.TooLargeError
+	if errors.As(err, &tooLarge) {
 		return nil, &CorruptError{Path: path, Err: fmt.Errorf("larger than %d MiB", MaxFileSize>>20)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("keyring: %w", err)
 	}
 	return data, nil
 }
@@ -540,75 +536,31 @@ func (f *File) seal(plain, pass []byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// write replaces the keyring file with data atomically: a temporary file
-// in the same directory, mode 0600, written and synced, then renamed over
-// the file (or, with excl, linked to its name, which fails rather than
-// replace a file that appeared meanwhile), then the directory synced.
-// The caller holds the exclusive lock.
+// write replaces the keyring file with data atomically (see atomicfile):
+// mode 0600, written and synced under a temporary name in the same
+// directory, then renamed over the file or, with excl, linked to its
+// name, which fails rather than replace a file that appeared meanwhile;
+// then the directory is synced. The caller holds the exclusive lock.
 func (f *File) write(data []byte, excl bool) error {
-	return f.writeFile(f.Path(), data, excl)
-}
-
-// writeAs replaces the file at path, in the keyring's directory, with data
-// atomically, as write does.
-func (f *File) writeAs(path string, data []byte) error {
-	return f.writeFile(path, data, false)
-}
-
-func (f *File) writeFile(path string, data []byte, excl bool) (err error) {
-	tmp, err := os.CreateTemp(f.dir, tempPattern)
-	if err != nil {
-		return fmt.Errorf("keyring: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
-		return fmt.Errorf("keyring: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("keyring: writing: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("keyring: writing: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("keyring: writing: %w", err)
-	}
-	if excl {
-		if err := os.Link(tmp.Name(), path); err != nil {
-			if errors.Is(err, fs.ErrExist) {
-				return fmt.Errorf("%w at %s", ErrExists, path)
-			}
+	if !excl {
+		if err := atomicfile.WriteFile(f.Path(), data, 0o600); err != nil {
 			return fmt.Errorf("keyring: %w", err)
 		}
-		os.Remove(tmp.Name())
-	} else if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("keyring: %w", err)
+		return nil
 	}
-	return syncDir(f.dir)
-}
-
-// removeStaleTemps removes temporary files left by a writer that crashed.
-// The caller holds the exclusive lock, so no writer is using one.
-func (f *File) removeStaleTemps() {
-	names, _ := filepath.Glob(filepath.Join(f.dir, tempPattern))
-	for _, n := range names {
-		os.Remove(n)
+	err := atomicfile.CreateFile(f.Path(), data, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return &PathError{Path: f.Path(), Err: ErrExists}
 	}
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("keyring: %w", err)
 	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("keyring: syncing %s: %w", dir, err)
-	}
 	return nil
+}
+
+// removeStaleTemps removes temporary files left by a writer that crashed
+// (the keyring's and its backups'). The caller holds the exclusive lock,
+// so no writer is using one.
+func (f *File) removeStaleTemps() {
+	_ = atomicfile.RemoveTemps(f.dir, FileName) // best effort: a leftover is harmless
 }

@@ -113,9 +113,6 @@ func SecretKeyFromBytes(b [KeySize]byte) (SecretKey, error) {
 // IsZero reports whether s is the zero value (no key).
 func (s SecretKey) IsZero() bool { return s.k == [KeySize]byte{} }
 
-// Bytes returns the raw 32-byte scalar, for nacl/box.
-func (s SecretKey) Bytes() [KeySize]byte { return s.k }
-
 func (s SecretKey) private() *ecdh.PrivateKey {
 	// NewPrivateKey only fails for a wrong length.
 	priv, err := ecdh.X25519().NewPrivateKey(s.k[:])

@@ -27,18 +27,19 @@ var (
 )
 
 // FriendError is a friend error naming the friend concerned. It wraps one of
-// ErrNameTaken, ErrKeyTaken, ErrUnknownFriend or ErrBadName.
+// ErrNameTaken, ErrKeyTaken, ErrUnknownFriend or ErrBadName, or, for a
+// keyring file that holds such a friend, ErrOwnKey or ErrLowOrder.
 type FriendError struct {
 	Name string // the friend concerned (for ErrKeyTaken: the existing one)
+	Msg  string // what is wrong, for a person: `no friend named "bob"`
 	Err  error
-	msg  string
 }
 
-func (e *FriendError) Error() string { return e.msg }
+func (e *FriendError) Error() string { return "keyring: " + e.Msg }
 func (e *FriendError) Unwrap() error { return e.Err }
 
 func friendErr(sentinel error, name, format string) error {
-	return &FriendError{Name: name, Err: sentinel, msg: "keyring: " + fmt.Sprintf(format, name)}
+	return &FriendError{Name: name, Err: sentinel, Msg: fmt.Sprintf(format, name)}
 }
 
 // Friend is a person you chat with. JSON encodes it as
@@ -153,14 +154,14 @@ const MaxNameLen = 64
 func ValidName(name string) error {
 	bad := func(why string) error {
 		return &FriendError{Name: name, Err: ErrBadName,
-			msg: fmt.Sprintf("keyring: invalid friend name %q: %s", name, why)}
+			Msg: fmt.Sprintf("invalid friend name %q: %s", name, why)}
 	}
 	switch {
 	case name == "":
-		return &FriendError{Err: ErrBadName, msg: "keyring: invalid friend name: empty"}
+		return &FriendError{Err: ErrBadName, Msg: "invalid friend name: empty"}
 	case len(name) > MaxNameLen:
 		return &FriendError{Name: name, Err: ErrBadName,
-			msg: fmt.Sprintf("keyring: invalid friend name: longer than %d characters", MaxNameLen)}
+			Msg: fmt.Sprintf("invalid friend name: longer than %d characters", MaxNameLen)}
 	case name == "." || name == "..":
 		return bad(`"." and ".." are reserved`)
 	case name[0] == '-':
@@ -265,18 +266,6 @@ func (k *Keyring) lastPastKey(name string) (PastKey, bool) {
 	return PastKey{}, false
 }
 
-// KeyHistory returns the ended bindings of name (ignoring case), oldest
-// first: the keys a friend of that name had before.
-func (k *Keyring) KeyHistory(name string) []PastKey {
-	var out []PastKey
-	for _, p := range k.PastKeys {
-		if strings.EqualFold(p.Name, name) {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // endBinding records that f's name no longer points to f's key.
 func (k *Keyring) endBinding(f Friend) {
 	k.PastKeys = append(k.PastKeys, PastKey{
@@ -356,10 +345,10 @@ func (k *Keyring) check() error {
 			return err
 		}
 		if f.Key.IsZero() {
-			return fmt.Errorf("keyring: friend %q: %w", f.Name, ErrLowOrder)
+			return &FriendError{Name: f.Name, Err: ErrLowOrder, Msg: fmt.Sprintf("friend %q has no valid public key", f.Name)}
 		}
 		if f.Key.Equal(own) {
-			return fmt.Errorf("keyring: friend %q: %w", f.Name, ErrOwnKey)
+			return &FriendError{Name: f.Name, Err: ErrOwnKey, Msg: fmt.Sprintf("friend %q has your own public key", f.Name)}
 		}
 		if f.KeyChange != nil && f.KeyChange.OldKey.IsZero() {
 			return fmt.Errorf("keyring: friend %q: key change without the old key", f.Name)
@@ -370,7 +359,7 @@ func (k *Keyring) check() error {
 			}
 			if f.Key.Equal(g.Key) {
 				return &FriendError{Name: f.Name, Err: ErrKeyTaken,
-					msg: fmt.Sprintf("keyring: friends %q and %q have the same public key", g.Name, f.Name)}
+					Msg: fmt.Sprintf("friends %q and %q have the same public key", g.Name, f.Name)}
 			}
 		}
 	}

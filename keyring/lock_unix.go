@@ -13,8 +13,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// lockTimeout is how long lock waits for another process to release the
+// keyring before failing with ErrLocked.
+const lockTimeout = time.Minute
+
 // lock takes an advisory flock on the lock file beside the keyring,
-// shared or exclusive, waiting up to the File's lock timeout. The lock is
+// shared or exclusive, waiting up to lockTimeout. The lock is
 // released by the returned function, or by the kernel if the process
 // dies, so a crash never leaves the keyring locked.
 func (f *File) lock(exclusive bool) (unlock func(), err error) {
@@ -30,7 +34,7 @@ func (f *File) lock(exclusive bool) (unlock func(), err error) {
 		}
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w at %s", ErrNotFound, f.Path())
+		return nil, &PathError{Path: f.Path(), Err: ErrNotFound}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("keyring: %w", err)
@@ -41,7 +45,7 @@ func (f *File) lock(exclusive bool) (unlock func(), err error) {
 	}
 	// Poll rather than block, so that a process that hangs holding the
 	// lock gives an error instead of a silent hang.
-	deadline := time.Now().Add(f.lockWait)
+	deadline := time.Now().Add(lockTimeout)
 	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
 		err = unix.Flock(int(fh.Fd()), how|unix.LOCK_NB)
 		if err == nil {

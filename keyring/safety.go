@@ -28,8 +28,6 @@ const (
 	safetyVersion    = 0
 	safetyLabel      = "dhtchat safety number"
 	safetyIterations = 5200
-	// SafetyNumberDigits is the number of decimal digits of a safety number.
-	SafetyNumberDigits = 60
 )
 
 // SafetyNumber returns the safety number of the conversation between the

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dhtchat/dhtchat/chat"
 	"github.com/dhtchat/dhtchat/chat/wire"
+	"github.com/dhtchat/dhtchat/internal/userr"
 	"github.com/dhtchat/dhtchat/keyring"
 )
 
@@ -415,7 +416,7 @@ func (m *model) friend(name string) (keyring.Friend, error) {
 			return f, nil
 		}
 	}
-	return keyring.Friend{}, userErrorf("%s is not one of your friends: /friends lists them, /add %s PUBKEY adds one", name, name)
+	return keyring.Friend{}, userr.Usagef("%s is not one of your friends: /friends lists them, /add %s PUBKEY adds one", name, name)
 }
 
 // startChat starts a chat with name, or opens the one there is, as
@@ -438,7 +439,7 @@ func (m *model) startChat(name string, another bool) tea.Cmd {
 		}
 		in, err := client.StartChat(ctx, f.Key)
 		if errors.Is(err, chat.ErrBlocked) {
-			return errMsg{userErrorf("%s is blocked: 'dhtchat unblock %s' first", f.Name, f.Name)}
+			return errMsg{userr.Usagef("%s is blocked: 'dhtchat unblock %s' first", f.Name, f.Name)}
 		}
 		if err != nil {
 			return errMsg{err}
@@ -467,7 +468,7 @@ func (m *model) joinChat(name, text string) tea.Cmd {
 		in, err := client.JoinChat(ctx, f.Key, key)
 		if err != nil {
 			if errors.Is(err, wire.ErrChatKeyNotForYou) {
-				return errMsg{userErrorf("this chat key was not made for you and %s: check that %s started it with your public key", f.Name, f.Name)}
+				return errMsg{userr.Usagef("this chat key was not made for you and %s: check that %s started it with your public key", f.Name, f.Name)}
 			}
 			return errMsg{err}
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dhtchat/dhtchat/chat"
 	"github.com/dhtchat/dhtchat/chat/wire"
+	"github.com/dhtchat/dhtchat/internal/userr"
 	"github.com/dhtchat/dhtchat/keyring"
 )
 
@@ -453,7 +454,7 @@ func (m *model) quit(force bool) tea.Cmd {
 		for _, q := range m.queues {
 			if q.err != nil {
 				m.quitWhenStored = false
-				m.status = status{text: fmt.Sprintf("%s not stored: %s; ctrl+c again quits anyway", plural(n, "message"), describe(q.err)), isErr: true}
+				m.status = status{text: fmt.Sprintf("%s not stored: %s; ctrl+c again quits anyway", plural(n, "message"), userr.Line(q.err)), isErr: true}
 				break
 			}
 		}
@@ -688,7 +689,7 @@ func newChatPanel(name string, key wire.ChatKey) *panel {
 
 // fail shows err in the status bar, in plain words.
 func (m *model) fail(err error) {
-	m.status = status{text: describe(err), isErr: true}
+	m.status = status{text: userr.Line(err), isErr: true}
 }
 
 // netLabel is the network state, for the list or the status bar.

@@ -1,40 +1,21 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
 	"go.uber.org/goleak"
 
 	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/internal/testio"
 	"github.com/dhtchat/dhtchat/internal/testwait"
 )
-
-// syncBuffer is a bytes.Buffer safe for the program's writer and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // colour finds an SGR sequence that sets a foreground or background colour.
 func colour(s string) string {
@@ -68,7 +49,7 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	inR, inW := io.Pipe()
-	out := &syncBuffer{}
+	out := &testio.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(t.Context(), Options{
@@ -138,7 +119,7 @@ func TestRunBurstAndTypeahead(t *testing.T) {
 	id := ids[0]
 	inR, inW := io.Pipe()
 	defer inW.Close()
-	out := &syncBuffer{}
+	out := &testio.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(t.Context(), Options{

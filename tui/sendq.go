@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/internal/userr"
 )
 
 // Sending. Enter takes the draft as it is at that instant, empties it and
@@ -126,12 +127,12 @@ func (m *model) onSendFailed(msg sendFailedMsg) tea.Cmd {
 	wait := min(retryFirst<<min(q.retries, 5), retryMax)
 	q.retries++
 	n := m.unstored()
-	text := fmt.Sprintf("%s not stored: %s; trying again in %v", plural(q.len(), "message"), describe(msg.err), wait)
+	text := fmt.Sprintf("%s not stored: %s; trying again in %v", plural(q.len(), "message"), userr.Line(msg.err), wait)
 	if m.quitWhenStored {
 		// Do not quit with them in the air: say so, and let a second
 		// Ctrl+C leave anyway (Run tries to store them once more).
 		m.quitWhenStored, m.quitArmed = false, true
-		text = fmt.Sprintf("%s not stored: %s; ctrl+c again quits anyway", plural(n, "message"), describe(msg.err))
+		text = fmt.Sprintf("%s not stored: %s; ctrl+c again quits anyway", plural(n, "message"), userr.Line(msg.err))
 	}
 	m.status = status{text: text, isErr: true}
 	ctx, id := m.ctx, msg.id

@@ -104,7 +104,7 @@ func TestSendFailureKeepsText(t *testing.T) {
 	if flight != nil || !slices.Equal(waiting, []string{"one", "two"}) {
 		t.Fatalf("after a failure, queue = %q then %q, want nothing then [one two]", flight, waiting)
 	}
-	if !m.status.isErr || !strings.Contains(m.status.text, "2 messages not stored: disk I/O error; trying again in 1s") {
+	if !m.status.isErr || !strings.Contains(m.status.text, "2 messages not stored: store: disk I/O error; trying again in 1s") {
 		t.Errorf("status = %+v", m.status)
 	}
 	if s := screen(m); !strings.Contains(s, "one not stored yet") || !strings.Contains(s, "two not stored yet") {
@@ -171,7 +171,7 @@ func TestQuitWaitsForTheStore(t *testing.T) {
 	send(m, keyEnter)
 	send(m, keyCtrlC)
 	send(m, sendFailedMsg{id: chatID(1), batch: m.queues[chatID(1)].batch, err: errors.New("store: disk full")})
-	if m.quitting || !strings.Contains(m.status.text, "1 message not stored: disk full; ctrl+c again quits anyway") {
+	if m.quitting || !strings.Contains(m.status.text, "1 message not stored: store: disk full; ctrl+c again quits anyway") {
 		t.Fatalf("a failure while quitting: quitting %v, status %q", m.quitting, m.status.text)
 	}
 	send(m, keyCtrlC)

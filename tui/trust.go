@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/internal/userr"
 	"github.com/dhtchat/dhtchat/keyring"
 )
 
@@ -233,11 +234,11 @@ func (m *model) verifyTarget(args []string) (keyring.Friend, error) {
 	case i >= 0:
 		pk = m.list.items[i].Peer
 	default:
-		return keyring.Friend{}, userErrorf("no chat is open: /verify NAME verifies a friend")
+		return keyring.Friend{}, userr.Usagef("no chat is open: /verify NAME verifies a friend")
 	}
 	f, ok := m.friendByKey(pk)
 	if !ok {
-		return keyring.Friend{}, userErrorf("this chat's key belongs to none of your friends: /add NAME KEY first (f2 shows the key)")
+		return keyring.Friend{}, userr.Usagef("this chat's key belongs to none of your friends: /add NAME KEY first (f2 shows the key)")
 	}
 	return f, nil
 }

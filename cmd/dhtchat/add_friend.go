@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 
+	"github.com/dhtchat/dhtchat/internal/userr"
 	"github.com/dhtchat/dhtchat/keyring"
 )
 
@@ -30,7 +31,7 @@ Examples:
 func runAddFriend(_ context.Context, e *env, args []string) error {
 	name, text := args[0], args[1]
 	if err := keyring.ValidName(name); err != nil {
-		return badInput(err)
+		return userr.BadInput(err)
 	}
 	pk, err := keyring.ParsePublicKey(text)
 	if err != nil {
@@ -65,8 +66,8 @@ func runAddFriend(_ context.Context, e *env, args []string) error {
 		if c := friend.KeyChange; c != nil {
 			// The name had another key: loudly, since this is how a
 			// swapped key would arrive.
-			e.notef("WARNING: %s had another key before (old fingerprint %s).\n", name, c.OldKey.Fingerprint())
-			e.notef("Make sure it really is %s's new key: dhtchat verify %s\n", name, name)
+			e.warnf("%s had another key before (old fingerprint %s)", name, c.OldKey.Fingerprint())
+			e.hintf("make sure it really is %s's new key: dhtchat verify %s", name, name)
 		}
 	} else {
 		e.printf("%s is already your friend with this key.\n", name)
@@ -75,10 +76,10 @@ func runAddFriend(_ context.Context, e *env, args []string) error {
 }
 
 // invalidKey describes why the public key given for friend name is not one.
-func invalidKey(name string, err error) *userError {
+func invalidKey(name string, err error) *userr.Error {
 	var pe *keyring.ParseError
 	if errors.As(err, &pe) {
-		return &userError{code: exitUsage, msg: "invalid public key for " + name + ": " + pe.Msg, err: err}
+		return userr.Usagef("invalid public key for %s: %s", name, pe.Msg).Because(err)
 	}
-	return &userError{code: exitUsage, msg: "invalid public key for " + name + ": " + err.Error(), err: err}
+	return userr.Usagef("invalid public key for %s: %s", name, userr.Msg(err)).Because(err)
 }

@@ -37,9 +37,9 @@ func alertText(a chat.Alert, name string) (what, hint string) {
 func (e *env) noteAlerts(name string, alerts []chat.Alert) {
 	for _, a := range alerts {
 		what, hint := alertText(a, name)
-		e.notef("dhtchat: warning: %s\n", what)
+		e.warnf("%s", what)
 		if hint != "" {
-			e.notef("hint: %s\n", hint)
+			e.hintf("%s", hint)
 		}
 	}
 }

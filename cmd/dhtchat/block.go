@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/internal/userr"
 )
 
 var blockCmd = &command{
@@ -92,7 +93,7 @@ func runBlock(ctx context.Context, e *env, name string, block bool) error {
 	}
 	if block && len(chats) > 0 {
 		them := map[bool]string{true: "it", false: "them"}[len(chats) == 1]
-		e.notef("'dhtchat unblock %s' resumes %s; 'dhtchat delete-chat %s --all' deletes %s.\n", name, them, name, them)
+		e.hintf("'dhtchat unblock %s' resumes %s; 'dhtchat delete-chat %s --all' deletes %s", name, them, name, them)
 	}
 	return nil
 }
@@ -114,6 +115,6 @@ func notBlocked(info chat.Info, name string) error {
 	if !info.Blocked {
 		return nil
 	}
-	return usageErrorf("%s is blocked: nothing is sent to or fetched from them", name).
-		withHint("'dhtchat unblock %s' resumes the chats with them", name)
+	return userr.Usagef("%s is blocked: nothing is sent to or fetched from them", name).
+		WithHint("'dhtchat unblock %s' resumes the chats with them", name)
 }

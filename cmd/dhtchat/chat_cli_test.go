@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/dht/dhttest"
 	"github.com/dhtchat/dhtchat/internal/testwait"
 )
@@ -173,7 +172,7 @@ func loopbackNetwork(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("dhtchat processes on a loopback DHT: slow, skipped with -short")
 	}
-	return dht.FormatBootstrap(dhttest.NewNetwork(t, 4).Bootstrap())
+	return dhttest.FormatBootstrap(dhttest.NewNetwork(t, 4).Bootstrap())
 }
 
 // TestCLIConversation: two users start and respond, then exchange messages
@@ -418,7 +417,7 @@ func TestCLISendBadLine(t *testing.T) {
 		t.Fatalf("send with a 9000-byte line: exit %d (%v), want 2; stderr: %s", code, err, stderr.String())
 	}
 	if got := stderr.String(); !strings.Contains(got, "dhtchat: message 3 is longer than 8000 bytes\n") ||
-		!strings.Contains(got, "hint: the 2 messages before it were sent; nothing from it on was\n") {
+		!strings.Contains(got, "dhtchat: hint: the 2 messages before it were sent; nothing from it on was\n") {
 		t.Fatalf("stderr = %q", got)
 	}
 	checkLines(t, recvAll(t, bob, "alice", 2), "alice", []string{"first", "second"})

@@ -67,7 +67,8 @@ func runChats(ctx context.Context, e *env, _ []string) error {
 		return nil
 	}
 	if len(infos) == 0 {
-		e.notef("No chats yet. Start one with: dhtchat start NAME\n")
+		e.notef("no chats yet")
+		e.hintf("start one with 'dhtchat start NAME'")
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
@@ -95,7 +96,7 @@ func runChats(ctx context.Context, e *env, _ []string) error {
 		}
 		for _, a := range alerts {
 			what, _ := alertText(a, s.nameOf(in.Peer))
-			e.notef("dhtchat: warning: %s (%s)\n", what, a.At.Local().Format("2006-01-02 15:04"))
+			e.warnf("%s (%s)", what, a.At.Local().Format("2006-01-02 15:04"))
 		}
 	}
 	return nil

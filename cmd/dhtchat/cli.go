@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/dhtchat/dhtchat/internal/userr"
 )
 
 // A command is one dhtchat subcommand. Each lives in its own file, which
@@ -85,13 +87,16 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	globals
+	log debugLog // the --debug log, opened once for the process
 }
 
 // run is dhtchat without the process around it: main gives it the process's
 // arguments, streams and signal context, and tests may call it directly.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
 	e.fromEnvironment()
+	// Last, once the command has closed everything that logs.
+	defer func() { err = errors.Join(err, e.closeDebugLog()) }()
 
 	top := flag.NewFlagSet("dhtchat", flag.ContinueOnError)
 	top.SetOutput(io.Discard)
@@ -100,7 +105,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	top.BoolVar(help, "h", false, "")
 	showVersion := top.Bool("version", false, "")
 	if err := top.Parse(args); err != nil {
-		return usageErrorf("%v", flagMessage(err)).withHint("run 'dhtchat --help' for usage")
+		return userr.Usagef("%v", flagMessage(err)).WithHint("run 'dhtchat --help' for usage")
 	}
 	if *help {
 		printUsage(stdout)
@@ -123,11 +128,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	c := lookup(name)
 	if c == nil {
-		err := usageErrorf("unknown command %q", name)
+		err := userr.Usagef("unknown command %q", name)
 		if s := suggest(name); s != "" {
-			return err.withHint("did you mean 'dhtchat %s'?", s)
+			return err.WithHint("did you mean 'dhtchat %s'?", s)
 		}
-		return err.withHint("run 'dhtchat --help' for the list of commands")
+		return err.WithHint("run 'dhtchat --help' for the list of commands")
 	}
 	return c.parseAndRun(ctx, e, rest)
 }
@@ -143,14 +148,14 @@ func (c *command) parseAndRun(ctx context.Context, e *env, args []string) error 
 	fs.BoolVar(help, "h", false, "")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
-		return usageErrorf("%s: %v", c.name, flagMessage(err)).withHint("run 'dhtchat %s --help' for usage", c.name)
+		return userr.Usagef("%s: %v", c.name, flagMessage(err)).WithHint("run 'dhtchat %s --help' for usage", c.name)
 	}
 	if *help {
 		c.printUsage(e.stdout, fs)
 		return nil
 	}
 	if c.nargs != nil && !c.nargs(len(pos)) {
-		return usageErrorf("usage: dhtchat %s %s", c.name, c.args).withHint("run 'dhtchat %s --help' for details", c.name)
+		return userr.Usagef("usage: dhtchat %s %s", c.name, c.args).WithHint("run 'dhtchat %s --help' for details", c.name)
 	}
 	return runCmd(ctx, e, pos)
 }

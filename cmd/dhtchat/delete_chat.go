@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/chat/wire"
+	"github.com/dhtchat/dhtchat/internal/userr"
 )
 
 const deleteChatArgs = "NAME [--chat CHATKEY | --all] | --chat CHATKEY"
@@ -57,12 +59,12 @@ type deletedJSON struct {
 func runDeleteChat(ctx context.Context, e *env, args []string, chatKey string, all bool) error {
 	switch {
 	case len(args) == 0 && chatKey == "":
-		return usageErrorf("usage: dhtchat delete-chat %s", deleteChatArgs).
-			withHint("name the friend, or the chat with --chat CHATKEY")
+		return userr.Usagef("usage: dhtchat delete-chat %s", deleteChatArgs).
+			WithHint("name the friend, or the chat with --chat CHATKEY")
 	case all && chatKey != "":
-		return usageErrorf("--all and --chat exclude each other")
+		return userr.Usagef("--all and --chat exclude each other")
 	case all && len(args) == 0:
-		return usageErrorf("--all needs a friend's NAME")
+		return userr.Usagef("--all needs a friend's NAME")
 	}
 	s, err := e.openSession(ctx, false)
 	if err != nil {
@@ -89,7 +91,7 @@ func runDeleteChat(ctx context.Context, e *env, args []string, chatKey string, a
 		e.printf("Deleted the chat with %s (chat key %s): %s sent, %s received.\n",
 			name, in.Key, messageCount(d.Sent), messageCount(d.Received))
 		if d.Unacked > 0 {
-			e.notef("Of the messages you sent in it, %d had not been delivered, and never will be.\n", d.Unacked)
+			e.warnf("of the messages you sent in it, %d had not been delivered, and never will be", d.Unacked)
 		}
 	}
 	return nil
@@ -98,14 +100,14 @@ func runDeleteChat(ctx context.Context, e *env, args []string, chatKey string, a
 // chatsToDelete returns the chats that delete-chat's arguments name.
 func chatsToDelete(ctx context.Context, s *session, args []string, chatKey string, all bool) ([]chat.Info, error) {
 	if len(args) == 0 {
-		key, err := parseChatKey(chatKey)
+		key, err := wire.ParseChatKey(chatKey)
 		if err != nil {
 			return nil, err
 		}
 		in, err := s.client.ChatByKey(ctx, key)
 		if errors.Is(err, chat.ErrUnknownChat) {
-			return nil, usageErrorf("you have no chat under that chat key").
-				withHint("'dhtchat chats' lists your chats")
+			return nil, userr.Usagef("you have no chat under that chat key").
+				WithHint("'dhtchat chats' lists your chats")
 		}
 		return []chat.Info{in}, err
 	}
@@ -122,13 +124,13 @@ func chatsToDelete(ctx context.Context, s *session, args []string, chatKey strin
 	case err != nil:
 		return nil, err
 	case len(chats) == 0:
-		return nil, usageErrorf("you have no chat with %s", f.Name)
+		return nil, userr.Usagef("you have no chat with %s", f.Name)
 	case len(chats) > 1 && !all:
-		u := usageErrorf("you have %d chats with %s: say which to delete", len(chats), f.Name)
+		u := userr.Usagef("you have %d chats with %s: say which to delete", len(chats), f.Name)
 		for _, in := range chats {
-			u.withHint("dhtchat delete-chat %s --chat %s   (last active %s)", f.Name, in.Key, in.LastActivity.Local().Format("2006-01-02 15:04"))
+			u.WithHint("dhtchat delete-chat %s --chat %s   (last active %s)", f.Name, in.Key, in.LastActivity.Local().Format("2006-01-02 15:04"))
 		}
-		return nil, u.withHint("or all of them: dhtchat delete-chat %s --all", f.Name)
+		return nil, u.WithHint("or all of them: dhtchat delete-chat %s --all", f.Name)
 	}
 	return chats, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/dhtchat/dhtchat/chat"
 	"github.com/dhtchat/dhtchat/dht"
+	"github.com/dhtchat/dhtchat/internal/userr"
 	"github.com/dhtchat/dhtchat/keyring"
 	"github.com/dhtchat/dhtchat/tui"
 )
@@ -40,7 +40,7 @@ Examples:
 		servers := fs.Int("servers", 8, "number of DHT servers in the private network")
 		return func(ctx context.Context, e *env, _ []string) error {
 			if *servers < 1 || *servers > 64 {
-				return usageErrorf("demo: --servers must be between 1 and 64")
+				return userr.Usagef("demo: --servers must be between 1 and 64")
 			}
 			return runDemo(ctx, e, *servers)
 		}
@@ -56,20 +56,27 @@ var demoPoll = chat.PollPolicy{
 
 func runDemo(ctx context.Context, e *env, servers int) (err error) {
 	if !e.isTerminal() {
-		return usageErrorf("the demo is a full-screen chat and needs a terminal").
-			withHint("run 'dhtchat demo' in a terminal window (or over ssh -t)")
+		return userr.Usagef("the demo is a full-screen chat and needs a terminal").
+			WithHint("run 'dhtchat demo' in a terminal window (or over ssh -t)")
 	}
 	dir, err := os.MkdirTemp("", "dhtchat-demo-")
 	if err != nil {
-		return runtimeErrorf("cannot create a temporary directory: %v", err)
+		return userr.Runtimef("cannot create a temporary directory: %v", err)
 	}
 	defer func() { err = errors.Join(err, removeDemoDir(dir)) }()
 
-	logger, closeLog, err := e.demoLogger()
+	// The demo's own directory is removed on exit: with --debug it logs
+	// beside the user's debug.log, under its own name.
+	e.log.name = "demo-debug.log"
+	logger, err := e.logger()
 	if err != nil {
 		return err
 	}
-	defer closeLog()
+	unroute, err := e.routeLibraryLogs()
+	if err != nil {
+		return err
+	}
+	defer unroute()
 
 	d, err := startDemo(ctx, dir, servers, logger)
 	if err != nil {
@@ -91,35 +98,9 @@ func runDemo(ctx context.Context, e *env, servers int) (err error) {
 // removeDemoDir removes the demo's directory, saying so if it cannot.
 func removeDemoDir(dir string) error {
 	if err := os.RemoveAll(dir); err != nil {
-		return runtimeErrorf("cannot remove the demo's temporary directory %s: %v", dir, err)
+		return userr.Runtimef("cannot remove the demo's temporary directory %s: %v", dir, err)
 	}
 	return nil
-}
-
-// demoLogger is where the demo logs: with --debug, demo-debug.log in the
-// data directory (the demo's own directory is removed on exit); else
-// nowhere. libp2p's process-wide logs follow it, away from the terminal.
-func (e *env) demoLogger() (*slog.Logger, func(), error) {
-	if !e.debug {
-		dht.RouteLibraryLogs(io.Discard, slog.LevelError)
-		return slog.New(slog.DiscardHandler), func() {}, nil
-	}
-	dir, err := e.dataDir()
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := ensureDir(dir); err != nil {
-		return nil, nil, err
-	}
-	f, err := os.OpenFile(filepath.Join(dir, "demo-debug.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, nil, runtimeErrorf("cannot open the debug log: %v", err)
-	}
-	dht.RouteLibraryLogs(f, slog.LevelInfo)
-	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})), func() {
-		dht.RouteLibraryLogs(io.Discard, slog.LevelError)
-		f.Close()
-	}, nil
 }
 
 // demo is everything the demo runs besides the UI.
@@ -129,9 +110,9 @@ type demo struct {
 	user     *chat.Client
 	chat     chat.ChatID
 
-	closers []func() error // in the order to call them
-	stop    context.CancelFunc
-	wg      sync.WaitGroup
+	opened cleanup // the network, nodes and clients, closed in reverse
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 // startDemo starts the network, the two parties and the echo bot, with
@@ -146,9 +127,9 @@ func startDemo(ctx context.Context, dir string, servers int, logger *slog.Logger
 	}()
 	network, err := dht.StartLocalNetwork(ctx, servers, logger.With("part", "network"))
 	if err != nil {
-		return nil, runtimeErrorf("cannot start the local DHT network: %v", err)
+		return nil, userr.Runtimef("cannot start the local DHT network: %s", userr.Msg(err)).Because(err)
 	}
-	d.closers = append(d.closers, network.Close)
+	d.opened.push(network.Close)
 
 	// Two throwaway identities that know each other.
 	you, err := keyring.New()
@@ -216,13 +197,12 @@ func (d *demo) client(ctx context.Context, network *dht.LocalNetwork, id keyring
 		Timeouts:    dht.LocalTimeouts(),
 	})
 	if err != nil {
-		return nil, runtimeErrorf("cannot start a DHT client: %v", err)
+		return nil, userr.Runtimef("cannot start a DHT client: %s", userr.Msg(err)).Because(err)
 	}
-	// Closed before the network, after the chat client.
-	d.closers = append([]func() error{node.Close}, d.closers...)
+	d.opened.push(node.Close) // closed after the chat client, before the network
 	// Joining a chat reads the DHT: be in it first.
 	if err := node.Connect(ctx); err != nil {
-		return nil, runtimeErrorf("cannot join the demo network: %v", err)
+		return nil, userr.Runtimef("cannot join the demo network: %s", userr.Msg(err)).Because(err)
 	}
 	c, err := chat.Open(chat.Config{
 		Identity: id, DBPath: filepath.Join(home, "dhtchat.db"),
@@ -231,7 +211,7 @@ func (d *demo) client(ctx context.Context, network *dht.LocalNetwork, id keyring
 	if err != nil {
 		return nil, err
 	}
-	d.closers = append([]func() error{c.Close}, d.closers...)
+	d.opened.push(c.Close)
 	return c, nil
 }
 
@@ -242,12 +222,7 @@ func (d *demo) close() error {
 		d.wg.Wait()
 		d.stop = nil
 	}
-	var errs []error
-	for _, c := range d.closers {
-		errs = append(errs, c())
-	}
-	d.closers = nil
-	return errors.Join(errs...)
+	return d.opened.close()
 }
 
 // runEcho runs echo's worker and answers each message of chat id.

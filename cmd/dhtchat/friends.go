@@ -56,7 +56,8 @@ func runFriends(_ context.Context, e *env, _ []string) error {
 		return nil
 	}
 	if len(k.Friends) == 0 {
-		e.notef("No friends yet. Add one with: dhtchat add-friend NAME PUBKEY\n")
+		e.notef("no friends yet")
+		e.hintf("add one with 'dhtchat add-friend NAME PUBKEY'")
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
@@ -77,7 +78,7 @@ func runFriends(_ context.Context, e *env, _ []string) error {
 		return err
 	}
 	for _, f := range changed {
-		e.notef("WARNING: the key of %s changed on %s; verify it: dhtchat verify %s\n",
+		e.warnf("the key of %s changed on %s; verify it: dhtchat verify %s",
 			f.Name, f.KeyChange.ChangedAt.Local().Format("2006-01-02"), f.Name)
 	}
 	return nil

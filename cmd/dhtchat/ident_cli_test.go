@@ -134,7 +134,7 @@ func TestCLIStartTwice(t *testing.T) {
 
 	out, stderr, code := alice.runCode(t, "", "start", "bob")
 	if code != 0 || out != "Chat key: "+first[0].ChatKey+"\n" ||
-		!strings.Contains(stderr, "You already have a chat with bob; opening it. 'dhtchat start bob --new' starts another.") {
+		!strings.Contains(stderr, "dhtchat: you already have a chat with bob; opening it\ndhtchat: hint: 'dhtchat start bob --new' starts another\n") {
 		t.Fatalf("start bob again: exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
 	out = alice.run(t, "", "start", "bob", "--json")
@@ -153,7 +153,7 @@ func TestCLIStartTwice(t *testing.T) {
 		!started.New || started.ChatKey == first[0].ChatKey {
 		t.Fatalf("start bob --new: exit %d, stdout %q (%v)", code, out, err)
 	}
-	if !strings.Contains(stderr, "WARNING: this is another chat with bob") {
+	if !strings.Contains(stderr, "dhtchat: warning: this is another chat with bob") {
 		t.Errorf("start bob --new did not warn: %q", stderr)
 	}
 	if n := len(chatsOf(t, alice)); n != 2 {
@@ -184,7 +184,7 @@ func TestCLIBlock(t *testing.T) {
 	}
 	for _, args := range [][]string{{"send", "bob", "x"}, {"recv", "bob"}, {"start", "bob"}, {"start", "bob", "--new"}} {
 		_, stderr, code := alice.runCode(t, "", args...)
-		if code != exitUsage || !strings.Contains(stderr, "dhtchat: bob is blocked") || !strings.Contains(stderr, "hint: 'dhtchat unblock bob'") {
+		if code != exitUsage || !strings.Contains(stderr, "dhtchat: bob is blocked") || !strings.Contains(stderr, "dhtchat: hint: 'dhtchat unblock bob'") {
 			t.Errorf("%s while blocked: exit %d, stderr %q", strings.Join(args, " "), code, stderr)
 		}
 	}
@@ -218,8 +218,8 @@ func TestCLIRemoveFriendPausesChats(t *testing.T) {
 	follow := following(t, alice, bob)
 	out, stderr, code := alice.runCode(t, "", "remove-friend", "bob")
 	if code != 0 || out != "Removed bob.\n" ||
-		!strings.Contains(stderr, "Your 1 chat with bob is kept, paused: nothing is fetched or published.") ||
-		!strings.Contains(stderr, "  dhtchat delete-chat --chat "+key+"\n") {
+		!strings.Contains(stderr, "dhtchat: your 1 chat with bob is kept, paused: nothing is fetched or published\n") ||
+		!strings.Contains(stderr, "dhtchat: hint: to delete: dhtchat delete-chat --chat "+key+"\n") {
 		t.Fatalf("remove-friend: exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
 	if code, stderr := follow.exit(t); code != exitRuntime || !strings.Contains(stderr, "dhtchat: bob is no longer your friend: the chat is paused\n") {
@@ -263,8 +263,8 @@ func TestCLIDeleteChat(t *testing.T) {
 	// Two chats: which one?
 	_, stderr, code := alice.runCode(t, "", "delete-chat", "bob")
 	if code != exitUsage || !strings.Contains(stderr, "dhtchat: you have 2 chats with bob: say which to delete\n") ||
-		!strings.Contains(stderr, "hint: dhtchat delete-chat bob --chat "+first) ||
-		!strings.Contains(stderr, "hint: or all of them: dhtchat delete-chat bob --all\n") {
+		!strings.Contains(stderr, "dhtchat: hint: dhtchat delete-chat bob --chat "+first) ||
+		!strings.Contains(stderr, "dhtchat: hint: or all of them: dhtchat delete-chat bob --all\n") {
 		t.Fatalf("delete-chat with two chats: exit %d, stderr %q", code, stderr)
 	}
 	if n := len(chatsOf(t, alice)); n != 2 {

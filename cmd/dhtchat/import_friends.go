@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/dhtchat/dhtchat/internal/userr"
 	"github.com/dhtchat/dhtchat/keyring"
 )
 
@@ -45,7 +46,7 @@ func runImportFriends(_ context.Context, e *env, args []string) error {
 	if args[0] != "-" {
 		f, err := os.Open(args[0])
 		if err != nil {
-			return runtimeErrorf("cannot read %s: %v", args[0], errors.Unwrap(err))
+			return userr.Runtimef("cannot read %s: %v", args[0], errors.Unwrap(err))
 		}
 		defer f.Close()
 		r, src = f, args[0]
@@ -65,7 +66,9 @@ func runImportFriends(_ context.Context, e *env, args []string) error {
 		for _, f := range friends {
 			ok, err := k.AddFriend(f.Name, f.Key)
 			if err != nil {
-				return fmt.Errorf("%s: %w", f.Name, err)
+				u := userr.Explain(err)
+				u.Msg = fmt.Sprintf("nothing imported: %s: %s", f.Name, u.Msg)
+				return u
 			}
 			if ok {
 				added++
@@ -77,10 +80,6 @@ func runImportFriends(_ context.Context, e *env, args []string) error {
 		return nil
 	})
 	if err != nil {
-		if u := classify(err); u.code == exitUsage {
-			u.msg = "nothing imported: " + u.msg
-			return u
-		}
 		return err
 	}
 	if e.json {
@@ -92,7 +91,7 @@ func runImportFriends(_ context.Context, e *env, args []string) error {
 	e.printf("Imported %d friends (%d already present).\n", added, len(friends)-added)
 	for _, f := range changed {
 		// Loudly, as add-friend does: this is how a swapped key arrives.
-		e.notef("WARNING: %s had another key before (old fingerprint %s); check it: dhtchat verify %s\n",
+		e.warnf("%s had another key before (old fingerprint %s); check it: dhtchat verify %s",
 			f.Name, f.KeyChange.OldKey.Fingerprint(), f.Name)
 	}
 	return nil
@@ -102,10 +101,10 @@ func runImportFriends(_ context.Context, e *env, args []string) error {
 func parseImport(src string, r io.Reader) ([]keyring.Friend, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxImport+1))
 	if err != nil {
-		return nil, runtimeErrorf("cannot read %s: %v", src, err)
+		return nil, userr.Runtimef("cannot read %s: %v", src, err)
 	}
 	if len(data) > maxImport {
-		return nil, usageErrorf("%s is larger than %d bytes", src, maxImport)
+		return nil, userr.Usagef("%s is larger than %d bytes", src, maxImport)
 	}
 	var friends []keyring.Friend
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -117,22 +116,22 @@ func parseImport(src string, r io.Reader) ([]keyring.Friend, error) {
 		}
 		var l importLine
 		if err := json.Unmarshal(text, &l); err != nil {
-			return nil, usageErrorf("%s:%d: not a JSON object", src, line).withHint("nothing was imported")
+			return nil, userr.Usagef("%s:%d: not a JSON object", src, line).WithHint("nothing was imported")
 		}
 		if l.Name == nil || l.PublicKey == nil {
-			return nil, usageErrorf("%s:%d: needs \"name\" and \"public_key\"", src, line).withHint("nothing was imported")
+			return nil, userr.Usagef("%s:%d: needs \"name\" and \"public_key\"", src, line).WithHint("nothing was imported")
 		}
 		if err := keyring.ValidName(*l.Name); err != nil {
-			return nil, usageErrorf("%s:%d: %v", src, line, err).withHint("nothing was imported")
+			return nil, userr.Usagef("%s:%d: %s", src, line, userr.Msg(err)).WithHint("nothing was imported")
 		}
 		pk, err := keyring.ParsePublicKey(*l.PublicKey)
 		if err != nil {
-			return nil, usageErrorf("%s:%d: %s", src, line, invalidKey(*l.Name, err).msg).withHint("nothing was imported")
+			return nil, userr.Usagef("%s:%d: %s", src, line, invalidKey(*l.Name, err).Msg).WithHint("nothing was imported")
 		}
 		friends = append(friends, keyring.Friend{Name: *l.Name, Key: pk})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, usageErrorf("%s: %v", src, err)
+		return nil, userr.Usagef("%s: %v", src, err)
 	}
 	return friends, nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dhtchat/dhtchat/internal/userr"
 	"github.com/dhtchat/dhtchat/keyring"
 )
 
@@ -27,8 +28,8 @@ func FuzzParseImport(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		friends, err := parseImport("in.jsonl", bytes.NewReader(data))
 		if err != nil {
-			var u *userError
-			if !errors.As(err, &u) || u.code != exitUsage {
+			var u *userr.Error
+			if !errors.As(err, &u) || u.Kind != userr.Usage {
 				t.Fatalf("parseImport error %v is not a usage error", err)
 			}
 			if strings.Contains(strings.ToUpper(err.Error()), "DHTCHAT-SECRET-KEY-1") {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 
+	"github.com/dhtchat/dhtchat/internal/userr"
 	"github.com/dhtchat/dhtchat/keyring"
 )
 
@@ -84,7 +85,7 @@ func runKeygen(e *env, force, withPass bool) error {
 				return err
 			}
 			if _, lerr := f.Load(); errors.As(lerr, &corrupt) {
-				return classify(lerr).withHint("'dhtchat keygen --force' replaces it with a new identity")
+				return userr.Explain(lerr).WithHint("'dhtchat keygen --force' replaces it with a new identity")
 			}
 			return err
 		}
@@ -99,7 +100,7 @@ func runKeygen(e *env, force, withPass bool) error {
 	e.printf("Your new public key is: %s\n", pk)
 	e.printf("Share it with your friends!\n")
 	if kept {
-		e.notef("Your previous identity was replaced; your friends were kept.\n")
+		e.notef("your previous identity was replaced; your friends were kept")
 	}
 	return nil
 }

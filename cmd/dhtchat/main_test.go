@@ -47,6 +47,7 @@ func TestScripts(t *testing.T) {
 			"perm":      cmdPerm,
 			"setstdout": cmdSetStdout,
 			"status":    cmdStatus,
+			"voice":     cmdVoice,
 		},
 	})
 }
@@ -87,6 +88,26 @@ func cmdStatus(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("%s exited with status %d, want %d", strings.Join(args[1:], " "), got, want)
 	}
 }
+
+// voice checks that the last command said something on stderr, and every
+// line of it in dhtchat's voice: "dhtchat: …", "dhtchat: warning: …" or
+// "dhtchat: hint: …", one sentence without a final period.
+func cmdVoice(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: voice")
+	}
+	out := ts.ReadFile("stderr")
+	if out == "" {
+		ts.Fatalf("nothing on stderr")
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		if !voiceLine.MatchString(l) {
+			ts.Fatalf("stderr line not in dhtchat's voice: %q", l)
+		}
+	}
+}
+
+var voiceLine = regexp.MustCompile(`^dhtchat: (warning: |hint: )?[^A-Z\s].*[^.\s]$`)
 
 // setstdout VAR [REGEXP] sets VAR to the last command's stdout, or to the
 // first group of REGEXP matched against it: a script's way to reuse a key

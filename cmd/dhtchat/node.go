@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/dhtchat/dhtchat/dht"
+	"github.com/dhtchat/dhtchat/internal/userr"
 )
 
 var nodeCmd = &command{
@@ -43,20 +44,20 @@ func runNode(ctx context.Context, e *env, datastoreDir string) (err error) {
 	if err := ensureDir(dataDir); err != nil {
 		return err
 	}
-	s := &session{}
-	defer func() { err = errors.Join(err, s.close()) }()
-	logger, err := e.logger(dataDir, s)
+	var opened cleanup
+	defer func() { err = errors.Join(err, opened.close()) }()
+	logger, err := e.logger()
 	if err != nil {
 		return err
 	}
-	closeLogs, err := e.routeLibraryLogs()
+	unroute, err := e.routeLibraryLogs()
 	if err != nil {
 		return err
 	}
-	s.closers = append(s.closers, func() error { closeLogs(); return nil })
+	opened.push(unroute)
 	id, err := dht.LoadOrCreateIdentity(filepath.Join(dataDir, "node.key"))
 	if err != nil {
-		return runtimeErrorf("%v", err)
+		return err
 	}
 	cfg := dht.Config{Mode: dht.ModeServer, Identity: id, Logger: logger}
 	if cfg.Timeouts, err = e.dhtTimeouts(); err != nil {
@@ -71,16 +72,16 @@ func runNode(ctx context.Context, e *env, datastoreDir string) (err error) {
 	if datastoreDir != "" {
 		ds, err := dht.OpenDatastore(datastoreDir)
 		if err != nil {
-			return runtimeErrorf("cannot open the datastore: %v", err)
+			return userr.Runtimef("cannot open the datastore: %s", userr.Msg(err)).Because(err)
 		}
-		s.closers = append(s.closers, ds.Close) // closed after the node
+		opened.push(ds.Close) // closed after the node
 		cfg.Datastore = ds
 	}
 	node, err := dht.New(ctx, cfg)
 	if err != nil {
-		return runtimeErrorf("cannot start the DHT server: %v", err)
+		return userr.Runtimef("cannot start the DHT server: %s", userr.Msg(err)).Because(err)
 	}
-	s.closers = append([]func() error{node.Close}, s.closers...)
+	opened.push(node.Close)
 	for _, a := range node.Addrs() {
 		if _, err := fmt.Fprintln(e.stdout, a); err != nil {
 			return err
@@ -93,7 +94,7 @@ func runNode(ctx context.Context, e *env, datastoreDir string) (err error) {
 		go func() {
 			if err := node.Connect(ctx); err != nil && ctx.Err() == nil {
 				logger.Warn("could not join through the bootstrap peers; serving those who connect", "err", err)
-				fmt.Fprintf(e.stderr, "dhtchat: node: no bootstrap peer reachable; serving the peers that connect to it\n")
+				e.warnf("no bootstrap peer reachable; serving the peers that connect to it")
 			}
 		}()
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"unicode/utf8"
 
 	"github.com/dhtchat/dhtchat/internal/textsafe"
@@ -49,8 +50,29 @@ func (e *env) printf(format string, args ...any) {
 	fmt.Fprintf(e.stdout, format, args...)
 }
 
-// notef writes a remark for the person at the terminal to stderr, where it
-// stays out of the way of scripts that read stdout.
+// dhtchat speaks on stderr in one voice, age's: every line begins
+// "dhtchat: ", errors and what a command did or is doing plainly, then
+// "warning: " for what may be wrong, "hint: " for what to do. Each line
+// is one sentence, lower case, without a final period, and stays on one
+// line whatever its arguments hold. Stdout is for the command's output.
+
+// notef says on stderr what the command did or is doing:
+// "dhtchat: joined the chat with bob".
 func (e *env) notef(format string, args ...any) {
-	fmt.Fprintf(e.stderr, format, args...)
+	say(e.stderr, "", fmt.Sprintf(format, args...))
+}
+
+// warnf warns on stderr: "dhtchat: warning: …".
+func (e *env) warnf(format string, args ...any) {
+	say(e.stderr, "warning: ", fmt.Sprintf(format, args...))
+}
+
+// hintf says on stderr what the user can do: "dhtchat: hint: …".
+func (e *env) hintf(format string, args ...any) {
+	say(e.stderr, "hint: ", fmt.Sprintf(format, args...))
+}
+
+// say writes one line in dhtchat's voice to w.
+func say(w io.Writer, kind, text string) {
+	fmt.Fprintf(w, "dhtchat: %s%s\n", kind, textsafe.OneLine(text))
 }

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/dhtchat/dhtchat/internal/userr"
 	"github.com/dhtchat/dhtchat/keyring"
 )
 
@@ -94,13 +95,13 @@ func (e *env) newPassphrase(file string, env bool) ([]byte, error) {
 	}
 	p, err := promptPassphrase("New passphrase: ")
 	if errors.Is(err, errNoTerminal) {
-		u := usageErrorf("no new passphrase given, and no terminal to ask for one")
+		u := userr.Usagef("no new passphrase given, and no terminal to ask for one")
 		if env {
-			u.withHint("give it in a file with --passphrase-file FILE, or itself in DHTCHAT_PASSPHRASE")
+			u.WithHint("give it in a file with --passphrase-file FILE, or itself in DHTCHAT_PASSPHRASE")
 		} else {
-			u.withHint("give it in a file with --new-passphrase-file FILE")
+			u.WithHint("give it in a file with --new-passphrase-file FILE")
 		}
-		return nil, u.withHint("nothing was changed")
+		return nil, u.WithHint("nothing was changed")
 	}
 	if err != nil {
 		return nil, err
@@ -110,7 +111,7 @@ func (e *env) newPassphrase(file string, env bool) ([]byte, error) {
 		return nil, err
 	}
 	if !bytes.Equal(p, again) {
-		return nil, usageErrorf("the passphrases do not match")
+		return nil, userr.Usagef("the passphrases do not match")
 	}
 	return p, nil
 }
@@ -118,21 +119,21 @@ func (e *env) newPassphrase(file string, env bool) ([]byte, error) {
 func readPassphraseFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, runtimeErrorf("cannot read the passphrase file: %v", err)
+		return nil, userr.Runtimef("cannot read the passphrase file: %v", err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxPassphrase+1))
 	if err != nil {
-		return nil, runtimeErrorf("cannot read the passphrase file: %v", err)
+		return nil, userr.Runtimef("cannot read the passphrase file: %v", err)
 	}
 	if len(b) > maxPassphrase {
-		return nil, usageErrorf("the passphrase file %s is larger than %d bytes", path, maxPassphrase)
+		return nil, userr.Usagef("the passphrase file %s is larger than %d bytes", path, maxPassphrase)
 	}
 	// A file written by "echo" ends in a newline that is not part of it.
 	b = bytes.TrimSuffix(b, []byte("\n"))
 	b = bytes.TrimSuffix(b, []byte("\r"))
 	if len(b) == 0 {
-		return nil, usageErrorf("the passphrase file %s is empty", path)
+		return nil, userr.Usagef("the passphrase file %s is empty", path)
 	}
 	return b, nil
 }
@@ -156,7 +157,7 @@ func promptPassphrase(prompt string) ([]byte, error) {
 		return nil, errNoTerminal
 	}
 	if len(p) == 0 {
-		return nil, usageErrorf("the passphrase is empty")
+		return nil, userr.Usagef("the passphrase is empty")
 	}
 	return p, nil
 }
@@ -201,7 +202,7 @@ Examples:
 
 func runPassphrase(_ context.Context, e *env, args []string, newPassphraseFile string) error {
 	if args[0] != "set" && args[0] != "remove" {
-		return usageErrorf("usage: dhtchat passphrase set|remove")
+		return userr.Usagef("usage: dhtchat passphrase set|remove")
 	}
 	f, err := e.keyringFile()
 	if err != nil {
@@ -217,12 +218,12 @@ func runPassphrase(_ context.Context, e *env, args []string, newPassphraseFile s
 			if _, err := f.Load(); err != nil {
 				return err // a damaged file is reported, not called fine
 			}
-			return e.passphraseDone(false, bc, "The keyring is not encrypted; nothing was changed.")
+			return e.passphraseDone(false, bc, "the keyring is not encrypted; nothing was changed")
 		}
 		if bc, err = f.RemovePassphrase(); err != nil {
 			return err
 		}
-		return e.passphraseDone(false, bc, "The keyring is no longer encrypted.")
+		return e.passphraseDone(false, bc, "the keyring is no longer encrypted")
 	}
 	var p []byte
 	switch {
@@ -241,7 +242,7 @@ func runPassphrase(_ context.Context, e *env, args []string, newPassphraseFile s
 	if bc, err = f.SetPassphrase(p); err != nil {
 		return err
 	}
-	return e.passphraseDone(true, bc, "The keyring is now encrypted with your passphrase.")
+	return e.passphraseDone(true, bc, "the keyring is now encrypted with your passphrase")
 }
 
 // passphraseDone reports a passphrase change, and what became of the
@@ -254,17 +255,17 @@ func (e *env) passphraseDone(encrypted bool, bc keyring.BackupChange, msg string
 			Left      []string `json:"backups_left"`
 		}{encrypted, append([]string{}, bc.Resealed...), append([]string{}, bc.Left...)})
 	}
-	e.notef("%s\n", msg)
+	e.notef("%s", msg)
 	if n := len(bc.Resealed); n > 0 {
 		what := "encrypted with it too"
 		if !encrypted {
 			what = "no longer encrypted either"
 		}
-		e.notef("%s of older keyrings (%s), which hold older secret keys, %s %s.\n",
+		e.notef("%s of older keyrings (%s), which hold older secret keys, %s %s",
 			countOf(n, "backup", "backups"), strings.Join(bc.Resealed, ", "), map[bool]string{true: "is", false: "are"}[n == 1], what)
 	}
 	if n := len(bc.Left); n > 0 {
-		e.notef("%s (%s) %s encrypted with another, older passphrase and %s left as %s.\n",
+		e.warnf("%s (%s) %s encrypted with another, older passphrase and %s left as %s",
 			countOf(n, "backup", "backups"), strings.Join(bc.Left, ", "), map[bool]string{true: "is", false: "are"}[n == 1],
 			map[bool]string{true: "was", false: "were"}[n == 1], map[bool]string{true: "it was", false: "they were"}[n == 1])
 	}

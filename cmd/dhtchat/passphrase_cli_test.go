@@ -71,7 +71,7 @@ func TestCLIPassphraseBackups(t *testing.T) {
 
 	pw1 := []string{"DHTCHAT_PASSPHRASE=first passphrase"}
 	_, stderr, code := noTTY(t, home, pw1, "passphrase", "set")
-	if code != 0 || !strings.Contains(stderr, "The keyring is now encrypted with your passphrase.\n1 backup of older keyrings ("+name+"), which hold older secret keys, is encrypted with it too.\n") {
+	if code != 0 || !strings.Contains(stderr, "dhtchat: the keyring is now encrypted with your passphrase\ndhtchat: 1 backup of older keyrings ("+name+"), which hold older secret keys, is encrypted with it too\n") {
 		t.Fatalf("passphrase set: exit %d, stderr %q", code, stderr)
 	}
 	if clear := secretsInClear(t, home); len(clear) != 0 {
@@ -101,8 +101,8 @@ func TestCLIPassphraseBackups(t *testing.T) {
 	}
 
 	_, stderr, code = noTTY(t, home, []string{"DHTCHAT_PASSPHRASE=second passphrase"}, "passphrase", "remove")
-	if code != 0 || !strings.Contains(stderr, "The keyring is no longer encrypted.\n2 backups of older keyrings (") ||
-		!strings.Contains(stderr, "are no longer encrypted either.\n") {
+	if code != 0 || !strings.Contains(stderr, "dhtchat: the keyring is no longer encrypted\ndhtchat: 2 backups of older keyrings (") ||
+		!strings.Contains(stderr, "are no longer encrypted either\n") {
 		t.Fatalf("passphrase remove: exit %d, stderr %q", code, stderr)
 	}
 	if clear := secretsInClear(t, home); len(clear) != 3 {
@@ -127,8 +127,8 @@ func TestCLIPassphraseSetWithoutTerminal(t *testing.T) {
 	}
 	_, stderr, code := noTTY(t, home, nil, "passphrase", "set")
 	want := "dhtchat: no new passphrase given, and no terminal to ask for one\n" +
-		"hint: give it in a file with --passphrase-file FILE, or itself in DHTCHAT_PASSPHRASE\n" +
-		"hint: nothing was changed\n"
+		"dhtchat: hint: give it in a file with --passphrase-file FILE, or itself in DHTCHAT_PASSPHRASE\n" +
+		"dhtchat: hint: nothing was changed\n"
 	if code != exitUsage || stderr != want {
 		t.Errorf("passphrase set on a plain keyring, no terminal: exit %d, stderr %q; want 2, %q", code, stderr, want)
 	}
@@ -143,8 +143,8 @@ func TestCLIPassphraseSetWithoutTerminal(t *testing.T) {
 	before, _ = os.ReadFile(path)
 	_, stderr, code = noTTY(t, home, pw, "passphrase", "set")
 	want = "dhtchat: no new passphrase given, and no terminal to ask for one\n" +
-		"hint: give it in a file with --new-passphrase-file FILE\n" +
-		"hint: nothing was changed\n"
+		"dhtchat: hint: give it in a file with --new-passphrase-file FILE\n" +
+		"dhtchat: hint: nothing was changed\n"
 	if code != exitUsage || stderr != want {
 		t.Errorf("passphrase set on an encrypted keyring, no terminal: exit %d, stderr %q; want 2, %q", code, stderr, want)
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+
+	"github.com/dhtchat/dhtchat/internal/userr"
 )
 
 // configDir is where the keyring lives: --home or DHTCHAT_HOME if set, else
@@ -31,8 +33,8 @@ func (e *env) dir(xdgVar, fallback string) (string, error) {
 	if home == "" {
 		var err error
 		if home, err = os.UserHomeDir(); err != nil {
-			return "", runtimeErrorf("cannot find your home directory").
-				withHint("set --home DIR or DHTCHAT_HOME")
+			return "", userr.Runtimef("cannot find your home directory").
+				WithHint("set --home DIR or DHTCHAT_HOME")
 		}
 	}
 	if !filepath.IsAbs(home) {
@@ -44,7 +46,7 @@ func (e *env) dir(xdgVar, fallback string) (string, error) {
 // ensureDir creates dir, private to the user, if it does not exist.
 func ensureDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return runtimeErrorf("cannot create %s: %v", dir, errors.Unwrap(err))
+		return userr.Runtimef("cannot create %s: %v", dir, errors.Unwrap(err))
 	}
 	return nil
 }

@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/internal/userr"
 )
 
 // pipeMode sends each stdin line as a message and prints what arrives. At
@@ -72,8 +72,7 @@ func (e *env) pipeMode(ctx context.Context, s *session, info chat.Info, name str
 		case err := <-input:
 			input = nil
 			eof = true
-			var u *userError
-			if errors.As(err, &u) && u.code == exitUsage {
+			if err != nil && userr.Explain(err).Kind == userr.Usage {
 				badInput = err // send what came before it first
 			} else if err != nil {
 				stop()
@@ -131,8 +130,8 @@ func (e *env) interrupted(s *session, info chat.Info, follow bool) error {
 	if err != nil || o.Published >= o.Sent {
 		return err
 	}
-	return runtimeErrorf("interrupted before %d messages were published", o.Sent-o.Published).
-		withHint("they are stored, and the next dhtchat command that goes online for this chat sends them")
+	return userr.Runtimef("interrupted before %d messages were published", o.Sent-o.Published).
+		WithHint("they are stored, and the next dhtchat command that goes online for this chat sends them")
 }
 
 // allPublished reports whether no message of the chat is pending.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/internal/userr"
 )
 
 var recvCmd = &command{
@@ -52,7 +53,7 @@ type recvOpts struct {
 
 func runRecv(ctx context.Context, e *env, args []string, o *recvOpts) error {
 	if o.timeout < 0 {
-		return usageErrorf("--timeout must not be negative")
+		return userr.Usagef("--timeout must not be negative")
 	}
 	s, f, info, err := e.openChat(ctx, true, args[0], o.chatKey)
 	if err != nil {
@@ -151,7 +152,7 @@ func (p *printer) print(ctx context.Context, ms []chat.Entry) error {
 			continue
 		}
 		if werr = p.e.printMessage(p.info.Key, p.from, m); werr != nil {
-			werr = runtimeErrorf("cannot write the messages: %v", werr)
+			werr = userr.Runtimef("cannot write the messages: %v", werr)
 			break // not printed: not marked read
 		}
 		p.upTo, p.printed = m.N, p.printed+1
@@ -233,24 +234,24 @@ func stillOn(ctx context.Context, s *session, info chat.Info, name string) error
 	case err != nil:
 		return err
 	case now.Blocked:
-		return runtimeErrorf("%s was blocked ('dhtchat block'): the chat is paused", name).
-			withHint("'dhtchat unblock %s' resumes it", name)
+		return userr.Runtimef("%s was blocked ('dhtchat block'): the chat is paused", name).
+			WithHint("'dhtchat unblock %s' resumes it", name)
 	case now.Paused:
-		return runtimeErrorf("%s is no longer your friend: the chat is paused", name).
-			withHint("adding %s back ('dhtchat add-friend') resumes it", name)
+		return userr.Runtimef("%s is no longer your friend: the chat is paused", name).
+			WithHint("adding %s back ('dhtchat add-friend') resumes it", name)
 	}
 	return nil
 }
 
 // chatDeleted is the error of a command whose chat another process deleted.
 func chatDeleted(name string) error {
-	return runtimeErrorf("the chat with %s was deleted ('dhtchat delete-chat')", name)
+	return userr.Runtimef("the chat with %s was deleted ('dhtchat delete-chat')", name)
 }
 
 // noteNetwork tells the user on stderr when the DHT becomes unreachable
 // and when it comes back.
 func (e *env) noteNetwork(ev chat.NetworkEvent) {
 	if ev.State == chat.Offline {
-		e.notef("dhtchat: no DHT peers reachable; retrying (messages stay queued)\n")
+		e.warnf("no DHT peers reachable; retrying (messages stay queued)")
 	}
 }

@@ -66,10 +66,10 @@ func runRemoveFriend(ctx context.Context, e *env, args []string) error {
 // notePaused tells what became of a removed friend's chats, and how to
 // delete them.
 func notePaused(e *env, name string, chats []chat.Info) {
-	e.notef("Your %s with %s %s kept, paused: nothing is fetched or published. Adding %s back resumes %s; to delete:\n",
-		chatCount(len(chats)), name, map[bool]string{true: "is", false: "are"}[len(chats) == 1], name,
-		map[bool]string{true: "it", false: "them"}[len(chats) == 1])
+	e.notef("your %s with %s %s kept, paused: nothing is fetched or published",
+		chatCount(len(chats)), name, map[bool]string{true: "is", false: "are"}[len(chats) == 1])
+	e.hintf("adding %s back resumes %s", name, map[bool]string{true: "it", false: "them"}[len(chats) == 1])
 	for _, in := range chats {
-		e.notef("  dhtchat delete-chat --chat %s\n", in.Key)
+		e.hintf("to delete: dhtchat delete-chat --chat %s", in.Key)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 
+	"github.com/dhtchat/dhtchat/internal/userr"
 	"github.com/dhtchat/dhtchat/keyring"
 )
 
@@ -19,7 +20,7 @@ var renameFriendCmd = &command{
 
 func runRenameFriend(_ context.Context, e *env, args []string) error {
 	if err := keyring.ValidName(args[1]); err != nil {
-		return badInput(err)
+		return userr.BadInput(err)
 	}
 	f, err := e.keyringFile()
 	if err != nil {

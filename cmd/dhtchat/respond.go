@@ -6,6 +6,7 @@ import (
 	"flag"
 
 	"github.com/dhtchat/dhtchat/chat/wire"
+	"github.com/dhtchat/dhtchat/internal/userr"
 )
 
 var respondCmd = &command{
@@ -30,7 +31,7 @@ Examples:
 }
 
 func runRespond(ctx context.Context, e *env, name, chatKey string, follow bool) error {
-	key, err := parseChatKey(chatKey)
+	key, err := wire.ParseChatKey(chatKey)
 	if err != nil {
 		return err
 	}
@@ -41,20 +42,20 @@ func runRespond(ctx context.Context, e *env, name, chatKey string, follow bool) 
 	defer s.close()
 	if blocked, err := s.client.Blocked(ctx, f.Key); err != nil || blocked {
 		if err == nil {
-			err = usageErrorf("%s is blocked: no chat with them can be joined", name).
-				withHint("'dhtchat unblock %s' first", name)
+			err = userr.Usagef("%s is blocked: no chat with them can be joined", name).
+				WithHint("'dhtchat unblock %s' first", name)
 		}
 		return err
 	}
 	if err := s.client.CheckChatKey(f.Key, key); err != nil {
 		if errors.Is(err, wire.ErrChatKeyNotForYou) {
-			return usageErrorf("this chat key was not made for you and %s", name).
-				withHint("check that %s is the friend who started it, and that they started it with your public key", name)
+			return userr.Usagef("this chat key was not made for you and %s", name).
+				WithHint("check that %s is the friend who started it, and that they started it with your public key", name)
 		}
 		return err
 	}
 	// Joining reads the chat's records first (see chat.Client.JoinChat).
-	e.notef("Joining the chat through the DHT…\n")
+	e.notef("joining the chat through the DHT…")
 	if err := s.connect(ctx); err != nil {
 		return err
 	}
@@ -62,6 +63,6 @@ func runRespond(ctx context.Context, e *env, name, chatKey string, follow bool) 
 	if err != nil {
 		return err
 	}
-	e.notef("Joined the chat with %s.\n", name)
+	e.notef("joined the chat with %s", name)
 	return e.converse(ctx, s, info, name, follow, false)
 }

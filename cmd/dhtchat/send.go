@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/internal/userr"
 )
 
 var sendCmd = &command{
@@ -56,7 +57,7 @@ const sendBatch = 128
 
 func runSend(ctx context.Context, e *env, args []string, o *sendOpts) error {
 	if o.timeout < 0 {
-		return usageErrorf("--timeout must not be negative")
+		return userr.Usagef("--timeout must not be negative")
 	}
 	s, f, info, err := e.openChat(ctx, true, args[0], o.chatKey)
 	if err != nil {
@@ -75,7 +76,7 @@ func runSend(ctx context.Context, e *env, args []string, o *sendOpts) error {
 		err := s.connect(pubCtx)
 		connected <- err
 		if err != nil && pubCtx.Err() == nil {
-			e.notef("dhtchat: no DHT peers reachable; messages are stored and stay queued\n")
+			e.warnf("no DHT peers reachable; messages are stored and stay queued")
 		}
 		for err == nil {
 			select {
@@ -129,7 +130,7 @@ func runSend(ctx context.Context, e *env, args []string, o *sendOpts) error {
 		if bad != nil {
 			return bad
 		}
-		return usageErrorf("nothing to send: stdin had no non-empty line")
+		return userr.Usagef("nothing to send: stdin had no non-empty line")
 	}
 	if err := <-connected; err != nil {
 		return err
@@ -260,7 +261,7 @@ func (e *env) waitSent(ctx context.Context, s *session, name string, prog *sendP
 			if err != nil {
 				lastErr = err
 			} else if res.Queued > 0 && !notified && !e.json {
-				e.notef("%d messages wait for %s to acknowledge earlier ones…\n", res.Queued, name)
+				e.notef("%d messages wait for %s to acknowledge earlier ones…", res.Queued, name)
 				notified = true
 			}
 			needFlush = err != nil
@@ -287,8 +288,8 @@ func (e *env) waitSent(ctx context.Context, s *session, name string, prog *sendP
 		select {
 		case <-ctx.Done():
 			if o.Published >= last && ctx.Err() == context.DeadlineExceeded {
-				return runtimeErrorf("timed out waiting for %s to acknowledge", name).
-					withHint("the messages are published; %s's client acknowledges them when it next reads the chat", name)
+				return userr.Runtimef("timed out waiting for %s to acknowledge", name).
+					WithHint("the messages are published; %s's client acknowledges them when it next reads the chat", name)
 			}
 			if lastErr != nil && !errors.Is(lastErr, context.DeadlineExceeded) && !errors.Is(lastErr, context.Canceled) {
 				return waitError(ctx, fmt.Errorf("%w (last error: %v)", ctx.Err(), lastErr), "waiting for "+name)
@@ -313,7 +314,7 @@ func validPrefix(bodies []string, before int) ([]string, error) {
 
 // badLine explains why message n (body) cannot be sent; the queued
 // messages before it are sent.
-func badLine(err error, body string, n, queued int) *userError {
+func badLine(err error, body string, n, queued int) *userr.Error {
 	what, hint := "is not valid UTF-8 text", "convert the text to UTF-8"
 	switch {
 	case errors.Is(err, chat.ErrBodyTooLarge):
@@ -321,11 +322,11 @@ func badLine(err error, body string, n, queued int) *userError {
 	case body == "":
 		what, hint = "is empty", "a message needs some text"
 	}
-	u := usageErrorf("message %d %s", n, what)
+	u := userr.Usagef("message %d %s", n, what)
 	if queued > 0 {
-		return u.withHint("the %d messages before it were sent; nothing from it on was", queued)
+		return u.WithHint("the %d messages before it were sent; nothing from it on was", queued)
 	}
-	return u.withHint("nothing was sent; %s", hint)
+	return u.WithHint("nothing was sent; %s", hint)
 }
 
 // readLines calls fn with the non-empty lines of r, in batches: as many as
@@ -343,7 +344,7 @@ func readLines(r io.Reader, fn func([]string) error) error {
 			}
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
-			return runtimeErrorf("reading stdin: %v", err)
+			return userr.Runtimef("reading stdin: %v", err)
 		}
 		eof := err != nil
 		if eof || len(batch) >= sendBatch || br.Buffered() == 0 {
@@ -361,12 +362,12 @@ func readLines(r io.Reader, fn func([]string) error) error {
 // waitError explains an error that ended a wait on the network.
 func waitError(ctx context.Context, err error, doing string) error {
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-		return runtimeErrorf("timed out %s", doing).
-			withHint("the messages are stored and will be sent by the next dhtchat command that goes online")
+		return userr.Runtimef("timed out %s", doing).
+			WithHint("the messages are stored and will be sent by the next dhtchat command that goes online")
 	}
 	if errors.Is(err, context.Canceled) {
-		return runtimeErrorf("interrupted while %s", doing).
-			withHint("the messages are stored and will be sent by the next dhtchat command that goes online")
+		return userr.Runtimef("interrupted while %s", doing).
+			WithHint("the messages are stored and will be sent by the next dhtchat command that goes online")
 	}
 	return err
 }

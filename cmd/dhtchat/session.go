@@ -18,6 +18,7 @@ import (
 	"github.com/dhtchat/dhtchat/chat"
 	"github.com/dhtchat/dhtchat/chat/wire"
 	"github.com/dhtchat/dhtchat/dht"
+	"github.com/dhtchat/dhtchat/internal/userr"
 	"github.com/dhtchat/dhtchat/keyring"
 )
 
@@ -34,11 +35,12 @@ type session struct {
 	// book is the friend list as it is now: the chat client asks it which
 	// chats to pause (those of someone no longer a friend), and the UI
 	// shows and changes it. It reads the file again when it changes.
-	book    *friendBook
-	client  *chat.Client
-	node    *dht.Node // nil when offline
-	log     *slog.Logger
-	closers []func() error
+	book   *friendBook
+	client *chat.Client
+	node   *dht.Node // nil when offline
+	log    *slog.Logger
+	// opened holds what the session opened, to close in reverse order.
+	opened cleanup
 }
 
 // openSession loads the keyring and opens the database; with online, it also
@@ -77,19 +79,18 @@ func (e *env) openSession(ctx context.Context, online bool) (*session, error) {
 	if err := ensureDir(dataDir); err != nil {
 		return nil, err
 	}
-	if s.log, err = e.logger(dataDir, s); err != nil {
+	if s.log, err = e.logger(); err != nil {
 		return nil, err
 	}
 	var network chat.Network
 	if online {
 		// libp2p's own logs would land on the terminal, under the UI or
 		// in the middle of a command's output: route them first.
-		closeLogs, err := e.routeLibraryLogs()
+		unroute, err := e.routeLibraryLogs()
 		if err != nil {
-			s.close()
 			return nil, err
 		}
-		s.closers = append(s.closers, func() error { closeLogs(); return nil })
+		s.opened.push(unroute)
 		cfg := dht.Config{Mode: dht.ModeClient, Logger: s.log}
 		if cfg.Timeouts, err = e.dhtTimeouts(); err != nil {
 			s.close()
@@ -105,9 +106,9 @@ func (e *env) openSession(ctx context.Context, online bool) (*session, error) {
 		}
 		if s.node, err = dht.New(ctx, cfg); err != nil {
 			s.close()
-			return nil, runtimeErrorf("cannot start the DHT client: %v", err)
+			return nil, userr.Runtimef("cannot start the DHT client: %s", userr.Msg(err)).Because(err)
 		}
-		s.closers = append(s.closers, s.node.Close)
+		s.opened.push(s.node.Close)
 		network = s.node
 	}
 	s.client, err = chat.Open(chat.Config{
@@ -122,8 +123,7 @@ func (e *env) openSession(ctx context.Context, online bool) (*session, error) {
 		s.close()
 		return nil, err
 	}
-	// The client closes before the node it uses.
-	s.closers = append([]func() error{s.client.Close}, s.closers...)
+	s.opened.push(s.client.Close) // closed before the node it uses
 	return s, nil
 }
 
@@ -162,40 +162,13 @@ func (e *env) openChat(ctx context.Context, online bool, name, chatKey string) (
 	return s, f, info, nil
 }
 
-// close closes everything the session opened, in order.
-func (s *session) close() error {
-	var errs []error
-	for _, c := range s.closers {
-		errs = append(errs, c())
-	}
-	s.closers = nil
-	return errors.Join(errs...)
-}
+// close closes everything the session opened, the last opened first.
+func (s *session) close() error { return s.opened.close() }
 
-// connect joins the DHT, or explains why it cannot.
+// connect joins the DHT. Without a peer it fails with an error wrapping
+// dht.ErrNoPeers, which userr explains.
 func (s *session) connect(ctx context.Context) error {
-	err := s.client.Connect(ctx)
-	if errors.Is(err, dht.ErrNoPeers) {
-		return runtimeErrorf("no DHT peers reachable").
-			withHint("check your network, or give peers with --bootstrap ADDR (or DHTCHAT_BOOTSTRAP), e.g. the addresses a 'dhtchat node' prints").
-			withHint("queued messages stay queued and are sent next time")
-	}
-	return err
-}
-
-// logger returns the session's logger: with --debug, a log file in the data
-// directory (never the terminal), else one that discards.
-func (e *env) logger(dataDir string, s *session) (*slog.Logger, error) {
-	if !e.debug {
-		return slog.New(slog.DiscardHandler), nil
-	}
-	path := filepath.Join(dataDir, "debug.log")
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, runtimeErrorf("cannot open the debug log: %v", err)
-	}
-	s.closers = append(s.closers, f.Close)
-	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})), nil
+	return s.client.Connect(ctx)
 }
 
 // bootstrapPeers returns the peers of --bootstrap / DHTCHAT_BOOTSTRAP, or
@@ -209,8 +182,8 @@ func (e *env) bootstrapPeers() ([]peer.AddrInfo, error) {
 	}
 	peers, err := dht.ParseBootstrap(e.bootstrap)
 	if err != nil {
-		return nil, usageErrorf("bad --bootstrap: %v", err).
-			withHint("give multiaddrs ending in /p2p/<peer id>, separated by commas, such as 'dhtchat node' prints")
+		return nil, userr.Usagef("bad --bootstrap: %s", userr.Msg(err)).Because(err).
+			WithHint("give multiaddrs ending in /p2p/<peer id>, separated by commas, such as 'dhtchat node' prints")
 	}
 	return peers, nil
 }
@@ -228,13 +201,13 @@ func (e *env) listenAddrs() ([]multiaddr.Multiaddr, error) {
 		}
 		a, err := multiaddr.NewMultiaddr(s)
 		if err != nil {
-			return nil, usageErrorf("bad --listen address %q: %v", s, err).
-				withHint("for example /ip4/0.0.0.0/tcp/4001,/ip4/0.0.0.0/udp/4001/quic-v1")
+			return nil, userr.Usagef("bad --listen address %q: %v", s, err).
+				WithHint("for example /ip4/0.0.0.0/tcp/4001,/ip4/0.0.0.0/udp/4001/quic-v1")
 		}
 		addrs = append(addrs, a)
 	}
 	if len(addrs) == 0 {
-		return nil, usageErrorf("--listen is empty")
+		return nil, userr.Usagef("--listen is empty")
 	}
 	return addrs, nil
 }
@@ -250,8 +223,8 @@ func (e *env) dhtTimeouts() (dht.Timeouts, error) {
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
-		return dht.Timeouts{}, usageErrorf("bad DHTCHAT_DIAL_TIMEOUT %q", v).
-			withHint("give a duration such as 30s; the default is %v", dht.DefaultTimeouts().Dial)
+		return dht.Timeouts{}, userr.Usagef("bad DHTCHAT_DIAL_TIMEOUT %q", v).
+			WithHint("give a duration such as 30s; the default is %v", dht.DefaultTimeouts().Dial)
 	}
 	return dht.Timeouts{Dial: d, RoutingTable: d}, nil
 }
@@ -276,8 +249,8 @@ func (e *env) pollPolicy() chat.PollPolicy {
 func (s *session) friend(name string) (keyring.Friend, error) {
 	f, ok := s.kr.Friend(name)
 	if !ok {
-		return keyring.Friend{}, usageErrorf("%s is not one of your friends", name).
-			withHint("'dhtchat friends' lists them; 'dhtchat add-friend %s PUBKEY' adds one", name)
+		return keyring.Friend{}, userr.Usagef("%s is not one of your friends", name).
+			WithHint("'dhtchat friends' lists them; 'dhtchat add-friend %s PUBKEY' adds one", name)
 	}
 	return f, nil
 }
@@ -288,31 +261,21 @@ func (s *session) chatWith(ctx context.Context, f keyring.Friend, chatKey string
 	if chatKey == "" {
 		info, err := s.client.LatestChatWith(ctx, f.Key)
 		if errors.Is(err, chat.ErrUnknownChat) {
-			return chat.Info{}, usageErrorf("you have no chat with %s yet", f.Name).
-				withHint("'dhtchat start %s' starts one; 'dhtchat respond %s CHATKEY' joins theirs", f.Name, f.Name)
+			return chat.Info{}, userr.Usagef("you have no chat with %s yet", f.Name).
+				WithHint("'dhtchat start %s' starts one; 'dhtchat respond %s CHATKEY' joins theirs", f.Name, f.Name)
 		}
 		return info, err
 	}
-	key, err := parseChatKey(chatKey)
+	key, err := wire.ParseChatKey(chatKey)
 	if err != nil {
 		return chat.Info{}, err
 	}
 	info, err := s.client.ChatWithKey(ctx, f.Key, key)
 	if errors.Is(err, chat.ErrUnknownChat) || errors.Is(err, wire.ErrChatKeyNotForYou) {
-		return chat.Info{}, usageErrorf("you have no chat with %s under that chat key", f.Name).
-			withHint("'dhtchat chats' lists your chats; 'dhtchat respond %s CHATKEY' joins one", f.Name)
+		return chat.Info{}, userr.Usagef("you have no chat with %s under that chat key", f.Name).
+			WithHint("'dhtchat chats' lists your chats; 'dhtchat respond %s CHATKEY' joins one", f.Name)
 	}
 	return info, err
-}
-
-// parseChatKey parses a chat key given by the user.
-func parseChatKey(s string) (wire.ChatKey, error) {
-	key, err := wire.ParseChatKey(s)
-	if err != nil {
-		return wire.ChatKey{}, usageErrorf("invalid chat key: %s", strings.TrimPrefix(err.Error(), "wire: ")).
-			withHint("a chat key starts with %s1; copy it whole from the 'dhtchat start' of your friend", wire.ChatKeyHRP)
-	}
-	return key, nil
 }
 
 // nameOf returns the friend name for a public key; for a former friend,

@@ -6,6 +6,7 @@ import (
 	"flag"
 
 	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/internal/userr"
 )
 
 var startCmd = &command{
@@ -61,8 +62,8 @@ func runStart(ctx context.Context, e *env, name string, another, follow bool) er
 	}
 	if blocked, err := s.client.Blocked(ctx, f.Key); err != nil || blocked {
 		if err == nil {
-			err = usageErrorf("%s is blocked: no chat with them can be started", name).
-				withHint("'dhtchat unblock %s' first", name)
+			err = userr.Usagef("%s is blocked: no chat with them can be started", name).
+				WithHint("'dhtchat unblock %s' first", name)
 		}
 		return err
 	}
@@ -73,10 +74,11 @@ func runStart(ctx context.Context, e *env, name string, another, follow bool) er
 		} else {
 			e.printf("Chat key: %s\n", info.Key)
 			if len(existing) == 1 {
-				e.notef("You already have a chat with %s; opening it. 'dhtchat start %s --new' starts another.\n", name, name)
+				e.notef("you already have a chat with %s; opening it", name)
 			} else {
-				e.notef("You have %d chats with %s; opening the latest. 'dhtchat start %s --new' starts another.\n", len(existing), name, name)
+				e.notef("you have %d chats with %s; opening the latest", len(existing), name)
 			}
+			e.hintf("'dhtchat start %s --new' starts another", name)
 		}
 		if err != nil {
 			return err
@@ -85,8 +87,8 @@ func runStart(ctx context.Context, e *env, name string, another, follow bool) er
 	}
 	info, err := s.client.StartChat(ctx, f.Key)
 	if errors.Is(err, chat.ErrBlocked) {
-		return usageErrorf("%s is blocked: no chat with them can be started", name).
-			withHint("'dhtchat unblock %s' first", name)
+		return userr.Usagef("%s is blocked: no chat with them can be started", name).
+			WithHint("'dhtchat unblock %s' first", name)
 	}
 	if err != nil {
 		return err
@@ -96,14 +98,15 @@ func runStart(ctx context.Context, e *env, name string, another, follow bool) er
 		err = e.printJSON(startJSON{ChatKey: key.String(), New: true})
 	} else {
 		e.printf("New chat key: %s\n", key)
-		e.notef("Give this chat key to %s, who joins with: dhtchat respond YOURNAME %s\n", name, key)
+		e.notef("give this chat key to %s, who joins with: dhtchat respond YOURNAME %s", name, key)
 	}
 	if err != nil {
 		return err
 	}
 	if len(existing) > 0 {
-		e.notef("WARNING: this is another chat with %s, beside the %s you have: nothing you send in it reaches %s until they join it with this key. 'dhtchat send %s' now sends in this one.\n",
-			name, chatCount(len(existing)), name, name)
+		e.warnf("this is another chat with %s, beside the %s you have: nothing you send in it reaches %s until they join it with this key",
+			name, chatCount(len(existing)), name)
+		e.hintf("'dhtchat send %s' now sends in this one", name)
 	}
 	return e.converse(ctx, s, info, name, follow, true)
 }

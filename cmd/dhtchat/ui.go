@@ -4,17 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 
 	"golang.org/x/term"
 
 	"github.com/dhtchat/dhtchat/chat"
-	"github.com/dhtchat/dhtchat/dht"
+	"github.com/dhtchat/dhtchat/internal/userr"
 	"github.com/dhtchat/dhtchat/keyring"
 	"github.com/dhtchat/dhtchat/tui"
 )
@@ -23,8 +20,8 @@ import (
 // chats. It needs a terminal; scripts have the other commands.
 func runUI(ctx context.Context, e *env) error {
 	if !e.isTerminal() {
-		return usageErrorf("the full-screen chat needs a terminal").
-			withHint("'dhtchat --help' lists the commands for scripts: chats, send, recv, history")
+		return userr.Usagef("the full-screen chat needs a terminal").
+			WithHint("'dhtchat --help' lists the commands for scripts: chats, send, recv, history")
 	}
 	// Keys typed from now on are the UI's: take the terminal before the
 	// database and the network open (see tui.Terminal), unless the
@@ -37,11 +34,6 @@ func runUI(ctx context.Context, e *env) error {
 		}
 		defer t.Restore()
 	}
-	closeLogs, err := e.routeLibraryLogs()
-	if err != nil {
-		return err
-	}
-	defer closeLogs()
 	s, err := e.openSession(ctx, true)
 	if err != nil {
 		return err
@@ -68,7 +60,7 @@ func (e *env) mayAskPassphrase() bool {
 func (e *env) takeTerminal() (*tui.Terminal, error) {
 	t, err := tui.TakeTerminal(e.stdin.(*os.File))
 	if err != nil {
-		return nil, runtimeErrorf("cannot use the terminal: %v", err)
+		return nil, userr.Runtimef("cannot use the terminal: %v", err)
 	}
 	return t, nil
 }
@@ -79,11 +71,7 @@ func (e *env) converse(ctx context.Context, s *session, info chat.Info, name str
 	if !e.isTerminal() || e.json {
 		return e.pipeMode(ctx, s, info, name, follow)
 	}
-	closeLogs, err := e.routeLibraryLogs()
-	if err != nil {
-		return err
-	}
-	defer closeLogs()
+	// The session, online, keeps libp2p's logs off the terminal.
 	opts := tui.Options{Open: info.ID}
 	if started {
 		// The key printed before went behind the alternate screen: the
@@ -112,38 +100,11 @@ func (e *env) unsent(err error) error {
 	if !errors.As(err, &ns) {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "The store refused %d messages you sent; here they are:\n", len(ns.Bodies))
-	for _, b := range ns.Bodies {
+	e.warnf("the store refused %d messages you sent; here they are:", len(ns.Bodies))
+	for _, b := range ns.Bodies { // the texts as typed: data, not notes
 		fmt.Fprintf(e.stderr, "%s\n\n", b)
 	}
-	return runtimeErrorf("%d messages were not stored: %v", len(ns.Bodies), ns.Err)
-}
-
-// routeLibraryLogs sends the process-wide logs of libp2p and kad-dht, which
-// go to stderr by default, to the debug log with --debug and nowhere
-// otherwise: nothing may write to the terminal under the full-screen UI.
-// It must run before the DHT node starts.
-func (e *env) routeLibraryLogs() (closeFn func(), err error) {
-	if !e.debug {
-		dht.RouteLibraryLogs(io.Discard, slog.LevelError)
-		return func() {}, nil
-	}
-	dir, err := e.dataDir()
-	if err != nil {
-		return nil, err
-	}
-	if err := ensureDir(dir); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(filepath.Join(dir, "debug.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, runtimeErrorf("cannot open the debug log: %v", err)
-	}
-	dht.RouteLibraryLogs(f, slog.LevelInfo)
-	return func() {
-		dht.RouteLibraryLogs(io.Discard, slog.LevelError)
-		f.Close()
-	}, nil
+	return userr.Runtimef("%d messages were not stored: %s", len(ns.Bodies), userr.Msg(ns.Err)).Because(ns.Err)
 }
 
 // isTerminal reports whether both stdin and stdout are terminals.
@@ -241,15 +202,15 @@ func (b *friendBook) reload() {
 // Add adds a friend as 'dhtchat add-friend' does, with its error messages.
 func (b *friendBook) Add(name, text string) (keyring.Friend, error) {
 	if err := keyring.ValidName(name); err != nil {
-		return keyring.Friend{}, plain(badInput(err))
+		return keyring.Friend{}, userr.BadInput(err)
 	}
 	pk, err := keyring.ParsePublicKey(text)
 	if err != nil {
-		return keyring.Friend{}, plain(invalidKey(name, err))
+		return keyring.Friend{}, invalidKey(name, err)
 	}
 	f, err := b.file()
 	if err != nil {
-		return keyring.Friend{}, plain(err)
+		return keyring.Friend{}, err
 	}
 	err = f.Update(func(k *keyring.Keyring) error {
 		_, err := k.AddFriend(name, pk)
@@ -259,7 +220,7 @@ func (b *friendBook) Add(name, text string) (keyring.Friend, error) {
 		return keyring.Friend{}, errNeedPassphrase
 	}
 	if err != nil {
-		return keyring.Friend{}, plain(err)
+		return keyring.Friend{}, err
 	}
 	fr := keyring.Friend{Name: name, Key: pk}
 	b.mu.Lock()
@@ -275,7 +236,7 @@ var errNeedPassphraseVerify = errors.New("the keyring is encrypted: to mark frie
 func (b *friendBook) SetVerified(name string, verified bool) error {
 	f, err := b.file()
 	if err != nil {
-		return plain(err)
+		return err
 	}
 	err = f.Update(func(k *keyring.Keyring) error {
 		return k.SetVerified(name, verified)
@@ -284,20 +245,10 @@ func (b *friendBook) SetVerified(name string, verified bool) error {
 		return errNeedPassphraseVerify
 	}
 	if err != nil {
-		return plain(err)
+		return err
 	}
 	b.mu.Lock()
 	_ = b.snapshot.SetVerified(name, verified) // the file has it; the copy may not know the name
 	b.mu.Unlock()
 	return nil
-}
-
-// plain is err in dhtchat's voice, on one line, hints included.
-func plain(err error) error {
-	u := classify(err)
-	msg := oneLine(u.msg)
-	for _, h := range u.hints {
-		msg += "; " + oneLine(h)
-	}
-	return errors.New(msg)
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"time"
 
+	"github.com/dhtchat/dhtchat/internal/userr"
 	"github.com/dhtchat/dhtchat/keyring"
 )
 
@@ -33,7 +34,7 @@ Examples:
 		unmark := fs.Bool("unmark", false, "remove the verified mark")
 		return func(ctx context.Context, e *env, args []string) error {
 			if *mark && *unmark {
-				return usageErrorf("verify: --mark and --unmark cannot be used together")
+				return userr.Usagef("verify: --mark and --unmark cannot be used together")
 			}
 			return runVerify(ctx, e, args[0], *mark, *unmark)
 		}
@@ -74,7 +75,7 @@ func newKeyChangeJSON(c *keyring.KeyChange) *keyChangeJSON {
 
 func runVerify(_ context.Context, e *env, name string, mark, unmark bool) error {
 	if err := keyring.ValidName(name); err != nil {
-		return badInput(err)
+		return userr.BadInput(err)
 	}
 	var (
 		k      *keyring.Keyring

@@ -6,8 +6,10 @@ import (
 	"io"
 	"strings"
 
-	"github.com/dhtchat/dhtchat/keyring"
 	"github.com/mdp/qrterminal/v3"
+
+	"github.com/dhtchat/dhtchat/internal/userr"
+	"github.com/dhtchat/dhtchat/keyring"
 )
 
 var whoamiCmd = &command{
@@ -30,7 +32,7 @@ Examples:
 		qr := fs.Bool("qr", false, "also draw the public key as a QR code")
 		return func(ctx context.Context, e *env, args []string) error {
 			if *qr && e.json {
-				return usageErrorf("whoami: --qr draws for people and cannot be combined with --json")
+				return userr.Usagef("whoami: --qr draws for people and cannot be combined with --json")
 			}
 			return runWhoami(ctx, e, *qr)
 		}

@@ -7,10 +7,12 @@ package dhttest
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/internal/testwait"
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/multiformats/go-multiaddr"
 )
 
@@ -58,4 +60,21 @@ func NewClient(tb testing.TB, net *dht.LocalNetwork) *dht.Node {
 		tb.Fatalf("dhttest: connect client: %v", err)
 	}
 	return n
+}
+
+// FormatBootstrap is the inverse of dht.ParseBootstrap: the full
+// multiaddrs of the peers, comma-separated, as a --bootstrap flag takes
+// them.
+func FormatBootstrap(peers []peer.AddrInfo) string {
+	var parts []string
+	for _, ai := range peers {
+		addrs, err := peer.AddrInfoToP2pAddrs(&ai)
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			parts = append(parts, a.String())
+		}
+	}
+	return strings.Join(parts, ",")
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -172,8 +171,7 @@ func NewLiar(tb testing.TB, net *dht.LocalNetwork, mode LieMode) *LyingStore {
 // WaitRouted waits until each server of net routes to at least want peers.
 func WaitRouted(tb testing.TB, net *dht.LocalNetwork, want int) {
 	tb.Helper()
-	for i, s := range net.Servers() {
-		testwait.Until(tb, fmt.Sprintf("server %d to route to %d peers", i, want),
-			func() bool { return s.PeerCount() >= want })
+	if err := net.WaitRouted(testwait.Context(tb), want); err != nil {
+		tb.Fatalf("dhttest: waiting for every server to route to %d peers: %v", want, err)
 	}
 }

@@ -75,9 +75,12 @@ var layers = []struct {
 	prefix string
 	rank   int
 }{
-	{"cmd/", 4},
-	{"internal/cmd/", 4}, // development tools are commands too
-	{"tui", 3},
+	{"cmd/", 5},
+	{"internal/cmd/", 5}, // development tools are commands too
+	{"tui", 4},
+	// The one place where errors become the user's words: it knows the
+	// errors of everything below, and both faces (CLI and UI) use it.
+	{"internal/userr", 3},
 	{"chat", 2},
 	{"chat/wire", 1},
 	{"dht", 1},
@@ -98,7 +101,7 @@ func layerOf(rel string) (group string, rank int, ok bool) {
 }
 
 // TestLayers: the import graph, tests included, runs one way: cmd → tui
-// → chat → {chat/wire, dht, keyring} → internal helpers. Nothing imports
+// → internal/userr → chat → {chat/wire, dht, keyring} → internal helpers. Nothing imports
 // upward (the engine never imports the UI, the protocol never the engine)
 // and chat/wire, dht and keyring do not import each other.
 func TestLayers(t *testing.T) {
@@ -128,7 +131,7 @@ func TestLayers(t *testing.T) {
 				t.Errorf("%s imports %s, which has no layer", from, to)
 			case toRank < fromRank, toGroup == fromGroup, toRank == 0 && fromRank == 0:
 			default:
-				t.Errorf("%s imports %s: %s (layer %d) may import only lower layers (cmd 4 → tui 3 → chat 2 → chat/wire, dht, keyring 1 → internal 0)",
+				t.Errorf("%s imports %s: %s (layer %d) may import only lower layers (cmd 5 → tui 4 → internal/userr 3 → chat 2 → chat/wire, dht, keyring 1 → internal 0)",
 					from, to, fromGroup, fromRank)
 			}
 		}

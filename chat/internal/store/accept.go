@@ -82,8 +82,18 @@ type Accepted struct {
 	OverQuota bool
 }
 
-// Accept is Receive with a quota, and with the batch's messages that are
-// already stored compared to what is stored (Accepted.Conflicts).
+// Accept stores incoming messages of chat id exactly once and in order.
+// Of msgs only N, SentAt, Body and Digest are used (a zero Digest is
+// computed). Starting at Received()+1, it stores the message numbered
+// next, then the one after it, and so on while they are present in msgs,
+// in any order; duplicates, numbers already stored and anything after a
+// gap are ignored (the gap's messages will come again). It sets Seq,
+// ReceivedAt and Status, moves the chat's LastActivity, and returns the
+// newly stored messages by N (Accepted.Stored). A body over MaxBody in
+// that run fails the whole call and stores nothing. Storing stops before
+// a message that would exceed the quota q (Accepted.OverQuota), and the
+// batch's messages that are already stored are compared to what is stored
+// (Accepted.Conflicts).
 func (s *Store) Accept(ctx context.Context, id ChatID, msgs []Message, q Quota) (Accepted, error) {
 	byN := make(map[uint64]Message, len(msgs))
 	for _, m := range msgs {

@@ -34,12 +34,6 @@ func (s *Store) Received(ctx context.Context, id ChatID) (uint64, error) {
 	return c.Received, err
 }
 
-// PeerAck returns the highest outgoing N the peer has acknowledged.
-func (s *Store) PeerAck(ctx context.Context, id ChatID) (uint64, error) {
-	c, err := s.Counters(ctx, id)
-	return c.PeerAck, err
-}
-
 // ReadUpTo returns the highest incoming N the user has seen.
 func (s *Store) ReadUpTo(ctx context.Context, id ChatID) (uint64, error) {
 	c, err := s.Counters(ctx, id)
@@ -127,17 +121,13 @@ ON CONFLICT (chat, mine, slot) DO UPDATE SET seq = excluded.seq`, id[:], mine, s
 	return err
 }
 
-// NextSeq reserves and returns the next IPNS sequence number for our record
-// in slot of chat id: 1 the first time, then increasing, and never the same
-// number twice, also across processes and restarts.
-func (s *Store) NextSeq(ctx context.Context, id ChatID, slot int) (uint64, error) {
-	return s.NextSeqAfter(ctx, id, slot, 0)
-}
-
-// NextSeqAfter is NextSeq, but the number returned is also above floor. Use
-// it when the DHT holds a record of ours with a higher sequence number than
-// the store knows (a restored or lost database): the DHT keeps the record
-// with the highest one, so a lower number would never be seen.
+// NextSeqAfter reserves and returns the next IPNS sequence number for our
+// record in slot of chat id, above floor: 1 the first time (floor 0), then
+// increasing, and never the same number twice, also across processes and
+// restarts. A floor above what the store knows is for when the DHT holds a
+// record of ours with a higher sequence number (a restored or lost
+// database): the DHT keeps the record with the highest one, so a lower
+// number would never be seen.
 func (s *Store) NextSeqAfter(ctx context.Context, id ChatID, slot int, floor uint64) (uint64, error) {
 	if err := checkSlot(slot); err != nil {
 		return 0, err

@@ -1,15 +1,14 @@
 package store
 
 import (
-	"bufio"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/dhtchat/dhtchat/internal/testio"
 	"github.com/dhtchat/dhtchat/internal/testwait"
 )
 
@@ -24,28 +23,11 @@ func TestSurvivesKill(t *testing.T) {
 		return
 	}
 	path := filepath.Join(t.TempDir(), "chats.db")
-	ctx := testwait.Context(t)
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestSurvivesKill$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+path)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	if said := testio.KillChild(t, "TestSurvivesKill", helperEnv, path, 1); said[0] != "queued" {
+		t.Fatalf("helper said %q", said)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || line != "queued\n" {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("helper said %q, %v", line, err)
-	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	cmd.Wait()
 
+	ctx := testwait.Context(t)
 	s := openAt(t, path)
 	un, err := s.Unacked(ctx, chatID(1), 0)
 	if err != nil || !slices.Equal(ns(un), []uint64{1, 2, 3}) {

@@ -161,28 +161,6 @@ func (s *Store) Enqueue(ctx context.Context, id ChatID, bodies []string, sentAt 
 	return out, nil
 }
 
-// Unacked returns the outgoing messages of chat id that the peer has not
-// acknowledged (Pending or Published), by N, at most limit of them
-// (limit <= 0: all).
-func (s *Store) Unacked(ctx context.Context, id ChatID, limit int) ([]Message, error) {
-	if limit <= 0 {
-		limit = -1 // SQLite: no limit
-	}
-	var out []Message
-	err := s.view(ctx, func(tx *sql.Tx) error {
-		c, err := counters(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		out, err = unacked(ctx, tx, id, c.PeerAck, limit)
-		return err
-	})
-	if err != nil {
-		return nil, s.wrap("unacked in chat "+id.String(), err)
-	}
-	return out, nil
-}
-
 // setStatus moves outgoing messages with from < N <= to and a status in
 // olds to status st, and returns them by N.
 func setStatus(ctx context.Context, tx *sql.Tx, id ChatID, from, to uint64, st Status, olds ...Status) ([]Message, error) {
@@ -255,20 +233,6 @@ func (s *Store) MarkDelivered(ctx context.Context, id ChatID, ack uint64) ([]Mes
 		return nil, s.wrap("mark delivered in chat "+id.String(), err)
 	}
 	return out, nil
-}
-
-// Receive stores incoming messages of chat id exactly once and in order.
-// Of msgs only N, SentAt, Body and Digest are used (a zero Digest is
-// computed). Starting at Received()+1, it stores the message numbered
-// next, then the one after it, and so on while they are present in msgs,
-// in any order; duplicates, numbers already stored and anything after a
-// gap are ignored (the gap's messages will come again). It sets Seq,
-// ReceivedAt and Status, moves the chat's LastActivity, and returns the
-// newly stored messages by N. A body over MaxBody in that run fails the
-// whole call and stores nothing. It is Accept without a quota.
-func (s *Store) Receive(ctx context.Context, id ChatID, msgs []Message) ([]Message, error) {
-	a, err := s.Accept(ctx, id, msgs, Quota{})
-	return a.Stored, err
 }
 
 // History returns up to limit messages of chat id with Seq < beforeSeq
@@ -345,7 +309,7 @@ func (s *Store) Count(ctx context.Context, id ChatID) (int, error) {
 type Snapshot struct {
 	Seq0     uint64 // the sequence number reserved for our slot 0
 	Counters Counters
-	Unacked  []Message // as Unacked returns them
+	Unacked  []Message // the outgoing messages not acknowledged (Pending or Published), by N
 }
 
 // Snapshot reserves the next sequence number of our slot 0 of chat id

@@ -15,7 +15,7 @@
 //
 // Message numbers (N) count each direction of a chat separately from 1.
 // Outgoing messages move Pending → Published → Delivered; incoming ones are
-// stored only in order and only once (see [Store.Receive]). Seq is a local,
+// stored only in order and only once (see [Store.Accept]). Seq is a local,
 // ever-increasing display order across both directions.
 package store
 
