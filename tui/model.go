@@ -89,6 +89,9 @@ type model struct {
 	// program starts goes where it would have gone a moment later.
 	ready     bool
 	typeahead []tea.Msg
+	// gate is the input's (see startGate), opened when the program is
+	// ready; nil without Run.
+	gate *startGate
 
 	// The store is the truth, the events hints: other processes write the
 	// same database. Every refreshEvery (0: never; Run sets it) and after
@@ -429,6 +432,10 @@ func (m *model) becomeReady() tea.Cmd {
 		return nil
 	}
 	m.ready = true
+	// Here in Update, not in a command: the gate must be open before the
+	// first frame of the ready program is drawn, or what the user pastes
+	// on seeing it could be read as typed. It costs a lock and an ioctl.
+	m.gate.open()
 	msgs := m.typeahead
 	m.typeahead = nil
 	var cmds []tea.Cmd
