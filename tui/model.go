@@ -1054,6 +1054,6 @@ func helpPanel(k keyMap) *panel {
 		fmt.Sprintf("%-12s %s", "mouse wheel", "scroll"),
 		fmt.Sprintf("%-12s %s", "ctrl+a/e", "start/end of line; ctrl+u/k delete before/after; ctrl+w word"),
 		"",
-		"? types a ?. Over 5 lines pasted, or lines arriving at once unmarked (some terminals paste so), ask: enter sends each line, m one message, esc to the draft.")
+		"? types a ?. Over 5 lines pasted, or lines at once, ask: enter sends each line, ctrl+o one message, esc to the draft.")
 	return p
 }
