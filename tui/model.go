@@ -194,7 +194,8 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.refreshNames()
 		}
 		m.retrying = true
-		cmds = append(cmds, m.command(msg.line))
+		cmd, _ := m.command(msg.line)
+		cmds = append(cmds, cmd)
 		m.retrying = false
 	case pageMsg:
 		cmds = append(cmds, m.onPage(msg))
@@ -383,7 +384,12 @@ func (m *model) openChat(id chat.ChatID) tea.Cmd {
 // submit handles Enter: a slash command, or a message to send. The
 // draft is taken as it is now and emptied at once; a message goes to the
 // chat's send queue. ok is false if the draft stays because it cannot be
-// sent (the status bar says why); an empty draft does nothing, and is ok.
+// sent or run (the status bar says why); an empty draft does nothing, and
+// is ok.
+//
+// A command is one line. A draft of several lines that begins with "/"
+// is never run, since the rest would be lost, and it is most likely text
+// pasted into the draft: the user says which by adding a "/".
 func (m *model) submit() (cmd tea.Cmd, ok bool) {
 	raw := m.in.value()
 	text := strings.TrimRight(strings.TrimLeft(raw, "\n"), " \t\n")
@@ -391,9 +397,17 @@ func (m *model) submit() (cmd tea.Cmd, ok bool) {
 		return nil, true
 	}
 	if strings.HasPrefix(text, "/") && !strings.HasPrefix(text, "//") {
-		m.in.remember(text)
-		m.in.clear(m.in.cur)
-		return m.command(text), true
+		if strings.Contains(text, "\n") {
+			m.status = status{text: "a command is one line: to send this as a message, start it with //", isErr: true}
+			return nil, false
+		}
+		cur := m.in.cur
+		cmd, ok := m.command(text)
+		if ok {
+			m.in.remember(text)
+			m.in.clear(cur)
+		}
+		return cmd, ok
 	}
 	text = strings.TrimPrefix(text, "/") // "//x" sends "/x"
 	if m.open == (chat.ChatID{}) {
