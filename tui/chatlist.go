@@ -136,7 +136,14 @@ func (l chatList) view(c *common, open chat.ChatID, net string, width, height in
 			last = "new chat, no messages"
 		}
 		text := st.dim.Render(ansi.Truncate(last, width-2, "…"))
-		if isFriend && f.Trust() == keyring.KeyChanged {
+		if label := pausedLabel(in); label != "" {
+			// Before a key change: nothing flows in it anyway. In words,
+			// for NO_COLOR.
+			text = st.warn.Render(label)
+			if rest := width - 2 - len(label) - 1; rest > 0 {
+				text += " " + st.dim.Render(ansi.Truncate(last, rest, "…"))
+			}
+		} else if isFriend && f.Trust() == keyring.KeyChanged {
 			// Loud, and in words: it survives NO_COLOR.
 			text = st.keyChanged.Render(keyChangedLabel)
 			if rest := width - 2 - len(keyChangedLabel) - 1; rest > 0 {

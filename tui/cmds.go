@@ -174,6 +174,11 @@ func (m *model) refresh() tea.Cmd {
 			return msg
 		}
 		msg.entries, msg.outbox, msg.err = catchUp(ctx, client, id, since, unacked)
+		if errors.Is(msg.err, chat.ErrUnknownChat) {
+			// Deleted meanwhile: the list read first says so, and the
+			// chat closes (see chatsChanged).
+			msg.entries, msg.outbox, msg.err = nil, nil, nil
+		}
 		return msg
 	}
 }

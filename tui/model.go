@@ -23,10 +23,13 @@ const (
 	stateConfirmPaste       // a paste waits for an answer (see paste.go)
 )
 
-// status is the message in the status bar, until the next key press.
+// status is the message in the status bar, until the next key press, or
+// until its cause is gone (see statusWhy).
 type status struct {
 	text  string
 	isErr bool
+	chat  chat.ChatID // the chat it is about, if why says
+	why   statusWhy
 }
 
 // panel is a block of text shown over the history (/help, /friends, ?),
@@ -129,6 +132,7 @@ type layout struct {
 	convX     int // first column of the conversation
 	convW     int
 	banner    bool // a key-change warning over the history
+	notices   int  // rows of notices under it (see noticeRows)
 	histY     int  // first row of the history
 	histH     int
 	inputY    int
@@ -151,6 +155,8 @@ func (m *model) layout() layout {
 		l.banner = true
 		l.histY = 2
 	}
+	l.notices = len(m.noticeRows(l.convW))
+	l.histY += l.notices
 	l.statusH = len(m.statusLeft(l.collapsed))
 	l.histH = max(h-l.histY-l.statusH-l.inputH-1, 1)
 	l.inputY = l.histY + l.histH + 1
@@ -185,6 +191,8 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.net, m.netErr = chat.Offline, true
 	case chatsMsg:
 		cmds = append(cmds, m.onChats(msg), m.becomeReady())
+	case chatsGoneMsg:
+		cmds = append(cmds, m.onChatsGone(msg))
 	case friendsMsg:
 		m.friends = msg
 		m.refreshNames()
@@ -414,6 +422,9 @@ func (m *model) submit() (cmd tea.Cmd, ok bool) {
 		m.status = status{text: "no chat is open: /start NAME starts one, /respond NAME CHATKEY joins one", isErr: true}
 		return nil, false
 	}
+	if m.refusePaused(m.open) {
+		return nil, false
+	}
 	if err := chat.ValidBody(text); err != nil {
 		m.fail(err)
 		return nil, false
@@ -596,6 +607,7 @@ func (m *model) applyRefresh(msg refreshedMsg) tea.Cmd {
 }
 
 func (m *model) onChats(msg chatsMsg) tea.Cmd {
+	before := m.list.items
 	m.list = m.list.set(msg, m.open)
 	m.refreshNames()
 	for _, in := range msg {
@@ -603,14 +615,18 @@ func (m *model) onChats(msg chatsMsg) tea.Cmd {
 	}
 	first := !m.listed
 	m.listed = true
-	if m.open != (chat.ChatID{}) || len(m.list.items) == 0 {
-		return nil
+	changed := m.chatsChanged(before)
+	// A chat opens by itself at the start, or when the first one comes;
+	// not after the one open was deleted: what is typed then must not go
+	// to someone else.
+	if m.open != (chat.ChatID{}) || len(m.list.items) == 0 || !first && len(before) > 0 {
+		return changed
 	}
 	want := m.wantOpen
 	if !first || m.list.index(want) < 0 {
 		want = m.list.items[0].ID
 	}
-	return m.openChat(want)
+	return tea.Batch(changed, m.openChat(want))
 }
 
 // refreshNames recomputes the name shown for each chat's friend, and the
@@ -745,6 +761,7 @@ func (m *model) View() tea.View {
 	if l.banner {
 		conv = append(conv, m.bannerView(l.convW))
 	}
+	conv = append(conv, m.noticeRows(l.convW)...)
 	conv = append(conv, m.mainView(l)...)
 	conv = append(conv, m.c.styles.rule.Render(strings.Repeat("─", l.convW)))
 	inView, cur := m.in.view()
@@ -791,8 +808,14 @@ func (m *model) titleView(l layout) string {
 	}
 	f, ok := m.c.peer(m.open)
 	i := m.list.index(m.open)
+	paused := ""
+	if i >= 0 {
+		if label := pausedLabel(m.list.items[i]); label != "" {
+			paused = " " + st.warn.Render(label)
+		}
+	}
 	if i >= 0 && l.collapsed && len(m.list.items) > 1 {
-		t := st.title.Render(m.c.names[m.open]) + shortTrust(st, f, ok) + st.dim.Render(fmt.Sprintf("  (%d/%d, ctrl+n/p)", i+1, len(m.list.items)))
+		t := st.title.Render(m.c.names[m.open]) + paused + shortTrust(st, f, ok) + st.dim.Render(fmt.Sprintf("  (%d/%d, ctrl+n/p)", i+1, len(m.list.items)))
 		if n := m.list.totalUnread(m.open); n > 0 {
 			t += st.unread.Render(fmt.Sprintf(" %d unread", n))
 		}
@@ -804,6 +827,7 @@ func (m *model) titleView(l layout) string {
 	if tag := m.c.tags[m.open]; tag != "" {
 		t += st.dim.Render(" " + tag)
 	}
+	t += paused
 	loud := ok && f.Trust() != keyring.Unverified
 	if loud {
 		t += headerGap(f) + trustLabel(st, f, ok)
@@ -936,6 +960,9 @@ func (m *model) welcomeView(l layout) []string {
 	st := m.c.styles
 	if !m.listed {
 		return []string{st.dim.Render("loading…")}
+	}
+	if len(m.list.items) > 0 {
+		return []string{"No chat is open.", "", "  ctrl+n / ctrl+p   open one of your chats", "  /start NAME       start a new one"}
 	}
 	lines := []string{
 		st.title.Render("Welcome to dhtchat."),
