@@ -98,7 +98,8 @@ func (l chatList) totalUnread(open chat.ChatID) int {
 
 // view renders the list in width × height: two rows per chat (name,
 // unread count and time; the last message), then the network state.
-func (l chatList) view(c *common, open chat.ChatID, net string, width, height int) []string {
+// alerted says which chats have alerts not looked at yet.
+func (l chatList) view(c *common, open chat.ChatID, net string, width, height int, alerted func(chat.ChatID) bool) []string {
 	st := c.styles
 	rows := make([]string, 0, height)
 	rows = append(rows, st.title.Render("Chats"))
@@ -136,10 +137,17 @@ func (l chatList) view(c *common, open chat.ChatID, net string, width, height in
 			last = "new chat, no messages"
 		}
 		text := st.dim.Render(ansi.Truncate(last, width-2, "…"))
-		if label := pausedLabel(in); label != "" {
+		label := pausedLabel(in)
+		if alerted != nil && alerted(in.ID) {
+			label = "ALERT" // loudest: it says something went wrong
+		}
+		if label != "" {
 			// Before a key change: nothing flows in it anyway. In words,
 			// for NO_COLOR.
 			text = st.warn.Render(label)
+			if label == "ALERT" {
+				text = st.keyChanged.Render(label)
+			}
 			if rest := width - 2 - len(label) - 1; rest > 0 {
 				text += " " + st.dim.Render(ansi.Truncate(last, rest, "…"))
 			}

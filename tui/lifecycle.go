@@ -200,6 +200,8 @@ func (m *model) closeChat(id chat.ChatID) tea.Cmd {
 	delete(m.c.names, id)
 	delete(m.c.tags, id)
 	delete(m.c.peers, id)
+	delete(m.alerts, id)
+	delete(m.alertsSeen, id)
 	if m.status.chat == id {
 		m.status = status{}
 	}
@@ -259,6 +261,16 @@ func (m *model) noticeRows(width int) []string {
 		}
 	}
 	return []string{m.c.styles.warn.Render(fit(text, width))}
+}
+
+// notices are the rows over the open chat's history: its unseen alerts,
+// then whether it is paused.
+func (m *model) notices(width int) []string {
+	var rows []string
+	if a := m.alertNotice(width); a != "" {
+		rows = append(rows, m.c.styles.keyChanged.Render(fit(a, width)))
+	}
+	return append(rows, m.noticeRows(width)...)
 }
 
 // pausedLabel is the word for a paused chat in the list and the header,

@@ -107,6 +107,12 @@ type model struct {
 	// quitArmed: Ctrl+C was pressed once with a draft unsent; the next
 	// key, if Ctrl+C again, quits.
 	quitArmed bool
+
+	// alerts are the alerts read of each chat, alertsSeen how many of
+	// them the user looked at in the info view (see alerts.go).
+	alerts        map[chat.ChatID][]chat.Alert
+	alertsSeen    map[chat.ChatID]int
+	alertsLoading map[chat.ChatID]bool
 }
 
 func newModel(ctx context.Context, client *chat.Client, book FriendBook, events <-chan chat.Event) *model {
@@ -114,6 +120,7 @@ func newModel(ctx context.Context, client *chat.Client, book FriendBook, events 
 		ctx: ctx, client: client, book: book, events: events,
 		c: newCommon(), hists: make(map[chat.ChatID]*history), in: newInput(),
 		keys: make(map[chat.ChatID]wire.ChatKey), safety: make(map[keyring.PublicKey]string), queues: make(map[chat.ChatID]*sendQueue),
+		alerts: make(map[chat.ChatID][]chat.Alert), alertsSeen: make(map[chat.ChatID]int), alertsLoading: make(map[chat.ChatID]bool),
 		net: chat.Connecting,
 		// Without an engine (tests) nothing is loaded first.
 		ready: client == nil,
@@ -155,7 +162,7 @@ func (m *model) layout() layout {
 		l.banner = true
 		l.histY = 2
 	}
-	l.notices = len(m.noticeRows(l.convW))
+	l.notices = len(m.notices(l.convW))
 	l.histY += l.notices
 	l.statusH = len(m.statusLeft(l.collapsed))
 	l.histH = max(h-l.histY-l.statusH-l.inputH-1, 1)
@@ -193,6 +200,8 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, m.onChats(msg), m.becomeReady())
 	case chatsGoneMsg:
 		cmds = append(cmds, m.onChatsGone(msg))
+	case alertsMsg:
+		m.onAlerts(msg)
 	case friendsMsg:
 		m.friends = msg
 		m.refreshNames()
@@ -369,7 +378,7 @@ func (m *model) openChat(id chat.ChatID) tea.Cmd {
 			m.newChat, m.newChatWith = chat.ChatID{}, ""
 		}
 	}
-	cmds := []tea.Cmd{m.focus(id)}
+	cmds := []tea.Cmd{m.focus(id), m.wantAlerts()}
 	h := m.hists[id]
 	unread := 0
 	if i := m.list.index(id); i >= 0 {
@@ -539,6 +548,9 @@ func (m *model) onEvent(ev chat.Event) tea.Cmd {
 			name = m.nameOf(m.list.items[i].Peer)
 		}
 		m.status = status{text: "with " + name + ": " + ev.Alert.String(), isErr: true}
+		m.addAlert(ev.Alert)
+		m.alertsLoading[ev.Alert.Chat] = true
+		return m.loadAlerts(ev.Alert.Chat)
 	}
 	return nil
 }
@@ -615,7 +627,7 @@ func (m *model) onChats(msg chatsMsg) tea.Cmd {
 	}
 	first := !m.listed
 	m.listed = true
-	changed := m.chatsChanged(before)
+	changed := tea.Batch(m.chatsChanged(before), m.wantAlerts())
 	// A chat opens by itself at the start, or when the first one comes;
 	// not after the one open was deleted: what is typed then must not go
 	// to someone else.
@@ -761,7 +773,7 @@ func (m *model) View() tea.View {
 	if l.banner {
 		conv = append(conv, m.bannerView(l.convW))
 	}
-	conv = append(conv, m.noticeRows(l.convW)...)
+	conv = append(conv, m.notices(l.convW)...)
 	conv = append(conv, m.mainView(l)...)
 	conv = append(conv, m.c.styles.rule.Render(strings.Repeat("─", l.convW)))
 	inView, cur := m.in.view()
@@ -773,7 +785,7 @@ func (m *model) View() tea.View {
 
 	var list []string
 	if !l.collapsed {
-		list = m.list.view(m.c, m.open, m.netLabel(), l.listW, h-l.statusH)
+		list = m.list.view(m.c, m.open, m.netLabel(), l.listW, h-l.statusH, func(id chat.ChatID) bool { return m.unseenAlerts(id) > 0 })
 	}
 	var b strings.Builder
 	b.Grow(w * h * 2)

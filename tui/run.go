@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 
@@ -106,6 +107,15 @@ func Run(ctx context.Context, opts Options) (err error) {
 	}
 	popts = append(popts, opts.ExtraProgramOptions...)
 	_, err = tea.NewProgram(m, popts...).Run()
+	if n := m.unstored(); n > 0 {
+		// It may take a while (a store that is busy or failing): the
+		// terminal, restored, would sit blank meanwhile.
+		out := opts.Output
+		if out == nil {
+			out = os.Stdout
+		}
+		fmt.Fprintf(out, "dhtchat: storing %s you sent…\n", plural(n, "message"))
+	}
 	// Still with the worker, which may publish them at once.
 	sctx, scancel := context.WithTimeout(context.WithoutCancel(parent), storeTimeout)
 	serr := m.storeRest(sctx)
