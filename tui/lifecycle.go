@@ -216,13 +216,18 @@ func (m *model) closeChat(id chat.ChatID) tea.Cmd {
 	if !wasOpen {
 		return nil
 	}
-	m.panel = &panel{title: "Chat deleted", lines: []string{
+	next := "/start NAME starts a new chat."
+	if len(m.list.items) > 0 {
+		next = "ctrl+n / ctrl+p open your other chats; /start NAME starts a new one."
+	}
+	lines := []string{
 		fmt.Sprintf("The chat with %s was deleted from this computer's database, by another dhtchat ('dhtchat delete-chat'). Its history is gone.", name),
 		"",
-		"What you had not sent in it is in the input below (Enter sends nothing here: no chat is open), and ↑ on an empty draft recalls it in any chat.",
-		"",
-		"ctrl+n / ctrl+p open your other chats; /start NAME starts a new one.",
-	}}
+	}
+	if len(unsent) > 0 {
+		lines = append(lines, "What you had not sent in it is in the input below (Enter sends nothing here: no chat is open), and ↑ on an empty draft recalls it in any chat.", "")
+	}
+	m.panel = &panel{title: "Chat deleted", lines: append(lines, next)}
 	return m.focus(chat.ChatID{})
 }
 
