@@ -21,10 +21,11 @@ import (
 //	esc     into the draft at the cursor, nothing sent
 //	ctrl+c  into the draft, nothing sent; ctrl+c again quits
 //
-// A key that types text, while a burst waits, says that it was typing
-// that came fast (over a slow link, or while the program was busy): the
-// burst is taken as typed, each complete line sent, the text after the
-// last line break left in the draft, and then the key types. Any other
+// A key of someone typing (a character, Backspace, Alt+Enter), while a
+// burst waits, says that it was typing that came fast (over a slow link,
+// or while the program was busy): the burst is taken as typed, each
+// complete line sent, the text after the last line break left in the
+// draft, and then the key does what it does. Any other
 // key, and any key while a bracketed paste waits (surely a paste), puts
 // the paste in the draft and then does what it always does. A paste never
 // runs a slash command: a pasted line that begins with "/" is sent as
@@ -108,12 +109,18 @@ func (m *model) onPasteAnswer(k tea.KeyPressMsg) tea.Cmd {
 		m.quitArmed = true
 		m.status = status{text: "the paste is in the draft, not sent; ctrl+c again to quit", isErr: true}
 		return nil
-	case p.burst && k.Text != "":
+	case p.burst && typing(keys, k):
 		cmd := m.pasteAsMessages(p, false)
 		return tea.Batch(cmd, m.keyAfter(k))
 	}
 	m.in.insert(p.text)
 	return m.keyAfter(k)
+}
+
+// typing reports whether k is a key of someone typing: one that types a
+// character, Backspace, or a new line (Alt+Enter).
+func typing(keys keyMap, k tea.KeyPressMsg) bool {
+	return k.Text != "" || k.Code == tea.KeyBackspace && k.Mod == 0 || key.Matches(k, keys.Newline)
 }
 
 // keyAfter handles key k as usual after a paste was dealt with, keeping

@@ -90,6 +90,12 @@ func TestPasteAnswers(t *testing.T) {
 		{name: "burst, typing on: the text after the last line break stays", pastes: []tea.PasteMsg{burst("a\rb\rstill typ")},
 			prompt: "3 lines pasted", answer: "i",
 			sent: []string{"a", "b"}, after: "still typi"},
+		{name: "burst, backspace: as typed, then the key", pastes: []tea.PasteMsg{burst("see you\rto")},
+			prompt: "2 lines pasted", answer: "backspace",
+			sent: []string{"see you"}, after: "t"},
+		{name: "burst, alt+enter: as typed, then a new line", pastes: []tea.PasteMsg{burst("a\rb")},
+			prompt: "2 lines pasted", answer: "alt+enter",
+			sent: []string{"a"}, after: "b\n"},
 		{name: "burst, a key that types nothing: into the draft, then the key", draft: "x", pastes: []tea.PasteMsg{burst("a\rb\r")},
 			prompt: "2 lines pasted", answer: "pgup",
 			after: "xa\nb\n"},
@@ -131,6 +137,10 @@ func TestPasteAnswers(t *testing.T) {
 					send(m, tea.KeyPressMsg{Code: 'o', Mod: tea.ModCtrl})
 				case "pgup":
 					send(m, keyPgUp)
+				case "backspace":
+					send(m, tea.KeyPressMsg{Code: tea.KeyBackspace})
+				case "alt+enter":
+					send(m, keyAltEnter)
 				case "ctrl+c":
 					send(m, tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
 					if m.quitting || !m.quitArmed {
