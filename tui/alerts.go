@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 
 	tea "charm.land/bubbletea/v2"
@@ -17,10 +18,11 @@ import (
 // lists them in full, and looking at it there takes the notice away for
 // this session. They stay in the info view.
 
-// alertsMsg: the alerts of chat id, read from the store.
+// alertsMsg: the alerts of chat id, read from the store, or why not.
 type alertsMsg struct {
 	id     chat.ChatID
 	alerts []chat.Alert
+	err    error
 }
 
 // loadAlerts reads the alerts of chat id.
@@ -31,10 +33,7 @@ func (m *model) loadAlerts(id chat.ChatID) tea.Cmd {
 	}
 	return func() tea.Msg {
 		as, err := client.Alerts(ctx, id)
-		if err != nil {
-			return errMsg{err}
-		}
-		return alertsMsg{id: id, alerts: as}
+		return alertsMsg{id: id, alerts: as, err: err}
 	}
 }
 
@@ -66,6 +65,12 @@ func (m *model) wantAlerts() tea.Cmd {
 
 func (m *model) onAlerts(msg alertsMsg) {
 	delete(m.alertsLoading, msg.id)
+	if msg.err != nil {
+		if m.ctx.Err() == nil && !errors.Is(msg.err, chat.ErrUnknownChat) {
+			m.fail(msg.err)
+		}
+		return
+	}
 	if m.list.index(msg.id) < 0 {
 		return
 	}
