@@ -139,7 +139,7 @@ type layout struct {
 	convX     int // first column of the conversation
 	convW     int
 	banner    bool // a key-change warning over the history
-	notices   int  // rows of notices under it (see noticeRows)
+	notices   int  // rows of notices under it (see model.notices)
 	histY     int  // first row of the history
 	histH     int
 	inputY    int
