@@ -2,6 +2,8 @@ package tui
 
 import (
 	"bytes"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -21,7 +23,8 @@ import (
 // cuts a paste in pieces) are read together, and one that does not fit in
 // a read says that it continues, so that the model asks once. One line
 // and its Enter in one read (fast typing over a slow link) is left alone:
-// it just sends.
+// it just sends. Nothing read before the program is ready is a burst
+// (see startGate): it is what the user typed while it started.
 //
 // WeeChat decides the same way (gui_key_get_paste_lines: the lines of one
 // read of the terminal, asked about from two on).
@@ -144,10 +147,10 @@ func (f *inputFilter) atBoundary() bool { return f.esc == escGround && !f.paste 
 // that more input arriving at once would continue: then the reader reads
 // that too before it hands the burst on, so that a paste that the
 // terminal, a pty or the network cut in pieces is asked about once.
-// early: data holds bytes typed before the UI started, which are typing,
-// never a burst.
-func (f *inputFilter) wantsMore(data []byte, early bool) bool {
-	if early || !f.atBoundary() {
+// typing: data holds bytes typed before the program was ready, which are
+// typing, never a burst.
+func (f *inputFilter) wantsMore(data []byte, typing bool) bool {
+	if typing || !f.atBoundary() {
 		return false
 	}
 	n, _ := textPrefix(data)
@@ -155,16 +158,17 @@ func (f *inputFilter) wantsMore(data []byte, early bool) bool {
 }
 
 // filter rewrites one read, data, for Bubble Tea. full: the read filled
-// the room it had, so that the input may go on in the next one. early:
-// data holds bytes typed before the UI started. The result, valid until
-// the next call, is at most filterOverhead bytes longer than data.
-func (f *inputFilter) filter(data []byte, full, early bool) []byte {
+// the room it had, so that the input may go on in the next one. typing:
+// data holds bytes typed before the program was ready, never a burst. The
+// result, valid until the next call, is at most filterOverhead bytes
+// longer than data.
+func (f *inputFilter) filter(data []byte, full, typing bool) []byte {
 	f.expire()
 	continuing := f.continuing
 	f.continuing = false
 	mark := ""
 	n, cut := textPrefix(data)
-	if !early && f.atBoundary() {
+	if !typing && f.atBoundary() {
 		switch {
 		case continuing && n > 0:
 			mark = burstMore
@@ -305,14 +309,97 @@ const burstLinger = 15 * time.Millisecond
 // bursts in it.
 const minRewrite = 64
 
+// startGate tells the terminal's reader when the program is ready (its
+// chat list is loaded, the chat the keys are for is open). Until then
+// everything read is typing, Enter included, never a burst: keys typed
+// while the program starts (the keyring decrypted, the database opened,
+// the network joined) pile up in the terminal and arrive in one read, and
+// are still each a key the user pressed in order, to be kept exactly. The
+// bytes still queued when it becomes ready were typed before too.
+type startGate struct {
+	// queued, if not nil, returns the number of bytes the input holds
+	// unread (nil: not a terminal, where a read takes what was written).
+	queued func() int
+
+	mu    sync.Mutex
+	ready bool
+	left  int // bytes queued when it became ready, not yet read: typing
+	// settled: ready, and every byte queued then was read; from now on
+	// nothing is typing by the gate's say.
+	settled atomic.Bool
+}
+
+// open says that the program is ready: the bytes still queued are read
+// as typing, and what comes after them may be a burst. Nil-safe; only the
+// first call counts.
+func (g *startGate) open() {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ready {
+		return
+	}
+	g.ready = true
+	if g.queued != nil {
+		g.left = g.queued()
+	}
+	g.settled.Store(g.left == 0)
+}
+
+// took accounts for n bytes just read, and reports whether they are
+// typing. The caller holds g.mu.
+func (g *startGate) took(n int) bool {
+	switch {
+	case !g.ready:
+		return true
+	case g.left > 0:
+		g.left -= min(n, g.left)
+		g.settled.Store(g.left == 0)
+		return true
+	}
+	return false
+}
+
 // filteredReader is the terminal's input through an inputFilter.
 type filteredReader struct {
 	read func([]byte) (int, error)
 	// readable reports whether input arrives within d; nil: never waits
 	// (a reader that is not a terminal).
 	readable func(d time.Duration) bool
-	f        inputFilter
-	buf      []byte
+	// gate, if not nil, says when the program is ready for bursts; until
+	// then all is typing. Nil: bursts from the first byte (tests).
+	gate *startGate
+	f    inputFilter
+	buf  []byte
+}
+
+// readOnce reads once into b, and reports whether what it read is typing
+// that may not be a burst: typed while the terminal was cooked (its LFs
+// made CRs again) or before the program was ready (see startGate).
+func (r *filteredReader) readOnce(b []byte) (n int, typing bool, err error) {
+	g := r.gate
+	switch {
+	case g == nil || g.settled.Load():
+		n, err = r.read(b)
+	case g.queued != nil && r.readable != nil && r.readable(0):
+		// Input is waiting, so this read does not block: under the
+		// lock, open counts exactly the bytes that this read leaves.
+		g.mu.Lock()
+		n, err = r.read(b)
+		typing = g.took(n)
+		g.mu.Unlock()
+	default:
+		// The read may wait for input: what it gets came after it
+		// began, typed before open or after it as the gate says then.
+		n, err = r.read(b)
+		g.mu.Lock()
+		typing = g.took(n)
+		g.mu.Unlock()
+	}
+	typing = r.f.translateEarly(b[:n]) || typing
+	return n, typing, err
 }
 
 // Read reads what the terminal has, and more while it is a burst that
@@ -324,8 +411,7 @@ type filteredReader struct {
 func (r *filteredReader) Read(p []byte) (int, error) {
 	room := len(p) - filterOverhead
 	if room < minRewrite {
-		n, err := r.read(p)
-		r.f.translateEarly(p[:n])
+		n, _, err := r.readOnce(p)
 		r.f.expire()
 		r.f.scan(p[:n])
 		return n, err
@@ -336,17 +422,20 @@ func (r *filteredReader) Read(p []byte) (int, error) {
 	buf := r.buf[:room]
 	n := copy(buf, r.f.carry)
 	r.f.carry = r.f.carry[:0]
-	early := r.f.early > 0
+	typing := r.f.early > 0
 	var err error
 	if n == 0 || r.readable != nil && r.readable(0) {
 		var m int
-		m, err = r.read(buf[n:])
-		early = r.f.translateEarly(buf[n:n+m]) || early
+		var t bool
+		m, t, err = r.readOnce(buf[n:])
+		typing = typing || t
 		n += m
 	}
-	for err == nil && n < room && r.readable != nil && r.f.wantsMore(buf[:n], early) && r.readable(burstLinger) {
+	for err == nil && n < room && r.readable != nil && r.f.wantsMore(buf[:n], typing) && r.readable(burstLinger) {
 		var m int
-		m, err = r.read(buf[n:])
+		var t bool
+		m, t, err = r.readOnce(buf[n:])
+		typing = typing || t
 		n += m
 	}
 	if n == 0 {
@@ -354,5 +443,5 @@ func (r *filteredReader) Read(p []byte) (int, error) {
 	}
 	// Bytes first: Bubble Tea drops what comes with an error, and the
 	// next read returns the error again.
-	return copy(p, r.f.filter(buf[:n], n == room, early)), nil
+	return copy(p, r.f.filter(buf[:n], n == room, typing)), nil
 }

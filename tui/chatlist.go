@@ -98,7 +98,8 @@ func (l chatList) totalUnread(open chat.ChatID) int {
 
 // view renders the list in width × height: two rows per chat (name,
 // unread count and time; the last message), then the network state.
-func (l chatList) view(c *common, open chat.ChatID, net string, width, height int) []string {
+// alerted says which chats have alerts not looked at yet.
+func (l chatList) view(c *common, open chat.ChatID, net string, width, height int, alerted func(chat.ChatID) bool) []string {
 	st := c.styles
 	rows := make([]string, 0, height)
 	rows = append(rows, st.title.Render("Chats"))
@@ -136,7 +137,21 @@ func (l chatList) view(c *common, open chat.ChatID, net string, width, height in
 			last = "new chat, no messages"
 		}
 		text := st.dim.Render(ansi.Truncate(last, width-2, "…"))
-		if isFriend && f.Trust() == keyring.KeyChanged {
+		label := pausedLabel(in)
+		if alerted != nil && alerted(in.ID) {
+			label = "ALERT" // loudest: it says something went wrong
+		}
+		if label != "" {
+			// Before a key change: nothing flows in it anyway. In words,
+			// for NO_COLOR.
+			text = st.warn.Render(label)
+			if label == "ALERT" {
+				text = st.keyChanged.Render(label)
+			}
+			if rest := width - 2 - len(label) - 1; rest > 0 {
+				text += " " + st.dim.Render(ansi.Truncate(last, rest, "…"))
+			}
+		} else if isFriend && f.Trust() == keyring.KeyChanged {
 			// Loud, and in words: it survives NO_COLOR.
 			text = st.keyChanged.Render(keyChangedLabel)
 			if rest := width - 2 - len(keyChangedLabel) - 1; rest > 0 {

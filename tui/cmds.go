@@ -175,6 +175,11 @@ func (m *model) refresh() tea.Cmd {
 			return msg
 		}
 		msg.entries, msg.outbox, msg.err = catchUp(ctx, client, id, since, unacked)
+		if errors.Is(msg.err, chat.ErrUnknownChat) {
+			// Deleted meanwhile: the list read first says so, and the
+			// chat closes (see chatsChanged).
+			msg.entries, msg.outbox, msg.err = nil, nil, nil
+		}
 		return msg
 	}
 }
@@ -292,28 +297,30 @@ func (m *model) markRead(id chat.ChatID, n uint64) tea.Cmd {
 	}
 }
 
-// command runs a slash command.
-func (m *model) command(line string) tea.Cmd {
+// command runs a slash command. ok is false if it was refused (an
+// unknown command, wrong arguments): the status bar says why, and the
+// draft stays, to be corrected.
+func (m *model) command(line string) (cmd tea.Cmd, ok bool) {
 	f := strings.Fields(line)
 	name, args := strings.ToLower(f[0]), f[1:]
-	usage := func(u string) tea.Cmd {
+	usage := func(u string) (tea.Cmd, bool) {
 		m.status = status{text: "usage: " + u, isErr: true}
-		return nil
+		return nil, false
 	}
 	if f, ok := namedFriend(name, args); ok && !m.retrying {
 		if _, err := m.friend(f); err != nil {
-			return m.reloadThen(line)
+			return m.reloadThen(line), true
 		}
 	}
 	switch name {
 	case "/quit", "/exit", "/q":
-		return m.quit(false)
+		return m.quit(false), true
 	case "/help", "/h":
 		m.panel = commandsPanel()
-		return nil
+		return nil, true
 	case "/keys":
 		m.panel = helpPanel(m.c.keys)
-		return nil
+		return nil, true
 	case "/whoami", "/me":
 		pk := m.book.Self()
 		m.panel = &panel{title: "Your public key", lines: []string{
@@ -321,9 +328,9 @@ func (m *model) command(line string) tea.Cmd {
 			"Give the key to a friend; compare the fingerprint with them in person or on a call.",
 			"/copy key sends it to your terminal's clipboard.",
 		}}
-		return nil
+		return nil, true
 	case "/friends":
-		return m.friendsPanel()
+		return m.friendsPanel(), true
 	case "/add":
 		if len(args) != 2 {
 			return usage("/add NAME PUBKEY")
@@ -335,7 +342,7 @@ func (m *model) command(line string) tea.Cmd {
 				return errMsg{err}
 			}
 			return friendAddedMsg(f)
-		}
+		}, true
 	case "/start":
 		another := len(args) == 2 && args[1] == "--new"
 		if len(args) != 1 && !another {
@@ -351,39 +358,39 @@ func (m *model) command(line string) tea.Cmd {
 		switch len(args) {
 		case 0:
 			m.panel = nil // toggleInfo opens it
-			return m.toggleInfo()
+			return m.toggleInfo(), true
 		case 1:
 			f, err := m.friend(args[0])
 			if err != nil {
 				m.fail(err)
-				return nil
+				return nil, false
 			}
-			return m.openInfo(f.Key)
+			return m.openInfo(f.Key), true
 		}
 		return usage("/info [NAME]")
 	case "/verify", "/unverify":
 		if len(args) > 1 {
 			return usage(name + " [NAME]")
 		}
-		return m.setVerified(args, name == "/verify")
+		return m.setVerified(args, name == "/verify"), true
 	case "/copy":
 		if len(args) != 1 || (args[0] != "key" && args[0] != "chat") {
 			return usage("/copy key|chat")
 		}
 		if args[0] == "key" {
 			m.status = status{text: "sent your public key to your terminal's clipboard (OSC 52; works if your terminal supports it)"}
-			return tea.SetClipboard(m.book.Self().String())
+			return tea.SetClipboard(m.book.Self().String()), true
 		}
 		k, ok := m.keys[m.open]
 		if !ok {
 			m.status = status{text: "no chat is open", isErr: true}
-			return nil
+			return nil, false
 		}
 		m.status = status{text: "sent the chat key to your terminal's clipboard (OSC 52; works if your terminal supports it)"}
-		return tea.SetClipboard(k.String())
+		return tea.SetClipboard(k.String()), true
 	}
 	m.status = status{text: fmt.Sprintf("unknown command %s: /help lists them (// sends a message starting with /)", name), isErr: true}
-	return nil
+	return nil, false
 }
 
 // namedFriend is the friend a command line names, for the commands that
@@ -420,12 +427,12 @@ func (m *model) friend(name string) (keyring.Friend, error) {
 }
 
 // startChat starts a chat with name, or opens the one there is, as
-// 'dhtchat start' does: another needs --new (another).
-func (m *model) startChat(name string, another bool) tea.Cmd {
+// 'dhtchat start' does: another needs --new (another). ok: as for command.
+func (m *model) startChat(name string, another bool) (cmd tea.Cmd, ok bool) {
 	f, err := m.friend(name)
 	if err != nil {
 		m.fail(err)
-		return nil
+		return nil, false
 	}
 	ctx, client := m.ctx, m.client
 	return func() tea.Msg {
@@ -449,19 +456,20 @@ func (m *model) startChat(name string, another bool) tea.Cmd {
 			msg.note = fmt.Sprintf("another chat with %s: nothing you send in it reaches %s until they join it with its key", f.Name, f.Name)
 		}
 		return msg
-	}
+	}, true
 }
 
-func (m *model) joinChat(name, text string) tea.Cmd {
+// joinChat joins the chat with name of chat key text. ok: as for command.
+func (m *model) joinChat(name, text string) (cmd tea.Cmd, ok bool) {
 	f, err := m.friend(name)
 	if err != nil {
 		m.fail(err)
-		return nil
+		return nil, false
 	}
 	key, err := wire.ParseChatKey(text)
 	if err != nil {
 		m.fail(err)
-		return nil
+		return nil, false
 	}
 	ctx, client := m.ctx, m.client
 	return func() tea.Msg {
@@ -473,7 +481,7 @@ func (m *model) joinChat(name, text string) tea.Cmd {
 			return errMsg{err}
 		}
 		return chatReadyMsg{id: in.ID, key: key, name: f.Name}
-	}
+	}, true
 }
 
 // friendsPanel shows the friends: a panel made when drawn, so that the

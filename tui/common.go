@@ -86,6 +86,10 @@ func newStyles() styles {
 // its own editing keys (see newDraft).
 type keyMap struct {
 	Send, Newline, NextChat, PrevChat, PageUp, PageDown, Bottom, Info, Help, Quit, HistPrev, HistNext key.Binding
+	// OneMessage answers the question about a paste: all of it as one
+	// message. A key that never types text, so that typing on never
+	// answers it.
+	OneMessage key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -107,5 +111,7 @@ func newKeyMap() keyMap {
 		Quit:     key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 		HistPrev: key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "previous sent (empty draft)")),
 		HistNext: key.NewBinding(key.WithKeys("down"), key.WithHelp("↓", "next sent")),
+
+		OneMessage: key.NewBinding(key.WithKeys("ctrl+o"), key.WithHelp("ctrl+o", "a paste as one message")),
 	}
 }

@@ -65,10 +65,11 @@ type history struct {
 
 // rendered is one message's rows, for one width and status.
 type rendered struct {
-	width  int
-	status chat.Status
-	name   string
-	rows   []string
+	width    int
+	status   chat.Status
+	imported bool
+	name     string
+	rows     []string
 }
 
 func newHistory(id chat.ChatID) *history {
@@ -347,14 +348,14 @@ func (h *history) msgRows(c *common, i, width int) []string {
 	if !e.Outgoing {
 		name = h.peer(c)
 	}
-	if r, ok := h.cache[e.Seq]; ok && r.width == width && r.status == e.Status && r.name == name {
+	if r, ok := h.cache[e.Seq]; ok && r.width == width && r.status == e.Status && r.imported == e.Imported && r.name == name {
 		return r.rows
 	}
 	if len(h.cache) >= maxCached {
 		clear(h.cache)
 	}
 	rows := renderMessage(c, e, name, width)
-	h.cache[e.Seq] = rendered{width: width, status: e.Status, name: name, rows: rows}
+	h.cache[e.Seq] = rendered{width: width, status: e.Status, imported: e.Imported, name: name, rows: rows}
 	return rows
 }
 
@@ -374,10 +375,16 @@ const nameWidth = 8
 //	15:04 alice    hello, this is a long line that
 //	               wraps under itself
 //	15:05 you      fine ✓✓
+//	15:06 you      sent elsewhere (from another device) ✓✓
 func renderMessage(c *common, e chat.Entry, name string, width int) []string {
 	mark := ""
 	if e.Outgoing {
 		mark = c.styles.statusMark[min(int(e.Status), 3)].Render(statusMark(e.Status))
+		if e.Imported {
+			// Found in our own records: another copy of the identity
+			// sent it, not this one.
+			mark = c.styles.dim.Render("(from another device)") + " " + mark
+		}
 	}
 	return renderRows(c, e.SentAt, name, e.Outgoing, e.Body, mark, width)
 }

@@ -24,10 +24,13 @@ const (
 	stateConfirmPaste       // a paste waits for an answer (see paste.go)
 )
 
-// status is the message in the status bar, until the next key press.
+// status is the message in the status bar, until the next key press, or
+// until its cause is gone (see statusWhy).
 type status struct {
 	text  string
 	isErr bool
+	chat  chat.ChatID // the chat it is about, if why says
+	why   statusWhy
 }
 
 // panel is a block of text shown over the history (/help, /friends, ?),
@@ -90,6 +93,9 @@ type model struct {
 	// program starts goes where it would have gone a moment later.
 	ready     bool
 	typeahead []tea.Msg
+	// gate is the input's (see startGate), opened when the program is
+	// ready; nil without Run.
+	gate *startGate
 
 	// The store is the truth, the events hints: other processes write the
 	// same database. Every refreshEvery (0: never; Run sets it) and after
@@ -102,6 +108,12 @@ type model struct {
 	// quitArmed: Ctrl+C was pressed once with a draft unsent; the next
 	// key, if Ctrl+C again, quits.
 	quitArmed bool
+
+	// alerts are the alerts read of each chat, alertsSeen how many of
+	// them the user looked at in the info view (see alerts.go).
+	alerts        map[chat.ChatID][]chat.Alert
+	alertsSeen    map[chat.ChatID]int
+	alertsLoading map[chat.ChatID]bool
 }
 
 func newModel(ctx context.Context, client *chat.Client, book FriendBook, events <-chan chat.Event) *model {
@@ -109,6 +121,7 @@ func newModel(ctx context.Context, client *chat.Client, book FriendBook, events 
 		ctx: ctx, client: client, book: book, events: events,
 		c: newCommon(), hists: make(map[chat.ChatID]*history), in: newInput(),
 		keys: make(map[chat.ChatID]wire.ChatKey), safety: make(map[keyring.PublicKey]string), queues: make(map[chat.ChatID]*sendQueue),
+		alerts: make(map[chat.ChatID][]chat.Alert), alertsSeen: make(map[chat.ChatID]int), alertsLoading: make(map[chat.ChatID]bool),
 		net: chat.Connecting,
 		// Without an engine (tests) nothing is loaded first.
 		ready: client == nil,
@@ -127,6 +140,7 @@ type layout struct {
 	convX     int // first column of the conversation
 	convW     int
 	banner    bool // a key-change warning over the history
+	notices   int  // rows of notices under it (see model.notices)
 	histY     int  // first row of the history
 	histH     int
 	inputY    int
@@ -149,6 +163,8 @@ func (m *model) layout() layout {
 		l.banner = true
 		l.histY = 2
 	}
+	l.notices = len(m.notices(l.convW))
+	l.histY += l.notices
 	l.statusH = len(m.statusLeft(l.collapsed))
 	l.histH = max(h-l.histY-l.statusH-l.inputH-1, 1)
 	l.inputY = l.histY + l.histH + 1
@@ -183,6 +199,10 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.net, m.netErr = chat.Offline, true
 	case chatsMsg:
 		cmds = append(cmds, m.onChats(msg), m.becomeReady())
+	case chatsGoneMsg:
+		cmds = append(cmds, m.onChatsGone(msg))
+	case alertsMsg:
+		m.onAlerts(msg)
 	case friendsMsg:
 		m.friends = msg
 		m.refreshNames()
@@ -192,7 +212,8 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.refreshNames()
 		}
 		m.retrying = true
-		cmds = append(cmds, m.command(msg.line))
+		cmd, _ := m.command(msg.line)
+		cmds = append(cmds, cmd)
 		m.retrying = false
 	case pageMsg:
 		cmds = append(cmds, m.onPage(msg))
@@ -358,7 +379,7 @@ func (m *model) openChat(id chat.ChatID) tea.Cmd {
 			m.newChat, m.newChatWith = chat.ChatID{}, ""
 		}
 	}
-	cmds := []tea.Cmd{m.focus(id)}
+	cmds := []tea.Cmd{m.focus(id), m.wantAlerts()}
 	h := m.hists[id]
 	unread := 0
 	if i := m.list.index(id); i >= 0 {
@@ -381,7 +402,12 @@ func (m *model) openChat(id chat.ChatID) tea.Cmd {
 // submit handles Enter: a slash command, or a message to send. The
 // draft is taken as it is now and emptied at once; a message goes to the
 // chat's send queue. ok is false if the draft stays because it cannot be
-// sent (the status bar says why); an empty draft does nothing, and is ok.
+// sent or run (the status bar says why); an empty draft does nothing, and
+// is ok.
+//
+// A command is one line. A draft of several lines that begins with "/"
+// is never run, since the rest would be lost, and it is most likely text
+// pasted into the draft: the user says which by adding a "/".
 func (m *model) submit() (cmd tea.Cmd, ok bool) {
 	raw := m.in.value()
 	text := strings.TrimRight(strings.TrimLeft(raw, "\n"), " \t\n")
@@ -389,13 +415,24 @@ func (m *model) submit() (cmd tea.Cmd, ok bool) {
 		return nil, true
 	}
 	if strings.HasPrefix(text, "/") && !strings.HasPrefix(text, "//") {
-		m.in.remember(text)
-		m.in.clear(m.in.cur)
-		return m.command(text), true
+		if strings.Contains(text, "\n") {
+			m.status = status{text: "a command is one line: to send this as a message, start it with //", isErr: true}
+			return nil, false
+		}
+		cur := m.in.cur
+		cmd, ok := m.command(text)
+		if ok {
+			m.in.remember(text)
+			m.in.clear(cur)
+		}
+		return cmd, ok
 	}
 	text = strings.TrimPrefix(text, "/") // "//x" sends "/x"
 	if m.open == (chat.ChatID{}) {
 		m.status = status{text: "no chat is open: /start NAME starts one, /respond NAME CHATKEY joins one", isErr: true}
+		return nil, false
+	}
+	if m.refusePaused(m.open) {
 		return nil, false
 	}
 	if err := chat.ValidBody(text); err != nil {
@@ -430,6 +467,10 @@ func (m *model) becomeReady() tea.Cmd {
 		return nil
 	}
 	m.ready = true
+	// Here in Update, not in a command: the gate must be open before the
+	// first frame of the ready program is drawn, or what the user pastes
+	// on seeing it could be read as typed. It costs a lock and an ioctl.
+	m.gate.open()
 	msgs := m.typeahead
 	m.typeahead = nil
 	var cmds []tea.Cmd
@@ -508,6 +549,9 @@ func (m *model) onEvent(ev chat.Event) tea.Cmd {
 			name = m.nameOf(m.list.items[i].Peer)
 		}
 		m.status = status{text: "with " + name + ": " + ev.Alert.String(), isErr: true}
+		m.addAlert(ev.Alert)
+		m.alertsLoading[ev.Alert.Chat] = true
+		return m.loadAlerts(ev.Alert.Chat)
 	}
 	return nil
 }
@@ -576,6 +620,7 @@ func (m *model) applyRefresh(msg refreshedMsg) tea.Cmd {
 }
 
 func (m *model) onChats(msg chatsMsg) tea.Cmd {
+	before := m.list.items
 	m.list = m.list.set(msg, m.open)
 	m.refreshNames()
 	for _, in := range msg {
@@ -583,14 +628,18 @@ func (m *model) onChats(msg chatsMsg) tea.Cmd {
 	}
 	first := !m.listed
 	m.listed = true
-	if m.open != (chat.ChatID{}) || len(m.list.items) == 0 {
-		return nil
+	changed := tea.Batch(m.chatsChanged(before), m.wantAlerts())
+	// A chat opens by itself at the start, or when the first one comes;
+	// not after the one open was deleted: what is typed then must not go
+	// to someone else.
+	if m.open != (chat.ChatID{}) || len(m.list.items) == 0 || !first && len(before) > 0 {
+		return changed
 	}
 	want := m.wantOpen
 	if !first || m.list.index(want) < 0 {
 		want = m.list.items[0].ID
 	}
-	return m.openChat(want)
+	return tea.Batch(changed, m.openChat(want))
 }
 
 // refreshNames recomputes the name shown for each chat's friend, and the
@@ -725,6 +774,7 @@ func (m *model) View() tea.View {
 	if l.banner {
 		conv = append(conv, m.bannerView(l.convW))
 	}
+	conv = append(conv, m.notices(l.convW)...)
 	conv = append(conv, m.mainView(l)...)
 	conv = append(conv, m.c.styles.rule.Render(strings.Repeat("─", l.convW)))
 	inView, cur := m.in.view()
@@ -736,7 +786,7 @@ func (m *model) View() tea.View {
 
 	var list []string
 	if !l.collapsed {
-		list = m.list.view(m.c, m.open, m.netLabel(), l.listW, h-l.statusH)
+		list = m.list.view(m.c, m.open, m.netLabel(), l.listW, h-l.statusH, func(id chat.ChatID) bool { return m.unseenAlerts(id) > 0 })
 	}
 	var b strings.Builder
 	b.Grow(w * h * 2)
@@ -771,8 +821,14 @@ func (m *model) titleView(l layout) string {
 	}
 	f, ok := m.c.peer(m.open)
 	i := m.list.index(m.open)
+	paused := ""
+	if i >= 0 {
+		if label := pausedLabel(m.list.items[i]); label != "" {
+			paused = " " + st.warn.Render(label)
+		}
+	}
 	if i >= 0 && l.collapsed && len(m.list.items) > 1 {
-		t := st.title.Render(m.c.names[m.open]) + shortTrust(st, f, ok) + st.dim.Render(fmt.Sprintf("  (%d/%d, ctrl+n/p)", i+1, len(m.list.items)))
+		t := st.title.Render(m.c.names[m.open]) + paused + shortTrust(st, f, ok) + st.dim.Render(fmt.Sprintf("  (%d/%d, ctrl+n/p)", i+1, len(m.list.items)))
 		if n := m.list.totalUnread(m.open); n > 0 {
 			t += st.unread.Render(fmt.Sprintf(" %d unread", n))
 		}
@@ -784,6 +840,7 @@ func (m *model) titleView(l layout) string {
 	if tag := m.c.tags[m.open]; tag != "" {
 		t += st.dim.Render(" " + tag)
 	}
+	t += paused
 	loud := ok && f.Trust() != keyring.Unverified
 	if loud {
 		t += headerGap(f) + trustLabel(st, f, ok)
@@ -917,6 +974,9 @@ func (m *model) welcomeView(l layout) []string {
 	if !m.listed {
 		return []string{st.dim.Render("loading…")}
 	}
+	if len(m.list.items) > 0 {
+		return []string{"No chat is open.", "", "  ctrl+n / ctrl+p   open one of your chats", "  /start NAME       start a new one"}
+	}
 	lines := []string{
 		st.title.Render("Welcome to dhtchat."),
 		"",
@@ -1048,6 +1108,6 @@ func helpPanel(k keyMap) *panel {
 		fmt.Sprintf("%-12s %s", "mouse wheel", "scroll"),
 		fmt.Sprintf("%-12s %s", "ctrl+a/e", "start/end of line; ctrl+u/k delete before/after; ctrl+w word"),
 		"",
-		"? types a ?. Over 5 lines pasted, or lines arriving at once unmarked (some terminals paste so), ask: enter sends each line, m one message, esc to the draft.")
+		"? types a ?. Over 5 lines pasted, or lines at once, ask: enter sends each line, ctrl+o one message, esc to the draft.")
 	return p
 }

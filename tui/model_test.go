@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -201,12 +202,15 @@ func TestEnterSendsAltEnterNewline(t *testing.T) {
 func TestSlashCommandErrorsInPlainWords(t *testing.T) {
 	m := newTestModel(t, 80, 24)
 	withChats(t, m, "alice")
-	for _, tc := range []struct{ line, want string }{
-		{"/start zed", "zed is not one of your friends"},
-		{"/respond alice dhtchat-chat1qqqq", "invalid chat key"},
-		{"/add bob dhtchat1nope", "invalid key"},
-		{"/frobnicate", "unknown command /frobnicate"},
-		{"/copy", "usage: /copy key|chat"},
+	for _, tc := range []struct {
+		line, want string
+		kept       bool // refused at once: the draft stays, to be corrected
+	}{
+		{"/start zed", "zed is not one of your friends", false},
+		{"/respond alice dhtchat-chat1qqqq", "invalid chat key", true},
+		{"/add bob dhtchat1nope", "invalid key", false},
+		{"/frobnicate", "unknown command /frobnicate", true},
+		{"/copy", "usage: /copy key|chat", true},
 	} {
 		typeText(m, tc.line)
 		send(m, keyEnter)
@@ -216,6 +220,14 @@ func TestSlashCommandErrorsInPlainWords(t *testing.T) {
 		if strings.Contains(m.status.text, "chat: ") || strings.Contains(m.status.text, "wire: ") || strings.Contains(m.status.text, "keyring: ") {
 			t.Errorf("%s: raw error %q", tc.line, m.status.text)
 		}
+		want := ""
+		if tc.kept {
+			want = tc.line
+		}
+		if v, _, _ := draftState(m); v != want {
+			t.Errorf("%s: the draft is %q after, want %q", tc.line, v, want)
+		}
+		m.in.clear(m.in.cur)
 	}
 	typeText(m, "/whoami")
 	send(m, keyEnter)
@@ -339,5 +351,34 @@ func TestOpeningAHugeChatLoadsOnePage(t *testing.T) {
 	}
 	if s := strings.Split(screen(m), "\n"); !strings.Contains(s[2], "body 0 ") {
 		t.Errorf("the top row is %q, want the first message", s[2])
+	}
+}
+
+// TestMultiLineCommandNotRun: a command is one line. A draft of several
+// lines that begins with "/" (a paste put into the draft) is never run as
+// a command and never loses its other lines: Enter refuses it, says how to
+// send it, and keeps it; with "//" it is sent as text.
+func TestMultiLineCommandNotRun(t *testing.T) {
+	m := pasteModel(t, "")
+	send(m, burst("/quit\rhello\r"))
+	send(m, keyEsc) // into the draft
+	send(m, keyEnter)
+	if m.quitting || m.quitWhenStored {
+		t.Fatalf("a pasted /quit with a second line quit the program")
+	}
+	if v, _, _ := draftState(m); v != "/quit\nhello\n" {
+		t.Errorf("the draft is %q, want it kept", v)
+	}
+	if !m.status.isErr || !strings.Contains(m.status.text, "a command is one line: to send this as a message, start it with //") {
+		t.Errorf("status %+v", m.status)
+	}
+	if got := sentBodies(m); len(got) != 0 {
+		t.Errorf("sent %q", got)
+	}
+	send(m, tea.KeyPressMsg{Code: tea.KeyHome, Mod: tea.ModCtrl}) // to the start of the draft
+	typeText(m, "/")
+	send(m, keyEnter)
+	if got := sentBodies(m); !slices.Equal(got, []string{"/quit\nhello"}) {
+		t.Errorf("with //: sent %q, want the text", got)
 	}
 }

@@ -4,25 +4,32 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
 // Pastes. A paste of a few lines goes into the draft at the cursor, as it
 // is. A longer one, and any burst (several lines that arrived in one read
 // without bracketed-paste markers: see burst.go), asks first, because its
-// line breaks may be meant as Enters:
+// line breaks may be meant as Enters. Only keys that never type text
+// answer, so that typing on never answers by accident:
 //
-//	enter  one message per line, each as if typed and followed by Enter;
-//	       of a burst, the text after its last line break stays in the
-//	       draft, since no Enter followed it (it may still be being typed)
-//	m      one message: the draft with the paste at the cursor, sent
-//	esc    into the draft at the cursor, nothing sent
+//	enter   one message per line, each as if typed and followed by Enter
+//	        (of a burst, the text after its last line break too: this is
+//	        the Enter it lacked)
+//	ctrl+o  one message: the draft with the paste at the cursor, sent
+//	esc     into the draft at the cursor, nothing sent
+//	ctrl+c  into the draft, nothing sent; ctrl+c again quits
 //
-// Any other key answers as esc does and then does what it always does,
-// so that typing on while the question is up (fast typing taken for a
-// burst, over a slow link) loses nothing; ctrl+c then asks about
-// quitting as with any draft. A paste never runs a slash command: a
-// pasted line that begins with "/" is sent as text (see literal).
+// A key of someone typing (a character, Backspace, Alt+Enter), while a
+// burst waits, says that it was typing that came fast (over a slow link,
+// or while the program was busy): the burst is taken as typed, each
+// complete line sent, the text after the last line break left in the
+// draft, and then the key does what it does. Any other
+// key, and any key while a bracketed paste waits (surely a paste), puts
+// the paste in the draft and then does what it always does. A paste never
+// runs a slash command: a pasted line that begins with "/" is sent as
+// text (see literal).
 
 // pasteConfirmLines: a bracketed paste of more lines than this asks first.
 const pasteConfirmLines = 5
@@ -81,12 +88,12 @@ func (m *model) onPaste(p tea.PasteMsg) tea.Cmd {
 // onPasteAnswer handles a key while a paste waits for an answer.
 func (m *model) onPasteAnswer(k tea.KeyPressMsg) tea.Cmd {
 	p := m.paste
-	switch k.String() {
-	case "enter":
-		m.state, m.paste = stateChat, nil
-		return m.pasteAsMessages(p)
-	case "m", "M":
-		m.state, m.paste = stateChat, nil
+	m.state, m.paste = stateChat, nil
+	keys := m.c.keys
+	switch {
+	case key.Matches(k, keys.Send):
+		return m.pasteAsMessages(p, true)
+	case key.Matches(k, keys.OneMessage):
 		text := p.text
 		if m.in.value() == "" {
 			text = literal(text)
@@ -94,20 +101,38 @@ func (m *model) onPasteAnswer(k tea.KeyPressMsg) tea.Cmd {
 		m.in.insert(text)
 		cmd, _ := m.submit()
 		return cmd
-	case "esc":
-		m.state, m.paste = stateChat, nil
+	case key.Matches(k, keys.Bottom):
 		m.in.insert(p.text)
 		return nil
-	case "ctrl+c":
-		m.state, m.paste = stateChat, nil
+	case key.Matches(k, keys.Quit):
 		m.in.insert(p.text)
 		m.quitArmed = true
 		m.status = status{text: "the paste is in the draft, not sent; ctrl+c again to quit", isErr: true}
 		return nil
+	case p.burst && typing(keys, k):
+		cmd := m.pasteAsMessages(p, false)
+		return tea.Batch(cmd, m.keyAfter(k))
 	}
-	m.state, m.paste = stateChat, nil
 	m.in.insert(p.text)
-	return m.onKey(k)
+	return m.keyAfter(k)
+}
+
+// typing reports whether k is a key of someone typing: one that types a
+// character, Backspace, or a new line (Alt+Enter).
+func typing(keys keyMap, k tea.KeyPressMsg) bool {
+	return k.Text != "" || k.Code == tea.KeyBackspace && k.Mod == 0 || key.Matches(k, keys.Newline)
+}
+
+// keyAfter handles key k as usual after a paste was dealt with, keeping
+// what the status bar said of the paste (a line that could not be sent)
+// unless the key says something else.
+func (m *model) keyAfter(k tea.KeyPressMsg) tea.Cmd {
+	st := m.status
+	cmd := m.onKey(k)
+	if m.status.text == "" {
+		m.status = st
+	}
+	return cmd
 }
 
 // literal is s, to be sent from an empty draft, escaped so that it is sent
@@ -123,11 +148,15 @@ func literal(s string) string {
 }
 
 // pasteAsMessages sends each complete line of p as if typed and followed
-// by Enter: the first completes the draft at the cursor. If a line cannot
-// be sent (too long, say), it and the lines after it stay in the draft,
-// with the error in the status bar.
-func (m *model) pasteAsMessages(p *pendingPaste) tea.Cmd {
+// by Enter: the first completes the draft at the cursor. withTail: the
+// text after a burst's last line break is sent too, else it stays in the
+// draft. If a line cannot be sent (too long, say), it and the lines after
+// it stay in the draft, with the error in the status bar.
+func (m *model) pasteAsMessages(p *pendingPaste, withTail bool) tea.Cmd {
 	complete, tail := p.lines()
+	if withTail && tail != "" {
+		complete, tail = append(complete, tail), ""
+	}
 	var cmds []tea.Cmd
 	for i, line := range complete {
 		if i > 0 || m.in.value() == "" {
@@ -156,9 +185,8 @@ func (m *model) pasteAsMessages(p *pendingPaste) tea.Cmd {
 func (m *model) pastePrompt() string {
 	p := m.paste
 	complete, tail := p.lines()
-	n := len(complete)
 	if tail != "" {
-		n++
+		complete = append(complete, tail) // enter sends it too
 	}
 	msgs := 0
 	for i, l := range complete {
@@ -169,9 +197,6 @@ func (m *model) pastePrompt() string {
 			msgs++
 		}
 	}
-	enter := "enter: " + plural(msgs, "message")
-	if tail != "" {
-		enter += ", the last line to the draft"
-	}
-	return fmt.Sprintf("%s pasted · %s · m: one message · esc: into the draft", plural(n, "line"), enter)
+	return fmt.Sprintf("%s pasted · enter: %s · ctrl+o: one message · esc: into the draft",
+		plural(len(complete), "line"), plural(msgs, "message"))
 }

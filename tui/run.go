@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 
@@ -74,7 +75,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if opts.Client == nil || opts.Friends == nil {
 		return errors.New("tui: Options.Client and Options.Friends are required")
 	}
-	input, restore, err := inputOf(opts)
+	input, gate, restore, err := inputOf(opts)
 	if err != nil {
 		return err
 	}
@@ -95,6 +96,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	m.banner = opts.Banner
 	m.status = status{text: opts.Note}
 	m.ledger = newSendLedger()
+	m.gate = gate
 
 	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(input)}
 	if opts.Output != nil {
@@ -105,6 +107,15 @@ func Run(ctx context.Context, opts Options) (err error) {
 	}
 	popts = append(popts, opts.ExtraProgramOptions...)
 	_, err = tea.NewProgram(m, popts...).Run()
+	if n := m.unstored(); n > 0 {
+		// It may take a while (a store that is busy or failing): the
+		// terminal, restored, would sit blank meanwhile.
+		out := opts.Output
+		if out == nil {
+			out = os.Stdout
+		}
+		fmt.Fprintf(out, "dhtchat: storing %s you sent…\n", plural(n, "message"))
+	}
 	// Still with the worker, which may publish them at once.
 	sctx, scancel := context.WithTimeout(context.WithoutCancel(parent), storeTimeout)
 	serr := m.storeRest(sctx)
@@ -130,8 +141,9 @@ func Run(ctx context.Context, opts Options) (err error) {
 }
 
 // inputOf is the input the program reads, through an inputFilter (see
-// burst.go), and how to restore the terminal it is.
-func inputOf(opts Options) (io.Reader, func() error, error) {
+// burst.go), the gate that the program opens when it is ready for bursts,
+// and how to restore the terminal it is.
+func inputOf(opts Options) (io.Reader, *startGate, func() error, error) {
 	t := opts.Terminal
 	if t == nil {
 		in := opts.Input
@@ -140,16 +152,17 @@ func inputOf(opts Options) (io.Reader, func() error, error) {
 		}
 		f, ok := in.(*os.File)
 		if !ok || !term.IsTerminal(int(f.Fd())) {
-			return &filteredReader{read: in.Read}, func() error { return nil }, nil
+			r := &filteredReader{read: in.Read, gate: &startGate{}}
+			return r, r.gate, func() error { return nil }, nil
 		}
 		var err error
 		if t, err = TakeTerminal(f); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	in, err := t.input()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return in, t.Restore, nil
+	return in, in.r.gate, t.Restore, nil
 }

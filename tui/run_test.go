@@ -110,8 +110,9 @@ func TestRunStopsWithContext(t *testing.T) {
 }
 
 // TestRunBurstAndTypeahead runs the whole program, input bytes to store:
-// lines that arrive in one read without paste markers ask once, then are
-// sent one message per line; a message may start with "?".
+// once it is ready, lines that arrive in one read without paste markers
+// ask once, then are sent one message per line; a message may start with
+// "?".
 func TestRunBurstAndTypeahead(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	client, sk, ids := offlineClient(t, 50)
@@ -156,9 +157,12 @@ func TestRunBurstAndTypeahead(t *testing.T) {
 		}) // on timeout, what was stored is compared and reported
 		return got
 	}
-	// Typed before the first frame: kept, in order, Enter included.
+	// Typed before the first frame: kept, Enter included. (Lines typed at
+	// once while it starts: see TestRunTypingWhileStarting.)
 	write("early\r")
-	write("one\rtwo\rthree\r") // one read: a burst
+	waitOut("early") // shown once the program is ready
+	// Ready: lines in one read are a burst.
+	write("one\rtwo\rthree\r")
 	waitOut("3 lines pasted")
 	write("\r")
 	write("?")

@@ -93,6 +93,9 @@ func (m *model) onSent(msg sentMsg) tea.Cmd {
 		return nil
 	}
 	q.flight, q.err, q.retries = nil, nil, 0
+	if m.status.why == whySend && m.status.chat == msg.id {
+		m.status = status{} // stored after all
+	}
 	h := m.hists[msg.id]
 	for _, e := range msg.entries {
 		if h != nil {
@@ -114,13 +117,17 @@ func (m *model) onSent(msg sentMsg) tea.Cmd {
 	return m.dispatch(msg.id)
 }
 
-// onSendFailed: the store refused the Send (a database error). Nothing
-// is lost: its bodies wait again, first, and are tried again after a
-// backoff, or at the next Enter in the chat.
+// onSendFailed: the store refused the Send. Nothing is lost: if the chat
+// is paused or gone, its bodies go back to the draft (see sendRefused);
+// else (a database error) they wait again, first, and are tried again
+// after a backoff, or at the next Enter in the chat.
 func (m *model) onSendFailed(msg sendFailedMsg) tea.Cmd {
 	q := m.queues[msg.id]
 	if q == nil || q.flight == nil || q.batch != msg.batch {
 		return nil
+	}
+	if permanent(msg.err) {
+		return m.sendRefused(msg.id, q, msg.err)
 	}
 	q.waiting = append(q.flight, q.waiting...)
 	q.flight, q.err = nil, msg.err
@@ -134,7 +141,7 @@ func (m *model) onSendFailed(msg sendFailedMsg) tea.Cmd {
 		m.quitWhenStored, m.quitArmed = false, true
 		text = fmt.Sprintf("%s not stored: %s; ctrl+c again quits anyway", plural(n, "message"), userr.Line(msg.err))
 	}
-	m.status = status{text: text, isErr: true}
+	m.status = status{text: text, isErr: true, chat: msg.id, why: whySend}
 	ctx, id := m.ctx, msg.id
 	return func() tea.Msg {
 		t := time.NewTimer(wait)

@@ -9,7 +9,7 @@ var errTerminalUsed = errors.New("tui: the terminal was already given to a Run")
 
 // input is the terminal as Bubble Tea reads it: the file itself (its
 // descriptor makes it raw and lets it cancel a read), whose Read goes
-// through an inputFilter.
+// through an inputFilter, and typing only until its gate opens.
 func (t *Terminal) input() (*ttyInput, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -18,7 +18,8 @@ func (t *Terminal) input() (*ttyInput, error) {
 	}
 	t.taken = true
 	in := &ttyInput{File: t.f}
-	in.r = filteredReader{read: t.f.Read, readable: in.waiter(), f: inputFilter{early: t.early}}
+	in.r = filteredReader{read: t.f.Read, readable: in.waiter(), f: inputFilter{early: t.early},
+		gate: &startGate{queued: in.counter()}}
 	return in, nil
 }
 

@@ -25,5 +25,9 @@ func TakeTerminal(f *os.File) (*Terminal, error) { return &Terminal{f: f}, nil }
 // Restore does nothing here.
 func (t *Terminal) Restore() error { return nil }
 
+// counter is nil here: the bytes queued when the program is ready are
+// not known, and may be taken for a burst.
+func (in *ttyInput) counter() func() int { return nil }
+
 // waiter is nil here: the input does not wait for more of a burst.
 func (in *ttyInput) waiter() func(time.Duration) bool { return nil }

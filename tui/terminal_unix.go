@@ -18,8 +18,9 @@ import (
 // it raw: what the user types meanwhile is echoed, held until Enter, and
 // each Enter (CR) becomes a newline (LF). Taken, it keeps each key as
 // typed, unechoed; and Run hands what was typed while it was still cooked
-// to the UI first, each Enter an Enter again. Ctrl+C still interrupts
-// (the terminal still makes signals) until the UI starts.
+// to the UI first, each Enter an Enter again, and all that is typed until
+// the UI is ready as typed keys, never as a burst (see startGate). Ctrl+C
+// still interrupts (the terminal still makes signals) until the UI starts.
 type Terminal struct {
 	f     *os.File
 	saved unix.Termios
@@ -70,6 +71,19 @@ func (t *Terminal) Restore() error {
 		return fmt.Errorf("tui: cannot restore the terminal: %w", err)
 	}
 	return nil
+}
+
+// counter is how the terminal's input counts the bytes queued in it.
+func (in *ttyInput) counter() func() int { return in.inQueue }
+
+// inQueue is the number of bytes the terminal holds unread (0 if it
+// cannot tell: then they may be taken for a burst).
+func (in *ttyInput) inQueue() int {
+	n, err := unix.IoctlGetInt(int(in.File.Fd()), ioctlInQueue)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // waiter is how the terminal's input waits for more of a burst.

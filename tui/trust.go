@@ -118,7 +118,14 @@ func infoPanel(peer keyring.PublicKey) *panel {
 // the safety number if it is not known yet.
 func (m *model) openInfo(peer keyring.PublicKey) tea.Cmd {
 	m.panel = infoPanel(peer)
-	return tea.Batch(m.computeSafety(peer), m.loadFriends())
+	var alerts tea.Cmd
+	if i := m.list.index(m.open); i >= 0 && m.list.items[i].Peer.Equal(peer) {
+		// The notice of its alerts has done its work: the user is
+		// reading them.
+		m.seeAlerts(m.open)
+		alerts = m.loadAlerts(m.open)
+	}
+	return tea.Batch(m.computeSafety(peer), m.loadFriends(), alerts)
 }
 
 // toggleInfo is the Info key: the info view of the open chat, or closed if
@@ -209,9 +216,11 @@ func (m *model) infoView(peer keyring.PublicKey) (string, []string) {
 		lines = append(lines,
 			fmt.Sprintf("Compare the safety number with %s in person or on a call where you know their voice: their info view shows the same digits. If every digit matches, type /verify.", name))
 	}
-	// Last, the key of the chat on screen, to give again (it is not
-	// secret): what the friend joins with, shown when it was started.
+	// Last, the alerts of the chat on screen and its key, to give again
+	// (it is not secret): what the friend joins with, shown when it was
+	// started.
 	if i := m.list.index(m.open); i >= 0 && m.list.items[i].Peer.Equal(peer) {
+		lines = append(lines, m.alertLines(m.open)...)
 		if k, ok := m.keys[m.open]; ok {
 			lines = append(lines, "")
 			row("Chat key", k.String())

@@ -106,6 +106,7 @@ func TestVerifyAndUnverify(t *testing.T) {
 		if !m.status.isErr || !strings.Contains(m.status.text, tc.want) {
 			t.Errorf("%s: status %+v, want an error with %q", tc.line, m.status, tc.want)
 		}
+		m.in.clear(m.in.cur) // a refused command stays in the draft
 	}
 }
 

@@ -7,8 +7,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/dhtchat/dhtchat/internal/testwait"
 )
@@ -130,11 +133,53 @@ func checkFrom(t *testing.T, got []recvLine, from string, first uint64, want []s
 	}
 }
 
+// rawMode reports whether the terminal of the pane is out of cooked mode:
+// dhtchat took it (it echoes nothing, and reads keys as typed).
+func (s *tmux) rawMode() bool {
+	s.t.Helper()
+	tty, err := os.Open(strings.TrimSpace(s.run("display-message", "-p", "#{pane_tty}")))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer tty.Close()
+	cmd := exec.Command("stty", "-a")
+	cmd.Stdin = tty
+	out, err := cmd.Output()
+	if err != nil {
+		s.t.Fatalf("stty -a: %v", err)
+	}
+	return regexp.MustCompile(`(^|\s)-echo(\s|$)`).Match(out) && regexp.MustCompile(`(^|\s)-icanon(\s|$)`).Match(out)
+}
+
+// lockKeyring takes the lock of the keyring in home as a writer would,
+// and returns how to release it: until then dhtchat waits to read it.
+func lockKeyring(t *testing.T, home string) (unlock func()) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(home, ".keyring.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	unlock = func() {
+		once.Do(func() {
+			unix.Flock(int(f.Fd()), unix.LOCK_UN)
+			f.Close()
+		})
+	}
+	t.Cleanup(unlock)
+	return unlock
+}
+
 // TestTUIEndToEnd: alice uses the full-screen chat in a real terminal on a
 // loopback DHT while bob uses the commands. It checks, in order, with one
 // network, pair and terminal:
 //   - keys typed before the program started (the terminal still cooked),
 //     Enter included, and right after, are sent exactly;
+//   - lines typed faster than the program reads, and the letters typed
+//     on while it asks about them, are sent as typed;
 //   - a half-typed draft survives 5 incoming messages and a resize, cursor
 //     included; finished and sent, it reaches bob exactly;
 //   - a message may start with "?";
@@ -142,7 +187,10 @@ func checkFrom(t *testing.T, got []recvLine, from string, first uint64, want []s
 //     three lines, then of 200) ask once, then each line is one message,
 //     in order, each once and intact;
 //   - a 10-line paste without bracketed-paste markers (tmux paste-buffer
-//     without -p) goes as 10 messages, or as one of 10 lines.
+//     without -p) goes as 10 messages, or as one of 10 lines;
+//   - started again on an encrypted keyring, lines typed while it starts
+//     (it took the terminal, and waits for the keyring, decrypts it, joins
+//     the network) arrive together, and are sent exactly as typed.
 func TestTUIEndToEnd(t *testing.T) {
 	t.Parallel()
 	requireTmux(t)
@@ -162,14 +210,17 @@ func TestTUIEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The program waits for a signal before it starts, so that keys can
-	// be typed first, into the terminal in its cooked mode.
+	// be typed first, into the terminal in its cooked mode; and runs a
+	// second time on another signal.
+	const passphrase = "DHTCHAT_PASSPHRASE=correct horse"
 	term := newTmux(t, 100, 30, []string{
 		"DHTCHAT_HOME=" + alice.home,
 		"DHTCHAT_BOOTSTRAP=" + boot,
 		"DHTCHAT_LISTEN=/ip4/127.0.0.1/tcp/0",
 		"DHTCHAT_POLL_INTERVAL=50ms",
+		passphrase,
 		dialTimeoutEnv,
-	}, fmt.Sprintf("%s -L %s wait-for start-dhtchat; %s", tmuxBin, tmuxSocket(t), bin))
+	}, fmt.Sprintf(`%[1]s -L %[2]s wait-for start-dhtchat; %[3]s; echo "FIRST RUN EXITED $?"; %[1]s -L %[2]s wait-for again; %[3]s`, tmuxBin, tmuxSocket(t), bin))
 	n := uint64(1) // the number of alice's next message
 	expect := func(what string, want ...string) {
 		t.Helper()
@@ -233,6 +284,15 @@ func TestTUIEndToEnd(t *testing.T) {
 	term.keys("Enter")
 	expect("a message starting with ?", "?is this a question")
 
+	// Typing on while it asks about lines that came at once: they were
+	// typed, and so are the letters after them (no letter answers).
+	term.keys("see you", "Enter", "to")
+	term.waitText("2 lines pasted · enter: 2 messages · ctrl+o: one message")
+	for _, k := range []string{"m", "o", "r", "r", "o", "w", "Enter"} {
+		term.keys(k)
+	}
+	expect("typing on while it asks", "see you", "tomorrow")
+
 	// Lines faster than the program reads them: one question, then one
 	// message each.
 	term.keys("one", "Enter", "two", "Enter", "three", "Enter")
@@ -268,13 +328,39 @@ func TestTUIEndToEnd(t *testing.T) {
 	expect("a paste as 10 messages", paste...)
 	term.run("paste-buffer")
 	term.waitText("10 lines pasted")
-	term.keys("m")
+	term.keys("C-o")
 	expect("a paste as one message", strings.Join(paste, "\n"))
 	term.waitFor("the draft empty after the pastes", emptyDraft)
 
 	term.keys("C-c")
-	scr = term.waitText("EXITED 0")
+	scr = term.waitText("FIRST RUN EXITED 0")
 	if strings.Contains(scr, "incoming 5") {
 		t.Errorf("the chat is still on the screen after quitting: the terminal was not restored\n%s", scr)
 	}
+
+	// Again, on an encrypted keyring, with lines typed while it starts:
+	// after it took the terminal (raw, so nothing is typed before), while
+	// it waits for the keyring's lock, and then while it decrypts it and
+	// joins the network.
+	cmd := alice.cmd("passphrase", "set")
+	cmd.Env = append(cmd.Env, passphrase)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("passphrase set: %v\n%s", err, out)
+	}
+	unlock := lockKeyring(t, alice.home)
+	term.run("wait-for", "-S", "again")
+	term.waitFor("dhtchat to take the terminal", func(string) bool { return term.rawMode() })
+	for _, l := range []string{"typed while", "it starts"} {
+		term.keys(l, "Enter")
+	}
+	term.keys("and still")
+	unlock()
+	for _, k := range strings.Split(" typing", "") {
+		term.keys(k)
+	}
+	term.keys("Enter")
+	term.waitText("● online")
+	expect("typed while it starts", "typed while", "it starts", "and still typing")
+	term.keys("C-c")
+	term.waitText("EXITED 0")
 }
