@@ -100,11 +100,15 @@ func (e *env) unsent(err error) error {
 	if !errors.As(err, &ns) {
 		return err
 	}
-	e.warnf("the store refused %d messages you sent; here they are:", len(ns.Bodies))
+	msgs := "1 message"
+	if len(ns.Bodies) != 1 {
+		msgs = fmt.Sprintf("%d messages", len(ns.Bodies))
+	}
+	e.warnf("the store refused %s you sent; here they are:", msgs)
 	for _, b := range ns.Bodies { // the texts as typed: data, not notes
 		fmt.Fprintf(e.stderr, "%s\n\n", b)
 	}
-	return userr.Runtimef("%d messages were not stored: %s", len(ns.Bodies), userr.Msg(ns.Err)).Because(ns.Err)
+	return userr.Runtimef("%s not stored: %s", msgs, userr.Msg(ns.Err)).Because(ns.Err)
 }
 
 // isTerminal reports whether both stdin and stdout are terminals.
