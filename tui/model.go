@@ -268,6 +268,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.in, cmd = m.in.update(m.c, msg)
 		cmds = append(cmds, cmd)
 	}
+	m.list.scrollTo(m.open, listShown(m.c.height-m.layout().statusH))
 	return m, tea.Batch(cmds...)
 }
 
@@ -511,9 +512,7 @@ func (m *model) onClick(c tea.MouseClickMsg) tea.Cmd {
 	if l.collapsed || c.X >= l.listW || c.Y < 1 {
 		return nil
 	}
-	shown := max((m.c.height-l.statusH-3)/2, 1)
-	top := max(max(m.list.index(m.open), 0)-shown+1, 0)
-	i := top + (c.Y-1)/2
+	i := m.list.top + (c.Y-1)/2
 	if i < len(m.list.items) {
 		return m.openChat(m.list.items[i].ID)
 	}
