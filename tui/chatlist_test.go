@@ -72,3 +72,23 @@ func chatIDOf(t *testing.T, m *model, name string) chat.ChatID {
 	t.Fatalf("no chat with %s", name)
 	return chat.ChatID{}
 }
+
+// The worker polls fast the chat on screen: after two quick switches it
+// is the second, however the commands the switches return are run (Bubble
+// Tea runs them concurrently, in no order).
+func TestFocusFollowsQuickSwitches(t *testing.T) {
+	m := newTestModel(t, 80, 24)
+	withChats(t, m, "alice", "bob", "carol")
+	var focused []chat.ChatID
+	m.setFocus = func(id chat.ChatID) { focused = append(focused, id) }
+	_, first := m.Update(keyCtrlN)
+	_, second := m.Update(keyCtrlN)
+	if m.open != chatID(3) {
+		t.Fatalf("open %v after two ctrl+n, want chat 3", m.open)
+	}
+	run(second)
+	run(first)
+	if len(focused) == 0 || focused[len(focused)-1] != m.open {
+		t.Errorf("the worker was told the chats on screen were %v; the last should be %v", focused, m.open)
+	}
+}

@@ -272,15 +272,13 @@ func (m *model) loadOlder(id chat.ChatID, before int64) tea.Cmd {
 	}
 }
 
-// focus tells the worker which chat is on screen, to poll it fast.
-func (m *model) focus(id chat.ChatID) tea.Cmd {
-	client := m.client
-	if client == nil {
-		return nil
-	}
-	return func() tea.Msg {
-		client.Focus(id)
-		return nil
+// focus tells the worker which chat is on screen, to poll it fast. It is
+// called in Update, not from a command: commands run concurrently, and two
+// quick switches would reach the worker in either order. Client.Focus
+// takes a lock held only briefly and never blocks.
+func (m *model) focus(id chat.ChatID) {
+	if m.setFocus != nil {
+		m.setFocus(id)
 	}
 }
 

@@ -228,7 +228,8 @@ func (m *model) closeChat(id chat.ChatID) tea.Cmd {
 		lines = append(lines, "What you had not sent in it is in the input below (Enter sends nothing here: no chat is open), and ↑ on an empty draft recalls it in any chat.", "")
 	}
 	m.panel = &panel{title: "Chat deleted", lines: append(lines, next)}
-	return m.focus(chat.ChatID{})
+	m.focus(chat.ChatID{})
+	return nil
 }
 
 // noticeRows are the lines over the history of the open chat that say

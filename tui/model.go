@@ -49,19 +49,22 @@ type panel struct {
 type model struct {
 	// ctx is the program's lifetime: the commands' I/O is cancelled with it
 	// when the UI exits. It is not a bag of dependencies; those are below.
-	ctx     context.Context
-	client  *chat.Client
-	book    FriendBook
-	events  <-chan chat.Event // nil: not listening (tests feed eventsMsg)
-	c       *common
-	state   state
-	list    chatList
-	hists   map[chat.ChatID]*history
-	in      input
-	open    chat.ChatID // the chat on screen; zero: none
-	friends []keyring.Friend
-	keys    map[chat.ChatID]wire.ChatKey
-	safety  map[keyring.PublicKey]string // safety numbers computed, by peer
+	ctx    context.Context
+	client *chat.Client
+	book   FriendBook
+	events <-chan chat.Event // nil: not listening (tests feed eventsMsg)
+	// setFocus tells the worker which chat is on screen (Client.Focus;
+	// nil without an engine).
+	setFocus func(chat.ChatID)
+	c        *common
+	state    state
+	list     chatList
+	hists    map[chat.ChatID]*history
+	in       input
+	open     chat.ChatID // the chat on screen; zero: none
+	friends  []keyring.Friend
+	keys     map[chat.ChatID]wire.ChatKey
+	safety   map[keyring.PublicKey]string // safety numbers computed, by peer
 
 	wantOpen chat.ChatID // Options.Open, until the chat list arrives
 	// newChat is a chat the user just started, and newChatWith the friend's
@@ -117,7 +120,7 @@ type model struct {
 }
 
 func newModel(ctx context.Context, client *chat.Client, book FriendBook, events <-chan chat.Event) *model {
-	return &model{
+	m := &model{
 		ctx: ctx, client: client, book: book, events: events,
 		c: newCommon(), hists: make(map[chat.ChatID]*history), in: newInput(),
 		keys: make(map[chat.ChatID]wire.ChatKey), safety: make(map[keyring.PublicKey]string), queues: make(map[chat.ChatID]*sendQueue),
@@ -126,6 +129,10 @@ func newModel(ctx context.Context, client *chat.Client, book FriendBook, events 
 		// Without an engine (tests) nothing is loaded first.
 		ready: client == nil,
 	}
+	if client != nil {
+		m.setFocus = client.Focus
+	}
+	return m
 }
 
 func (m *model) Init() tea.Cmd {
@@ -380,7 +387,8 @@ func (m *model) openChat(id chat.ChatID) tea.Cmd {
 			m.newChat, m.newChatWith = chat.ChatID{}, ""
 		}
 	}
-	cmds := []tea.Cmd{m.focus(id), m.wantAlerts()}
+	m.focus(id)
+	cmds := []tea.Cmd{m.wantAlerts()}
 	h := m.hists[id]
 	unread := 0
 	if i := m.list.index(id); i >= 0 {
