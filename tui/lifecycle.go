@@ -227,7 +227,7 @@ func (m *model) closeChat(id chat.ChatID) tea.Cmd {
 	if len(unsent) > 0 {
 		lines = append(lines, "What you had not sent in it is in the input below (Enter sends nothing here: no chat is open), and ↑ on an empty draft recalls it in any chat.", "")
 	}
-	m.panel = &panel{title: "Chat deleted", lines: append(lines, next)}
+	m.show(textPanel{title: "Chat deleted", lines: append(lines, next)})
 	m.focus(chat.ChatID{})
 	return nil
 }

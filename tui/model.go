@@ -33,18 +33,6 @@ type status struct {
 	why   statusWhy
 }
 
-// panel is a block of text shown over the history (/help, /friends, ?),
-// until Esc; the input stays usable under it. The info view is a panel
-// whose lines are made as it is drawn (see infoView).
-type panel struct {
-	title   string
-	lines   []string
-	info    bool              // the info view of peer
-	friends bool              // the friends (/friends), made as drawn
-	peer    keyring.PublicKey // for info
-	top     int               // first line shown, when it is taller than the room
-}
-
 // model is the top model.
 type model struct {
 	// ctx is the program's lifetime: the commands' I/O is cancelled with it
@@ -76,7 +64,8 @@ type model struct {
 	netErr      bool
 	banner      string
 	status      status
-	panel       *panel
+	panel       panel         // nil: none
+	panelTop    int           // its first line shown, when it is taller than the room
 	paste       *pendingPaste // the paste waiting for an answer
 	quitting    bool
 
@@ -248,8 +237,6 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, m.becomeReady())
 	case noteMsg:
 		m.status = status{text: string(msg)}
-	case panelMsg:
-		m.panel = &panel{title: msg.title, lines: msg.lines}
 	case tea.InterruptMsg:
 		m.quitting = true
 		return m, tea.Quit
@@ -299,13 +286,13 @@ func (m *model) onKey(k tea.KeyPressMsg) tea.Cmd {
 		}
 		return m.quit(armed)
 	case key.Matches(k, keys.Help):
-		m.panel = helpPanel(keys)
+		m.show(keysPanel(keys))
 		return nil
 	case key.Matches(k, keys.Info):
 		return m.toggleInfo()
 	case key.Matches(k, keys.Bottom):
 		if m.panel != nil {
-			m.panel = nil
+			m.closePanel()
 			return m.markSeen()
 		}
 		return m.scroll(k)
@@ -380,10 +367,10 @@ func (m *model) openChat(id chat.ChatID) tea.Cmd {
 	}
 	m.open = id
 	m.in.switchTo(id)
-	m.panel = nil
+	m.closePanel()
 	if id == m.newChat && m.newChatWith != "" {
 		if k, ok := m.keys[id]; ok {
-			m.panel = newChatPanel(m.newChatWith, k)
+			m.show(newChatPanel(m.newChatWith, k))
 			m.newChat, m.newChatWith = chat.ChatID{}, ""
 		}
 	}
@@ -720,27 +707,15 @@ func (m *model) onChatReady(msg chatReadyMsg) tea.Cmd {
 	}
 	var open tea.Cmd
 	if msg.id == m.open {
-		m.panel = nil
+		m.closePanel()
 		if msg.started {
-			m.panel = newChatPanel(msg.name, msg.key)
+			m.show(newChatPanel(msg.name, msg.key))
 			m.newChat, m.newChatWith = chat.ChatID{}, ""
 		}
 	} else {
 		open = m.openChat(msg.id)
 	}
 	return tea.Batch(open, m.loadChats(), m.loadFriends())
-}
-
-// newChatPanel shows the key of a chat the user started with name.
-func newChatPanel(name string, key wire.ChatKey) *panel {
-	return &panel{title: "New chat with " + name, lines: []string{
-		"Give " + name + " this chat key:",
-		"",
-		key.String(),
-		"",
-		"They join with: dhtchat respond YOURNAME <chat key>",
-		"/copy chat copies it (OSC 52); f2 shows it again. Esc closes this.",
-	}}
 }
 
 // fail shows err in the status bar, in plain words.
@@ -895,87 +870,6 @@ func (m *model) mainView(l layout) []string {
 	return rows[:l.histH]
 }
 
-// scrollPanel scrolls a panel taller than the room by a page (PgUp,
-// PgDn) or three lines (the wheel).
-func (m *model) scrollPanel(msg tea.Msg, l layout) {
-	page := max(l.histH-2, 1)
-	switch msg := msg.(type) {
-	case tea.KeyPressMsg:
-		switch {
-		case key.Matches(msg, m.c.keys.PageUp):
-			m.panel.top -= page
-		case key.Matches(msg, m.c.keys.PageDown):
-			m.panel.top += page
-		}
-	case tea.MouseWheelMsg:
-		switch msg.Button {
-		case tea.MouseWheelUp:
-			m.panel.top -= 3
-		case tea.MouseWheelDown:
-			m.panel.top += 3
-		}
-	}
-	_, body := m.panelRows(l)
-	m.panel.top = max(min(m.panel.top, len(body)-page), 0)
-}
-
-// panelView is the panel in l.histH rows: its title, then as much of its
-// body as fits from panel.top, saying when there is more.
-func (m *model) panelView(l layout) []string {
-	st := m.c.styles
-	title, body := m.panelRows(l)
-	room := max(l.histH-2, 1)
-	hint := "  (esc closes)"
-	if len(body) > room {
-		hint = "  (pgup/pgdn, esc closes)"
-	}
-	top := max(min(m.panel.top, len(body)-room), 0)
-	body = body[top:min(top+room, len(body))]
-	return append([]string{st.title.Render(title) + st.dim.Render(hint), ""}, body...)
-}
-
-// nbHyphen is U+2011, a hyphen where no line breaks.
-const nbHyphen = "\u2011"
-
-// panelRows is the title of the panel and its lines wrapped to the width
-// of the conversation.
-func (m *model) panelRows(l layout) (string, []string) {
-	title, lines := m.panel.title, m.panel.lines
-	switch {
-	case m.panel.info:
-		title, lines = m.infoView(m.panel.peer)
-	case m.panel.friends:
-		title, lines = m.friendsView()
-	}
-	var rows []string
-	width := max(l.convW-1, 1)
-	for _, line := range lines {
-		// Keys ("dhtchat-chat1…") break at the end of a row, never at
-		// their hyphen: it is held by a non-breaking one while wrapping.
-		line = strings.ReplaceAll(line, "-", nbHyphen)
-		// "term    description": wrap the description under itself.
-		hang := 0
-		if i := strings.Index(line, "  "); i > 0 {
-			hang = i + len(line[i:]) - len(strings.TrimLeft(line[i:], " "))
-		}
-		if hang == 0 || hang > width/2 {
-			for _, r := range strings.Split(ansi.Wrap(line, width, ""), "\n") {
-				rows = append(rows, " "+strings.ReplaceAll(r, nbHyphen, "-"))
-			}
-			continue
-		}
-		parts := strings.Split(ansi.Wrap(line[hang:], width-hang, ""), "\n")
-		for j, r := range parts {
-			lead := line[:hang]
-			if j > 0 {
-				lead = strings.Repeat(" ", hang)
-			}
-			rows = append(rows, " "+strings.ReplaceAll(lead+r, nbHyphen, "-"))
-		}
-	}
-	return title, rows
-}
-
 func (m *model) welcomeView(l layout) []string {
 	st := m.c.styles
 	if !m.listed {
@@ -1102,19 +996,4 @@ func fit(s string, w int) string {
 		sw = ansi.StringWidth(s)
 	}
 	return s + strings.Repeat(" ", max(w-sw, 0))
-}
-
-// helpPanel lists the key bindings.
-func helpPanel(k keyMap) *panel {
-	p := &panel{title: "Keys"}
-	for _, b := range []key.Binding{k.Send, k.Newline, k.NextChat, k.PrevChat, k.PageUp, k.PageDown, k.Bottom, k.HistPrev, k.HistNext, k.Info, k.Quit} {
-		h := b.Help()
-		p.lines = append(p.lines, fmt.Sprintf("%-12s %s", h.Key, h.Desc))
-	}
-	p.lines = append(p.lines,
-		fmt.Sprintf("%-12s %s", "mouse wheel", "scroll"),
-		fmt.Sprintf("%-12s %s", "ctrl+a/e", "start/end of line; ctrl+u/k delete before/after; ctrl+w word"),
-		"",
-		"? types a ?. Over 5 lines pasted, or lines at once, ask: enter sends each line, ctrl+o one message, esc to the draft.")
-	return p
 }

@@ -24,7 +24,7 @@ func TestStartShowsChatKey(t *testing.T) {
 	if in, err := s.ui.Info(t.Context(), m.open); !ok || err != nil || k != in.Key {
 		t.Fatal("the new chat's key is not known")
 	}
-	if m.panel == nil || !strings.HasPrefix(m.panel.title, "New chat with bob") {
+	if !strings.HasPrefix(panelTitle(m), "New chat with bob") {
 		t.Fatalf("no new-chat panel; panel %+v", m.panel)
 	}
 	// A chat list arriving later (a refresh, an event) keeps it.
@@ -77,7 +77,7 @@ func TestFriendsReadAgain(t *testing.T) {
 	b.friends = append(b.friends, keyring.Friend{Name: "george", Key: george})
 	typeText(m, "/start george")
 	send(m, keyEnter)
-	if m.status.isErr || m.panel == nil || !strings.Contains(m.panel.title, "george") {
+	if m.status.isErr || !strings.Contains(panelTitle(m), "george") {
 		t.Fatalf("/start george: status %q, panel %+v", m.status.text, m.panel)
 	}
 

@@ -312,7 +312,7 @@ func TestQuestionMarkIsText(t *testing.T) {
 		t.Errorf("sent %q, want [?!]", f)
 	}
 	send(m, keyF1)
-	if m.panel == nil || m.panel.title != "Keys" {
+	if panelTitle(m) != "Keys" {
 		t.Errorf("f1 does not show the keys")
 	}
 	if s := screen(m); !strings.Contains(s, "f1 keys") {

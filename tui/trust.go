@@ -108,16 +108,10 @@ func (m *model) bannerView(width int) string {
 	return m.c.styles.keyChanged.Render(fit(text, width))
 }
 
-// infoPanel is the info view of the chat with the holder of peer: a panel
-// whose lines are made when drawn, so that /verify shows at once.
-func infoPanel(peer keyring.PublicKey) *panel {
-	return &panel{info: true, peer: peer}
-}
-
 // openInfo shows the info view of the friend with key peer, and computes
 // the safety number if it is not known yet.
 func (m *model) openInfo(peer keyring.PublicKey) tea.Cmd {
-	m.panel = infoPanel(peer)
+	m.show(infoPanel{peer: peer})
 	var alerts tea.Cmd
 	if i := m.list.index(m.open); i >= 0 && m.list.items[i].Peer.Equal(peer) {
 		// The notice of its alerts has done its work: the user is
@@ -131,8 +125,8 @@ func (m *model) openInfo(peer keyring.PublicKey) tea.Cmd {
 // toggleInfo is the Info key: the info view of the open chat, or closed if
 // it is showing.
 func (m *model) toggleInfo() tea.Cmd {
-	if m.panel != nil && m.panel.info {
-		m.panel = nil
+	if _, ok := m.infoShown(); ok {
+		m.closePanel()
 		return m.markSeen()
 	}
 	i := m.list.index(m.open)
@@ -237,9 +231,10 @@ func (m *model) verifyTarget(args []string) (keyring.Friend, error) {
 		return m.friend(args[0])
 	}
 	var pk keyring.PublicKey
+	info, shown := m.infoShown()
 	switch i := m.list.index(m.open); {
-	case m.panel != nil && m.panel.info:
-		pk = m.panel.peer
+	case shown:
+		pk = info.peer
 	case i >= 0:
 		pk = m.list.items[i].Peer
 	default:
