@@ -114,19 +114,6 @@ func namedFriend(c *slashCommand, args []string) (string, bool) {
 	return "", false
 }
 
-// commandsPanel is /help: the commands, one line each at 80 columns (the
-// panel does not scroll there).
-func commandsPanel() textPanel {
-	p := textPanel{title: "Commands"}
-	for _, c := range slashCommands {
-		if c.help != "" {
-			p.lines = append(p.lines, fmt.Sprintf("%-23s %s", strings.TrimSpace(c.name+" "+c.args), c.help))
-		}
-	}
-	p.lines = append(p.lines, "", "A line starting with // sends a message that starts with /.")
-	return p
-}
-
 func (m *model) runQuit(*slashCommand, []string) (tea.Cmd, bool) { return m.quit(false), true }
 
 func (m *model) runHelp(*slashCommand, []string) (tea.Cmd, bool) {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dhtchat/dhtchat/chat"
 	"github.com/dhtchat/dhtchat/internal/userr"
@@ -82,30 +81,6 @@ func shortTrust(st styles, f keyring.Friend, ok bool) string {
 		return " " + st.keyChanged.Render(keyChangedLabel)
 	}
 	return ""
-}
-
-// bannerView is the one-line warning over a conversation whose friend's
-// key changed, width cells wide: the longest wording that fits.
-func (m *model) bannerView(width int) string {
-	f, _ := m.c.peer(m.open)
-	when := ""
-	if f.KeyChange != nil {
-		when = " on " + f.KeyChange.ChangedAt.In(m.c.loc).Format("2 Jan")
-	}
-	name := m.c.names[m.open]
-	text := ""
-	for _, s := range []string{
-		fmt.Sprintf(" ! KEY CHANGED%s: is this still %s? Verify: f2 or /info", when, name),
-		fmt.Sprintf(" ! KEY CHANGED%s: verify with f2 or /info", when),
-		" ! KEY CHANGED: verify with f2 or /info",
-		" ! KEY CHANGED: f2",
-	} {
-		text = s
-		if ansi.StringWidth(s) <= width {
-			break
-		}
-	}
-	return m.c.styles.keyChanged.Render(fit(text, width))
 }
 
 // openInfo shows the info view of the friend with key peer, and computes
