@@ -190,7 +190,7 @@ func (m *model) runCopy(c *slashCommand, args []string) (tea.Cmd, bool) {
 		m.status = status{text: "sent your public key to your terminal's clipboard (OSC 52; works if your terminal supports it)"}
 		return tea.SetClipboard(m.book.Self().String()), true
 	case "chat":
-		k, ok := m.keys[m.open]
+		k, ok := m.c.chats.key(m.open)
 		if !ok {
 			m.status = status{text: "no chat is open", isErr: true}
 			return nil, false

@@ -361,7 +361,7 @@ func (h *history) msgRows(c *common, i, width int) []string {
 
 // peer is the name shown for the friend's messages.
 func (h *history) peer(c *common) string {
-	if n, ok := c.names[h.id]; ok {
+	if n := c.chats.name(h.id); n != "" {
 		return n
 	}
 	return "them"

@@ -56,7 +56,7 @@ func (m *model) pausedWhy(id chat.ChatID) string {
 	if !ok || !in.Paused && !in.Blocked {
 		return ""
 	}
-	name := m.c.names[id]
+	name := m.c.chats.name(id)
 	_, friend := m.c.peer(id)
 	switch {
 	case in.Blocked && friend:
@@ -98,7 +98,7 @@ func (m *model) giveBack(id chat.ChatID, bodies []string) {
 // again, which closes it.
 func (m *model) sendRefused(id chat.ChatID, q *sendQueue, err error) tea.Cmd {
 	bodies := append(slices.Clip(q.flight), q.waiting...)
-	delete(m.queues, id)
+	m.c.chats.get(id).queue = nil
 	m.giveBack(id, bodies)
 	why, st := m.pausedWhy(id), whyPaused
 	switch {
@@ -173,16 +173,17 @@ func (m *model) closeChat(id chat.ChatID) tea.Cmd {
 	if m.list.index(id) >= 0 {
 		return nil // back in the list: not gone after all
 	}
-	name := m.c.names[id]
+	name := m.c.chats.name(id)
 	if name == "" {
 		name = "a friend"
 	}
 	var unsent []string
-	if q := m.queues[id]; q != nil {
-		unsent = append(unsent, q.bodies()...)
-		delete(m.queues, id)
+	v := m.c.chats.get(id)
+	if v.queue != nil {
+		unsent = append(unsent, v.queue.bodies()...)
+		v.queue = nil
 	}
-	if d, ok := m.in.drafts[id]; ok && strings.TrimSpace(d.Value()) != "" {
+	if d := v.draft; d != nil && strings.TrimSpace(d.Value()) != "" {
 		unsent = append(unsent, d.Value())
 	}
 	wasOpen := m.open == id
@@ -191,17 +192,10 @@ func (m *model) closeChat(id chat.ChatID) tea.Cmd {
 		m.in.switchTo(chat.ChatID{})
 		m.giveBack(chat.ChatID{}, unsent)
 	}
-	delete(m.in.drafts, id)
 	for _, s := range unsent {
 		m.in.remember(s)
 	}
-	delete(m.hists, id)
-	delete(m.keys, id)
-	delete(m.c.names, id)
-	delete(m.c.tags, id)
-	delete(m.c.peers, id)
-	delete(m.alerts, id)
-	delete(m.alertsSeen, id)
+	delete(m.c.chats, id)
 	if m.status.chat == id {
 		m.status = status{}
 	}
@@ -240,7 +234,7 @@ func (m *model) noticeRows(width int) []string {
 	if !ok || !in.Paused && !in.Blocked {
 		return nil
 	}
-	name := m.c.names[m.open]
+	name := m.c.chats.name(m.open)
 	_, friend := m.c.peer(m.open)
 	var texts []string
 	switch {

@@ -34,15 +34,15 @@ type model struct {
 	// setFocus tells the worker which chat is on screen (Client.Focus;
 	// nil without an engine).
 	setFocus func(chat.ChatID)
-	c        *common
-	state    state
-	list     chatList
-	hists    map[chat.ChatID]*history
-	in       input
-	open     chat.ChatID // the chat on screen; zero: none
-	friends  []keyring.Friend
-	keys     map[chat.ChatID]wire.ChatKey
-	safety   map[keyring.PublicKey]string // safety numbers computed, by peer
+	// c holds, among what the parts share, the views of the chats
+	// (c.chats): all the UI holds of each chat.
+	c       *common
+	state   state
+	list    chatList
+	in      input
+	open    chat.ChatID // the chat on screen; zero: none
+	friends []keyring.Friend
+	safety  map[keyring.PublicKey]string // safety numbers computed, by peer
 
 	wantOpen chat.ChatID // Options.Open, until the chat list arrives
 	// newChat is a chat the user just started, and newChatWith the friend's
@@ -59,10 +59,8 @@ type model struct {
 	paste       *pendingPaste // the paste waiting for an answer
 	quitting    bool
 
-	// queues are the bodies sent, by chat, that the store does not hold
-	// yet (see sendq.go); batches numbers the Sends; ledger tells Run
-	// which of them ran (nil without Run).
-	queues  map[chat.ChatID]*sendQueue
+	// batches numbers the Sends of the chats' queues (see sendq.go);
+	// ledger tells Run which of them ran (nil without Run).
 	batches uint64
 	ledger  *sendLedger
 	// quitWhenStored: the user quit while bodies were being stored; the
@@ -90,20 +88,13 @@ type model struct {
 	// quitArmed: Ctrl+C was pressed once with a draft unsent; the next
 	// key, if Ctrl+C again, quits.
 	quitArmed bool
-
-	// alerts are the alerts read of each chat, alertsSeen how many of
-	// them the user looked at in the info view (see alerts.go).
-	alerts        map[chat.ChatID][]chat.Alert
-	alertsSeen    map[chat.ChatID]int
-	alertsLoading map[chat.ChatID]bool
 }
 
 func newModel(ctx context.Context, client *chat.Client, book FriendBook, events <-chan chat.Event) *model {
+	c := newCommon()
 	m := &model{
 		ctx: ctx, client: client, book: book, events: events,
-		c: newCommon(), hists: make(map[chat.ChatID]*history), in: newInput(),
-		keys: make(map[chat.ChatID]wire.ChatKey), safety: make(map[keyring.PublicKey]string), queues: make(map[chat.ChatID]*sendQueue),
-		alerts: make(map[chat.ChatID][]chat.Alert), alertsSeen: make(map[chat.ChatID]int), alertsLoading: make(map[chat.ChatID]bool),
+		c: c, in: newInput(c.chats), safety: make(map[keyring.PublicKey]string),
 		net: chat.Connecting,
 		// Without an engine (tests) nothing is loaded first.
 		ready: client == nil,
@@ -119,7 +110,8 @@ func (m *model) Init() tea.Cmd {
 	return tea.Batch(listen(m.events), m.loadChats(), m.loadFriends(), m.tick())
 }
 
-func (m *model) hist() *history { return m.hists[m.open] }
+// hist is the history of the open chat, nil if none is or it is not loaded.
+func (m *model) hist() *history { return m.c.chats.hist(m.open) }
 
 func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmds []tea.Cmd
@@ -307,21 +299,22 @@ func (m *model) cycle(delta int) tea.Cmd {
 // openChat puts chat id on screen, with its own draft, loading its latest
 // page unless it is loaded and has nothing unread.
 func (m *model) openChat(id chat.ChatID) tea.Cmd {
-	if id == m.open && m.hists[id] != nil {
+	if id == m.open && m.c.chats.hist(id) != nil {
 		return nil
 	}
 	m.open = id
 	m.in.switchTo(id)
 	m.closePanel()
 	if id == m.newChat && m.newChatWith != "" {
-		if k, ok := m.keys[id]; ok {
+		if k, ok := m.c.chats.key(id); ok {
 			m.show(newChatPanel(m.newChatWith, k))
 			m.newChat, m.newChatWith = chat.ChatID{}, ""
 		}
 	}
 	m.focus(id)
 	cmds := []tea.Cmd{m.wantAlerts()}
-	h := m.hists[id]
+	v := m.c.chats.get(id)
+	h := v.hist
 	unread := 0
 	if i := m.list.index(id); i >= 0 {
 		unread = m.list.items[i].Unread
@@ -329,7 +322,7 @@ func (m *model) openChat(id chat.ChatID) tea.Cmd {
 	if h == nil || unread > 0 {
 		if h == nil {
 			h = newHistory(id)
-			m.hists[id] = h
+			v.hist = h
 		}
 		h.loading = true
 		cmds = append(cmds, m.loadPage(id))
@@ -433,8 +426,8 @@ func (m *model) quit(force bool) tea.Cmd {
 	if n := m.unstored(); n > 0 && !force {
 		m.quitWhenStored, m.quitArmed = true, true
 		m.status = status{text: fmt.Sprintf("storing %s before quitting…", plural(n, "message"))}
-		for _, q := range m.queues {
-			if q.err != nil {
+		for _, v := range m.c.chats {
+			if q := v.queue; q != nil && q.err != nil {
 				m.quitWhenStored = false
 				m.status = status{text: fmt.Sprintf("%s not stored: %s; ctrl+c again quits anyway", plural(n, "message"), userr.Line(q.err)), isErr: true}
 				break
@@ -468,14 +461,14 @@ func (m *model) onEvent(ev chat.Event) tea.Cmd {
 			return m.loadChats()
 		}
 		m.list = m.list.touch(e, m.open)
-		if h := m.hists[e.Chat]; h != nil {
+		if h := m.c.chats.hist(e.Chat); h != nil {
 			h.add(e)
 			if e.Chat == m.open {
 				return m.markSeen()
 			}
 		}
 	case chat.StatusEvent:
-		if h := m.hists[ev.Entry.Chat]; h != nil {
+		if h := m.c.chats.hist(ev.Entry.Chat); h != nil {
 			h.add(ev.Entry)
 		}
 	case chat.NetworkEvent:
@@ -489,7 +482,7 @@ func (m *model) onEvent(ev chat.Event) tea.Cmd {
 		}
 		m.status = status{text: "with " + name + ": " + ev.Alert.String(), isErr: true}
 		m.addAlert(ev.Alert)
-		m.alertsLoading[ev.Alert.Chat] = true
+		m.c.chats.get(ev.Alert.Chat).alertsLoading = true
 		return m.loadAlerts(ev.Alert.Chat)
 	}
 	return nil
@@ -537,7 +530,7 @@ func (m *model) applyRefresh(msg refreshedMsg) tea.Cmd {
 			}
 		}
 	}
-	h := m.hists[msg.id]
+	h := m.c.chats.hist(msg.id)
 	// A page installed since the refresh began may end before since: the
 	// entries read would leave a gap. The next refresh reads from the page.
 	if h == nil || !h.loaded || msg.since > h.syncedSeq {
@@ -563,7 +556,7 @@ func (m *model) onChats(msg chatsMsg) tea.Cmd {
 	m.list = m.list.set(msg, m.open)
 	m.refreshNames()
 	for _, in := range msg {
-		m.keys[in.ID] = in.Key
+		m.c.chats.setKey(in.ID, in.Key)
 	}
 	first := !m.listed
 	m.listed = true
@@ -589,16 +582,13 @@ func (m *model) refreshNames() {
 		per[in.Peer]++
 	}
 	for _, in := range m.list.items {
-		delete(m.c.tags, in.ID)
-		if k, ok := m.keys[in.ID]; ok && per[in.Peer] > 1 {
-			m.c.tags[in.ID] = chatTag(k)
+		v := m.c.chats.get(in.ID)
+		v.tag = ""
+		if v.hasKey && per[in.Peer] > 1 {
+			v.tag = chatTag(v.key)
 		}
-		m.c.names[in.ID] = m.nameOf(in.Peer)
-		if f, ok := m.friendByKey(in.Peer); ok {
-			m.c.peers[in.ID] = f
-		} else {
-			delete(m.c.peers, in.ID)
-		}
+		v.name = m.nameOf(in.Peer)
+		v.friend, v.isFriend = m.friendByKey(in.Peer)
 	}
 }
 
@@ -618,7 +608,7 @@ func (m *model) nameOf(pk keyring.PublicKey) string {
 }
 
 func (m *model) onPage(msg pageMsg) tea.Cmd {
-	h := m.hists[msg.id]
+	h := m.c.chats.hist(msg.id)
 	if h == nil {
 		return nil
 	}
@@ -638,9 +628,10 @@ func (m *model) onPage(msg pageMsg) tea.Cmd {
 // it): a started chat with the panel of its key, which the user must give
 // their friend.
 func (m *model) onChatReady(msg chatReadyMsg) tea.Cmd {
-	m.keys[msg.id] = msg.key
-	if _, ok := m.c.names[msg.id]; !ok {
-		m.c.names[msg.id] = msg.name
+	v := m.c.chats.get(msg.id)
+	v.key, v.hasKey = msg.key, true
+	if v.name == "" {
+		v.name = msg.name
 	}
 	if msg.started {
 		m.newChat, m.newChatWith = msg.id, msg.name

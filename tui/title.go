@@ -25,7 +25,7 @@ func (m *model) titleView(l layout) string {
 		}
 	}
 	if i >= 0 && l.collapsed && len(m.list.items) > 1 {
-		t := st.title.Render(m.c.names[m.open]) + paused + shortTrust(st, f, ok) + st.dim.Render(fmt.Sprintf("  (%d/%d, ctrl+n/p)", i+1, len(m.list.items)))
+		t := st.title.Render(m.c.chats.name(m.open)) + paused + shortTrust(st, f, ok) + st.dim.Render(fmt.Sprintf("  (%d/%d, ctrl+n/p)", i+1, len(m.list.items)))
 		if n := m.list.totalUnread(m.open); n > 0 {
 			t += st.unread.Render(fmt.Sprintf(" %d unread", n))
 		}
@@ -33,8 +33,8 @@ func (m *model) titleView(l layout) string {
 	}
 	// A verified or changed key is said first; the quiet states come
 	// after the fingerprint, when there is room.
-	t := st.title.Render(m.c.names[m.open])
-	if tag := m.c.tags[m.open]; tag != "" {
+	t := st.title.Render(m.c.chats.name(m.open))
+	if tag := m.c.chats.at(m.open).tag; tag != "" {
 		t += st.dim.Render(" " + tag)
 	}
 	t += paused
@@ -65,7 +65,7 @@ func (m *model) bannerView(width int) string {
 	if f.KeyChange != nil {
 		when = " on " + f.KeyChange.ChangedAt.In(m.c.loc).Format("2 Jan")
 	}
-	name := m.c.names[m.open]
+	name := m.c.chats.name(m.open)
 	text := ""
 	for _, s := range []string{
 		fmt.Sprintf(" ! KEY CHANGED%s: is this still %s? Verify: f2 or /info", when, name),

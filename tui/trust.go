@@ -23,8 +23,10 @@ import (
 
 // peer returns the friend of chat id, and false if its key is no friend's.
 func (c *common) peer(id chat.ChatID) (keyring.Friend, bool) {
-	f, ok := c.peers[id]
-	return f, ok
+	if v := c.chats[id]; v != nil && v.isFriend {
+		return v.friend, true
+	}
+	return keyring.Friend{}, false
 }
 
 // keyChanged reports whether chat id's friend has an unverified new key.
@@ -190,7 +192,7 @@ func (m *model) infoView(peer keyring.PublicKey) (string, []string) {
 	// started.
 	if i := m.list.index(m.open); i >= 0 && m.list.items[i].Peer.Equal(peer) {
 		lines = append(lines, m.alertLines(m.open)...)
-		if k, ok := m.keys[m.open]; ok {
+		if k, ok := m.c.chats.key(m.open); ok {
 			lines = append(lines, "")
 			row("Chat key", k.String())
 			lines = append(lines, "Your friend joins this chat with its key: /copy chat copies it.")

@@ -129,7 +129,7 @@ func (m *model) mainView(l layout) []string {
 	case m.hist() != nil:
 		var queued []string
 		failed := false
-		if q := m.queues[m.open]; q != nil {
+		if q := m.c.chats.queue(m.open); q != nil {
 			queued, failed = q.bodies(), q.err != nil
 		}
 		rows = m.hist().view(m.c, l.histH, l.convW, queued, failed)
