@@ -262,9 +262,8 @@ func (m *model) nameOf(pk keyring.PublicKey) string {
 // it): a started chat with the panel of its key, which the user must give
 // their friend.
 func (m *model) onChatReady(msg chatReadyMsg) tea.Cmd {
-	v := m.c.chats.get(msg.id)
-	v.key, v.hasKey = msg.key, true
-	if v.name == "" {
+	m.c.chats.setKey(msg.id, msg.key)
+	if v := m.c.chats.get(msg.id); v.name == "" {
 		v.name = msg.name
 	}
 	if msg.started {
