@@ -2,10 +2,8 @@ package tui
 
 import (
 	"errors"
-	"fmt"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dhtchat/dhtchat/chat"
 )
@@ -103,60 +101,4 @@ func (m *model) seeAlerts(id chat.ChatID) {
 	if n := m.alertCount(id); n > 0 {
 		m.c.chats.get(id).alertsSeen = n
 	}
-}
-
-// alertShort is an alert in a few words, for the notice.
-func alertShort(a chat.Alert) string {
-	switch a.Kind {
-	case chat.AlertBehind:
-		return "this database was behind what your identity sent here"
-	case chat.AlertSecondWriter:
-		return "another copy of your identity is writing in this chat"
-	case chat.AlertConflict:
-		return fmt.Sprintf("their message %d came again with other content", a.N)
-	case chat.AlertQuota:
-		return "they sent more than the quota allows"
-	}
-	return "something happened that you must know"
-}
-
-// alertNotice is the notice of the open chat's unseen alerts, the longest
-// wording that fits width, or "".
-func (m *model) alertNotice(width int) string {
-	n := m.unseenAlerts(m.open)
-	if n == 0 {
-		return ""
-	}
-	head := " ! ALERT"
-	if n > 1 {
-		head = fmt.Sprintf(" ! %d ALERTS", n)
-	}
-	short := "see f2"
-	if as := m.c.chats.at(m.open).alerts; len(as) > 0 {
-		short = alertShort(as[len(as)-1])
-	}
-	for _, s := range []string{
-		head + ": " + short + " · f2: details",
-		head + ": " + short,
-		head + ": f2 for details",
-	} {
-		if ansi.StringWidth(s) <= width {
-			return s
-		}
-	}
-	return head
-}
-
-// alertLines are the alerts of chat id for the info view.
-func (m *model) alertLines(id chat.ChatID) []string {
-	as := m.c.chats.at(id).alerts
-	if len(as) == 0 {
-		return nil
-	}
-	st := m.c.styles
-	lines := []string{"", st.err.Render(plural(len(as), "alert")) + " in this chat:"}
-	for _, a := range as {
-		lines = append(lines, a.At.In(m.c.loc).Format("2 Jan 15:04")+"  "+a.String())
-	}
-	return lines
 }

@@ -17,8 +17,8 @@
 // /help and the check for a friend named by a command read. Panels (/help,
 // f1, f2, /friends…) are kinds of one interface (panel.go). Drawing is apart
 // from updating: View puts the parts together (view.go), each drawn in its
-// own file (chatlist.go, title.go, historyview.go, panel.go, welcome.go,
-// status.go, help.go).
+// own file (chatlist.go, title.go, notices.go, historyview.go, panel.go,
+// infoview.go, welcome.go, status.go, help.go).
 //
 // The events are hints, the store is the truth: other dhtchat processes may
 // write the same database (a script running "dhtchat send" or "recv"), and

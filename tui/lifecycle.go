@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dhtchat/dhtchat/chat"
 )
@@ -224,53 +223,6 @@ func (m *model) closeChat(id chat.ChatID) tea.Cmd {
 	m.show(textPanel{title: "Chat deleted", lines: append(lines, next)})
 	m.focus(chat.ChatID{})
 	return nil
-}
-
-// noticeRows are the lines over the history of the open chat that say
-// what the user must know of it, each the longest wording that fits
-// width: that it is paused.
-func (m *model) noticeRows(width int) []string {
-	in, ok := m.info(m.open)
-	if !ok || !in.Paused && !in.Blocked {
-		return nil
-	}
-	name := m.c.chats.name(m.open)
-	_, friend := m.c.peer(m.open)
-	var texts []string
-	switch {
-	case in.Blocked && friend:
-		texts = []string{
-			fmt.Sprintf(" ! BLOCKED: nothing is sent or received; 'dhtchat unblock %s' resumes the chat", name),
-			fmt.Sprintf(" ! BLOCKED: 'dhtchat unblock %s' resumes the chat", name),
-			" ! BLOCKED: nothing is sent or received",
-		}
-	case in.Blocked:
-		texts = []string{" ! BLOCKED: nothing is sent or received; 'dhtchat unblock' resumes the chat", " ! BLOCKED: nothing is sent or received"}
-	default:
-		texts = []string{
-			" ! PAUSED: this key is not one of your friends' (removed?): nothing is sent or received",
-			" ! PAUSED: not one of your friends (f2): nothing is sent",
-			" ! PAUSED: not a friend",
-		}
-	}
-	text := texts[len(texts)-1]
-	for _, s := range texts {
-		if ansi.StringWidth(s) <= width {
-			text = s
-			break
-		}
-	}
-	return []string{m.c.styles.warn.Render(fit(text, width))}
-}
-
-// notices are the rows over the open chat's history: its unseen alerts,
-// then whether it is paused.
-func (m *model) notices(width int) []string {
-	var rows []string
-	if a := m.alertNotice(width); a != "" {
-		rows = append(rows, m.c.styles.keyChanged.Render(fit(a, width)))
-	}
-	return append(rows, m.noticeRows(width)...)
 }
 
 // pausedLabel is the word for a paused chat in the list and the header,

@@ -1,11 +1,5 @@
 package tui
 
-// The screen: where everything goes (layout) and how the parts are put
-// together (View). Each part is drawn in its own file: the chat list
-// (chatlist.go), the title (title.go), the notices (lifecycle.go,
-// alerts.go), the history (history.go), a panel (panel.go), the welcome
-// (welcome.go) and the status bar (status.go).
-
 import (
 	"strings"
 
@@ -14,6 +8,13 @@ import (
 
 	"github.com/dhtchat/dhtchat/chat"
 )
+
+// The screen: where everything goes (layout) and how the parts are put
+// together (View). Each part is drawn in its own file: the chat list
+// (chatlist.go), the title and banner (title.go), the notices
+// (notices.go), the history (historyview.go), a panel (panel.go, and the
+// info view in infoview.go), the welcome (welcome.go), the status bar
+// (status.go) and the key hints (help.go).
 
 // layout is where everything goes at the current size.
 type layout struct {
