@@ -103,6 +103,9 @@ func (cs chatViews) setKey(id chat.ChatID, k wire.ChatKey) {
 	v.key, v.hasKey = k, true
 }
 
+// Opening chats (cycling, clicking, a chat just started or joined), and
+// the chat list as it arrives, with the names its chats are shown by.
+
 // cycle opens the chat delta places away in the list.
 func (m *model) cycle(delta int) tea.Cmd {
 	id, ok := m.list.next(m.open, delta)
@@ -201,6 +204,8 @@ func (m *model) markSeen() tea.Cmd {
 	return m.markRead(h.id, n)
 }
 
+// onChats applies the chat list read, and opens a chat if none is open
+// yet.
 func (m *model) onChats(msg chatsMsg) tea.Cmd {
 	before := m.list.items
 	m.list = m.list.set(msg, m.open)
