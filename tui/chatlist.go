@@ -124,10 +124,10 @@ func (l chatList) view(c *common, open chat.ChatID, net string, width, height in
 	}
 	for i := l.top; i < len(l.items) && i < l.top+shown; i++ {
 		in := l.items[i]
-		name := c.names[in.ID]
+		name := c.chats.name(in.ID)
 		f, isFriend := c.peer(in.ID)
 		mark := listMark(st, f, isFriend)
-		if tag := c.tags[in.ID]; tag != "" {
+		if tag := c.chats.at(in.ID).tag; tag != "" {
 			mark += st.dim.Render(" " + tag)
 		}
 		right := shortTime(in.LastActivity.In(c.loc), c.now().In(c.loc))

@@ -65,7 +65,7 @@ func TestChatListScrollStays(t *testing.T) {
 func chatIDOf(t *testing.T, m *model, name string) chat.ChatID {
 	t.Helper()
 	for _, in := range m.list.items {
-		if m.c.names[in.ID] == name {
+		if m.c.chats.name(in.ID) == name {
 			return in.ID
 		}
 	}

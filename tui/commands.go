@@ -114,19 +114,6 @@ func namedFriend(c *slashCommand, args []string) (string, bool) {
 	return "", false
 }
 
-// commandsPanel is /help: the commands, one line each at 80 columns (the
-// panel does not scroll there).
-func commandsPanel() textPanel {
-	p := textPanel{title: "Commands"}
-	for _, c := range slashCommands {
-		if c.help != "" {
-			p.lines = append(p.lines, fmt.Sprintf("%-23s %s", strings.TrimSpace(c.name+" "+c.args), c.help))
-		}
-	}
-	p.lines = append(p.lines, "", "A line starting with // sends a message that starts with /.")
-	return p
-}
-
 func (m *model) runQuit(*slashCommand, []string) (tea.Cmd, bool) { return m.quit(false), true }
 
 func (m *model) runHelp(*slashCommand, []string) (tea.Cmd, bool) {
@@ -203,7 +190,7 @@ func (m *model) runCopy(c *slashCommand, args []string) (tea.Cmd, bool) {
 		m.status = status{text: "sent your public key to your terminal's clipboard (OSC 52; works if your terminal supports it)"}
 		return tea.SetClipboard(m.book.Self().String()), true
 	case "chat":
-		k, ok := m.keys[m.open]
+		k, ok := m.c.chats.key(m.open)
 		if !ok {
 			m.status = status{text: "no chat is open", isErr: true}
 			return nil, false

@@ -20,7 +20,7 @@ func TestStartShowsChatKey(t *testing.T) {
 	if m.open == s.id {
 		t.Fatal("the new chat did not open")
 	}
-	k, ok := m.keys[m.open]
+	k, ok := m.c.chats.key(m.open)
 	if in, err := s.ui.Info(t.Context(), m.open); !ok || err != nil || k != in.Key {
 		t.Fatal("the new chat's key is not known")
 	}
@@ -34,8 +34,8 @@ func TestStartShowsChatKey(t *testing.T) {
 		t.Errorf("the panel is gone:\n%s", scr)
 	}
 	// Two chats with bob: the list tells them apart by their keys' ends.
-	if m.c.tags[m.open] != chatTag(k) || m.c.tags[s.id] != chatTag(s.key) {
-		t.Errorf("tags %q, want %q and %q", m.c.tags, chatTag(k), chatTag(s.key))
+	if m.c.chats.at(m.open).tag != chatTag(k) || m.c.chats.at(s.id).tag != chatTag(s.key) {
+		t.Errorf("tags %q and %q, want %q and %q", m.c.chats.at(m.open).tag, m.c.chats.at(s.id).tag, chatTag(k), chatTag(s.key))
 	}
 	if !strings.Contains(scr, "bob "+chatTag(k)) || !strings.Contains(scr, "new chat, no messages") {
 		t.Errorf("the list does not tell the chats apart:\n%s", scr)

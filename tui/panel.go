@@ -62,21 +62,6 @@ func (m *model) infoShown() (infoPanel, bool) {
 	return p, ok
 }
 
-// keysPanel lists the key bindings (f1, /keys).
-func keysPanel(k keyMap) textPanel {
-	p := textPanel{title: "Keys"}
-	for _, b := range []key.Binding{k.Send, k.Newline, k.NextChat, k.PrevChat, k.PageUp, k.PageDown, k.Bottom, k.HistPrev, k.HistNext, k.Info, k.Quit} {
-		h := b.Help()
-		p.lines = append(p.lines, fmt.Sprintf("%-12s %s", h.Key, h.Desc))
-	}
-	p.lines = append(p.lines,
-		fmt.Sprintf("%-12s %s", "mouse wheel", "scroll"),
-		fmt.Sprintf("%-12s %s", "ctrl+a/e", "start/end of line; ctrl+u/k delete before/after; ctrl+w word"),
-		"",
-		"? types a ?. Over 5 lines pasted, or lines at once, ask: enter sends each line, ctrl+o one message, esc to the draft.")
-	return p
-}
-
 // newChatPanel shows the key of a chat the user started with name.
 func newChatPanel(name string, key wire.ChatKey) textPanel {
 	return textPanel{title: "New chat with " + name, lines: []string{
