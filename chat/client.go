@@ -218,6 +218,11 @@ type chatState struct {
 	// were in line with the DHT, so if they fall behind again another copy
 	// of our identity is writing (AlertSecondWriter).
 	published bool
+	// verifyAt is when an ack of the friend's that our records did not
+	// confirm in full is tried again, and verifyWait the wait before it
+	// (doubling while it fails); see Client.ack.
+	verifyAt   time.Time
+	verifyWait time.Duration
 	// alerted holds the kinds of alert told about in this process.
 	alerted map[AlertKind]bool
 	// implausibleLogged: a value read back beyond its bound was logged.

@@ -178,6 +178,10 @@ func (c *Client) checkOwn(ctx context.Context, cs *chatState, full bool) (ownVie
 		return v, ownResult{}, err
 	}
 	cs.ownChecked = time.Now()
+	if v.seq > o.seq0+maxSeqAhead || v.maxN > o.sent+maxNAhead {
+		// Planted: what it carries is taken for nothing (see applyOwn).
+		v.msgs, v.complete = nil, false
+	}
 	if !o.evidence(v) {
 		return v, ownResult{}, nil
 	}

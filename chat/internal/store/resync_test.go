@@ -416,3 +416,58 @@ func TestResyncComplete(t *testing.T) {
 		checkStrings(t, fmt.Sprintf("outgoing after Resync (complete %v) %+v", complete, res), outgoing(t, s, id), want)
 	}
 }
+
+// TestMarkDeliveredVerified: an ack moves only over the messages that the
+// records read back carry with the same content, and passes over numbers
+// with no message of ours.
+func TestMarkDeliveredVerified(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	id := mkChat(t, s, 1)
+	ms, err := s.Enqueue(ctx, id, []string{"m1", "m2", "m3", "m4"}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkPublished(ctx, id, 4); err != nil {
+		t.Fatal(err)
+	}
+	other2 := ms[1]
+	other2.Body, other2.Digest = "not m2", [32]byte{}
+	for _, tc := range []struct {
+		ack     uint64
+		carried []Message
+		want    uint64
+	}{
+		{2, nil, 0},                            // nothing confirmed
+		{2, []Message{ms[0], other2}, 1},       // 2 is another message
+		{4, []Message{ms[1], ms[2], ms[3]}, 4}, // 1 was confirmed before
+		{9, []Message{ms[0], ms[1], ms[2]}, 4}, // nothing above what we sent
+	} {
+		got, upTo, err := s.MarkDeliveredVerified(ctx, id, tc.ack, tc.carried)
+		if err != nil || upTo != tc.want {
+			t.Fatalf("MarkDeliveredVerified(%d) = %+v, %d, %v; want up to %d", tc.ack, got, upTo, err, tc.want)
+		}
+		if c, _ := s.Counters(ctx, id); c.PeerAck != tc.want {
+			t.Fatalf("PeerAck = %d, want %d", c.PeerAck, tc.want)
+		}
+	}
+	checkStrings(t, "outgoing", outgoing(t, s, id), []string{"1:m1:delivered", "2:m2:delivered", "3:m3:delivered", "4:m4:delivered"})
+
+	// Numbers another writer used, with no message of ours, are passed over.
+	id = mkChat(t, s, 2)
+	if _, err := s.Enqueue(ctx, id, []string{"m1"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkPublished(ctx, id, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Resync(ctx, id, Resync{Floor: 3, Others: []Message{other(3, "x3")}, Complete: true}); err != nil {
+		t.Fatal(err)
+	}
+	// 1 moved to 4 (collided: the other writer used it and no longer
+	// carries it), 2 is nobody's here, 3 is the other writer's.
+	if _, upTo, err := s.MarkDeliveredVerified(ctx, id, 3, []Message{other(3, "x3")}); err != nil || upTo != 3 {
+		t.Fatalf("MarkDeliveredVerified over another writer's numbers = %d, %v; want 3", upTo, err)
+	}
+	checkStrings(t, "outgoing", outgoing(t, s, id), []string{"3:x3:delivered:imported", "4:m1:pending"})
+}
