@@ -223,6 +223,9 @@ type chatState struct {
 	// (doubling while it fails); see Client.ack.
 	verifyAt   time.Time
 	verifyWait time.Duration
+	// blocked: our slot 0 in the DHT holds a planted record that ours
+	// cannot replace (AlertSendBlocked), as last read.
+	blocked bool
 	// alerted holds the kinds of alert told about in this process.
 	alerted map[AlertKind]bool
 	// implausibleLogged: a value read back beyond its bound was logged.

@@ -35,6 +35,20 @@ const (
 	maxNAhead = 1 << 24
 )
 
+// ErrSendBlocked is returned by a publish of a chat whose own slots hold
+// a record that ours can never replace (see AlertSendBlocked): the friend
+// cannot read what we publish. The messages stay pending.
+var ErrSendBlocked = errors.New("chat: sending is blocked: a record planted in our slot has a sequence number ours cannot pass")
+
+// blocked raises AlertSendBlocked for our slot i of cs, whose record in
+// the DHT has sequence number seq, far above our own. Call with cs.mu
+// held.
+func (c *Client) blocked(ctx context.Context, cs *chatState, i int, seq, own uint64) *Alert {
+	return c.raise(ctx, cs, AlertSendBlocked, uint64(i),
+		"our own slot holds a sequence number far above ours (planted by the friend?): the friend cannot read what we publish",
+		"slot", i, "seq", seq, "our_seq", own)
+}
+
 // ownView is what the DHT holds in our own slots of a chat.
 type ownView struct {
 	seq  uint64   // slot 0's sequence number; 0: no record
@@ -182,6 +196,17 @@ func (c *Client) checkOwn(ctx context.Context, cs *chatState, full bool) (ownVie
 		// Planted: what it carries is taken for nothing (see applyOwn).
 		v.msgs, v.complete = nil, false
 	}
+	if v.seq > o.seq0+maxSeqAhead {
+		// Planted, and our records cannot pass it: nothing else of it is
+		// believed; sending is blocked until it is gone.
+		var res ownResult
+		cs.blocked = true
+		if a := c.blocked(ctx, cs, 0, v.seq, o.seq0); a != nil {
+			res.alerts = append(res.alerts, *a)
+		}
+		return v, res, nil
+	}
+	cs.blocked = false
 	if !o.evidence(v) {
 		return v, ownResult{}, nil
 	}
@@ -199,9 +224,12 @@ func (c *Client) applyOwn(ctx context.Context, cs *chatState, v ownView, own0, s
 	// continuing after (so that our records win again) when the record's
 	// numbers are not.
 	if v.seq > own0+maxSeqAhead {
+		// Planted: nothing of it is believed, and our records cannot pass
+		// it. The next publish reads it again, and tells (checkOwn).
 		c.implausible(cs, "our own slot 0 in the DHT has a sequence number far above ours (planted by the friend?); ignored",
 			"seq", v.seq, "our_seq", own0)
-		r.Seq0 = 0
+		cs.blocked = true
+		return ownResult{}, nil
 	}
 	if v.maxN > sent+maxNAhead {
 		c.implausible(cs, "our own slot 0 in the DHT has a message number far above ours (planted by the friend?); ignored",
@@ -262,5 +290,6 @@ func (c *Client) implausible(cs *chatState, msg string, attrs ...any) {
 // first: the first time in this process, then every PollPolicy.OwnCheck.
 // Call with cs.mu held.
 func (c *Client) ownDue(cs *chatState) bool {
-	return cs.ownChecked.IsZero() || time.Since(cs.ownChecked) >= c.poll.OwnCheck
+	// While blocked, at every try: the planted record may be gone.
+	return cs.blocked || cs.ownChecked.IsZero() || time.Since(cs.ownChecked) >= c.poll.OwnCheck
 }

@@ -258,6 +258,9 @@ func (e *env) waitSent(ctx context.Context, s *session, name string, prog *sendP
 			res, err := s.client.Flush(ctx, prog.id)
 			prog.resynced(name, res.Resynced, res.Alerts)
 			_, last = prog.span()
+			if errors.Is(err, chat.ErrSendBlocked) {
+				return err // waiting would not help: the alert says why
+			}
 			if err != nil {
 				lastErr = err
 			} else if res.Queued > 0 && !notified && !e.json {
