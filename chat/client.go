@@ -161,6 +161,10 @@ type Client struct {
 
 	chatsMu sync.Mutex
 	chats   map[ChatID]*chatState
+	// leaving are the chats that untrack took out of chats and whose
+	// operation in flight it is waiting for, so that another untrack of
+	// the same chat waits for it too.
+	leaving map[ChatID]*chatState
 	focus   ChatID
 	only    map[ChatID]bool // if set, the chats Run works on (Only)
 
@@ -251,18 +255,19 @@ func Open(cfg Config) (*Client, error) {
 		quota = DefaultQuota()
 	}
 	return &Client{
-		self:   cfg.Identity,
-		pub:    cfg.Identity.Public(),
-		db:     db,
-		net:    cfg.Network,
-		poll:   poll.withDefaults(),
-		quota:  quota,
-		log:    logger,
-		events: make(chan Event, 256),
-		wake:   make(chan struct{}, 1),
-		pairs:  make(map[keyring.PublicKey]wire.PairKey),
-		friend: cfg.IsFriend,
-		chats:  make(map[ChatID]*chatState),
+		self:    cfg.Identity,
+		pub:     cfg.Identity.Public(),
+		db:      db,
+		net:     cfg.Network,
+		poll:    poll.withDefaults(),
+		quota:   quota,
+		log:     logger,
+		events:  make(chan Event, 256),
+		wake:    make(chan struct{}, 1),
+		pairs:   make(map[keyring.PublicKey]wire.PairKey),
+		friend:  cfg.IsFriend,
+		chats:   make(map[ChatID]*chatState),
+		leaving: make(map[ChatID]*chatState),
 	}, nil
 }
 
@@ -494,12 +499,25 @@ func (c *Client) untrack(id ChatID) bool {
 	if ok {
 		delete(c.chats, id)
 		cs.gone = true
+		c.leaving[id] = cs
+	} else if l, leaving := c.leaving[id]; leaving {
+		// Another untrack (the worker's reload) took it out and waits:
+		// so must this one (Block, DeleteChat promise it).
+		cs = l
 	}
 	c.chatsMu.Unlock()
+	if cs == nil {
+		return false
+	}
+	cs.run.Lock()
+	//lint:ignore SA2001 an empty critical section: waiting for the holder is the point
+	cs.run.Unlock()
 	if ok {
-		cs.run.Lock()
-		//lint:ignore SA2001 an empty critical section: waiting for the holder is the point
-		cs.run.Unlock()
+		c.chatsMu.Lock()
+		if c.leaving[id] == cs {
+			delete(c.leaving, id)
+		}
+		c.chatsMu.Unlock()
 	}
 	return ok
 }
