@@ -222,3 +222,45 @@ func TestPartialReadBack(t *testing.T) {
 	})
 	fetchUntilDelivered(t, a, id)
 }
+
+// TestRestoredWithUnacknowledged: the backup was taken while message 1
+// was published and not yet acknowledged; the live database then saw it
+// acknowledged. Restored, the database finds the number taken and not
+// carried any more: it is the same message (the backup and the live copy
+// shared it), so it is not sent again, and it is marked delivered.
+func TestRestoredWithUnacknowledged(t *testing.T) {
+	net := dhttest.NewNetwork(t, 4)
+	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
+	id := startChat(t, alice, bob)
+	ctx := t.Context()
+	sendNow(t, alice.c, id, "m1")
+	db := filepath.Join(alice.dir, "dhtchat.db")
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	alice.c.Close()
+	copyDB(t, db, backup)
+	alice.c = openClient(t, alice, db, alice.node, fastPoll)
+	receiveAll(t, bob, id, 1)
+	fetchUntilDelivered(t, alice.c, id)
+	if _, err := alice.c.Flush(ctx, id); err != nil { // m1 leaves our records
+		t.Fatal(err)
+	}
+
+	alice.c.Close()
+	copyDB(t, backup, db)
+	alice.c = openClient(t, alice, db, alice.node, fastPoll)
+	res := sendNow(t, alice.c, id, "m2")
+	if !hasAlert(res.Alerts, AlertBehind) {
+		t.Errorf("Flush after the restore raised %+v; want AlertBehind", res.Alerts)
+	}
+	got := receiveAll(t, bob, id, 1)
+	checkInOrder(t, append(receivedHistory(t, bob, id)[:1], got...), []string{"m1", "m2"})
+	fetchUntilDelivered(t, alice.c, id)
+	if got, want := outgoingOf(t, alice.c, id), []string{"1:m1:delivered", "2:m2:delivered"}; !slices.Equal(got, want) {
+		t.Fatalf("alice's messages %q, want %q", got, want)
+	}
+	for range 3 {
+		if r := fetchOnce(t, bob, id); len(r.Received) != 0 {
+			t.Fatalf("bob received %q again", bodies(r.Received))
+		}
+	}
+}

@@ -219,7 +219,16 @@ func (c *Client) checkOwn(ctx context.Context, cs *chatState, full bool) (ownVie
 // our slot 0 sequence counter own0 and message counter sent. Call with
 // cs.mu held.
 func (c *Client) applyOwn(ctx context.Context, cs *chatState, v ownView, own0, sent uint64) (ownResult, error) {
-	r := store.Resync{Seq0: v.seq, Floor: v.maxN, Others: v.msgs, Complete: v.complete}
+	// A number the other copy used and no longer carries (the friend
+	// acknowledged it) may hold another message than ours only if we
+	// published ours after the copies parted. Before this process
+	// published the chat (AlertBehind: a restored backup, a device that
+	// was off), our published messages were published by the database
+	// that both copies come from, so the other copy had them too: they
+	// stay, and are confirmed by our records once we publish again. Once
+	// this process published (AlertSecondWriter), they may be ours alone
+	// and are sent again (Resync.Complete).
+	r := store.Resync{Seq0: v.seq, Floor: v.maxN, Others: v.msgs, Complete: v.complete && cs.published}
 	// Each value on its own: a plausible sequence number is still worth
 	// continuing after (so that our records win again) when the record's
 	// numbers are not.
