@@ -404,7 +404,7 @@ func (c *Client) JoinChat(ctx context.Context, peer keyring.PublicKey, key wire.
 	// anything is stored, so that a failure stores nothing.
 	var own ownView
 	if !known && c.net != nil {
-		if own, err = c.readOwn(ctx, keys, wire.DirectionOf(c.pub.Bytes(), peer.Bytes()), func(ownView) bool { return true }); err != nil {
+		if own, err = c.readOwn(ctx, keys, wire.DirectionOf(c.pub.Bytes(), peer.Bytes()), func(v ownView) uint64 { return v.maxN }); err != nil {
 			return Info{}, fmt.Errorf("chat: join: %w", err)
 		}
 	}

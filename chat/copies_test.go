@@ -264,3 +264,29 @@ func TestRestoredWithUnacknowledged(t *testing.T) {
 		}
 	}
 }
+
+// TestAckReadsOnlyTheSlotsItNeeds: confirming an ack reads back our slots
+// only as far as the numbers acknowledged: on the public DHT each read
+// takes seconds.
+func TestAckReadsOnlyTheSlotsItNeeds(t *testing.T) {
+	net := dhttest.NewNetwork(t, 4)
+	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
+	id := startChat(t, alice, bob)
+	counted := newCountingNet(alice.node)
+	alice.c.Close()
+	alice.c = openClient(t, alice, filepath.Join(alice.dir, "dhtchat.db"), counted, fastPoll)
+	sendNow(t, alice.c, id, big('a'), big('b'), big('c'))
+	cs := alice.c.chats[id]
+	gets := func() int {
+		counted.mu.Lock()
+		defer counted.mu.Unlock()
+		return counted.gets[string(cs.keys.SlotPublicKey(cs.dir, 1))] + counted.gets[string(cs.keys.SlotPublicKey(cs.dir, 2))]
+	}
+	before := gets()
+	m := newForger(t, bob, id)
+	m.put(t, 0, wire.SlotHeader{SlotsUsed: 1, Ack: 1})
+	fetchUntil(t, alice, id, "the ack of 1", func(r FetchResult) bool { return len(r.Delivered) == 1 })
+	if n := gets() - before; n != 0 {
+		t.Fatalf("confirming the ack of message 1 (in slot 0) read our slots 1 and 2 %d times", n)
+	}
+}

@@ -252,7 +252,7 @@ func (c *Client) accept(ctx context.Context, cs *chatState, s wire.Slot, res *Fe
 
 // ack applies the friend's acknowledgement ack (the highest of our message
 // numbers it has received every message up to). Before it marks anything
-// delivered it reads our own records back (checkOwn), all their slots:
+// delivered it reads our own records back (checkOwn), the slots up to ack:
 // another copy of our identity may have used those numbers, and then its
 // messages, not ours, are what the friend acknowledges. A message of ours
 // is marked delivered only if our records in the DHT carry it under its
@@ -273,7 +273,7 @@ func (c *Client) ack(ctx context.Context, cs *chatState, ack uint64, res *FetchR
 		c.implausible(cs, "the friend acknowledges numbers far above what we sent; ignored", "ack", ack, "sent", out.Sent)
 		return nil
 	}
-	view, own, err := c.checkOwn(ctx, cs, true)
+	view, own, err := c.checkOwn(ctx, cs, ack) // the slots up to ack
 	c.addOwn(cs, res, own)
 	if err != nil {
 		return err

@@ -70,11 +70,12 @@ type ownResult struct {
 	alerts   []Alert
 }
 
-// readOwn reads our own slot 0 of the chat with keys, and our further
-// slots if more says so of slot 0's view. A further slot that cannot be
-// read or opened leaves the view incomplete (v.complete false), not an
-// error: what it held is not known, and so not taken for anything.
-func (c *Client) readOwn(ctx context.Context, keys *wire.Keys, dir wire.Direction, more func(ownView) bool) (ownView, error) {
+// readOwn reads our own slot 0 of the chat with keys, and then our
+// further slots while they may carry numbers up to what upTo says of slot
+// 0's view (0: none, v.maxN: all). A further slot that cannot be read or
+// opened leaves the view incomplete (v.complete false), not an error:
+// what it held is not known, and so not taken for anything.
+func (c *Client) readOwn(ctx context.Context, keys *wire.Keys, dir wire.Direction, upTo func(ownView) uint64) (ownView, error) {
 	var v ownView
 	rec, err := c.net.Get(ctx, keys.SlotPublicKey(dir, 0))
 	if errors.Is(err, dht.ErrNotFound) {
@@ -91,10 +92,7 @@ func (c *Client) readOwn(ctx context.Context, keys *wire.Keys, dir wire.Directio
 	}
 	v.decoded, v.maxN = true, s.Header.MaxN
 	v.msgs = ownMessages(nil, s.Messages, 0, v.maxN)
-	v.complete = s.Header.SlotsUsed <= 1
-	if v.complete || !more(v) {
-		return v, nil
-	}
+	want := min(upTo(v), v.maxN)
 	for i := 1; i < s.Header.SlotsUsed; i++ {
 		last := uint64(0)
 		if len(v.msgs) > 0 {
@@ -102,6 +100,9 @@ func (c *Client) readOwn(ctx context.Context, keys *wire.Keys, dir wire.Directio
 		}
 		if last >= v.maxN {
 			break // slots hold increasing numbers: nothing more to find
+		}
+		if last >= want {
+			return v, nil // not all read: incomplete
 		}
 		rec, err := c.net.Get(ctx, keys.SlotPublicKey(dir, i))
 		if err != nil {
@@ -179,15 +180,21 @@ func (c *Client) loadOwn(ctx context.Context, cs *chatState) (ownState, error) {
 }
 
 // checkOwn reads our own records of cs and brings the store in line with
-// them if they show another writer (ownState.evidence). With full it reads
-// every slot our slot 0 names even when it is exactly ours, so that the
-// view lists what our records carry. Call with cs.mu held.
-func (c *Client) checkOwn(ctx context.Context, cs *chatState, full bool) (ownView, ownResult, error) {
+// them if they show another writer (ownState.evidence): then it reads
+// every slot our slot 0 names. Otherwise it reads the slots that may
+// carry numbers up to upTo, so that the view lists what our records carry
+// there. Call with cs.mu held.
+func (c *Client) checkOwn(ctx context.Context, cs *chatState, upTo uint64) (ownView, ownResult, error) {
 	o, err := c.loadOwn(ctx, cs)
 	if err != nil {
 		return ownView{}, ownResult{}, err
 	}
-	v, err := c.readOwn(ctx, cs.keys, cs.dir, func(v ownView) bool { return full || o.evidence(v) })
+	v, err := c.readOwn(ctx, cs.keys, cs.dir, func(v ownView) uint64 {
+		if o.evidence(v) {
+			return v.maxN
+		}
+		return upTo
+	})
 	if err != nil {
 		return v, ownResult{}, err
 	}

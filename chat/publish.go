@@ -77,7 +77,7 @@ func (c *Client) publishLocked(ctx context.Context, cs *chatState) (res FlushRes
 	if c.ownDue(cs) {
 		// Our records must continue after what the DHT holds of ours:
 		// this database may be behind it (docs/PROTOCOL.md 6.2).
-		_, own, err := c.checkOwn(ctx, cs, false)
+		_, own, err := c.checkOwn(ctx, cs, 0)
 		res.Resynced, res.Alerts = own.resynced, own.alerts
 		if err != nil {
 			return res, err
