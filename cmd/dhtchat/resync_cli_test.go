@@ -109,10 +109,14 @@ func TestCLIRestoredHome(t *testing.T) {
 	if !strings.Contains(stderr, "this database was behind what your identity sent to bob") {
 		t.Errorf("send after the restore did not say the database was behind; stderr:\n%s", stderr)
 	}
-	// Queued as 2-4 (all this database knew), renumbered, sent as 4-6.
+	// Queued as 2-4 (all this database knew), renumbered, sent as 4-6:
+	// the second "queued" of each says what it was.
 	for _, n := range []int{4, 5, 6} {
-		for _, st := range []string{"queued", "published"} {
-			if line := fmt.Sprintf(`{"n":%d,"status":%q}`, n, st); !strings.Contains(stdout, line) {
+		for _, line := range []string{
+			fmt.Sprintf(`{"n":%d,"status":"queued","was":%d}`, n, n-2),
+			fmt.Sprintf(`{"n":%d,"status":"published"}`, n),
+		} {
+			if !strings.Contains(stdout, line) {
 				t.Errorf("send --json did not print %s:\n%s", line, stdout)
 			}
 		}
