@@ -294,7 +294,14 @@ func (c *Client) ack(ctx context.Context, cs *chatState, ack uint64, res *FetchR
 		}
 	}
 	want := min(ack, out.Published)
-	delivered, upTo, err := c.db.MarkDeliveredVerified(ctx, sid, want, view.msgs)
+	// Numbers the other copy used and dropped, acknowledged, that are
+	// still ours here were kept as the messages both copies share (see
+	// applyOwn): its records confirm them by leaving them out.
+	var taken uint64
+	if view.other && view.complete {
+		taken = view.maxN
+	}
+	delivered, upTo, err := c.db.MarkDeliveredVerified(ctx, sid, want, view.msgs, taken)
 	if err != nil {
 		return err
 	}

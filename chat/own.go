@@ -59,6 +59,9 @@ type ownView struct {
 	// msgs are the messages our records carry, by N, numbered at most
 	// maxN: slot 0's, and those of the further slots read.
 	msgs []store.Message
+	// other: the record is evidence of another copy (ownState.evidence),
+	// as checkOwn judged it.
+	other bool
 	// complete: msgs holds every message our records carry (every slot
 	// that slot 0 names was read, and opened).
 	complete bool
@@ -214,7 +217,7 @@ func (c *Client) checkOwn(ctx context.Context, cs *chatState, upTo uint64) (ownV
 		return v, res, nil
 	}
 	cs.blocked = false
-	if !o.evidence(v) {
+	if v.other = o.evidence(v); !v.other {
 		return v, ownResult{}, nil
 	}
 	res, err := c.applyOwn(ctx, cs, v, o.seq0, o.sent)

@@ -210,3 +210,45 @@ func TestCLIRecvPublishesQueued(t *testing.T) {
 	}
 	checkLines(t, recvAll(t, bob, "alice", 1), "alice", []string{"sent while offline"})
 }
+
+// TestCLITwoDevicesTakeTurns: a laptop and a phone with one identity take
+// turns sending, each with its own one-shot commands, while bob reads
+// after each. Bob gets every message once and in order, and at the end
+// both devices show every message of either as delivered, none twice.
+func TestCLITwoDevicesTakeTurns(t *testing.T) {
+	t.Parallel()
+	alice, bob := chatPair(t)
+	alice.run(t, "", "send", "bob", "hello")
+	recvAll(t, bob, "alice", 1)
+	alice.run(t, "", "recv", "bob")
+	phone := &cliUser{name: "alice's phone", home: filepath.Join(t.TempDir(), "phone"), bootstrap: alice.bootstrap}
+	copyHome(t, alice.home, phone.home)
+
+	want := []string{"hello"}
+	for round := range 3 {
+		for _, dev := range []*cliUser{alice, phone} {
+			text := fmt.Sprintf("%s %d", dev.name, round)
+			dev.runErr(t, "", "send", "bob", text)
+			want = append(want, text)
+			recvAll(t, bob, "alice", 1)
+		}
+	}
+	all := parseRecv(t, bob.run(t, "", "recv", "alice", "--all", "--json"))
+	checkNumbered(t, all, "alice", want)
+	for _, dev := range []*cliUser{alice, phone} {
+		dev.runErr(t, "", "recv", "bob")
+		var texts []string
+		for _, h := range sentHistory(t, dev, "bob") {
+			if !strings.HasSuffix(h, ":delivered") {
+				t.Errorf("%s shows %s", dev.name, h)
+			}
+			texts = append(texts, h[strings.Index(h, ":")+1:strings.LastIndex(h, ":")])
+		}
+		slices.Sort(texts)
+		sorted := slices.Clone(want)
+		slices.Sort(sorted)
+		if !slices.Equal(texts, sorted) {
+			t.Errorf("%s's history has %q; want each of %q once", dev.name, texts, sorted)
+		}
+	}
+}

@@ -243,10 +243,13 @@ func (s *Store) MarkDelivered(ctx context.Context, id ChatID, ack uint64) ([]Mes
 // under that number, not another writer's. From the lowest message not
 // yet delivered on, it moves to Delivered each message so confirmed and
 // stops before the first that is not; numbers with no message of ours
-// (another writer of our direction used them) are passed over. It
-// returns the messages delivered, by N, and the acknowledgement recorded:
-// below ack if a message could not be confirmed.
-func (s *Store) MarkDeliveredVerified(ctx context.Context, id ChatID, ack uint64, carried []Message) ([]Message, uint64, error) {
+// (another writer of our direction used them) are passed over. A message
+// numbered at most taken that carried does not hold at all counts as
+// confirmed: taken is the max_n of another writer's records that carried
+// lists in full, and they left it out because the peer acknowledged it.
+// It returns the messages delivered, by N, and the acknowledgement
+// recorded: below ack if a message could not be confirmed.
+func (s *Store) MarkDeliveredVerified(ctx context.Context, id ChatID, ack uint64, carried []Message, taken uint64) ([]Message, uint64, error) {
 	byN := make(map[uint64]Message, len(carried))
 	for _, m := range carried {
 		byN[m.N] = m
@@ -274,7 +277,8 @@ func (s *Store) MarkDeliveredVerified(ctx context.Context, id ChatID, ack uint64
 			if row.N > ack {
 				break
 			}
-			if m, ok := byN[row.N]; !ok || !sameContent(row, m) {
+			m, ok := byN[row.N]
+			if (ok && !sameContent(row, m)) || (!ok && row.N > taken) {
 				upTo = row.N - 1
 				break
 			}

@@ -443,7 +443,7 @@ func TestMarkDeliveredVerified(t *testing.T) {
 		{4, []Message{ms[1], ms[2], ms[3]}, 4}, // 1 was confirmed before
 		{9, []Message{ms[0], ms[1], ms[2]}, 4}, // nothing above what we sent
 	} {
-		got, upTo, err := s.MarkDeliveredVerified(ctx, id, tc.ack, tc.carried)
+		got, upTo, err := s.MarkDeliveredVerified(ctx, id, tc.ack, tc.carried, 0)
 		if err != nil || upTo != tc.want {
 			t.Fatalf("MarkDeliveredVerified(%d) = %+v, %d, %v; want up to %d", tc.ack, got, upTo, err, tc.want)
 		}
@@ -466,8 +466,22 @@ func TestMarkDeliveredVerified(t *testing.T) {
 	}
 	// 1 moved to 4 (collided: the other writer used it and no longer
 	// carries it), 2 is nobody's here, 3 is the other writer's.
-	if _, upTo, err := s.MarkDeliveredVerified(ctx, id, 3, []Message{other(3, "x3")}); err != nil || upTo != 3 {
+	if _, upTo, err := s.MarkDeliveredVerified(ctx, id, 3, []Message{other(3, "x3")}, 0); err != nil || upTo != 3 {
 		t.Fatalf("MarkDeliveredVerified over another writer's numbers = %d, %v; want 3", upTo, err)
 	}
 	checkStrings(t, "outgoing", outgoing(t, s, id), []string{"3:x3:delivered:imported", "4:m1:pending"})
+
+	// Another writer's records, read in full, that leave out numbers up
+	// to their max_n confirm those (the peer acknowledged them), and only
+	// those.
+	id = mkChat(t, s, 3)
+	if _, err := s.Enqueue(ctx, id, []string{"m1", "m2", "m3"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkPublished(ctx, id, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, upTo, err := s.MarkDeliveredVerified(ctx, id, 3, nil, 2); err != nil || upTo != 2 {
+		t.Fatalf("MarkDeliveredVerified with taken 2 = %d, %v; want 2", upTo, err)
+	}
 }
