@@ -305,6 +305,22 @@ func TestAlerts(t *testing.T) {
 	if _, err := s.AddAlert(ctx, Alert{Chat: chatID(9), Kind: 1}); err == nil {
 		t.Error("AddAlert to an unknown chat succeeded")
 	}
+
+	// A peer that raises an alert with a new number at every record
+	// cannot grow the store: the latest of each kind are kept.
+	for n := range uint64(1000) {
+		if _, err := s.AddAlert(ctx, Alert{Chat: id2, Kind: 1, N: n, At: t0.Add(time.Duration(n) * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.AddAlert(ctx, Alert{Chat: id2, Kind: 2, N: 1}); err != nil {
+		t.Fatal(err)
+	}
+	as, err = s.Alerts(ctx, id2)
+	if err != nil || len(as) != MaxAlertsPerKind+1 || as[0].N != 1000-MaxAlertsPerKind {
+		t.Fatalf("after 1000 alerts of one kind and one of another, Alerts = %d alerts (first %+v), %v; want %d, from %d",
+			len(as), as[0], err, MaxAlertsPerKind+1, 1000-MaxAlertsPerKind)
+	}
 }
 
 // TestMigrateV2: a version 2 database gets digests (none for old rows,
