@@ -37,6 +37,15 @@ const (
 	// messages wait in the DHT) until the period has passed. N is the
 	// last message stored. A friend who floods on purpose can be blocked.
 	AlertQuota
+	// AlertSendBlocked: a record in our own slot N of the chat has a
+	// sequence number so high that ours can never replace it (in
+	// protocol version 1 the friend can write our slots: a hostile or
+	// broken client of theirs planted it). The DHT keeps that record, so
+	// the friend cannot read what we publish there: our messages stay
+	// pending, and publishing the chat fails with ErrSendBlocked (retried
+	// with backoff) until the record is gone (DHT nodes drop a record 48
+	// hours after it was last put).
+	AlertSendBlocked
 )
 
 func (k AlertKind) String() string {
@@ -49,6 +58,8 @@ func (k AlertKind) String() string {
 		return "conflict"
 	case AlertQuota:
 		return "quota"
+	case AlertSendBlocked:
+		return "send-blocked"
 	}
 	return fmt.Sprintf("AlertKind(%d)", int(k))
 }
@@ -78,6 +89,10 @@ func (a Alert) String() string {
 	case AlertQuota:
 		return fmt.Sprintf("the friend sent more than the quota allows (after message %d): nothing more is stored "+
 			"for now, and the rest waits in the DHT", a.N)
+	case AlertSendBlocked:
+		return fmt.Sprintf("sending in this chat is blocked: a record that is not ours sits in our slot %d with a sequence number "+
+			"ours cannot pass (the friend's client planted it?), so the friend cannot read what we send; "+
+			"messages stay pending until it is gone", a.N)
 	}
 	return fmt.Sprintf("alert %v about message %d", a.Kind, a.N)
 }

@@ -161,6 +161,10 @@ type Client struct {
 
 	chatsMu sync.Mutex
 	chats   map[ChatID]*chatState
+	// leaving are the chats that untrack took out of chats and whose
+	// operation in flight it is waiting for, so that another untrack of
+	// the same chat waits for it too.
+	leaving map[ChatID]*chatState
 	focus   ChatID
 	only    map[ChatID]bool // if set, the chats Run works on (Only)
 
@@ -218,6 +222,14 @@ type chatState struct {
 	// were in line with the DHT, so if they fall behind again another copy
 	// of our identity is writing (AlertSecondWriter).
 	published bool
+	// verifyAt is when an ack of the friend's that our records did not
+	// confirm in full is tried again, and verifyWait the wait before it
+	// (doubling while it fails); see Client.ack.
+	verifyAt   time.Time
+	verifyWait time.Duration
+	// blocked: our slot 0 in the DHT holds a planted record that ours
+	// cannot replace (AlertSendBlocked), as last read.
+	blocked bool
 	// alerted holds the kinds of alert told about in this process.
 	alerted map[AlertKind]bool
 	// implausibleLogged: a value read back beyond its bound was logged.
@@ -243,18 +255,19 @@ func Open(cfg Config) (*Client, error) {
 		quota = DefaultQuota()
 	}
 	return &Client{
-		self:   cfg.Identity,
-		pub:    cfg.Identity.Public(),
-		db:     db,
-		net:    cfg.Network,
-		poll:   poll.withDefaults(),
-		quota:  quota,
-		log:    logger,
-		events: make(chan Event, 256),
-		wake:   make(chan struct{}, 1),
-		pairs:  make(map[keyring.PublicKey]wire.PairKey),
-		friend: cfg.IsFriend,
-		chats:  make(map[ChatID]*chatState),
+		self:    cfg.Identity,
+		pub:     cfg.Identity.Public(),
+		db:      db,
+		net:     cfg.Network,
+		poll:    poll.withDefaults(),
+		quota:   quota,
+		log:     logger,
+		events:  make(chan Event, 256),
+		wake:    make(chan struct{}, 1),
+		pairs:   make(map[keyring.PublicKey]wire.PairKey),
+		friend:  cfg.IsFriend,
+		chats:   make(map[ChatID]*chatState),
+		leaving: make(map[ChatID]*chatState),
 	}, nil
 }
 
@@ -391,7 +404,7 @@ func (c *Client) JoinChat(ctx context.Context, peer keyring.PublicKey, key wire.
 	// anything is stored, so that a failure stores nothing.
 	var own ownView
 	if !known && c.net != nil {
-		if own, err = c.readOwn(ctx, keys, wire.DirectionOf(c.pub.Bytes(), peer.Bytes()), func(ownView) bool { return true }); err != nil {
+		if own, err = c.readOwn(ctx, keys, wire.DirectionOf(c.pub.Bytes(), peer.Bytes()), func(v ownView) uint64 { return v.maxN }); err != nil {
 			return Info{}, fmt.Errorf("chat: join: %w", err)
 		}
 	}
@@ -486,12 +499,25 @@ func (c *Client) untrack(id ChatID) bool {
 	if ok {
 		delete(c.chats, id)
 		cs.gone = true
+		c.leaving[id] = cs
+	} else if l, leaving := c.leaving[id]; leaving {
+		// Another untrack (the worker's reload) took it out and waits:
+		// so must this one (Block, DeleteChat promise it).
+		cs = l
 	}
 	c.chatsMu.Unlock()
+	if cs == nil {
+		return false
+	}
+	cs.run.Lock()
+	//lint:ignore SA2001 an empty critical section: waiting for the holder is the point
+	cs.run.Unlock()
 	if ok {
-		cs.run.Lock()
-		//lint:ignore SA2001 an empty critical section: waiting for the holder is the point
-		cs.run.Unlock()
+		c.chatsMu.Lock()
+		if c.leaving[id] == cs {
+			delete(c.leaving, id)
+		}
+		c.chatsMu.Unlock()
 	}
 	return ok
 }

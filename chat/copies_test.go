@@ -88,14 +88,14 @@ func TestOwnRecordAfterLostReply(t *testing.T) {
 // Client closed and opened again) as a second device that cannot see
 // alice's records in the DHT while its network is blind. It returns the
 // copy and its network.
-func blindCopy(t *testing.T, net *dht.LocalNetwork, alice *user, id ChatID, poll PollPolicy) (*Client, *blindNet) {
+func blindCopy(t *testing.T, net *dht.LocalNetwork, alice *user, id ChatID, aliceNet Network, poll PollPolicy) (*Client, *blindNet) {
 	t.Helper()
 	keys, dir := alice.c.chats[id].keys, alice.c.chats[id].dir
 	db := filepath.Join(alice.dir, "dhtchat.db")
 	clone := filepath.Join(t.TempDir(), "clone.db")
 	alice.c.Close()
 	copyDB(t, db, clone)
-	alice.c = openClient(t, alice, db, alice.node, poll)
+	alice.c = openClient(t, alice, db, aliceNet, poll)
 	seen := &blindNet{Network: dhttest.NewClient(t, net), names: map[string]bool{}}
 	for i := range wire.MaxSlots {
 		seen.names[string(keys.SlotPublicKey(dir, i))] = true
@@ -124,7 +124,7 @@ func TestSecondCopySameNumbers(t *testing.T) {
 	if _, err := alice.c.Send(ctx, id, big('s')); err != nil { // 2, in both copies
 		t.Fatal(err)
 	}
-	b, seen := blindCopy(t, net, alice, id, fastPoll)
+	b, seen := blindCopy(t, net, alice, id, alice.node, fastPoll)
 	a := alice.c
 
 	sendNow(t, a, id, big('a'))
@@ -153,4 +153,140 @@ func TestSecondCopySameNumbers(t *testing.T) {
 		return slices.ContainsFunc(receivedHistory(t, bob, id), func(e Entry) bool { return e.Body == big('a') })
 	})
 	fetchUntilDelivered(t, a, id)
+}
+
+// gateNet fails every Get of the names in names while shut is set.
+type gateNet struct {
+	Network
+	shut  atomic.Bool
+	names map[string]bool
+}
+
+func (g *gateNet) Get(ctx context.Context, pub ed25519.PublicKey, opts ...dht.GetOption) (dht.Record, error) {
+	if g.shut.Load() && g.names[string(pub)] {
+		return dht.Record{}, errors.New("lookup timed out")
+	}
+	return g.Network.Get(ctx, pub, opts...)
+}
+
+// TestPartialReadBack: as TestSecondCopySameNumbers, but when bob's ack of
+// 3 arrives, copy a cannot read its slot 1 back. It marks delivered only
+// what its records confirm (2), not its own 3, however often it fetches
+// meanwhile; once the slot can be read again, it finds copy b's 3 there,
+// sends its own again, and bob gets it.
+func TestPartialReadBack(t *testing.T) {
+	net := dhttest.NewNetwork(t, 4)
+	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
+	id := startChat(t, alice, bob)
+	ctx := t.Context()
+	sendNow(t, alice.c, id, "base")
+	receiveAll(t, bob, id, 1)
+	fetchUntilDelivered(t, alice.c, id)
+	if _, err := alice.c.Send(ctx, id, big('s')); err != nil {
+		t.Fatal(err)
+	}
+	cs := alice.c.chats[id]
+	gate := &gateNet{Network: alice.node, names: map[string]bool{string(cs.keys.SlotPublicKey(cs.dir, 1)): true}}
+	b, seen := blindCopy(t, net, alice, id, gate, fastPoll)
+	a := alice.c
+
+	sendNow(t, a, id, big('a'))
+	sendNow(t, b, id, big('b'))
+	seen.blind.Store(false)
+	if got := receiveAll(t, bob, id, 2); got[1].Body != big('b') {
+		t.Fatalf("bob got %.20q; want copy b's 3", bodies(got))
+	}
+
+	gate.shut.Store(true)
+	fetchUntil(t, alice, id, "bob's ack of 2", func(FetchResult) bool {
+		o, err := a.Outbox(ctx, id)
+		return err == nil && o.Delivered >= 2
+	})
+	for range 5 {
+		fetchOnce(t, alice, id)
+		if o, err := a.Outbox(ctx, id); err != nil || o.Delivered != 2 {
+			t.Fatalf("with slot 1 unreadable copy a's outbox is %+v, %v; want 2 delivered, not 3", o, err)
+		}
+	}
+	gate.shut.Store(false)
+	fetchUntil(t, alice, id, "copy a's 3 renumbered", func(FetchResult) bool {
+		return !slices.Contains(outgoingOf(t, a, id), "3:"+big('a')+":published")
+	})
+	for _, m := range outgoingOf(t, a, id) {
+		if strings.Contains(m, big('a')+":delivered") {
+			t.Fatalf("copy a shows its own 3 delivered before bob got it")
+		}
+	}
+	fetchUntil(t, bob, id, "copy a's message again", func(FetchResult) bool {
+		return slices.ContainsFunc(receivedHistory(t, bob, id), func(e Entry) bool { return e.Body == big('a') })
+	})
+	fetchUntilDelivered(t, a, id)
+}
+
+// TestRestoredWithUnacknowledged: the backup was taken while message 1
+// was published and not yet acknowledged; the live database then saw it
+// acknowledged. Restored, the database finds the number taken and not
+// carried any more: it is the same message (the backup and the live copy
+// shared it), so it is not sent again, and it is marked delivered.
+func TestRestoredWithUnacknowledged(t *testing.T) {
+	net := dhttest.NewNetwork(t, 4)
+	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
+	id := startChat(t, alice, bob)
+	ctx := t.Context()
+	sendNow(t, alice.c, id, "m1")
+	db := filepath.Join(alice.dir, "dhtchat.db")
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	alice.c.Close()
+	copyDB(t, db, backup)
+	alice.c = openClient(t, alice, db, alice.node, fastPoll)
+	receiveAll(t, bob, id, 1)
+	fetchUntilDelivered(t, alice.c, id)
+	if _, err := alice.c.Flush(ctx, id); err != nil { // m1 leaves our records
+		t.Fatal(err)
+	}
+
+	alice.c.Close()
+	copyDB(t, backup, db)
+	alice.c = openClient(t, alice, db, alice.node, fastPoll)
+	res := sendNow(t, alice.c, id, "m2")
+	if !hasAlert(res.Alerts, AlertBehind) {
+		t.Errorf("Flush after the restore raised %+v; want AlertBehind", res.Alerts)
+	}
+	got := receiveAll(t, bob, id, 1)
+	checkInOrder(t, append(receivedHistory(t, bob, id)[:1], got...), []string{"m1", "m2"})
+	fetchUntilDelivered(t, alice.c, id)
+	if got, want := outgoingOf(t, alice.c, id), []string{"1:m1:delivered", "2:m2:delivered"}; !slices.Equal(got, want) {
+		t.Fatalf("alice's messages %q, want %q", got, want)
+	}
+	for range 3 {
+		if r := fetchOnce(t, bob, id); len(r.Received) != 0 {
+			t.Fatalf("bob received %q again", bodies(r.Received))
+		}
+	}
+}
+
+// TestAckReadsOnlyTheSlotsItNeeds: confirming an ack reads back our slots
+// only as far as the numbers acknowledged: on the public DHT each read
+// takes seconds.
+func TestAckReadsOnlyTheSlotsItNeeds(t *testing.T) {
+	net := dhttest.NewNetwork(t, 4)
+	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
+	id := startChat(t, alice, bob)
+	counted := newCountingNet(alice.node)
+	alice.c.Close()
+	alice.c = openClient(t, alice, filepath.Join(alice.dir, "dhtchat.db"), counted, fastPoll)
+	sendNow(t, alice.c, id, big('a'), big('b'), big('c'))
+	cs := alice.c.chats[id]
+	gets := func() int {
+		counted.mu.Lock()
+		defer counted.mu.Unlock()
+		return counted.gets[string(cs.keys.SlotPublicKey(cs.dir, 1))] + counted.gets[string(cs.keys.SlotPublicKey(cs.dir, 2))]
+	}
+	before := gets()
+	m := newForger(t, bob, id)
+	m.put(t, 0, wire.SlotHeader{SlotsUsed: 1, Ack: 1})
+	fetchUntil(t, alice, id, "the ack of 1", func(r FetchResult) bool { return len(r.Delivered) == 1 })
+	if n := gets() - before; n != 0 {
+		t.Fatalf("confirming the ack of message 1 (in slot 0) read our slots 1 and 2 %d times", n)
+	}
 }

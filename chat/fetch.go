@@ -121,6 +121,12 @@ func (c *Client) fetch(ctx context.Context, cs *chatState) (res FetchResult, err
 		if full, err := c.accept(ctx, cs, slot0, &res); err != nil || full {
 			return res, err
 		}
+	} else if !time.Now().Before(cs.verifyAt) {
+		// The same record: an ack of it that could not be applied in full
+		// (our messages were not confirmed in our records) is tried again.
+		if err := c.ack(ctx, cs, slot0.Header.Ack, &res); err != nil {
+			return res, err
+		}
 	}
 	counters, err := c.db.Counters(ctx, sid)
 	if err != nil {
@@ -246,13 +252,17 @@ func (c *Client) accept(ctx context.Context, cs *chatState, s wire.Slot, res *Fe
 
 // ack applies the friend's acknowledgement ack (the highest of our message
 // numbers it has received every message up to). Before it marks anything
-// delivered it reads our own records back (checkOwn): another copy of our
-// identity may have used those numbers, and then its messages, not ours,
-// are what the friend acknowledges. An ack above what this database
-// published means the same, even when our records do not show it (the DHT
-// lags): our messages are renumbered above it (docs/PROTOCOL.md 6.3, step
-// 3). An ack beyond any plausible bound (maxNAhead) is ignored, and the
-// record kept.
+// delivered it reads our own records back (checkOwn), the slots up to ack:
+// another copy of our identity may have used those numbers, and then its
+// messages, not ours, are what the friend acknowledges. A message of ours
+// is marked delivered only if our records in the DHT carry it under its
+// number (Store.MarkDeliveredVerified); where they do not (a slot could not
+// be read, a DHT node lags) the rest waits, and the ack is tried again
+// later, at growing intervals. An ack above what this database published
+// means another copy published more, even when our records do not show it
+// (the DHT lags): our messages are renumbered above it (docs/PROTOCOL.md
+// 6.3, step 3). An ack beyond any plausible bound (maxNAhead) is ignored,
+// and the record kept.
 func (c *Client) ack(ctx context.Context, cs *chatState, ack uint64, res *FetchResult) error {
 	sid := store.ChatID(cs.id)
 	out, err := c.Outbox(ctx, cs.id)
@@ -263,7 +273,7 @@ func (c *Client) ack(ctx context.Context, cs *chatState, ack uint64, res *FetchR
 		c.implausible(cs, "the friend acknowledges numbers far above what we sent; ignored", "ack", ack, "sent", out.Sent)
 		return nil
 	}
-	_, own, err := c.checkOwn(ctx, cs, false)
+	view, own, err := c.checkOwn(ctx, cs, ack) // the slots up to ack
 	c.addOwn(cs, res, own)
 	if err != nil {
 		return err
@@ -283,12 +293,30 @@ func (c *Client) ack(ctx context.Context, cs *chatState, ack uint64, res *FetchR
 			return err
 		}
 	}
-	delivered, err := c.db.MarkDelivered(ctx, sid, min(ack, out.Published))
+	want := min(ack, out.Published)
+	// Numbers the other copy used and dropped, acknowledged, that are
+	// still ours here were kept as the messages both copies share (see
+	// applyOwn): its records confirm them by leaving them out.
+	var taken uint64
+	if view.other && view.complete {
+		taken = view.maxN
+	}
+	delivered, upTo, err := c.db.MarkDeliveredVerified(ctx, sid, want, view.msgs, taken)
 	if err != nil {
 		return err
 	}
 	res.Delivered = append(res.Delivered, entriesOf(delivered)...)
-	if len(delivered) > 0 {
+	if upTo < want {
+		// Try again later; meanwhile publish, so that our records are
+		// what the DHT holds.
+		cs.verifyWait = min(max(2*cs.verifyWait, c.poll.Focused), c.poll.OwnCheck)
+		cs.verifyAt = time.Now().Add(cs.verifyWait)
+		c.log.Info("the friend's ack is not confirmed by our records yet; retrying", "chat", cs.id,
+			"ack", ack, "delivered", upTo, "complete", view.complete, "retry_in", cs.verifyWait)
+	} else {
+		cs.verifyWait, cs.verifyAt = 0, time.Time{}
+	}
+	if len(delivered) > 0 || upTo < want {
 		// Publish again: what was queued now fits, and the delivered
 		// messages leave our records, which every poll of the friend's
 		// downloads (a full record is ~9 KiB per slot).

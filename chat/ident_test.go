@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/dhtchat/dhtchat/chat/internal/store"
 	"github.com/dhtchat/dhtchat/chat/wire"
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/dht/dhttest"
@@ -506,6 +508,79 @@ func TestBlockWaitsForOperation(t *testing.T) {
 	})
 	released.Unlock()
 	close(release)
+	if !<-done {
+		t.Fatal("Block returned while the worker's publish of the chat was still in flight")
+	}
+}
+
+// TestBlockWaitsWhileReloadUntracks: as TestBlockWaitsForOperation, when
+// the worker's reload has already seen the block in the store and is
+// taking the chat out (waiting for the operation itself) as Block runs.
+// Block must still wait for the operation. (The race that once failed
+// TestBlockWaitsForOperation in a loaded run, made certain.)
+func TestBlockWaitsWhileReloadUntracks(t *testing.T) {
+	ctx := t.Context()
+	netw := dhttest.NewNetwork(t, 3)
+	alice, bob := newUser(t, "alice", netw), newUser(t, "bob", netw)
+	id := startChat(t, alice, bob)
+	alice.c.Close()
+	counted := newCountingNet(alice.node)
+	c := openClient(t, alice, filepath.Join(alice.dir, "dhtchat.db"), counted, fastPoll)
+	alice.c = c
+	in, err := c.Info(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, release := counted.holdPut(keysOf(t, alice, in), wire.DirectionOf(alice.sk.Public().Bytes(), bob.sk.Public().Bytes()))
+	runWorker(t, alice)
+	var reloads sync.WaitGroup
+	unhold := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(func() { unhold(); reloads.Wait() }) // before the worker stops
+	if _, err := c.Send(ctx, id, "held"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-held:
+	case <-testwait.Context(t).Done():
+		t.Fatal("the worker did not publish")
+	}
+	// The block is stored, and a reload takes the chat out first.
+	if _, err := c.db.Block(ctx, store.PeerKey(bob.sk.Public().Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	c.chatsMu.Lock()
+	cs := c.chats[id]
+	c.chatsMu.Unlock()
+	reloads.Go(func() { c.reload(ctx, nil, false) })
+	testwait.Until(t, "the reload to take the chat out", func() bool {
+		c.chatsMu.Lock()
+		defer c.chatsMu.Unlock()
+		_, ok := c.chats[id]
+		return !ok
+	})
+	done := make(chan bool, 1)
+	go func() {
+		if _, _, err := c.Block(ctx, bob.sk.Public()); err != nil {
+			t.Error(err)
+		}
+		// The operation holds cs.run until it ends.
+		ended := cs.run.TryLock()
+		if ended {
+			cs.run.Unlock()
+		}
+		done <- ended
+	}()
+	// Give a Block that does not wait the time to return; one that waits
+	// passes whatever the timing (this is no timed assertion).
+	select {
+	case ended := <-done:
+		if !ended {
+			t.Fatal("Block returned while the worker's publish of the chat was still in flight")
+		}
+		t.Fatal("Block returned before the held publish was released")
+	case <-time.After(100 * time.Millisecond):
+	}
+	unhold()
 	if !<-done {
 		t.Fatal("Block returned while the worker's publish of the chat was still in flight")
 	}

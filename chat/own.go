@@ -35,6 +35,20 @@ const (
 	maxNAhead = 1 << 24
 )
 
+// ErrSendBlocked is returned by a publish of a chat whose own slots hold
+// a record that ours can never replace (see AlertSendBlocked): the friend
+// cannot read what we publish. The messages stay pending.
+var ErrSendBlocked = errors.New("chat: sending is blocked: a record planted in our slot has a sequence number ours cannot pass")
+
+// blocked raises AlertSendBlocked for our slot i of cs, whose record in
+// the DHT has sequence number seq, far above our own. Call with cs.mu
+// held.
+func (c *Client) blocked(ctx context.Context, cs *chatState, i int, seq, own uint64) *Alert {
+	return c.raise(ctx, cs, AlertSendBlocked, uint64(i),
+		"our own slot holds a sequence number far above ours (planted by the friend?): the friend cannot read what we publish",
+		"slot", i, "seq", seq, "our_seq", own)
+}
+
 // ownView is what the DHT holds in our own slots of a chat.
 type ownView struct {
 	seq  uint64   // slot 0's sequence number; 0: no record
@@ -45,6 +59,9 @@ type ownView struct {
 	// msgs are the messages our records carry, by N, numbered at most
 	// maxN: slot 0's, and those of the further slots read.
 	msgs []store.Message
+	// other: the record is evidence of another copy (ownState.evidence),
+	// as checkOwn judged it.
+	other bool
 	// complete: msgs holds every message our records carry (every slot
 	// that slot 0 names was read, and opened).
 	complete bool
@@ -56,11 +73,12 @@ type ownResult struct {
 	alerts   []Alert
 }
 
-// readOwn reads our own slot 0 of the chat with keys, and our further
-// slots if more says so of slot 0's view. A further slot that cannot be
-// read or opened leaves the view incomplete (v.complete false), not an
-// error: what it held is not known, and so not taken for anything.
-func (c *Client) readOwn(ctx context.Context, keys *wire.Keys, dir wire.Direction, more func(ownView) bool) (ownView, error) {
+// readOwn reads our own slot 0 of the chat with keys, and then our
+// further slots while they may carry numbers up to what upTo says of slot
+// 0's view (0: none, v.maxN: all). A further slot that cannot be read or
+// opened leaves the view incomplete (v.complete false), not an error:
+// what it held is not known, and so not taken for anything.
+func (c *Client) readOwn(ctx context.Context, keys *wire.Keys, dir wire.Direction, upTo func(ownView) uint64) (ownView, error) {
 	var v ownView
 	rec, err := c.net.Get(ctx, keys.SlotPublicKey(dir, 0))
 	if errors.Is(err, dht.ErrNotFound) {
@@ -77,10 +95,7 @@ func (c *Client) readOwn(ctx context.Context, keys *wire.Keys, dir wire.Directio
 	}
 	v.decoded, v.maxN = true, s.Header.MaxN
 	v.msgs = ownMessages(nil, s.Messages, 0, v.maxN)
-	v.complete = s.Header.SlotsUsed <= 1
-	if v.complete || !more(v) {
-		return v, nil
-	}
+	want := min(upTo(v), v.maxN)
 	for i := 1; i < s.Header.SlotsUsed; i++ {
 		last := uint64(0)
 		if len(v.msgs) > 0 {
@@ -88,6 +103,9 @@ func (c *Client) readOwn(ctx context.Context, keys *wire.Keys, dir wire.Directio
 		}
 		if last >= v.maxN {
 			break // slots hold increasing numbers: nothing more to find
+		}
+		if last >= want {
+			return v, nil // not all read: incomplete
 		}
 		rec, err := c.net.Get(ctx, keys.SlotPublicKey(dir, i))
 		if err != nil {
@@ -165,20 +183,41 @@ func (c *Client) loadOwn(ctx context.Context, cs *chatState) (ownState, error) {
 }
 
 // checkOwn reads our own records of cs and brings the store in line with
-// them if they show another writer (ownState.evidence). With full it reads
-// every slot our slot 0 names even when it is exactly ours, so that the
-// view lists what our records carry. Call with cs.mu held.
-func (c *Client) checkOwn(ctx context.Context, cs *chatState, full bool) (ownView, ownResult, error) {
+// them if they show another writer (ownState.evidence): then it reads
+// every slot our slot 0 names. Otherwise it reads the slots that may
+// carry numbers up to upTo, so that the view lists what our records carry
+// there. Call with cs.mu held.
+func (c *Client) checkOwn(ctx context.Context, cs *chatState, upTo uint64) (ownView, ownResult, error) {
 	o, err := c.loadOwn(ctx, cs)
 	if err != nil {
 		return ownView{}, ownResult{}, err
 	}
-	v, err := c.readOwn(ctx, cs.keys, cs.dir, func(v ownView) bool { return full || o.evidence(v) })
+	v, err := c.readOwn(ctx, cs.keys, cs.dir, func(v ownView) uint64 {
+		if o.evidence(v) {
+			return v.maxN
+		}
+		return upTo
+	})
 	if err != nil {
 		return v, ownResult{}, err
 	}
 	cs.ownChecked = time.Now()
-	if !o.evidence(v) {
+	if v.seq > o.seq0+maxSeqAhead || v.maxN > o.sent+maxNAhead {
+		// Planted: what it carries is taken for nothing (see applyOwn).
+		v.msgs, v.complete = nil, false
+	}
+	if v.seq > o.seq0+maxSeqAhead {
+		// Planted, and our records cannot pass it: nothing else of it is
+		// believed; sending is blocked until it is gone.
+		var res ownResult
+		cs.blocked = true
+		if a := c.blocked(ctx, cs, 0, v.seq, o.seq0); a != nil {
+			res.alerts = append(res.alerts, *a)
+		}
+		return v, res, nil
+	}
+	cs.blocked = false
+	if v.other = o.evidence(v); !v.other {
 		return v, ownResult{}, nil
 	}
 	res, err := c.applyOwn(ctx, cs, v, o.seq0, o.sent)
@@ -190,14 +229,26 @@ func (c *Client) checkOwn(ctx context.Context, cs *chatState, full bool) (ownVie
 // our slot 0 sequence counter own0 and message counter sent. Call with
 // cs.mu held.
 func (c *Client) applyOwn(ctx context.Context, cs *chatState, v ownView, own0, sent uint64) (ownResult, error) {
-	r := store.Resync{Seq0: v.seq, Floor: v.maxN, Others: v.msgs, Complete: v.complete}
+	// A number the other copy used and no longer carries (the friend
+	// acknowledged it) may hold another message than ours only if we
+	// published ours after the copies parted. Before this process
+	// published the chat (AlertBehind: a restored backup, a device that
+	// was off), our published messages were published by the database
+	// that both copies come from, so the other copy had them too: they
+	// stay, and are confirmed by our records once we publish again. Once
+	// this process published (AlertSecondWriter), they may be ours alone
+	// and are sent again (Resync.Complete).
+	r := store.Resync{Seq0: v.seq, Floor: v.maxN, Others: v.msgs, Complete: v.complete && cs.published}
 	// Each value on its own: a plausible sequence number is still worth
 	// continuing after (so that our records win again) when the record's
 	// numbers are not.
 	if v.seq > own0+maxSeqAhead {
+		// Planted: nothing of it is believed, and our records cannot pass
+		// it. The next publish reads it again, and tells (checkOwn).
 		c.implausible(cs, "our own slot 0 in the DHT has a sequence number far above ours (planted by the friend?); ignored",
 			"seq", v.seq, "our_seq", own0)
-		r.Seq0 = 0
+		cs.blocked = true
+		return ownResult{}, nil
 	}
 	if v.maxN > sent+maxNAhead {
 		c.implausible(cs, "our own slot 0 in the DHT has a message number far above ours (planted by the friend?); ignored",
@@ -258,5 +309,6 @@ func (c *Client) implausible(cs *chatState, msg string, attrs ...any) {
 // first: the first time in this process, then every PollPolicy.OwnCheck.
 // Call with cs.mu held.
 func (c *Client) ownDue(cs *chatState) bool {
-	return cs.ownChecked.IsZero() || time.Since(cs.ownChecked) >= c.poll.OwnCheck
+	// While blocked, at every try: the planted record may be gone.
+	return cs.blocked || cs.ownChecked.IsZero() || time.Since(cs.ownChecked) >= c.poll.OwnCheck
 }

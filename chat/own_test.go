@@ -376,11 +376,15 @@ func TestAckAboveWhatWePublished(t *testing.T) {
 }
 
 // TestPlantedOwnRecords: the friend plants records in our own slots with
-// the largest sequence numbers and max_n there are. Our sends go on, with
-// numbers and sequence numbers in range, in the running client, in a
-// backlog that needs a second slot, and for a new database that joins the
-// chat again. IPNS carries sequence numbers up to 2^63-1 (boxo reads them
-// as int64), so 2^64-1 comes from a lying DHT node.
+// the largest sequence numbers and max_n there are. Our numbers and
+// sequence numbers stay in range, in the running client, after a restart,
+// and for a new database that joins the chat again. A plausible sequence
+// number with a planted max_n is passed: sends go on. A sequence number
+// ours can never pass blocks the chat's sending, and says so: Flush fails
+// with ErrSendBlocked and raises AlertSendBlocked (kept in the store), the
+// messages stay pending and nothing is put; once the planted record is
+// gone, they go out. IPNS carries sequence numbers up to 2^63-1 (boxo
+// reads them as int64), so 2^64-1 comes from a lying DHT node.
 func TestPlantedOwnRecords(t *testing.T) {
 	for _, tc := range []struct{ seq, maxN uint64 }{
 		{math.MaxInt64, math.MaxInt64},
@@ -389,12 +393,15 @@ func TestPlantedOwnRecords(t *testing.T) {
 		{1000, math.MaxInt64}, // a plausible sequence number: continued after
 	} {
 		t.Run(fmt.Sprintf("seq %d max_n %d", tc.seq, tc.maxN), func(t *testing.T) {
+			blocked := tc.seq > maxSeqAhead
 			net := dhttest.NewNetwork(t, 4)
 			alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
 			// Alice reads through a network that can lie, for 2^64-1.
 			liar := &replayNet{Network: alice.node}
 			alice.c.Close()
-			alice.c = openClient(t, alice, filepath.Join(alice.dir, "dhtchat.db"), liar, fastPoll)
+			poll := fastPoll
+			poll.OwnCheck = time.Nanosecond // the running client reads our slots back at every publish
+			alice.c = openClient(t, alice, filepath.Join(alice.dir, "dhtchat.db"), liar, poll)
 			id := startChat(t, alice, bob)
 			ctx := t.Context()
 			sendNow(t, alice.c, id, "one")
@@ -430,23 +437,50 @@ func TestPlantedOwnRecords(t *testing.T) {
 					}
 				}
 			}
-			if res := sendNow(t, alice.c, id, "two"); len(res.Changed) != 1 || res.Changed[0].N != 2 {
-				t.Fatalf("Flush published %+v; want message 2", res.Changed)
+			// send queues bodies as c and publishes them: the messages
+			// numbered from first are published, or, blocked, stay pending.
+			send := func(c *Client, what string, first uint64, bodies ...string) {
+				t.Helper()
+				if _, err := c.Send(ctx, id, bodies...); err != nil {
+					t.Fatal(err)
+				}
+				res, err := c.Flush(ctx, id)
+				if !blocked {
+					if err != nil || len(res.Changed) != len(bodies) || res.Changed[0].N != first {
+						t.Fatalf("%s: Flush = %+v, %v; want %d published from %d", what, res.Changed, err, len(bodies), first)
+					}
+					return
+				}
+				if !errors.Is(err, ErrSendBlocked) || len(res.Changed) != 0 {
+					t.Fatalf("%s: Flush = %+v, %v; want ErrSendBlocked, nothing published", what, res.Changed, err)
+				}
+				if as, err := c.Alerts(ctx, id); err != nil || !hasAlert(as, AlertSendBlocked) {
+					t.Fatalf("%s: alerts = %+v, %v; want AlertSendBlocked", what, as, err)
+				}
+				if o, err := c.Outbox(ctx, id); err != nil || o.Published != 1 || o.Sent != first-1+uint64(len(bodies)) {
+					t.Fatalf("%s: outbox %+v, %v; want 1 published, %d sent", what, o, err, first-1+uint64(len(bodies)))
+				}
 			}
+			send(alice.c, "running client", 2, "two")
 			inRange(alice.c, "running client")
+			if blocked {
+				// Told once per process, kept in the store for good.
+				res, err := alice.c.Flush(ctx, id)
+				if !errors.Is(err, ErrSendBlocked) || len(res.Alerts) != 0 {
+					t.Fatalf("a second Flush = %+v, %v; want ErrSendBlocked and no new alert", res.Alerts, err)
+				}
+				if s := (Alert{Kind: AlertSendBlocked}).String(); !strings.Contains(s, "sending in this chat is blocked") {
+					t.Errorf("the alert says %q", s)
+				}
+			}
 
 			// A new process on the same database: its first look at our
 			// slots, with a backlog that needs a second one.
 			alice.c.Close()
 			alice.c = openClient(t, alice, filepath.Join(alice.dir, "dhtchat.db"), liar, fastPoll)
 			big := func(c byte) string { return strings.Repeat(string(c), wire.MaxBody) }
-			res := sendNow(t, alice.c, id, big('a'), big('b'))
-			if res.Slots != 2 || len(res.Changed) != 2 || res.Changed[0].N != 3 {
-				t.Fatalf("Flush = %d slots, %d published (first %+v); want 2, 2, from 3", res.Slots, len(res.Changed), res.Changed)
-			}
-			if res := sendNow(t, alice.c, id, "five"); len(res.Changed) != 1 || res.Changed[0].N != 5 {
-				t.Fatalf("after a restart Flush published %+v; want message 5", res.Changed)
-			}
+			send(alice.c, "restarted client", 3, big('a'), big('b'))
+			send(alice.c, "restarted client", 5, "five")
 			inRange(alice.c, "restarted client")
 
 			// A new database, in a new process, that joins the chat again.
@@ -464,14 +498,99 @@ func TestPlantedOwnRecords(t *testing.T) {
 			if _, err := fresh.Send(ctx, id, "after the loss"); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := fresh.Flush(ctx, id); err != nil {
+			if _, err := fresh.Flush(ctx, id); err != nil && !(blocked && errors.Is(err, ErrSendBlocked)) {
 				t.Fatalf("Flush of the new database = %v", err)
 			}
 			inRange(fresh, "new database")
-			if _, err := fresh.Fetch(ctx, id); err != nil {
+			if _, err := fresh.Fetch(ctx, id); err != nil && !(blocked && errors.Is(err, ErrSendBlocked)) {
 				t.Fatalf("Fetch of the new database = %v", err)
 			}
+
+			if tc.seq > dht.MaxSeq {
+				// The lying node goes: what waited is sent.
+				liar.stop()
+				if _, err := alice.c.Flush(ctx, id); err != nil {
+					t.Fatalf("Flush once the planted record is gone = %v", err)
+				}
+				got := receiveAll(t, bob, id, 5)
+				checkInOrder(t, got, []string{"one", "two", big('a'), big('b'), "five"})
+			}
 		})
+	}
+}
+
+// TestPlantedSlotBlocksBacklog: a record planted in our slot 1 that ours
+// cannot pass blocks what would go there. A backlog of two slots publishes
+// its first, keeps the second pending, and says so.
+func TestPlantedSlotBlocksBacklog(t *testing.T) {
+	net := dhttest.NewNetwork(t, 4)
+	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
+	id := startChat(t, alice, bob)
+	ctx := t.Context()
+	p := newForger(t, alice, id)
+	p.node = bob.node
+	p.seq[1] = math.MaxInt64 - 1
+	p.put(t, 1, wire.SlotHeader{Slot: 1, SlotsUsed: 2, MaxN: 2})
+	alice.c.Close()
+	alice.c = openClient(t, alice, filepath.Join(alice.dir, "dhtchat.db"), alice.node, fastPoll)
+
+	if _, err := alice.c.Send(ctx, id, strings.Repeat("a", wire.MaxBody), strings.Repeat("b", wire.MaxBody)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := alice.c.Flush(ctx, id)
+	if !errors.Is(err, ErrSendBlocked) || len(res.Changed) != 1 || res.Changed[0].N != 1 {
+		t.Fatalf("Flush = %+v, %v; want message 1 published, ErrSendBlocked", res.Changed, err)
+	}
+	if len(res.Alerts) != 1 || res.Alerts[0].Kind != AlertSendBlocked || res.Alerts[0].N != 1 {
+		t.Fatalf("Flush raised %+v; want AlertSendBlocked on slot 1", res.Alerts)
+	}
+	if o, err := alice.c.Outbox(ctx, id); err != nil || o.Published != 1 || o.Sent != 2 {
+		t.Fatalf("outbox %+v, %v; want 1 published of 2", o, err)
+	}
+	checkInOrder(t, receiveAll(t, bob, id, 1), []string{strings.Repeat("a", wire.MaxBody)})
+}
+
+// TestWorkerBlockedBacksOff: the worker tells of a blocked chat once, as
+// an AlertEvent, and then retries with backoff: it never puts a record
+// that could not be read, and it does not loop.
+func TestWorkerBlockedBacksOff(t *testing.T) {
+	net := dhttest.NewNetwork(t, 4)
+	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
+	id := startChat(t, alice, bob)
+	ctx := t.Context()
+	p := newForger(t, alice, id)
+	p.node = bob.node
+	p.seq[0] = math.MaxInt64 - 1
+	p.put(t, 0, wire.SlotHeader{SlotsUsed: 1})
+	counted := newCountingNet(alice.node)
+	alice.c.Close()
+	alice.c = openClient(t, alice, filepath.Join(alice.dir, "dhtchat.db"), counted, fastPoll)
+	w := runWorker(t, alice)
+	if _, err := alice.c.Send(ctx, id, "stuck"); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if a, ok := w.next(t).(AlertEvent); ok {
+			if a.Alert.Kind != AlertSendBlocked {
+				t.Fatalf("AlertEvent %+v; want AlertSendBlocked", a.Alert)
+			}
+			break
+		}
+	}
+	cs := alice.c.chats[id]
+	testwait.Until(t, "the worker to back off", func() bool {
+		alice.c.chatsMu.Lock()
+		defer alice.c.chatsMu.Unlock()
+		return cs.failures >= 3
+	})
+	counted.mu.Lock()
+	puts := counted.puts[string(cs.keys.SlotPublicKey(cs.dir, 0))]
+	counted.mu.Unlock()
+	if puts != 0 {
+		t.Fatalf("the worker put our blocked slot 0 %d times", puts)
+	}
+	if o, err := alice.c.Outbox(ctx, id); err != nil || o.Published != 0 {
+		t.Fatalf("outbox %+v, %v; want the message pending", o, err)
 	}
 }
 

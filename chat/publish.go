@@ -77,11 +77,21 @@ func (c *Client) publishLocked(ctx context.Context, cs *chatState) (res FlushRes
 	if c.ownDue(cs) {
 		// Our records must continue after what the DHT holds of ours:
 		// this database may be behind it (docs/PROTOCOL.md 6.2).
-		_, own, err := c.checkOwn(ctx, cs, false)
+		_, own, err := c.checkOwn(ctx, cs, 0)
 		res.Resynced, res.Alerts = own.resynced, own.alerts
 		if err != nil {
 			return res, err
 		}
+		// And our other slots, before they are written next: a record may
+		// have been planted there since they were last read.
+		for i := 1; i < wire.MaxSlots; i++ {
+			cs.synced[i] = false
+		}
+	}
+	if cs.blocked {
+		// Our records would not replace the planted one: the friend
+		// could not read them. The messages stay pending.
+		return res, fmt.Errorf("%w (chat %s)", ErrSendBlocked, cs.id)
 	}
 	snap, err := c.db.Snapshot(ctx, sid, maxOutbox, 0)
 	if err != nil {
@@ -115,12 +125,20 @@ func (c *Client) publishLocked(ctx context.Context, cs *chatState) (res FlushRes
 	if packed > 0 {
 		maxN = unacked[packed-1].N
 	}
+	blockedAt := -1 // the lowest of our slots that a planted record blocks
 	for i := len(slots) - 1; i >= 0; i-- {
 		seq := snap.Seq0
 		if i > 0 {
-			floor, err := c.syncSlot(ctx, cs, i)
+			floor, blocked, err := c.syncSlot(ctx, cs, i)
 			if err != nil {
 				return res, err
+			}
+			if blocked {
+				if a := c.blocked(ctx, cs, i, floor, 0); a != nil {
+					res.Alerts = append(res.Alerts, *a)
+				}
+				blockedAt = i
+				continue // the friend would not read it
 			}
 			if seq, err = c.db.NextSeqAfter(ctx, sid, i, floor); err != nil {
 				return res, err
@@ -143,6 +161,17 @@ func (c *Client) publishLocked(ctx context.Context, cs *chatState) (res FlushRes
 		}
 	}
 	cs.published = true
+	if blockedAt > 0 {
+		// What the blocked slot and those after it carry cannot be read:
+		// those messages stay pending.
+		packed = 0
+		for _, s := range slots[:blockedAt] {
+			packed += len(s)
+		}
+		if packed > 0 {
+			maxN = unacked[packed-1].N
+		}
+	}
 	queued := len(unacked) - packed
 	if len(unacked) == maxOutbox {
 		// More may wait than one publish reads: count them all.
@@ -162,6 +191,9 @@ func (c *Client) publishLocked(ctx context.Context, cs *chatState) (res FlushRes
 	}
 	c.log.Debug("published", "chat", cs.id, "slots", len(slots), "messages", packed,
 		"queued", res.Queued, "ack", counters.Received)
+	if blockedAt > 0 {
+		return res, fmt.Errorf("%w (chat %s, slot %d)", ErrSendBlocked, cs.id, blockedAt)
+	}
 	return res, nil
 }
 
@@ -171,27 +203,27 @@ func (c *Client) publishLocked(ctx context.Context, cs *chatState) (res FlushRes
 // of our identity wrote it). It looks once per slot per process, and again
 // after a look at our slot 0 found another writer. Only the sequence
 // number is taken from slots above 0, never a message counter, and only
-// within maxSeqAhead of ours.
-func (c *Client) syncSlot(ctx context.Context, cs *chatState, i int) (uint64, error) {
+// within maxSeqAhead of ours: a record beyond it (planted) blocks the
+// slot, and then it returns that record's sequence number and blocked,
+// and looks again next time.
+func (c *Client) syncSlot(ctx context.Context, cs *chatState, i int) (floor uint64, blocked bool, err error) {
 	if cs.synced[i] {
-		return 0, nil
+		return 0, false, nil
 	}
 	own, err := c.db.OwnSeq(ctx, store.ChatID(cs.id), i)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	rec, err := c.net.Get(ctx, cs.keys.SlotPublicKey(cs.dir, i))
 	switch {
 	case errors.Is(err, dht.ErrNotFound):
 		rec.Seq = 0
 	case err != nil:
-		return 0, fmt.Errorf("chat: read back our slot %d of chat %s: %w", i, cs.id, err)
+		return 0, false, fmt.Errorf("chat: read back our slot %d of chat %s: %w", i, cs.id, err)
+	}
+	if rec.Seq > own+maxSeqAhead {
+		return rec.Seq, true, nil
 	}
 	cs.synced[i] = true
-	if rec.Seq > own+maxSeqAhead {
-		c.implausible(cs, "our own slot in the DHT holds a sequence number far above ours (planted by the friend?); ignored",
-			"slot", i, "seq", rec.Seq, "our_seq", own)
-		return 0, nil
-	}
-	return rec.Seq, nil
+	return rec.Seq, false, nil
 }

@@ -28,6 +28,11 @@ func alertText(a chat.Alert, name string) (what, hint string) {
 		return fmt.Sprintf("%s sent more than dhtchat keeps from one friend (%d messages or %d MiB a day); "+
 				"the rest waits in the DHT and comes later", name, q.Messages, q.Bytes>>20),
 			fmt.Sprintf("if %s floods you on purpose: dhtchat block %s", name, name)
+	case chat.AlertSendBlocked:
+		return fmt.Sprintf("sending to %s is blocked: a record that is not yours sits in your slot %d of the chat "+
+				"with a sequence number yours cannot pass, so %s cannot read what you send", name, a.N, name),
+			fmt.Sprintf("%s's dhtchat can write there and put it there: your messages stay queued and go out once it is gone "+
+				"(DHT nodes drop it two days after it was last put); if it stays, ask %s, or dhtchat block %s", name, name, name)
 	}
 	return a.String(), ""
 }

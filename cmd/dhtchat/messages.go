@@ -43,4 +43,7 @@ func oneLineText(s string) string {
 type statusJSON struct {
 	N      uint64 `json:"n"`
 	Status string `json:"status"`
+	// Was is the number a renumbered message was queued under before
+	// (another copy of the identity had used it); 0 otherwise.
+	Was uint64 `json:"was,omitempty"`
 }

@@ -109,10 +109,14 @@ func TestCLIRestoredHome(t *testing.T) {
 	if !strings.Contains(stderr, "this database was behind what your identity sent to bob") {
 		t.Errorf("send after the restore did not say the database was behind; stderr:\n%s", stderr)
 	}
-	// Queued as 2-4 (all this database knew), renumbered, sent as 4-6.
+	// Queued as 2-4 (all this database knew), renumbered, sent as 4-6:
+	// the second "queued" of each says what it was.
 	for _, n := range []int{4, 5, 6} {
-		for _, st := range []string{"queued", "published"} {
-			if line := fmt.Sprintf(`{"n":%d,"status":%q}`, n, st); !strings.Contains(stdout, line) {
+		for _, line := range []string{
+			fmt.Sprintf(`{"n":%d,"status":"queued","was":%d}`, n, n-2),
+			fmt.Sprintf(`{"n":%d,"status":"published"}`, n),
+		} {
+			if !strings.Contains(stdout, line) {
 				t.Errorf("send --json did not print %s:\n%s", line, stdout)
 			}
 		}
@@ -205,4 +209,46 @@ func TestCLIRecvPublishesQueued(t *testing.T) {
 		t.Fatalf("recv printed %q", out)
 	}
 	checkLines(t, recvAll(t, bob, "alice", 1), "alice", []string{"sent while offline"})
+}
+
+// TestCLITwoDevicesTakeTurns: a laptop and a phone with one identity take
+// turns sending, each with its own one-shot commands, while bob reads
+// after each. Bob gets every message once and in order, and at the end
+// both devices show every message of either as delivered, none twice.
+func TestCLITwoDevicesTakeTurns(t *testing.T) {
+	t.Parallel()
+	alice, bob := chatPair(t)
+	alice.run(t, "", "send", "bob", "hello")
+	recvAll(t, bob, "alice", 1)
+	alice.run(t, "", "recv", "bob")
+	phone := &cliUser{name: "alice's phone", home: filepath.Join(t.TempDir(), "phone"), bootstrap: alice.bootstrap}
+	copyHome(t, alice.home, phone.home)
+
+	want := []string{"hello"}
+	for round := range 3 {
+		for _, dev := range []*cliUser{alice, phone} {
+			text := fmt.Sprintf("%s %d", dev.name, round)
+			dev.runErr(t, "", "send", "bob", text)
+			want = append(want, text)
+			recvAll(t, bob, "alice", 1)
+		}
+	}
+	all := parseRecv(t, bob.run(t, "", "recv", "alice", "--all", "--json"))
+	checkNumbered(t, all, "alice", want)
+	for _, dev := range []*cliUser{alice, phone} {
+		dev.runErr(t, "", "recv", "bob")
+		var texts []string
+		for _, h := range sentHistory(t, dev, "bob") {
+			if !strings.HasSuffix(h, ":delivered") {
+				t.Errorf("%s shows %s", dev.name, h)
+			}
+			texts = append(texts, h[strings.Index(h, ":")+1:strings.LastIndex(h, ":")])
+		}
+		slices.Sort(texts)
+		sorted := slices.Clone(want)
+		slices.Sort(sorted)
+		if !slices.Equal(texts, sorted) {
+			t.Errorf("%s's history has %q; want each of %q once", dev.name, texts, sorted)
+		}
+	}
 }

@@ -175,7 +175,7 @@ func (p *sendProgress) queued(entries []chat.Entry) error {
 		return nil
 	}
 	for _, m := range entries {
-		if err := p.e.printJSON(statusJSON{m.N, "queued"}); err != nil {
+		if err := p.e.printJSON(statusJSON{N: m.N, Status: "queued"}); err != nil {
 			return err
 		}
 	}
@@ -191,13 +191,13 @@ func (p *sendProgress) resynced(name string, entries []chat.Entry, alerts []chat
 	p.e.noteAlerts(name, alerts)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	moved := false
+	moved, was, firstMoved := false, p.first, false
 	for _, e := range entries {
 		if p.first == 0 || e.Imported {
 			continue
 		}
 		if e.Seq == p.seqs[0] {
-			p.first, moved = e.N, true
+			p.first, moved, firstMoved = e.N, true, true
 		}
 		if e.Seq == p.seqs[1] {
 			p.last, moved = e.N, true
@@ -209,7 +209,12 @@ func (p *sendProgress) resynced(name string, entries []chat.Entry, alerts []chat
 		p.printed["published"], p.printed["delivered"] = p.first-1, p.first-1
 		if p.e.json {
 			for n := p.first; n <= p.last; n++ {
-				p.e.printJSON(statusJSON{n, "queued"})
+				// Renumbering keeps them in order, one after the other.
+				l := statusJSON{N: n, Status: "queued"}
+				if firstMoved {
+					l.Was = was + (n - p.first)
+				}
+				p.e.printJSON(l)
 			}
 		}
 	}
@@ -235,7 +240,7 @@ func (p *sendProgress) report(ctx context.Context) (chat.Outbox, error) {
 	}{{"published", o.Published}, {"delivered", o.Delivered}} {
 		for n := p.printed[st.status] + 1; n <= min(st.upTo, p.last); n++ {
 			if p.e.json {
-				if err := p.e.printJSON(statusJSON{n, st.status}); err != nil {
+				if err := p.e.printJSON(statusJSON{N: n, Status: st.status}); err != nil {
 					return o, err
 				}
 			}
@@ -258,6 +263,9 @@ func (e *env) waitSent(ctx context.Context, s *session, name string, prog *sendP
 			res, err := s.client.Flush(ctx, prog.id)
 			prog.resynced(name, res.Resynced, res.Alerts)
 			_, last = prog.span()
+			if errors.Is(err, chat.ErrSendBlocked) {
+				return err // waiting would not help: the alert says why
+			}
 			if err != nil {
 				lastErr = err
 			} else if res.Queued > 0 && !notified && !e.json {

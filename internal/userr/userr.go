@@ -205,6 +205,10 @@ var sentinels = []struct {
 	{chat.ErrUnknownChat, Usage, "no such chat", nil},
 	{chat.ErrBlocked, Usage, "that friend is blocked", []string{"'dhtchat unblock NAME' first"}},
 	{chat.ErrPaused, Runtime, "the chat is paused: its friend is blocked or no longer a friend", nil},
+	{chat.ErrSendBlocked, Runtime, "sending in this chat is blocked: a record that is not yours sits in your slot of the chat, " +
+		"and the friend cannot read what you send", []string{
+		"the friend's dhtchat can write there, and put it there: the messages stay queued, and go out once it is gone",
+		"if it stays, ask the friend, or stop the chat: dhtchat block NAME"}},
 
 	// The network.
 	{dht.ErrNoPeers, Runtime, "no DHT peers reachable", []string{

@@ -19,21 +19,33 @@ type Alert struct {
 	At   time.Time // when it was first raised
 }
 
+// MaxAlertsPerKind bounds the alerts kept per chat and kind: a hostile
+// peer can raise one with a new N at every record it publishes, and the
+// store must not grow without bound. The oldest go first.
+const MaxAlertsPerKind = 16
+
 // AddAlert records a, unless an alert of the same chat, kind and N is
 // already recorded, and reports whether it was new. A zero At means now.
+// Of each chat and kind it keeps the MaxAlertsPerKind latest.
 func (s *Store) AddAlert(ctx context.Context, a Alert) (bool, error) {
-	if s.closed.Load() {
-		return false, ErrClosed
-	}
 	if a.At.IsZero() {
 		a.At = s.now()
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO alerts (chat, kind, n, at) VALUES (?, ?, ?, ?)
-ON CONFLICT (chat, kind, n) DO NOTHING`, a.Chat[:], int64(a.Kind), clampInt64(a.N), timeToDB(a.At))
 	var k int64
-	if err == nil {
-		k, err = res.RowsAffected()
-	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO alerts (chat, kind, n, at) VALUES (?, ?, ?, ?)
+ON CONFLICT (chat, kind, n) DO NOTHING`, a.Chat[:], int64(a.Kind), clampInt64(a.N), timeToDB(a.At))
+		if err != nil {
+			return err
+		}
+		if k, err = res.RowsAffected(); err != nil || k == 0 {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM alerts WHERE chat = ?1 AND kind = ?2 AND n NOT IN
+(SELECT n FROM alerts WHERE chat = ?1 AND kind = ?2 ORDER BY at DESC, n DESC LIMIT ?3)`,
+			a.Chat[:], int64(a.Kind), MaxAlertsPerKind)
+		return err
+	})
 	if err != nil {
 		return false, s.wrap("add alert to chat "+a.Chat.String(), err)
 	}

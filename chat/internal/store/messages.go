@@ -235,6 +235,70 @@ func (s *Store) MarkDelivered(ctx context.Context, id ChatID, ack uint64) ([]Mes
 	return out, nil
 }
 
+// MarkDeliveredVerified records the peer's acknowledgement ack as
+// MarkDelivered does, but only as far as carried confirms it: carried are
+// the messages that our records in the DHT hold (as read back), and a
+// message of ours counts as acknowledged only if carried has it under its
+// number with the same content, for then it is the message the peer read
+// under that number, not another writer's. From the lowest message not
+// yet delivered on, it moves to Delivered each message so confirmed and
+// stops before the first that is not; numbers with no message of ours
+// (another writer of our direction used them) are passed over. A message
+// numbered at most taken that carried does not hold at all counts as
+// confirmed: taken is the max_n of another writer's records that carried
+// lists in full, and they left it out because the peer acknowledged it.
+// It returns the messages delivered, by N, and the acknowledgement
+// recorded: below ack if a message could not be confirmed.
+func (s *Store) MarkDeliveredVerified(ctx context.Context, id ChatID, ack uint64, carried []Message, taken uint64) ([]Message, uint64, error) {
+	byN := make(map[uint64]Message, len(carried))
+	for _, m := range carried {
+		byN[m.N] = m
+	}
+	var (
+		out  []Message
+		upTo uint64
+	)
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		c, err := counters(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		upTo = c.PeerAck
+		ack = min(ack, c.Sent)
+		if ack <= c.PeerAck {
+			return nil
+		}
+		rows, err := unacked(ctx, tx, id, c.PeerAck, -1)
+		if err != nil {
+			return err
+		}
+		upTo = ack
+		for _, row := range rows {
+			if row.N > ack {
+				break
+			}
+			m, ok := byN[row.N]
+			if (ok && !sameContent(row, m)) || (!ok && row.N > taken) {
+				upTo = row.N - 1
+				break
+			}
+		}
+		if upTo <= c.PeerAck {
+			upTo = c.PeerAck
+			return nil
+		}
+		if out, err = setStatus(ctx, tx, id, c.PeerAck, upTo, Delivered, Pending, Published); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE chats SET peer_ack = ? WHERE id = ?`, int64(upTo), id[:])
+		return err
+	})
+	if err != nil {
+		return nil, 0, s.wrap("mark delivered in chat "+id.String(), err)
+	}
+	return out, upTo, nil
+}
+
 // History returns up to limit messages of chat id with Seq < beforeSeq
 // (beforeSeq <= 0: from the newest), oldest first. To page backwards, pass
 // the Seq of the first message of the previous page. limit must be positive.

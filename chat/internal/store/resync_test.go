@@ -305,6 +305,22 @@ func TestAlerts(t *testing.T) {
 	if _, err := s.AddAlert(ctx, Alert{Chat: chatID(9), Kind: 1}); err == nil {
 		t.Error("AddAlert to an unknown chat succeeded")
 	}
+
+	// A peer that raises an alert with a new number at every record
+	// cannot grow the store: the latest of each kind are kept.
+	for n := range uint64(1000) {
+		if _, err := s.AddAlert(ctx, Alert{Chat: id2, Kind: 1, N: n, At: t0.Add(time.Duration(n) * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.AddAlert(ctx, Alert{Chat: id2, Kind: 2, N: 1}); err != nil {
+		t.Fatal(err)
+	}
+	as, err = s.Alerts(ctx, id2)
+	if err != nil || len(as) != MaxAlertsPerKind+1 || as[0].N != 1000-MaxAlertsPerKind {
+		t.Fatalf("after 1000 alerts of one kind and one of another, Alerts = %d alerts (first %+v), %v; want %d, from %d",
+			len(as), as[0], err, MaxAlertsPerKind+1, 1000-MaxAlertsPerKind)
+	}
 }
 
 // TestMigrateV2: a version 2 database gets digests (none for old rows,
@@ -414,5 +430,74 @@ func TestResyncComplete(t *testing.T) {
 			want = []string{"2:x2:published:imported", "3:m1:pending", "4:m2:pending", "5:x2:pending:imported"}
 		}
 		checkStrings(t, fmt.Sprintf("outgoing after Resync (complete %v) %+v", complete, res), outgoing(t, s, id), want)
+	}
+}
+
+// TestMarkDeliveredVerified: an ack moves only over the messages that the
+// records read back carry with the same content, and passes over numbers
+// with no message of ours.
+func TestMarkDeliveredVerified(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	id := mkChat(t, s, 1)
+	ms, err := s.Enqueue(ctx, id, []string{"m1", "m2", "m3", "m4"}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkPublished(ctx, id, 4); err != nil {
+		t.Fatal(err)
+	}
+	other2 := ms[1]
+	other2.Body, other2.Digest = "not m2", [32]byte{}
+	for _, tc := range []struct {
+		ack     uint64
+		carried []Message
+		want    uint64
+	}{
+		{2, nil, 0},                            // nothing confirmed
+		{2, []Message{ms[0], other2}, 1},       // 2 is another message
+		{4, []Message{ms[1], ms[2], ms[3]}, 4}, // 1 was confirmed before
+		{9, []Message{ms[0], ms[1], ms[2]}, 4}, // nothing above what we sent
+	} {
+		got, upTo, err := s.MarkDeliveredVerified(ctx, id, tc.ack, tc.carried, 0)
+		if err != nil || upTo != tc.want {
+			t.Fatalf("MarkDeliveredVerified(%d) = %+v, %d, %v; want up to %d", tc.ack, got, upTo, err, tc.want)
+		}
+		if c, _ := s.Counters(ctx, id); c.PeerAck != tc.want {
+			t.Fatalf("PeerAck = %d, want %d", c.PeerAck, tc.want)
+		}
+	}
+	checkStrings(t, "outgoing", outgoing(t, s, id), []string{"1:m1:delivered", "2:m2:delivered", "3:m3:delivered", "4:m4:delivered"})
+
+	// Numbers another writer used, with no message of ours, are passed over.
+	id = mkChat(t, s, 2)
+	if _, err := s.Enqueue(ctx, id, []string{"m1"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkPublished(ctx, id, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Resync(ctx, id, Resync{Floor: 3, Others: []Message{other(3, "x3")}, Complete: true}); err != nil {
+		t.Fatal(err)
+	}
+	// 1 moved to 4 (collided: the other writer used it and no longer
+	// carries it), 2 is nobody's here, 3 is the other writer's.
+	if _, upTo, err := s.MarkDeliveredVerified(ctx, id, 3, []Message{other(3, "x3")}, 0); err != nil || upTo != 3 {
+		t.Fatalf("MarkDeliveredVerified over another writer's numbers = %d, %v; want 3", upTo, err)
+	}
+	checkStrings(t, "outgoing", outgoing(t, s, id), []string{"3:x3:delivered:imported", "4:m1:pending"})
+
+	// Another writer's records, read in full, that leave out numbers up
+	// to their max_n confirm those (the peer acknowledged them), and only
+	// those.
+	id = mkChat(t, s, 3)
+	if _, err := s.Enqueue(ctx, id, []string{"m1", "m2", "m3"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkPublished(ctx, id, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, upTo, err := s.MarkDeliveredVerified(ctx, id, 3, nil, 2); err != nil || upTo != 2 {
+		t.Fatalf("MarkDeliveredVerified with taken 2 = %d, %v; want 2", upTo, err)
 	}
 }
