@@ -182,10 +182,11 @@ func (l *logLines) count(s string) int {
 
 // TestPutLeavesSilentPeersBehind: Put returns while the PUT_VALUEs it sent
 // to two servers that never answer are still waiting. kad-dht's PutValue
-// returns only once every PUT_VALUE has ended, which for a silent peer
-// is kad-dht's 10 s request timeout, after which it resets the stream:
-// a Put that waited for them would return after a put ended. The record
-// still reaches the honest servers: a full lookup finds it.
+// instead waits in its lookup until the silent peers' FIND_NODEs time out
+// (kad-dht's 10 s request timeout), drops them as unreachable and sends
+// only to the rest: no PUT_VALUE of it ever reaches them (this test then
+// fails waiting for one). The record still reaches the honest servers: a
+// full lookup finds it.
 func TestPutLeavesSilentPeersBehind(t *testing.T) {
 	ln, silent := silentNetwork(t)
 	writer, reader := joinAll(t, ln, nil), joinAll(t, ln, nil)
