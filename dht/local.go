@@ -25,13 +25,16 @@ const localReadyTimeout = 2 * time.Minute
 // LocalNetwork (the demo's clients, tests). They are generous: on loopback
 // a refused connection still fails at once, so a long bound costs nothing
 // unless the machine is so loaded that handshakes and lookups crawl, and
-// then it is what keeps a slow join from failing.
+// then it is what keeps a slow join from failing. Slow stays below
+// kad-dht's 10 s request timeout, so that a peer that never answers is
+// still left behind before kad-dht gives up on it.
 func LocalTimeouts() Timeouts {
 	return Timeouts{
 		Dial:         time.Minute,
 		RoutingTable: time.Minute,
 		Put:          2 * time.Minute,
 		Get:          time.Minute,
+		Slow:         5 * time.Second,
 	}.orDefault()
 }
 

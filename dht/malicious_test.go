@@ -89,6 +89,10 @@ func TestOnlyMaliciousServers(t *testing.T) {
 			if err := writer.Put(ctx, priv, 2, []byte("second")); err != nil {
 				t.Fatal(err)
 			}
+			// Connect returns at the first routing-table peer; the
+			// refresh it starts brings in the liars. Wait for them, or
+			// the reader has nobody left to ask.
+			testwait.Until(t, "the reader routes to all three servers", func() bool { return reader.PeerCount() >= 3 })
 			// Take the one honest server away: only liars are left.
 			if err := net.Servers()[0].Close(); err != nil {
 				t.Fatal(err)

@@ -25,9 +25,12 @@ import (
 	"time"
 
 	"github.com/ipfs/go-datastore"
+	dssync "github.com/ipfs/go-datastore/sync"
 	"github.com/libp2p/go-libp2p"
 	kad "github.com/libp2p/go-libp2p-kad-dht"
 	"github.com/libp2p/go-libp2p-kad-dht/amino"
+	pb "github.com/libp2p/go-libp2p-kad-dht/pb"
+	"github.com/libp2p/go-libp2p-kad-dht/records"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -125,21 +128,32 @@ type Timeouts struct {
 	// Put bounds Put: a lookup of the 20 peers closest to the name followed
 	// by one PUT_VALUE to each, in parallel. On loopback it takes
 	// milliseconds; on the public DHT seconds, with tails near 30 s, and a
-	// deadline hit during the lookup fails the Put, so it is generous.
+	// deadline hit during the lookup fails the Put, so it is generous. It
+	// also bounds the PUT_VALUEs that Put leaves running in the background.
 	Put time.Duration
 	// Get is Get's bound. When it expires after
 	// some record was found, Get returns the best one found.
 	Get time.Duration
+	// Slow is how long a lookup or a Put waits for peers slower than the
+	// rest. Once some peer answered, and then no peer answered for Slow
+	// (or for twice the slowest answer so far, if that is longer), the
+	// peers still silent are left behind: the lookup ends with what it
+	// found, and Put returns, its PUT_VALUEs going on in the background.
+	// A peer that vanished without closing its connections (a host gone,
+	// the usual way of leaving the public DHT) never answers, and would
+	// otherwise hold each call for kad-dht's own 10 s request timeout.
+	Slow time.Duration
 }
 
 // DefaultTimeouts returns the Timeouts a Node uses for the fields left
-// zero: Dial 5 s, RoutingTable 5 s, Put 60 s, Get 30 s.
+// zero: Dial 5 s, RoutingTable 5 s, Put 60 s, Get 30 s, Slow 1 s.
 func DefaultTimeouts() Timeouts {
 	return Timeouts{
 		Dial:         5 * time.Second,
 		RoutingTable: 5 * time.Second,
 		Put:          60 * time.Second,
 		Get:          30 * time.Second,
+		Slow:         time.Second,
 	}
 }
 
@@ -158,6 +172,7 @@ func (t Timeouts) orDefault() Timeouts {
 		RoutingTable: pick(t.RoutingTable, d.RoutingTable),
 		Put:          pick(t.Put, d.Put),
 		Get:          pick(t.Get, d.Get),
+		Slow:         pick(t.Slow, d.Slow),
 	}
 }
 
@@ -189,8 +204,13 @@ var (
 type Node struct {
 	host host.Host
 	kad  *kad.IpfsDHT
-	mode Mode
-	log  *slog.Logger
+	// values is a second view of kad-dht's value store, over the same
+	// datastore: Put writes there what kad-dht's own PutValue would
+	// have. pm sends PUT_VALUE through kad-dht's streams.
+	values *records.ValueStore
+	pm     *pb.ProtocolMessenger
+	mode   Mode
+	log    *slog.Logger
 	// timeouts has every field set (Config.Timeouts.orDefault).
 	timeouts Timeouts
 
@@ -298,9 +318,13 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		// /ipfs, bucket size 20, pk and ipns validators): kad-dht rejects
 		// any other validator set under /ipfs, and so would the network.
 	}
-	if cfg.Datastore != nil {
-		opts = append(opts, kad.Datastore(cfg.Datastore))
+	// The datastore is always ours, so that Put can store its own
+	// records where kad-dht's value store finds them.
+	store := cfg.Datastore
+	if store == nil {
+		store = dssync.MutexWrap(datastore.NewMapDatastore())
 	}
+	opts = append(opts, kad.Datastore(store))
 	n := &Node{host: h, mode: cfg.Mode, log: log, timeouts: cfg.Timeouts.orDefault()}
 	n.bootstrap.Store(&bootstrap)
 	opts = append(opts, kad.BootstrapPeersFunc(n.bootstrapPeers))
@@ -309,6 +333,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, errors.Join(fmt.Errorf("dht: start kad-dht: %w", err), h.Close())
 	}
 	n.kad = d
+	n.values = records.NewValueStore(store, d.Validator, amino.DefaultMaxRecordAge)
+	if n.pm, err = pb.NewProtocolMessenger(d.MessageSender()); err != nil {
+		return nil, errors.Join(fmt.Errorf("dht: start kad-dht: %w", err), d.Close(), h.Close())
+	}
 	n.life, n.kill = context.WithCancel(context.Background())
 	log.Info("dht node started", "peer", h.ID(), "mode", cfg.Mode, "addrs", h.Addrs())
 	return n, nil

@@ -12,7 +12,9 @@ import (
 	"github.com/ipfs/boxo/ipns"
 	"github.com/ipfs/boxo/path"
 	kad "github.com/libp2p/go-libp2p-kad-dht"
+	"github.com/libp2p/go-libp2p-kad-dht/records"
 	kb "github.com/libp2p/go-libp2p-kbucket"
+	record "github.com/libp2p/go-libp2p-record"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/routing"
@@ -89,13 +91,20 @@ type Record struct {
 // MaxPayload.
 //
 // Put stores the record locally, looks up the 20 peers closest to the name
-// and sends it to each. Its nil error therefore means only that the lookup
-// worked: kad-dht does not report whether any peer accepted the record (a
-// peer refuses one whose sequence number is not higher than what it holds),
-// so delivery can only be known by reading it back, or from the reader.
-// Put fails if this node already holds a newer record for the key. It is
-// bounded by Timeouts.Put. An empty routing table gives an error wrapping
-// ErrNoPeers; a Node closed before or during the call, ErrClosed.
+// and sends it to each, all in parallel. It returns once half of them
+// stored it, or once every peer answered, or once the peers yet to answer
+// are slower than the rest by Timeouts.Slow; the sends still in flight go
+// on in the background (bounded by Timeouts.Put, ended by Close), so that
+// peers that vanished without closing their connections never hold the
+// caller. The lookup leaves such peers behind the same way.
+//
+// Its nil error therefore means only that the lookup worked: a peer
+// refuses a record whose sequence number is not higher than what it
+// holds, and that is no error of Put's, so delivery can only be known by
+// reading it back, or from the reader. Put fails if this node already
+// holds a newer record for the key. It is bounded by Timeouts.Put. An
+// empty routing table gives an error wrapping ErrNoPeers; a Node closed
+// before or during the call, ErrClosed.
 //
 // Never reuse a sequence number with a different payload: peers holding the
 // older record will keep it or not depending on its EOL and bytes.
@@ -119,10 +128,11 @@ func (n *Node) put(ctx context.Context, key ed25519.PrivateKey, seq uint64, payl
 	}
 	defer done()
 	name := nameOfID(pid)
+	rk := routingKey(pid)
 	putCtx, cancel := context.WithTimeout(ctx, n.timeouts.Put)
 	defer cancel()
 	start := time.Now()
-	if err := n.kad.PutValue(putCtx, routingKey(pid), data); err != nil {
+	fail := func(err error) error {
 		switch {
 		case n.isClosing(ctx):
 			err = ErrClosed
@@ -132,8 +142,28 @@ func (n *Node) put(ctx context.Context, key ed25519.PrivateKey, seq uint64, payl
 		}
 		return fmt.Errorf("dht: put %s seq %d: %w", name, seq, err)
 	}
-	n.log.Debug("put record", "name", name, "seq", seq, "bytes", len(data),
-		"took", time.Since(start).Round(time.Microsecond))
+	// Stored here first, as kad-dht's PutValue does: Get finds it even
+	// offline, and a server answers for it.
+	rec := record.MakePutRecord(rk, data)
+	if err := n.values.Put(putCtx, rk, rec); err != nil {
+		if errors.Is(err, records.ErrOldRecord) {
+			err = errors.New("this node holds a newer record for the name")
+		}
+		return fail(err)
+	}
+	peers, err := n.closestPeers(putCtx, rk)
+	if err != nil {
+		return fail(err)
+	}
+	if len(peers) == 0 {
+		return fail(fmt.Errorf("%w: the lookup found none", ErrNoPeers))
+	}
+	stored, failed, err := n.sendRecord(putCtx, rec, peers)
+	if err != nil {
+		return fail(err)
+	}
+	n.log.Debug("put record", "name", name, "seq", seq, "bytes", len(data), "stored", stored, "of", len(peers),
+		"took", time.Since(start).Round(time.Microsecond), "refused_or_failed", failed)
 	return nil
 }
 
@@ -200,6 +230,11 @@ type getOptions struct {
 // against the name, EOL, size) and returns its sequence number, payload and
 // EOL.
 //
+// Get returns once more than DefaultQuorum peers answered with a record,
+// or once the lookup is done, or once the peers yet to answer are slower
+// than the rest by Timeouts.Slow (see Timeouts), or at Timeouts.Get:
+// whichever comes first.
+//
 // It returns an error wrapping ErrNotFound if no peer had a valid record,
 // including when the time ran out before any was found (the error then also
 // wraps context.DeadlineExceeded); ErrNoPeers if the routing table is empty;
@@ -235,7 +270,10 @@ func (n *Node) get(ctx context.Context, pub ed25519.PublicKey, opts ...GetOption
 	getCtx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	start := time.Now()
-	data, err := n.kad.GetValue(getCtx, routingKey(pid), kad.Quorum(o.quorum))
+	lookupCtx, stalled, stop := n.watchLookup(getCtx)
+	data, err := n.kad.GetValue(lookupCtx, routingKey(pid), kad.Quorum(o.quorum))
+	stop()
+	cut := err != nil && stalled() && getCtx.Err() == nil
 	switch {
 	case err == nil:
 	case n.isClosing(ctx):
@@ -243,10 +281,13 @@ func (n *Node) get(ctx context.Context, pub ed25519.PublicKey, opts ...GetOption
 	case ctx.Err() != nil:
 		// The caller gave up: that is not "not found".
 		return Record{}, fmt.Errorf("dht: get %s: %w", name, ctx.Err())
-	case data != nil && getCtx.Err() != nil:
-		// Our own timeout hit after a valid record arrived: use the best
-		// one found, as a quorum would have.
-		n.log.Debug("get timed out, using best record found", "name", name)
+	case data != nil && (getCtx.Err() != nil || cut):
+		// Our own timeout hit, or the peers yet to answer are silent,
+		// after a valid record arrived: use the best one found, as a
+		// quorum would have.
+		n.log.Debug("get ended early, using best record found", "name", name, "stalled", cut)
+	case cut:
+		return Record{}, fmt.Errorf("%w: %s: none of the peers that answered had it", ErrNotFound, name)
 	case getCtx.Err() != nil:
 		return Record{}, fmt.Errorf("%w: %s: nothing found within %v: %w", ErrNotFound, name, o.timeout, getCtx.Err())
 	case errors.Is(err, kb.ErrLookupFailure):

@@ -1,15 +1,24 @@
 package dht_test
 
 import (
+	"context"
+	"errors"
 	"io"
+	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/dht/dhttest"
 	"github.com/dhtchat/dhtchat/internal/testwait"
+	"github.com/libp2p/go-libp2p-kad-dht/amino"
+	pb "github.com/libp2p/go-libp2p-kad-dht/pb"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-msgio"
+	"google.golang.org/protobuf/proto"
 )
 
 // TestConnectReturnsAtFirstPeer: Connect returns once a DHT server is in
@@ -45,5 +54,201 @@ func TestConnectReturnsAtFirstPeer(t *testing.T) {
 	case <-ended:
 		t.Fatal("Connect returned only after the dial to the silent peer ended")
 	default:
+	}
+}
+
+// silentPeer is a DHT server that stops answering: it joined like any
+// other, and then its DHT protocol handler reads requests and never
+// replies, holding each stream until the requester gives up. So behaves
+// a server whose host vanished without closing its connections.
+type silentPeer struct {
+	node *dht.Node
+
+	mu       sync.Mutex
+	asked    map[pb.Message_MessageType]int // requests received, by type
+	putEnded chan struct{}                  // closed when a requester gives up on a PUT_VALUE
+	endOnce  sync.Once
+}
+
+// newSilentPeer starts a server on ln that answers as usual until
+// silence is called.
+func newSilentPeer(t *testing.T, ln *dht.LocalNetwork) *silentPeer {
+	t.Helper()
+	n := newNode(t, dht.Config{Bootstrap: ln.Bootstrap(), Mode: dht.ModeServer})
+	if err := n.Connect(testwait.Context(t)); err != nil {
+		t.Fatalf("silent peer: Connect = %v", err)
+	}
+	return &silentPeer{node: n, asked: make(map[pb.Message_MessageType]int), putEnded: make(chan struct{})}
+}
+
+// silence replaces the peer's DHT handler with one that never answers,
+// and resets the DHT streams already open, whose old handlers would.
+func (s *silentPeer) silence() {
+	h := dht.HostOf(s.node)
+	h.SetStreamHandler(amino.ProtocolID, s.serve)
+	for _, c := range h.Network().Conns() {
+		for _, st := range c.GetStreams() {
+			if st.Protocol() == amino.ProtocolID {
+				st.Reset()
+			}
+		}
+	}
+}
+
+func (s *silentPeer) serve(st network.Stream) {
+	defer st.Reset()
+	r := msgio.NewVarintReaderSize(st, network.MessageSizeMax)
+	put := false
+	for {
+		b, err := r.ReadMsg()
+		if err != nil {
+			break
+		}
+		var m pb.Message
+		if proto.Unmarshal(b, &m) == nil {
+			s.mu.Lock()
+			s.asked[m.GetType()]++
+			s.mu.Unlock()
+			put = put || m.GetType() == pb.Message_PUT_VALUE
+		}
+		r.ReleaseMsg(b)
+	}
+	if put {
+		s.endOnce.Do(func() { close(s.putEnded) })
+	}
+}
+
+func (s *silentPeer) count(typ pb.Message_MessageType) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.asked[typ]
+}
+
+// silentNetwork starts ten honest servers (half of a bucket: what Put
+// waits for) and two that answer until silenced.
+func silentNetwork(t *testing.T) (*dht.LocalNetwork, []*silentPeer) {
+	ln := dhttest.NewNetwork(t, 10)
+	silent := []*silentPeer{newSilentPeer(t, ln), newSilentPeer(t, ln)}
+	dhttest.WaitRouted(t, ln, 11)
+	return ln, silent
+}
+
+// joinAll connects a client to ln, with log lines to logs if it is not
+// nil, and waits until it routes to all twelve servers, silent ones
+// included.
+func joinAll(t *testing.T, ln *dht.LocalNetwork, logs *logLines) *dht.Node {
+	t.Helper()
+	cfg := dht.Config{Bootstrap: ln.Bootstrap()}
+	if logs != nil {
+		cfg.Logger = slog.New(logs)
+	}
+	n := newNode(t, cfg)
+	if err := n.Connect(testwait.Context(t)); err != nil {
+		t.Fatalf("Connect = %v", err)
+	}
+	testwait.Until(t, "the client routes to all twelve servers", func() bool { return n.PeerCount() >= 12 })
+	return n
+}
+
+// logLines is a slog.Handler that keeps the messages of the records it is
+// given, at every level.
+type logLines struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (l *logLines) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logLines) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.msgs = append(l.msgs, r.Message)
+	return nil
+}
+func (l *logLines) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *logLines) WithGroup(string) slog.Handler      { return l }
+
+// count returns how many messages contain s.
+func (l *logLines) count(s string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, m := range l.msgs {
+		if strings.Contains(m, s) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestPutLeavesSilentPeersBehind: Put returns while the PUT_VALUEs it sent
+// to two servers that never answer are still waiting. kad-dht's PutValue
+// instead waits in its lookup until the silent peers' FIND_NODEs time out
+// (kad-dht's 10 s request timeout), drops them as unreachable and sends
+// only to the rest: no PUT_VALUE of it ever reaches them (this test then
+// fails waiting for one). The record still reaches the honest servers: a
+// full lookup finds it.
+func TestPutLeavesSilentPeersBehind(t *testing.T) {
+	ln, silent := silentNetwork(t)
+	writer, reader := joinAll(t, ln, nil), joinAll(t, ln, nil)
+	for _, s := range silent {
+		s.silence()
+	}
+	pub, priv := newKey(t)
+	if err := writer.Put(testwait.Context(t), priv, 1, []byte("hello")); err != nil {
+		t.Fatalf("Put = %v", err)
+	}
+	// The silent peers were among those sent the record (perhaps only
+	// now, the sends running in the background), and still wait.
+	for i, s := range silent {
+		testwait.Until(t, "the silent peer is sent the record", func() bool { return s.count(pb.Message_PUT_VALUE) > 0 })
+		select {
+		case <-s.putEnded:
+			t.Fatalf("Put returned only after the PUT_VALUE to silent peer %d ended", i)
+		default:
+		}
+	}
+	rec, err := reader.Get(testwait.Context(t), pub, dht.WithQuorum(0))
+	if err != nil || string(rec.Payload) != "hello" {
+		t.Fatalf("Get = %q, %v; want \"hello\"", rec.Payload, err)
+	}
+}
+
+// TestGetLeavesSilentPeersBehind: a Get that must hear every peer (a name
+// nobody wrote, or a full lookup) ends once the silent servers are all
+// that is left, rather than at kad-dht's 10 s request timeout: its log
+// says it left them behind, and a record that the others hold is still
+// returned.
+func TestGetLeavesSilentPeersBehind(t *testing.T) {
+	ln, silent := silentNetwork(t)
+	var logs logLines
+	writer, reader := joinAll(t, ln, nil), joinAll(t, ln, &logs)
+	pub, priv := newKey(t)
+	if err := writer.Put(testwait.Context(t), priv, 1, []byte("hello")); err != nil {
+		t.Fatalf("Put = %v", err)
+	}
+	for _, s := range silent {
+		s.silence()
+	}
+	nobody, _ := newKey(t)
+	if _, err := reader.Get(testwait.Context(t), nobody); !errors.Is(err, dht.ErrNotFound) {
+		t.Fatalf("Get(unwritten name) = %v, want ErrNotFound", err)
+	}
+	if logs.count("lookup stalled") == 0 {
+		t.Fatal("Get of an unwritten name waited for the silent peers")
+	}
+	asked := 0
+	for _, s := range silent {
+		asked += s.count(pb.Message_GET_VALUE)
+	}
+	if asked == 0 {
+		t.Fatal("the silent peers were never asked: the test proves nothing")
+	}
+	before := logs.count("lookup stalled")
+	rec, err := reader.Get(testwait.Context(t), pub, dht.WithQuorum(0))
+	if err != nil || string(rec.Payload) != "hello" {
+		t.Fatalf("Get = %q, %v; want \"hello\"", rec.Payload, err)
+	}
+	if logs.count("lookup stalled") == before {
+		t.Fatal("a full lookup waited for the silent peers")
 	}
 }

@@ -90,6 +90,21 @@ func benchStartup(ctx context.Context, b *bench) error {
 	settings := fmt.Sprintf("real binary, %d servers, `dhtchat --debug recv bob`, %d runs", b.nodes, runs)
 	b.add(row{id: "6", measure: "start-up: process start to connected", settings: settings + "; time of the debug log's \"connected to the DHT\"",
 		n: c.N, med: fmtDur(c.Med), p99: fmtDur(c.P99), cost: fmt.Sprintf("to exit after one fetch: p50 %s, p99 %s", fmtDur(e.Med), fmtDur(e.P99))})
+
+	// A script's one-shot send: join, publish, exit. Bob is offline; the
+	// command returns once the record is published.
+	var sends []float64
+	for i := range runs {
+		start := time.Now()
+		if err := dhtchat("", "send", "bob", fmt.Sprintf("one-shot %d", i)); err != nil {
+			return err
+		}
+		sends = append(sends, time.Since(start).Seconds())
+	}
+	sd := Summarize(sends)
+	b.add(row{id: "6", measure: "one-shot send: process start to exit",
+		settings: fmt.Sprintf("real binary, %d servers, `dhtchat send bob TEXT` (bob offline), %d runs", b.nodes, runs),
+		n:        sd.N, med: fmtDur(sd.Med), p99: fmtDur(sd.P99)})
 	var frames []float64
 	for range runs {
 		d, err := firstFrame(ctx, bin, home, bs)
