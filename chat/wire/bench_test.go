@@ -36,3 +36,50 @@ func BenchmarkSlotEncodeDecode(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkV2SealOpen: seal one 1000-byte message, publish it in slot 0
+// and read it back (the reader's key schedule included).
+func BenchmarkV2SealOpen1KB(b *testing.B) {
+	body := strings.Repeat("x", 1000)
+	b.SetBytes(int64(len(body)))
+	alice, bob := newV2Pair(b, "bench")
+	var all []v2record
+	roundTrip(b, alice, bob, &all, "warm up")
+	roundTrip(b, alice, bob, &all, "warm up")
+	alice.send("enter the epoch")
+	bob.read(alice.publish())
+	for b.Loop() {
+		st, f, err := alice.st.Seal(nil, sentAt, body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		alice.st = st
+		p, err := alice.st.EncodeSlot(nil, V2Header{Slot: 1, SlotsUsed: 2, Seq: 1, MaxN: f.N}, []Frame{f})
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, _, err = bob.st.DecodeSlot(nil, alice.st.SendEpoch(), 1, 1, p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bob.st = st
+	}
+}
+
+// BenchmarkV2RatchetStep: a reader reads slot 0 of a new epoch: it
+// decapsulates, makes its own step (X25519, ML-KEM encapsulation and key
+// generation, 16 name seeds) and opens the message.
+func BenchmarkV2RatchetStep(b *testing.B) {
+	alice, bob := newV2Pair(b, "bench")
+	var all []v2record
+	roundTrip(b, alice, bob, &all, "warm up")
+	alice.send("step")
+	recs := alice.publish()
+	r := recs[0]
+	b.SetBytes(int64(len(r.payload)))
+	for b.Loop() {
+		if _, _, err := bob.st.DecodeSlot(nil, r.epoch, 0, r.seq, r.payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
