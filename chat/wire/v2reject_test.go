@@ -109,7 +109,13 @@ func TestV2DecodeRejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := entered.DecodeSlot(nil, e, 0, 5, put64(18, f1.N+1)); !errors.Is(err, ErrMismatch) {
+	moved := edit(func(p []byte) []byte {
+		binary.BigEndian.PutUint64(p[18:], f1.N+1)
+		binary.BigEndian.PutUint16(p[26:], 0)
+		clear(p[frames:])
+		return p
+	})
+	if _, _, err := entered.DecodeSlot(nil, e, 0, 5, moved); !errors.Is(err, ErrMismatch) {
 		t.Errorf("another first_n in the epoch read: %v, want ErrMismatch", err)
 	}
 
