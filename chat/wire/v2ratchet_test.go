@@ -211,3 +211,39 @@ func TestV2VersionsApart(t *testing.T) {
 		t.Errorf("v2 DecodeSlot(v1 record) = %v, want unknown version 1", err)
 	}
 }
+
+// A state never prints a secret, whatever the verb.
+func TestV2StateRedacted(t *testing.T) {
+	alice, _ := newV2Pair(t, "redact")
+	st := alice.st
+	secret := fmt.Sprintf("%x", st.rk[:8])
+	for _, s := range []string{
+		fmt.Sprint(st), fmt.Sprint(*st), fmt.Sprintf("%+v", st), fmt.Sprintf("%#v", *st),
+		fmt.Sprintf("%x", *st), fmt.Sprintf("%d", st), fmt.Sprintf("%s", st),
+	} {
+		if strings.Contains(s, secret) || !strings.Contains(s, "REDACTED") {
+			t.Errorf("a state prints as %q", s)
+		}
+	}
+}
+
+// Republishing re-encodes the records, but the sealed messages inside are
+// the frames made at send time, byte for byte: nothing is sealed again.
+func TestV2RepublishKeepsCiphertext(t *testing.T) {
+	alice, _ := newV2Pair(t, "republish")
+	f := alice.send("once")
+	r1, r2 := alice.publish()[0], alice.publish()[0]
+	if bytes.Equal(r1.payload, r2.payload) {
+		t.Fatal("two encodings of a record are equal: no fresh nonce")
+	}
+	for _, r := range []v2record{r1, r2} {
+		hk := alice.st.sendHK
+		plain, ok := v2OpenAEAD(&hk, r.payload[1:], v2SlotAD(testChatID, FromLo, r.epoch, 0, r.seq))
+		if !ok {
+			t.Fatal("cannot open the writer's own record")
+		}
+		if !bytes.Contains(plain, f.Sealed) {
+			t.Error("a republished record does not carry the frame sealed at send time")
+		}
+	}
+}
