@@ -387,3 +387,26 @@ func (RatchetState) GoString() string { return "wire.RatchetState{REDACTED}" }
 
 // Format prints the placeholder for every verb.
 func (s RatchetState) Format(f fmt.State, _ rune) { fmt.Fprint(f, s.String()) }
+
+// NextSlotNames returns the names of this party's next epoch, which it
+// announced in its current epoch's headers, if it has announced any.
+// Only this party holds their signing keys, so a record found under one
+// of them was written by a newer copy of this state: this state is behind
+// (restored from a backup, or another device writes the chat), and the
+// client must not write with it (docs/PROTOCOL.md §14.4).
+func (s *RatchetState) NextSlotNames() ([MaxSlots]ed25519.PublicKey, bool) {
+	var names [MaxSlots]ed25519.PublicKey
+	if !s.hasNext {
+		return names, false
+	}
+	for i := range s.nextNames {
+		pub := edPublic(&s.nextNames[i])
+		names[i] = pub[:]
+	}
+	return names, true
+}
+
+// Behind reports whether h, the header of an accepted record of the peer,
+// acknowledges a message this state has not sealed yet: the state is
+// older than what this party has published, and must not be written with.
+func (s *RatchetState) Behind(h V2Header) bool { return h.Ack >= s.nextN }

@@ -247,3 +247,54 @@ func TestV2RepublishKeepsCiphertext(t *testing.T) {
 		}
 	}
 }
+
+// A state restored from a backup finds out that it is behind: from the
+// peer's acks, and from a record under its own next epoch's names (which
+// only a newer copy of itself can have signed). The current state does not.
+func TestV2RestoredStateBehind(t *testing.T) {
+	alice, bob := newV2Pair(t, "restore")
+	var all []v2record
+	roundTrip(t, alice, bob, &all, "start")
+	roundTrip(t, alice, bob, &all, "more")
+	backup := alice.st.Marshal()
+	next, ok := alice.st.NextSlotNames()
+	if !ok {
+		t.Fatal("no next names announced")
+	}
+	// Life goes on after the backup.
+	alice.send("after the backup")
+	bob.read(alice.publish())
+	bob.send("answer")
+	rb := bob.publish()
+	alice.read(rb)
+	alice.send("in the next epoch")
+	ra := alice.publish()
+	if [32]byte(ra[0].name) != [32]byte(next[0]) {
+		t.Fatal("alice's next epoch is not on the names she announced")
+	}
+	restored, err := UnmarshalRatchetState(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The peer's ack: bob acknowledges a message the backup never sealed.
+	var h V2Header
+	for _, w := range restored.Watches() {
+		if _, s, err := restored.DecodeSlot(nil, w.Epoch, 0, rb[0].seq, rb[0].payload); err == nil {
+			h = s.Header
+		}
+	}
+	if h.Seq == 0 {
+		t.Fatal("the restored state reads nothing of bob's")
+	}
+	if !restored.Behind(h) {
+		t.Error("the restored state does not see that bob acknowledges more than it sealed")
+	}
+	if alice.st.Behind(h) {
+		t.Error("the current state thinks it is behind")
+	}
+	// The names: a record exists under the backup's next names.
+	rn, _ := restored.NextSlotNames()
+	if [32]byte(rn[0]) != [32]byte(ra[0].name) {
+		t.Error("the restored state does not recognise its newer copy's record")
+	}
+}
