@@ -2,14 +2,20 @@ package wire
 
 import (
 	"crypto/ecdh"
+	"crypto/ed25519"
+	"crypto/hkdf"
 	"crypto/mlkem"
+	"crypto/mlkem/mlkemtest"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/chacha20poly1305"
 )
 
 // The vectors of docs/PROTOCOL.md §16: the chat of §9 (Alice from-lo, Bob
@@ -99,6 +105,7 @@ func computeV2Vectors(t *testing.T) map[string]string {
 	ax, _ := ecdh.X25519().NewPrivateKey(alice.myX[:])
 	v["v2_step_1_x"], v["v2_step_1_X"] = x(alice.myX[:]), x(ax.PublicKey().Bytes())
 	v["v2_step_1_ct_sha256"] = sum(alice.sendCT[:])
+	v["v2_step_1_ct"] = x(alice.sendCT[:])
 	v["v2_rk_1"], v["v2_ck_1"] = x(alice.rk[:]), x(alice.sendCK[:])
 	if alice.sendHK != hk01 {
 		t.Fatal("alice's epoch-1 header key is not HK[0][1]")
@@ -110,6 +117,7 @@ func computeV2Vectors(t *testing.T) map[string]string {
 	v["v2_step_1_dh"], v["v2_step_1_ss"] = x(dh), x(decaps(t, bob.myDK[:], alice.sendCT[:]))
 	v["v2_hk_1_2"] = x(alice.nextHK[:])
 	v["v2_alice_dk_1"] = x(alice.myDK[:])
+	v["v2_step_1_m"] = x(stepM(t))
 
 	alice, fa1, err := alice.Seal(ra, sentAt, v2VecBodyA1)
 	if err != nil {
@@ -185,4 +193,90 @@ func TestV2ProtocolVectorsOpen(t *testing.T) {
 	if got, _ := chainStep(&ck); got != mk {
 		t.Error("v2_chain_0_mk_0 is not the first key of v2_boot_chain_0")
 	}
+}
+
+// The formulas of docs/PROTOCOL.md §11 and §13, computed here straight
+// from their text with crypto/hkdf, XChaCha20-Poly1305 and Ed25519 (not
+// through the package's functions), give the document's vectors: the
+// text says what the code does.
+func TestV2DocFormulas(t *testing.T) {
+	v := readVectors(t, protocolDoc)
+	h := func(ikm, salt []byte, info string, n int) []byte {
+		out, err := hkdf.Key(sha256.New, ikm, salt, info, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	x := hex.EncodeToString
+	chatID := mustHex(t, v["chat_id"])
+	rk0 := h(mustHex(t, v["pair_key"]), chatID, "dhtchat/v2 root", 32)
+	check := func(name string, got []byte) {
+		t.Helper()
+		if x(got) != v[name] {
+			t.Errorf("%s from the formula = %x, the document says %s", name, got, v[name])
+		}
+	}
+	check("v2_rk_0", rk0)
+	check("v2_boot_chain_0", h(rk0, nil, "dhtchat/v2 boot chain\x00", 32))
+	check("v2_boot_chain_1", h(rk0, nil, "dhtchat/v2 boot chain\x01", 32))
+	check("v2_boot_seed_0_0", h(rk0, nil, "dhtchat/v2 boot name\x00\x00", 32))
+	check("v2_boot_seed_1_0", h(rk0, nil, "dhtchat/v2 boot name\x01\x00", 32))
+	pub15 := ed25519.NewKeyFromSeed(h(rk0, nil, "dhtchat/v2 boot name\x00\x0f", 32)).Public().(ed25519.PublicKey)
+	check("v2_boot_public_0_15", pub15)
+	check("v2_hk_0_0", h(rk0, nil, "dhtchat/v2 header\x00\x00\x00\x00\x00", 32))
+	check("v2_hk_1_0", h(rk0, nil, "dhtchat/v2 header\x01\x00\x00\x00\x00", 32))
+	check("v2_hk_0_1", h(rk0, nil, "dhtchat/v2 header\x00\x00\x00\x00\x01", 32))
+	chain := h(mustHex(t, v["v2_boot_chain_0"]), nil, "dhtchat/v2 chain", 64)
+	check("v2_chain_0_mk_0", chain[:32])
+	check("v2_chain_0_ck_1", chain[32:])
+	hk12 := h(mustHex(t, v["v2_rk_1"]), nil, "dhtchat/v2 header\x01\x00\x00\x00\x02", 32)
+	check("v2_hk_1_2", hk12)
+	// The message AD and AEAD.
+	ad := append([]byte("dhtchat/v2 msg"), chatID...)
+	ad = append(ad, 0, 0, 0, 0, 0)
+	ad = binary.BigEndian.AppendUint64(ad, 1)
+	check("v2_msg_a0_ad", ad)
+	aead, err := chacha20poly1305.NewX(chain[:32])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed := mustHex(t, v["v2_msg_a0_sealed"])
+	plain, err := aead.Open(nil, sealed[:24], sealed[24:], ad)
+	if err != nil {
+		t.Fatalf("v2_msg_a0_sealed does not open by the formula: %v", err)
+	}
+	if len(plain) != 64 || binary.BigEndian.Uint64(plain) != v2VecSentAtMs || int(binary.BigEndian.Uint16(plain[8:])) != len(v2VecBodyA0) {
+		t.Errorf("v2_msg_a0's plaintext is not the layout of §13: %x", plain)
+	}
+	// Step 1: the encapsulation to Bob's key with the m given, and the
+	// root step.
+	bdk, err := mlkem.NewDecapsulationKey768(mustHex(t, v["v2_bob_dk_0"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, ct, err := mlkemtest.Encapsulate768(bdk.EncapsulationKey(), mustHex(t, v["v2_step_1_m"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("v2_step_1_ss", ss)
+	check("v2_step_1_ct", ct)
+	info := "dhtchat/v2 step\x00\x00\x00\x01" + string(mustHex(t, v["v2_step_1_X"])) + string(ct)
+	step := h(append(mustHex(t, v["v2_step_1_dh"]), ss...), rk0, info, 64)
+	check("v2_rk_1", step[:32])
+	check("v2_ck_1", step[32:])
+	// Bob's x_0 is the first 32 bytes of his stream: SHA-256(seed || u64(0)).
+	first := sha256.Sum256(append([]byte(v2VecBobSeed), 0, 0, 0, 0, 0, 0, 0, 0))
+	check("v2_bob_x_0", first[:])
+}
+
+// stepM is the m of Alice's step 1 in the vectors: her stream as she
+// reads it up to the step (two 24-byte nonces, then x_1), then 32 bytes.
+func stepM(t *testing.T) []byte {
+	r := newDetRand(v2VecAliceSeed)
+	skip := make([]byte, 24+24+32)
+	r.Read(skip)
+	m := make([]byte, 32)
+	r.Read(m)
+	return m
 }
