@@ -301,6 +301,7 @@ func TestV2PostQuantum(t *testing.T) {
 			if plain == nil || prevX == nil {
 				break
 			}
+			opened[headersOpened] = int(e) // the last epoch whose header it read
 			X := plain[v2FixedSize : v2FixedSize+32]
 			ct := plain[v2FixedSize+32+mlkemEKSize : v2FixedSize+32+mlkemEKSize+mlkemCTSize]
 			firstN := binary.BigEndian.Uint64(plain[18:])
@@ -321,6 +322,12 @@ func TestV2PostQuantum(t *testing.T) {
 	}
 
 	without := attack(func(uint32) []byte { return make([]byte, 32) })
+	// The headers of from-lo's epoch 1 are sealed with a key from RK_0
+	// (documented); those of every later epoch need an ML-KEM secret.
+	if without[headersOpened] != 1 {
+		t.Errorf("without ML-KEM secrets the attacker reads headers up to epoch %d, want 1", without[headersOpened])
+	}
+	delete(without, headersOpened)
 	if without[0] != 2 {
 		t.Errorf("the bootstrap messages opened: %d, want 2 (v1's properties, as documented)", without[0])
 	}
@@ -330,6 +337,10 @@ func TestV2PostQuantum(t *testing.T) {
 		}
 	}
 	with := attack(func(e uint32) []byte { return ss[e] })
+	if with[headersOpened] < 9 {
+		t.Errorf("control: with the ML-KEM secrets the attacker reads headers only up to epoch %d", with[headersOpened])
+	}
+	delete(with, headersOpened)
 	total := 0
 	for _, n := range with {
 		total += n
@@ -338,6 +349,10 @@ func TestV2PostQuantum(t *testing.T) {
 		t.Errorf("control: with the ML-KEM secrets the attacker opens %d of %d messages (%v)", total, want, with)
 	}
 }
+
+// headersOpened is the key under which the PQ attack notes the last
+// epoch whose record it opened.
+const headersOpened = ^uint32(0)
 
 // openChain opens the frames of direction d and epoch e with the chain
 // that starts at ck for number firstN, and returns how many opened.
