@@ -90,3 +90,9 @@ func TestV2Sizes(t *testing.T) {
 		t.Error("the largest bucket that fits slot 0 is not 6144")
 	}
 }
+
+func TestV2StateSizes(t *testing.T) {
+	if stateFixedSize != 3485 || MaxRatchetStateSize != 93597 {
+		t.Errorf("state sizes %d and %d, the document says 3485 and 93597", stateFixedSize, MaxRatchetStateSize)
+	}
+}
