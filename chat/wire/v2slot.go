@@ -226,7 +226,7 @@ func (s *RatchetState) DecodeSlot(rand io.Reader, e uint32, i int, seq uint64, p
 		return nil, V2Slot{}, err
 	}
 	c := s.clone()
-	derived, err := c.enter(randOr(rand), h, block, newEpoch)
+	derived, err := c.enter(rand, h, block, newEpoch)
 	if err != nil {
 		return nil, V2Slot{}, err
 	}
