@@ -49,10 +49,24 @@
 // them; they build the authentic but invalid records that a reader's
 // tests feed it.
 //
-// This is protocol version 1: its labels contain "dhtchat/v1" and a
-// version byte leads every message plaintext and slot record, so a record
-// of another version is rejected with an [UnknownVersionError], never
-// misread. Version 2 (ratchets, hybrid post-quantum keys, fixed-size
-// records) will sit beside version 1 in this package, told apart by those
-// bytes and labels.
+// Protocol version 1's labels contain "dhtchat/v1" and a version byte
+// leads every message plaintext and slot record, so a record of another
+// version is rejected with an [UnknownVersionError], never misread.
+//
+// Version 2 sits beside it (docs/PROTOCOL.md §10–16): a hybrid double
+// ratchet in which every step mixes a fresh X25519 secret and a fresh
+// ML-KEM-768 secret, one-way message chains, per-epoch header keys and
+// per-epoch slot names whose signing keys only the writer holds, and
+// records of one size. v2kdf.go is its key schedule (§11), v2ratchet.go
+// the ratchet (§12), v2message.go its messages (§13), v2slot.go its
+// records (§14) and v2state.go the stored state (§15). A
+// [RatchetState] is a value: [NewRatchetState] starts one,
+// [RatchetState.Seal] seals a message into a [Frame] for the outbox,
+// [PackV2] and [RatchetState.EncodeSlot] make the records of the current
+// epoch (signed with [RatchetState.SlotSigningKey]), and
+// [RatchetState.DecodeSlot] reads a record of one of the epochs that
+// [RatchetState.Watches] lists, making the ratchet steps. Each returns a
+// new state and leaves the old one as it was; the caller stores the new
+// one ([RatchetState.Marshal]) with what it belongs to. Version 2 draws
+// randomness only from an io.Reader the caller passes (nil: crypto/rand).
 package wire

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"crypto/mlkem"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -179,4 +180,18 @@ func roundTrip(t testing.TB, a, b *v2party, all *[]v2record, text string) {
 	rb := b.publish()
 	*all = append(*all, rb...)
 	a.read(rb)
+}
+
+// decaps is ML-KEM-768 decapsulation with a seed, for the tests' oracle.
+func decaps(t testing.TB, seed, ct []byte) []byte {
+	t.Helper()
+	dk, err := mlkem.NewDecapsulationKey768(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := dk.Decapsulate(ct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ss
 }

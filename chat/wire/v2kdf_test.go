@@ -65,3 +65,34 @@ func TestV2HeaderKeysDistinct(t *testing.T) {
 		}
 	}
 }
+
+// The sizes that docs/PROTOCOL.md §14 states.
+func TestV2Sizes(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		got, want int
+	}{
+		{"ratchet block", ratchetBlockSize, 2816},
+		{"slot plaintext", v2PlainSize, 9175},
+		{"room in slot 0", v2Slot0Room, 6331},
+		{"room in other slots", v2SlotRoom, 9147},
+		{"smallest messages in slot 0", v2Slot0Count, 53},
+		{"smallest messages in other slots", v2SlotCount, 77},
+		{"smallest sealed message", v2MinSealed, 104},
+		{"largest sealed message", v2MaxSealed, 8232},
+		{"largest body in slot 0", 6144 - v2MsgHeaderSize, 6134},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %d, the document says %d", c.name, c.got, c.want)
+		}
+	}
+	if v2FrameHead+v2Overhead+6144 > v2Slot0Room || v2FrameHead+v2Overhead+7168 <= v2Slot0Room {
+		t.Error("the largest bucket that fits slot 0 is not 6144")
+	}
+}
+
+func TestV2StateSizes(t *testing.T) {
+	if stateFixedSize != 3485 || MaxRatchetStateSize != 93597 {
+		t.Errorf("state sizes %d and %d, the document says 3485 and 93597", stateFixedSize, MaxRatchetStateSize)
+	}
+}

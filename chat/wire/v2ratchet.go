@@ -91,8 +91,9 @@ func randOr(r io.Reader) io.Reader {
 	return r
 }
 
+// readRand fills b from r (nil: crypto/rand).
 func readRand(r io.Reader, b []byte) error {
-	if _, err := io.ReadFull(r, b); err != nil {
+	if _, err := io.ReadFull(randOr(r), b); err != nil {
 		return fmt.Errorf("wire: random source: %w", err)
 	}
 	return nil
@@ -293,11 +294,7 @@ func (s *RatchetState) ratchetBlock() []byte {
 func (s *RatchetState) step(rand io.Reader, peerEpoch uint32, peerX, peerEK []byte, next *[MaxSlots][32]byte) error {
 	e := peerEpoch + 1
 	var x [x25519Size]byte
-	var m [32]byte
 	if err := readRand(rand, x[:]); err != nil {
-		return err
-	}
-	if err := readRand(rand, m[:]); err != nil {
 		return err
 	}
 	dh, err := x25519(x[:], peerX)
@@ -308,12 +305,9 @@ func (s *RatchetState) step(rand io.Reader, peerEpoch uint32, peerX, peerEK []by
 	if err != nil {
 		return fmt.Errorf("%w: ML-KEM key: %v", ErrMalformed, err)
 	}
-	// FIPS 203's Encaps is Encaps_internal with 32 random bytes m; m is
-	// read from the caller's source so that every step is reproducible
-	// from it (the test vectors). Go offers Encaps_internal only here.
-	ss, ct, err := mlkemtest.Encapsulate768(ek, m[:])
+	ss, ct, err := encapsulate(rand, ek)
 	if err != nil {
-		return fmt.Errorf("wire: ML-KEM encapsulation: %w", err)
+		return err
 	}
 	xpriv, _ := ecdh.X25519().NewPrivateKey(x[:])
 	prev := s.rk
@@ -334,6 +328,28 @@ func (s *RatchetState) step(rand io.Reader, peerEpoch uint32, peerX, peerEK []by
 	}
 	s.peerNext, s.nextHK, s.nextPeer = true, headerKey(&s.rk, s.self.Other(), e+1), *next
 	return nil
+}
+
+// encapsulate is ML-KEM-768 encapsulation to ek. With the system's
+// source (rand nil) it is the standard Encaps, which draws its 32 bytes m
+// itself. With a caller's source, m is read from it, so that a step is
+// reproducible (the test vectors): FIPS 203's Encaps is exactly
+// Encaps_internal with random m, and Go offers Encaps_internal only in
+// crypto/mlkem/mlkemtest (which refuses in FIPS 140-only mode).
+func encapsulate(rand io.Reader, ek *mlkem.EncapsulationKey768) (ss, ct []byte, err error) {
+	if rand == nil {
+		ss, ct = ek.Encapsulate()
+		return ss, ct, nil
+	}
+	var m [32]byte
+	if err := readRand(rand, m[:]); err != nil {
+		return nil, nil, err
+	}
+	ss, ct, err = mlkemtest.Encapsulate768(ek, m[:])
+	if err != nil {
+		return nil, nil, fmt.Errorf("wire: ML-KEM encapsulation: %w", err)
+	}
+	return ss, ct, nil
 }
 
 // receiveStep computes the root and chain of the peer's step e from its
@@ -387,3 +403,26 @@ func (RatchetState) GoString() string { return "wire.RatchetState{REDACTED}" }
 
 // Format prints the placeholder for every verb.
 func (s RatchetState) Format(f fmt.State, _ rune) { fmt.Fprint(f, s.String()) }
+
+// NextSlotNames returns the names of this party's next epoch, which it
+// announced in its current epoch's headers, if it has announced any.
+// Only this party holds their signing keys, so a record found under one
+// of them was written by a newer copy of this state: this state is behind
+// (restored from a backup, or another device writes the chat), and the
+// client must not write with it (docs/PROTOCOL.md §14.4).
+func (s *RatchetState) NextSlotNames() ([MaxSlots]ed25519.PublicKey, bool) {
+	var names [MaxSlots]ed25519.PublicKey
+	if !s.hasNext {
+		return names, false
+	}
+	for i := range s.nextNames {
+		pub := edPublic(&s.nextNames[i])
+		names[i] = pub[:]
+	}
+	return names, true
+}
+
+// Behind reports whether h, the header of an accepted record of the peer,
+// acknowledges a message this state has not sealed yet: the state is
+// older than what this party has published, and must not be written with.
+func (s *RatchetState) Behind(h V2Header) bool { return h.Ack >= s.nextN }

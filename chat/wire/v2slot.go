@@ -61,7 +61,7 @@ func v2Room(slot int) int {
 }
 
 // PackV2 assigns an outbox of frames (in increasing order of N) to slots
-// as PackV1 does: each slot as many as fit, slot 0 the oldest, at most
+// as Pack does for version 1: each slot as many as fit, slot 0 the oldest, at most
 // MaxSlots slots; slot 0 has less room (it carries the ratchet block), so
 // a frame too large for it starts in slot 1. The frames after the last
 // slot's wait. There is always at least one slot.
@@ -226,7 +226,7 @@ func (s *RatchetState) DecodeSlot(rand io.Reader, e uint32, i int, seq uint64, p
 		return nil, V2Slot{}, err
 	}
 	c := s.clone()
-	derived, err := c.enter(randOr(rand), h, block, newEpoch)
+	derived, err := c.enter(rand, h, block, newEpoch)
 	if err != nil {
 		return nil, V2Slot{}, err
 	}

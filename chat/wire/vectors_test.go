@@ -180,7 +180,7 @@ func TestProtocolVectors(t *testing.T) {
 		fmt.Fprintf(&fix, "%s: %s\n", k, want[k])
 	}
 	for k := range got {
-		if _, ok := want[k]; !ok {
+		if _, ok := want[k]; !ok && !strings.HasPrefix(k, "v2_") { // v2: TestV2ProtocolVectors
 			t.Errorf("%s: unknown vector %s", protocolDoc, k)
 		}
 	}
