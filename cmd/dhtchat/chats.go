@@ -18,7 +18,8 @@ var chatsCmd = &command{
 "(blocked)" after the name, one with someone no longer your friend
 "NAME (removed), paused": neither is fetched or published. With --json each chat is
 {"friend":…, "chat_key":…, "unread":…, "last_activity":…,
-"started_by_me":…, "paused":…, "blocked":…}.
+"started_by_me":…, "paused":…, "blocked":…}, and "removed":true for a
+former friend's (named as they were).
 
 Examples:
   dhtchat chats
@@ -37,7 +38,8 @@ type chatJSON struct {
 	// blocked (Blocked) or no longer a friend.
 	Paused  bool     `json:"paused"`
 	Blocked bool     `json:"blocked"`
-	Alerts  []string `json:"alerts,omitempty"` // the kinds of alert raised on the chat
+	Removed bool     `json:"removed,omitempty"` // the friend was removed (remove-friend)
+	Alerts  []string `json:"alerts,omitempty"`  // the kinds of alert raised on the chat
 }
 
 func runChats(ctx context.Context, e *env, _ []string) error {
@@ -60,7 +62,8 @@ func runChats(ctx context.Context, e *env, _ []string) error {
 			for _, a := range alerts {
 				kinds = append(kinds, a.Kind.String())
 			}
-			if err := e.printJSON(chatJSON{s.nameOf(in.Peer), in.Key.String(), in.Unread, in.LastActivity.UTC(), in.StartedByMe, in.Paused, in.Blocked, kinds}); err != nil {
+			name, removed := s.bareNameOf(in.Peer)
+			if err := e.printJSON(chatJSON{name, in.Key.String(), in.Unread, in.LastActivity.UTC(), in.StartedByMe, in.Paused, in.Blocked, removed, kinds}); err != nil {
 				return err
 			}
 		}

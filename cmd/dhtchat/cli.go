@@ -155,7 +155,7 @@ func (c *command) parseAndRun(ctx context.Context, e *env, args []string) error 
 		return nil
 	}
 	if c.nargs != nil && !c.nargs(len(pos)) {
-		return userr.Usagef("usage: dhtchat %s %s", c.name, c.args).WithHint("run 'dhtchat %s --help' for details", c.name)
+		return userr.Usagef("usage: %s", strings.TrimSpace("dhtchat "+c.name+" "+c.args)).WithHint("run 'dhtchat %s --help' for details", c.name)
 	}
 	return runCmd(ctx, e, pos)
 }

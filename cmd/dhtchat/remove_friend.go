@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"slices"
 
 	"github.com/dhtchat/dhtchat/chat"
 	"github.com/dhtchat/dhtchat/keyring"
@@ -68,7 +69,13 @@ func runRemoveFriend(ctx context.Context, e *env, args []string) error {
 func notePaused(e *env, name string, chats []chat.Info) {
 	e.notef("your %s with %s %s kept, paused: nothing is fetched or published",
 		chatCount(len(chats)), name, map[bool]string{true: "is", false: "are"}[len(chats) == 1])
-	e.hintf("adding %s back resumes %s", name, map[bool]string{true: "it", false: "them"}[len(chats) == 1])
+	them := map[bool]string{true: "it", false: "them"}[len(chats) == 1]
+	if slices.ContainsFunc(chats, func(in chat.Info) bool { return in.Blocked }) {
+		// The block outlives the friendship: adding back alone resumes nothing.
+		e.hintf("adding %s back, then 'dhtchat unblock %s', resumes %s", name, name, them)
+	} else {
+		e.hintf("adding %s back resumes %s", name, them)
+	}
 	for _, in := range chats {
 		e.hintf("to delete: dhtchat delete-chat --chat %s", in.Key)
 	}

@@ -281,13 +281,23 @@ func (s *session) chatWith(ctx context.Context, f keyring.Friend, chatKey string
 // nameOf returns the friend name for a public key; for a former friend,
 // the name they had and "(removed)"; else a short description of the key.
 func (s *session) nameOf(pk keyring.PublicKey) string {
+	name, removed := s.bareNameOf(pk)
+	if removed {
+		return name + " (removed)"
+	}
+	return name
+}
+
+// bareNameOf is nameOf for --json: the name alone, and whether it is a
+// former friend's.
+func (s *session) bareNameOf(pk keyring.PublicKey) (name string, removed bool) {
 	if f, ok := s.kr.FriendByKey(pk); ok {
-		return f.Name
+		return f.Name, false
 	}
 	for i := len(s.kr.PastKeys) - 1; i >= 0; i-- {
 		if p := s.kr.PastKeys[i]; p.Key.Equal(pk) {
-			return p.Name + " (removed)"
+			return p.Name, true
 		}
 	}
-	return fmt.Sprintf("(unknown %s)", pk.Fingerprint())
+	return fmt.Sprintf("(unknown %s)", pk.Fingerprint()), false
 }
