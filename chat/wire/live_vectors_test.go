@@ -15,7 +15,7 @@ var (
 	// vecAnnAddrs are /ip4/192.0.2.1/tcp/4001 and
 	// /ip4/192.0.2.1/udp/4001/quic-v1 as binary multiaddrs (the live
 	// package's tests parse them with go-multiaddr).
-	vecAnnAddrs = []string{"04c000020106 0fa1", "04c00002019102 0fa1cc03"}
+	vecAnnAddrs = []string{"04c000020106 0fa1", "04c00002019102 0fa1cd03"}
 	vecAnnExp   = time.UnixMilli(1700003600000)
 	vecAckN     = uint64(5)
 )
