@@ -169,7 +169,7 @@ func (c *Conn) write(ctx context.Context, f wire.Frame) error {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	stop := deadlineFromContext(ctx, c.s)
+	stop := writeDeadlineFromContext(ctx, c.s)
 	_, err = c.s.Write(b)
 	stop()
 	_ = c.s.SetWriteDeadline(time.Time{})

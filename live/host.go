@@ -577,7 +577,10 @@ func (c *Chat) hello(ctx context.Context, s network.Stream, friend [32]byte) (*C
 	if err := c.checkFriend(f.Announcement, friend); err != nil {
 		return nil, err
 	}
-	stop()
+	if !stop() {
+		// The deadline fired just now and may yet be set on the stream.
+		return nil, fmt.Errorf("live: hello: %w", context.Cause(ctx))
+	}
 	_ = s.SetDeadline(time.Time{})
 	return c.establish(s, true)
 }
@@ -594,7 +597,8 @@ func (c *Chat) answer(ctx context.Context, s network.Stream, friend [32]byte) (*
 	if err != nil {
 		return nil, err
 	}
-	stop := deadlineFromContext(ctx, s)
+	// The reader runs already: bound the write only.
+	stop := writeDeadlineFromContext(ctx, s)
 	_, err = s.Write(frame)
 	stop()
 	_ = s.SetWriteDeadline(time.Time{})
@@ -611,13 +615,26 @@ func (c *Chat) answer(ctx context.Context, s network.Stream, friend [32]byte) (*
 }
 
 // deadlineFromContext makes ctx's deadline and cancellation the stream's
-// deadline until stop is called.
-func deadlineFromContext(ctx context.Context, s network.Stream) (stop func()) {
+// read and write deadline until stop is called: for the hello exchange,
+// before the stream's reader runs.
+func deadlineFromContext(ctx context.Context, s network.Stream) (stop func() bool) {
+	return hookDeadline(ctx, s.SetDeadline)
+}
+
+// writeDeadlineFromContext does the same for writes only: once the reader
+// runs, a write's deadline must not end its reads.
+func writeDeadlineFromContext(ctx context.Context, s network.Stream) (stop func() bool) {
+	return hookDeadline(ctx, s.SetWriteDeadline)
+}
+
+// hookDeadline sets ctx's deadline with set, and the present time when ctx
+// is cancelled, until stop is called. stop reports whether it came before
+// the cancellation's hook ran.
+func hookDeadline(ctx context.Context, set func(time.Time) error) (stop func() bool) {
 	if d, ok := ctx.Deadline(); ok {
-		_ = s.SetDeadline(d)
+		_ = set(d)
 	}
-	unhook := context.AfterFunc(ctx, func() { _ = s.SetDeadline(time.Now()) })
-	return func() { unhook() }
+	return context.AfterFunc(ctx, func() { _ = set(time.Now()) })
 }
 
 // establish makes s the chat's stream, unless the tie-break keeps the

@@ -1,6 +1,7 @@
 package live
 
 import (
+	"context"
 	"crypto/ecdh"
 	"crypto/rand"
 	"encoding/binary"
@@ -602,6 +603,11 @@ func TestRelayOnly(t *testing.T) {
 	if !a.Relayed() || !b.Relayed() {
 		t.Errorf("Relayed() = %v, %v; want a relayed stream", a.Relayed(), b.Relayed())
 	}
+	for _, c := range ha.h.Network().ConnsToPeer(hb.ID()) {
+		if !isCircuit(c.RemoteMultiaddr()) {
+			t.Errorf("relay-only hosts have a direct connection: %s", c.RemoteMultiaddr())
+		}
+	}
 	if err := a.Send(ctx, seal(t, p.keys, p.lo, 1, "through the relay")); err != nil {
 		t.Fatal(err)
 	}
@@ -630,5 +636,130 @@ func TestVectorAddrs(t *testing.T) {
 		if err != nil || m.String() != want {
 			t.Errorf("%s = %v, %v; want %s", hexAddr, m, err, want)
 		}
+	}
+}
+
+// After a cut the stream comes back: Alice redials, and when Bob's
+// process restarts (a new host, a new peer ID) and dials Alice, she
+// accepts it from its hello alone — before any slot record could have
+// told her the new peer ID — and it replaces the old stream.
+func TestReconnect(t *testing.T) {
+	p, alice, bob, a, b := connected(t)
+	ctx := testwait.Context(t)
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, a)
+	a2, err := alice.Dial(ctx, friendAnnouncement(t, alice, bob))
+	if err != nil {
+		t.Fatalf("redial: %v", err)
+	}
+	b2 := incoming(t, bob)
+	if err := a2.Send(ctx, seal(t, p.keys, p.lo, 1, "again")); err != nil {
+		t.Fatal(err)
+	}
+	if m := recvMessage(t, b2); m.Body != "again" {
+		t.Errorf("received %q", m.Body)
+	}
+
+	// Bob restarts: a new host, a new identity.
+	hb2 := newHost(t, Config{})
+	bobAgain := addChat(t, hb2, p.keys, p.hi)
+	if hb2.ID() == bob.h.ID() {
+		t.Fatal("a new host has the old peer ID")
+	}
+	b3, err := bobAgain.Dial(ctx, friendAnnouncement(t, bobAgain, alice))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a3 := incoming(t, alice)
+	waitDone(t, a2)
+	if !errors.Is(a2.Err(), ErrReplaced) {
+		t.Errorf("the old stream ended with %v, want ErrReplaced", a2.Err())
+	}
+	if a3.RemotePeer() != hb2.ID() || alice.Current() != a3 {
+		t.Errorf("Alice's stream is with %s, want %s", a3.RemotePeer(), hb2.ID())
+	}
+	if err := b3.Send(ctx, seal(t, p.keys, p.hi, 1, "restarted")); err != nil {
+		t.Fatal(err)
+	}
+	if m := recvMessage(t, a3); m.Body != "restarted" {
+		t.Errorf("received %q", m.Body)
+	}
+}
+
+// The dialler checks the answer: the host at Bob's announced peer ID must
+// answer with Bob's tag for Alice's host and an announcement of its own
+// peer key, under the chat's keys.
+func TestDiallerChecksAnswer(t *testing.T) {
+	p := newPair(t)
+	ha := newHost(t, Config{})
+	alice := addChat(t, ha, p.keys, p.lo)
+	hm, mk := rawHost(t) // the host Alice dials as Bob's
+	annOf := func(key [32]byte) []byte {
+		return must(p.keys.SealAnnouncement(p.hi, wire.Announcement{Dir: p.hi, Expires: time.Now().Add(time.Hour), PeerKey: key}))
+	}
+	for name, answer := range map[string][]byte{
+		"good":        must(wire.AppendFrame(nil, wire.Frame{Type: wire.FrameHello, Tag: p.keys.HelloTag(p.hi, ha.PeerKey()), Announcement: annOf(mk)})),
+		"wrong tag":   must(wire.AppendFrame(nil, wire.Frame{Type: wire.FrameHello, Tag: p.keys.HelloTag(p.hi, mk), Announcement: annOf(mk)})),
+		"other peer":  must(wire.AppendFrame(nil, wire.Frame{Type: wire.FrameHello, Tag: p.keys.HelloTag(p.hi, ha.PeerKey()), Announcement: annOf([32]byte{7})})),
+		"other chat":  must(wire.AppendFrame(nil, wire.Frame{Type: wire.FrameHello, Tag: p.other.HelloTag(p.hi, ha.PeerKey()), Announcement: must(p.other.SealAnnouncement(p.hi, wire.Announcement{Dir: p.hi, Expires: time.Now().Add(time.Hour), PeerKey: mk}))})),
+		"not a hello": must(wire.AppendFrame(nil, wire.Frame{Type: wire.FrameAck, N: 1})),
+		"nothing":     nil,
+	} {
+		t.Run(name, func(t *testing.T) {
+			hm.SetStreamHandler(ProtocolID, func(s network.Stream) {
+				if _, err := readFrame(s, make([]byte, wire.MaxFrameLen)); err != nil {
+					s.Reset()
+					return
+				}
+				if answer == nil {
+					s.Reset()
+					return
+				}
+				s.Write(answer)
+				// Hold the stream open until Alice ends it.
+				readFrame(s, make([]byte, wire.MaxFrameLen))
+				s.Reset()
+			})
+			var addrs [][]byte
+			for _, m := range hm.Addrs() {
+				addrs = append(addrs, m.Bytes())
+			}
+			conn, err := alice.Dial(testwait.Context(t), wire.Announcement{Dir: p.hi, Expires: time.Now().Add(time.Hour), PeerKey: mk, Addrs: addrs})
+			if name == "good" {
+				if err != nil {
+					t.Fatalf("Dial = %v", err)
+				}
+				conn.Close()
+				return
+			}
+			if !errors.Is(err, ErrRefused) {
+				t.Errorf("Dial = %v, %v; want ErrRefused", conn, err)
+			}
+		})
+	}
+}
+
+// A Send's deadline bounds that write only: the stream outlives it.
+func TestSendDeadlineIsTheWritesOnly(t *testing.T) {
+	p, _, _, a, b := connected(t)
+	deadline := time.Now().Add(20 * time.Millisecond)
+	ctx, cancel := context.WithDeadline(t.Context(), deadline)
+	defer cancel()
+	if err := a.Send(ctx, seal(t, p.keys, p.lo, 1, "before")); err != nil {
+		t.Fatal(err)
+	}
+	recvMessage(t, b)
+	testwait.Until(t, "the Send's deadline to pass", func() bool { return time.Now().After(deadline) })
+	if err := b.Ack(testwait.Context(t), 1); err != nil {
+		t.Fatal(err)
+	}
+	recvAck(t, a, 1)
+	if err := a.Send(testwait.Context(t), seal(t, p.keys, p.lo, 2, "after")); err != nil {
+		t.Fatal(err)
+	}
+	if m := recvMessage(t, b); m.Body != "after" {
+		t.Errorf("received %q", m.Body)
 	}
 }
