@@ -309,7 +309,7 @@ func isCircuit(a multiaddr.Multiaddr) bool {
 // as many of Addrs as fit.
 func (h *Host) announcement(d wire.Direction) wire.Announcement {
 	a := wire.Announcement{Dir: d, Expires: h.cfg.Now().Add(h.cfg.AnnounceTTL), PeerKey: h.key}
-	room := 468
+	room := wire.AnnouncementAddrRoom
 	for _, m := range h.Addrs() {
 		b := m.Bytes()
 		if len(a.Addrs) == wire.MaxAnnouncedAddrs || len(b) > 255 || 1+len(b) > room {

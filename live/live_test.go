@@ -763,3 +763,28 @@ func TestSendDeadlineIsTheWritesOnly(t *testing.T) {
 		t.Errorf("received %q", m.Body)
 	}
 }
+
+// When the relay goes away, so do the circuit addresses through it, and
+// the host says its addresses changed (the engine then announces again).
+func TestRelayLost(t *testing.T) {
+	r, err := NewRelay(t.Context(), RelayConfig{ListenAddrs: loopback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHost(t, Config{Mode: ModeRelayOnly, Relays: []peer.AddrInfo{r.AddrInfo()}})
+	testwait.Until(t, "a relay reservation", func() bool { return len(h.Addrs()) > 0 })
+	// Drain the signal of the reservation itself.
+	select {
+	case <-h.AddrsChanged():
+	default:
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Until(t, "the circuit addresses to go", func() bool { return len(h.Addrs()) == 0 })
+	select {
+	case <-h.AddrsChanged():
+	case <-testwait.Context(t).Done():
+		t.Fatal("no AddrsChanged signal")
+	}
+}

@@ -91,10 +91,12 @@ func (h *Host) setRelayAddrs(id peer.ID, addrs []multiaddr.Multiaddr) {
 	} else {
 		h.relayAddrs[id] = addrs
 	}
-	h.mu.Unlock()
 	if !same {
+		// Under the lock (the send never blocks), so that whoever sees
+		// the new addresses in Addrs finds the signal already sent.
 		h.signalChanged()
 	}
+	h.mu.Unlock()
 }
 
 func (h *Host) signalChanged() {

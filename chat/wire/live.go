@@ -34,8 +34,10 @@ const (
 	// annFixed is the part of the plaintext before the addresses: type,
 	// dir, expires_at, flags, peer_key, addr_count.
 	annFixed = 1 + 1 + 8 + 1 + 32 + 1
-	// annAddrRoom is the room for the address list (u8 len || bytes each).
-	annAddrRoom = AnnouncementPlainSize - annFixed
+	// AnnouncementAddrRoom is the room for an announcement's address list:
+	// the addresses and a length byte before each.
+	AnnouncementAddrRoom = AnnouncementPlainSize - annFixed // 468
+	annAddrRoom          = AnnouncementAddrRoom
 )
 
 // Announcement is where a party's live host can be reached: what its
