@@ -1,6 +1,6 @@
 // Package live is dhtchat's live path: a libp2p host of its own over which
 // two running clients exchange a chat's sealed messages and acks directly,
-// in milliseconds, beside the DHT mailbox (docs/PROTOCOL.md §10,
+// in milliseconds, beside the DHT mailbox (docs/PROTOCOL.md §17,
 // docs/LIVE.md).
 //
 // A [Host] is one process's live endpoint: a libp2p host with a fresh

@@ -88,7 +88,7 @@ const (
 	DefaultAnnounceTTL  = time.Hour
 	DefaultHelloTimeout = 10 * time.Second
 	// maxAnnounceAhead caps how far ahead a friend's expiry is believed
-	// (docs/PROTOCOL.md §10.2).
+	// (docs/PROTOCOL.md §17.2).
 	maxAnnounceAhead = 48 * time.Hour
 )
 
@@ -638,7 +638,7 @@ func hookDeadline(ctx context.Context, set func(time.Time) error) (stop func() b
 }
 
 // establish makes s the chat's stream, unless the tie-break keeps the
-// current one (docs/PROTOCOL.md §10.4, "One stream per chat").
+// current one (docs/PROTOCOL.md §17.4, "One stream per chat").
 func (c *Chat) establish(s network.Stream, outbound bool) (*Conn, error) {
 	conn := newConn(c, s, outbound)
 	c.mu.Lock()

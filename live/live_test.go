@@ -623,7 +623,7 @@ func TestRelayOnly(t *testing.T) {
 	}
 }
 
-// The vector addresses of docs/PROTOCOL.md §10.6 are the multiaddrs the
+// The vector addresses of docs/PROTOCOL.md §17.6 are the multiaddrs the
 // document names.
 func TestVectorAddrs(t *testing.T) {
 	for hexAddr, want := range map[string]string{

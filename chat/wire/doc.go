@@ -29,7 +29,7 @@
 //     tells a reader which further slots to fetch. A reader delivers each
 //     message once, in order: those numbered one above what it has
 //     received, in turn.
-//   - The live path (live.go, §10): [Keys.SealAnnouncement] and
+//   - The live path (live.go, §17): [Keys.SealAnnouncement] and
 //     [Keys.OpenAnnouncement] seal and open where a party's live host can
 //     be reached ([Announcement]), [Keys.HelloTag] names the chat in a
 //     stream's first frame, and [AppendFrame], [FrameLen] and

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// The live path (docs/PROTOCOL.md §10): when both parties run, their
+// The live path (docs/PROTOCOL.md §17): when both parties run, their
 // clients talk over a direct libp2p stream. Each party tells the other
 // where its live host can be reached in a sealed announcement, carried
 // beside the slot payload in its slot 0 record and again in the first

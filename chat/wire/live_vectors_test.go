@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// The inputs of the live path's vectors (docs/PROTOCOL.md §10.6).
+// The inputs of the live path's vectors (docs/PROTOCOL.md §17.6).
 var (
 	// vecAnnAddrs are /ip4/192.0.2.1/tcp/4001 and
 	// /ip4/192.0.2.1/udp/4001/quic-v1 as binary multiaddrs (the live
@@ -43,7 +43,7 @@ func vecAnnouncement(t testing.TB) Announcement {
 	return Announcement{Dir: FromLo, Expires: vecAnnExp, PeerKey: [32]byte(vecPeer(0xa0).Public().(ed25519.PublicKey)), Addrs: vecAddrs(t)}
 }
 
-// liveVectors computes the vectors of §10.6 for the chat keys k (Alice's).
+// liveVectors computes the vectors of §17.6 for the chat keys k (Alice's).
 func liveVectors(t *testing.T, k *Keys) map[string]string {
 	x := hex.EncodeToString
 	alicePeer, bobPeer := vecPeer(0xa0), vecPeer(0xc0)

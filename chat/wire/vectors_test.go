@@ -162,7 +162,7 @@ func computeVectors(t *testing.T) map[string]string {
 	v["slot_payload_head"] = x(payload[:end])
 	sum := sha256.Sum256(payload)
 	v["slot_payload_sha256"] = x(sum[:])
-	maps.Copy(v, liveVectors(t, k)) // §10, live_vectors_test.go
+	maps.Copy(v, liveVectors(t, k)) // §17, live_vectors_test.go
 	return v
 }
 
