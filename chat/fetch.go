@@ -263,7 +263,7 @@ func (c *Client) ack(ctx context.Context, cs *chatState, ack uint64, res *FetchR
 		c.implausible(cs, "the friend acknowledges numbers far above what we sent; ignored", "ack", ack, "sent", out.Sent)
 		return nil
 	}
-	own, err := c.checkOwn(ctx, cs)
+	_, own, err := c.checkOwn(ctx, cs, false)
 	c.addOwn(cs, res, own)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -36,9 +37,17 @@ const (
 
 // ownView is what the DHT holds in our own slots of a chat.
 type ownView struct {
-	seq    uint64          // slot 0's sequence number; 0: no record
-	maxN   uint64          // slot 0's max_n (0 if it does not decode)
-	others []store.Message // the messages our records carry, by N
+	seq  uint64   // slot 0's sequence number; 0: no record
+	hash [32]byte // the SHA-256 of slot 0's payload
+	// decoded: slot 0 opens under our keys; then maxN is its max_n.
+	decoded bool
+	maxN    uint64
+	// msgs are the messages our records carry, by N, numbered at most
+	// maxN: slot 0's, and those of the further slots read.
+	msgs []store.Message
+	// complete: msgs holds every message our records carry (every slot
+	// that slot 0 names was read, and opened).
+	complete bool
 }
 
 // ownResult is what a look at our own records changed.
@@ -48,9 +57,9 @@ type ownResult struct {
 }
 
 // readOwn reads our own slot 0 of the chat with keys, and our further
-// slots while they may carry messages of another writer: if more says so
-// of slot 0's view. Records that do not decode give a sequence number at
-// most.
+// slots if more says so of slot 0's view. A further slot that cannot be
+// read or opened leaves the view incomplete (v.complete false), not an
+// error: what it held is not known, and so not taken for anything.
 func (c *Client) readOwn(ctx context.Context, keys *wire.Keys, dir wire.Direction, more func(ownView) bool) (ownView, error) {
 	var v ownView
 	rec, err := c.net.Get(ctx, keys.SlotPublicKey(dir, 0))
@@ -60,38 +69,39 @@ func (c *Client) readOwn(ctx context.Context, keys *wire.Keys, dir wire.Directio
 	if err != nil {
 		return v, fmt.Errorf("chat: read back our slot 0 of chat %s: %w", keys.ID(), err)
 	}
-	v.seq = rec.Seq
+	v.seq, v.hash = rec.Seq, sha256.Sum256(rec.Payload)
 	s, err := keys.DecodeSlot(dir, 0, rec.Seq, rec.Payload)
 	if err != nil {
 		c.log.Warn("our own slot 0 holds a record we cannot read", "chat", keys.ID(), "seq", rec.Seq, "err", err)
 		return v, nil
 	}
-	v.maxN = s.Header.MaxN
-	v.others = ownMessages(nil, s.Messages, 0, v.maxN)
-	if !more(v) {
+	v.decoded, v.maxN = true, s.Header.MaxN
+	v.msgs = ownMessages(nil, s.Messages, 0, v.maxN)
+	v.complete = s.Header.SlotsUsed <= 1
+	if v.complete || !more(v) {
 		return v, nil
 	}
 	for i := 1; i < s.Header.SlotsUsed; i++ {
 		last := uint64(0)
-		if len(v.others) > 0 {
-			last = v.others[len(v.others)-1].N
+		if len(v.msgs) > 0 {
+			last = v.msgs[len(v.msgs)-1].N
 		}
 		if last >= v.maxN {
-			break
+			break // slots hold increasing numbers: nothing more to find
 		}
 		rec, err := c.net.Get(ctx, keys.SlotPublicKey(dir, i))
-		if errors.Is(err, dht.ErrNotFound) {
-			break // gone: what it held cannot be sent again
-		}
 		if err != nil {
-			return v, fmt.Errorf("chat: read back our slot %d of chat %s: %w", i, keys.ID(), err)
+			c.log.Info("cannot read back our own slot", "chat", keys.ID(), "slot", i, "err", err)
+			return v, nil
 		}
 		si, err := keys.DecodeSlot(dir, i, rec.Seq, rec.Payload)
 		if err != nil {
-			break
+			c.log.Warn("our own slot holds a record we cannot read", "chat", keys.ID(), "slot", i, "seq", rec.Seq, "err", err)
+			return v, nil
 		}
-		v.others = ownMessages(v.others, si.Messages, last, v.maxN)
+		v.msgs = ownMessages(v.msgs, si.Messages, last, v.maxN)
 	}
+	v.complete = true
 	return v, nil
 }
 
@@ -108,33 +118,79 @@ func ownMessages(out []store.Message, ms []wire.Message, after, maxN uint64) []s
 	return out
 }
 
-// checkOwn reads our own records of cs and brings the store in line with
-// them. Call with cs.mu held.
-func (c *Client) checkOwn(ctx context.Context, cs *chatState) (ownResult, error) {
+// ownState is what the store knows of our records of a chat, to judge
+// what is read back.
+type ownState struct {
+	seq0 uint64       // our slot 0 sequence counter
+	sent uint64       // the highest message number given out
+	pub  store.Record // the record we last published in slot 0
+}
+
+// ours reports whether v is exactly the record we last published in slot
+// 0: the same sequence number and the same bytes.
+func (o ownState) ours(v ownView) bool {
+	return o.pub.Seq != 0 && v.seq == o.pub.Seq && v.hash == o.pub.Hash
+}
+
+// evidence reports whether v, read back from our slot 0, shows that
+// another copy of our identity wrote there: a record that is not the one
+// we published last and that we cannot have written, because its
+// sequence number is one we never used (at or above our counter: a number
+// we reserved, but published with other bytes or not at all) or the one
+// we published with other bytes, or because it carries message numbers we
+// never gave out. An older record of ours (a DHT node that lags) is no
+// evidence.
+func (o ownState) evidence(v ownView) bool {
+	if v.seq == 0 || o.ours(v) {
+		return false
+	}
+	return v.seq >= o.seq0 || v.seq == o.pub.Seq || (v.decoded && v.maxN > o.sent)
+}
+
+// loadOwn reads what the store knows of our records of cs.
+func (c *Client) loadOwn(ctx context.Context, cs *chatState) (ownState, error) {
 	sid := store.ChatID(cs.id)
-	own0, err := c.db.OwnSeq(ctx, sid, 0)
-	if err != nil {
-		return ownResult{}, err
+	var o ownState
+	var err error
+	if o.seq0, err = c.db.OwnSeq(ctx, sid, 0); err != nil {
+		return o, err
 	}
 	counters, err := c.db.Counters(ctx, sid)
 	if err != nil {
-		return ownResult{}, err
+		return o, err
 	}
-	v, err := c.readOwn(ctx, cs.keys, cs.dir, func(v ownView) bool {
-		return v.seq > own0 || v.maxN > counters.Sent
-	})
-	if err != nil {
-		return ownResult{}, err
-	}
-	cs.ownChecked = time.Now()
-	return c.applyOwn(ctx, cs, v, own0, counters.Sent)
+	o.sent = counters.Sent
+	o.pub, err = c.db.Published(ctx, sid)
+	return o, err
 }
 
-// applyOwn brings the store in line with v, our own records as read back,
-// within the bounds, given our slot 0 sequence counter own0 and message
-// counter sent. Call with cs.mu held.
+// checkOwn reads our own records of cs and brings the store in line with
+// them if they show another writer (ownState.evidence). With full it reads
+// every slot our slot 0 names even when it is exactly ours, so that the
+// view lists what our records carry. Call with cs.mu held.
+func (c *Client) checkOwn(ctx context.Context, cs *chatState, full bool) (ownView, ownResult, error) {
+	o, err := c.loadOwn(ctx, cs)
+	if err != nil {
+		return ownView{}, ownResult{}, err
+	}
+	v, err := c.readOwn(ctx, cs.keys, cs.dir, func(v ownView) bool { return full || o.evidence(v) })
+	if err != nil {
+		return v, ownResult{}, err
+	}
+	cs.ownChecked = time.Now()
+	if !o.evidence(v) {
+		return v, ownResult{}, nil
+	}
+	res, err := c.applyOwn(ctx, cs, v, o.seq0, o.sent)
+	return v, res, err
+}
+
+// applyOwn brings the store in line with v, our own records as read back
+// and written by another copy of our identity, within the bounds, given
+// our slot 0 sequence counter own0 and message counter sent. Call with
+// cs.mu held.
 func (c *Client) applyOwn(ctx context.Context, cs *chatState, v ownView, own0, sent uint64) (ownResult, error) {
-	r := store.Resync{Seq0: v.seq, Floor: v.maxN, Others: v.others}
+	r := store.Resync{Seq0: v.seq, Floor: v.maxN, Others: v.msgs, Complete: v.complete}
 	// Each value on its own: a plausible sequence number is still worth
 	// continuing after (so that our records win again) when the record's
 	// numbers are not.
@@ -146,12 +202,12 @@ func (c *Client) applyOwn(ctx context.Context, cs *chatState, v ownView, own0, s
 	if v.maxN > sent+maxNAhead {
 		c.implausible(cs, "our own slot 0 in the DHT has a message number far above ours (planted by the friend?); ignored",
 			"max_n", v.maxN, "sent", sent)
-		r.Floor, r.Others = 0, nil
+		r.Floor, r.Others, r.Complete = 0, nil, false
 	}
 	if r.Seq0 == 0 && r.Floor == 0 {
 		return ownResult{}, nil
 	}
-	return c.resync(ctx, cs, r, "seq", v.seq, "our_seq", own0, "max_n", v.maxN, "sent", sent)
+	return c.resync(ctx, cs, r, "seq", v.seq, "our_seq", own0, "max_n", v.maxN, "sent", sent, "complete", v.complete)
 }
 
 // resync applies r to the store and tells of what it changed: the

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -76,7 +77,7 @@ func (c *Client) publishLocked(ctx context.Context, cs *chatState) (res FlushRes
 	if c.ownDue(cs) {
 		// Our records must continue after what the DHT holds of ours:
 		// this database may be behind it (docs/PROTOCOL.md 6.2).
-		own, err := c.checkOwn(ctx, cs)
+		_, own, err := c.checkOwn(ctx, cs, false)
 		res.Resynced, res.Alerts = own.resynced, own.alerts
 		if err != nil {
 			return res, err
@@ -129,6 +130,13 @@ func (c *Client) publishLocked(ctx context.Context, cs *chatState) (res FlushRes
 		payload, err := cs.keys.EncodeSlot(h, slots[i])
 		if err != nil {
 			return res, err
+		}
+		if i == 0 {
+			// Remembered before the put, which may reach DHT nodes even
+			// when it fails: a read back then knows the record for ours.
+			if err := c.db.SetPublished(ctx, sid, store.Record{Seq: seq, Hash: sha256.Sum256(payload)}); err != nil {
+				return res, err
+			}
 		}
 		if err := c.net.Put(ctx, cs.keys.SlotPrivateKey(cs.dir, i), seq, payload); err != nil {
 			return res, fmt.Errorf("chat: publish slot %d of chat %s: %w", i, cs.id, err)

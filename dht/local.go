@@ -25,8 +25,7 @@ const localReadyTimeout = 2 * time.Minute
 // LocalNetwork (the demo's clients, tests). They are generous: on loopback
 // a refused connection still fails at once, so a long bound costs nothing
 // unless the machine is so loaded that handshakes and lookups crawl, and
-// then it is what keeps a slow join from failing. Refresh, which never
-// fails Connect, keeps its default.
+// then it is what keeps a slow join from failing.
 func LocalTimeouts() Timeouts {
 	return Timeouts{
 		Dial:         time.Minute,

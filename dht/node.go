@@ -117,15 +117,11 @@ type Timeouts struct {
 	// 5 s, identify.DefaultTimeout, once the connection is up; a shorter
 	// Dial cuts it off with "identify failed to complete".)
 	Dial time.Duration
-	// RoutingTable bounds how long Connect waits, after a successful dial,
-	// for a DHT server to enter the routing table (identify plus one
-	// FIND_NODE round trip; a few hundred milliseconds on the public DHT).
+	// RoutingTable bounds how long Connect waits, after its first
+	// successful dial, for a DHT server to enter the routing table
+	// (identify plus one FIND_NODE round trip; a few hundred milliseconds
+	// on the public DHT).
 	RoutingTable time.Duration
-	// Refresh bounds how long Connect waits for the routing-table refresh
-	// it triggers. On loopback it takes milliseconds; on the public DHT it
-	// can take longer, and then it finishes in the background: the routing
-	// table is already usable, so this wait never fails Connect.
-	Refresh time.Duration
 	// Put bounds Put: a lookup of the 20 peers closest to the name followed
 	// by one PUT_VALUE to each, in parallel. On loopback it takes
 	// milliseconds; on the public DHT seconds, with tails near 30 s, and a
@@ -137,12 +133,11 @@ type Timeouts struct {
 }
 
 // DefaultTimeouts returns the Timeouts a Node uses for the fields left
-// zero: Dial 5 s, RoutingTable 5 s, Refresh 10 s, Put 60 s, Get 30 s.
+// zero: Dial 5 s, RoutingTable 5 s, Put 60 s, Get 30 s.
 func DefaultTimeouts() Timeouts {
 	return Timeouts{
 		Dial:         5 * time.Second,
 		RoutingTable: 5 * time.Second,
-		Refresh:      10 * time.Second,
 		Put:          60 * time.Second,
 		Get:          30 * time.Second,
 	}
@@ -161,7 +156,6 @@ func (t Timeouts) orDefault() Timeouts {
 	return Timeouts{
 		Dial:         pick(t.Dial, d.Dial),
 		RoutingTable: pick(t.RoutingTable, d.RoutingTable),
-		Refresh:      pick(t.Refresh, d.Refresh),
 		Put:          pick(t.Put, d.Put),
 		Get:          pick(t.Get, d.Get),
 	}
@@ -373,15 +367,18 @@ func (n *Node) PeerCount() int { return n.kad.RoutingTable().Size() }
 // DHT servers or not.
 func (n *Node) ConnectedPeers() int { return len(n.host.Network().Peers()) }
 
-// Connect dials the bootstrap peers (in parallel, within Timeouts.Dial),
-// waits until at least one DHT server is in the routing table (within
-// Timeouts.RoutingTable), then refreshes the routing table, waiting up to
-// Timeouts.Refresh for the refresh to finish.
+// Connect dials the bootstrap peers, in parallel, and returns as soon as
+// one DHT server is in the routing table: a node with one routing-table
+// peer can look up any name, which is all that a Put or a Get needs. The
+// dials still in progress go on in the background (each within
+// Timeouts.Dial), and so does the routing-table refresh that Connect
+// starts, which fills the table with the peers close to this node.
 //
 // It returns an error wrapping ErrNoPeers, with each peer's failure, if no
-// bootstrap peer is reachable, if none of those reached is a DHT server, or if
-// there are no bootstrap peers besides this node itself. It may be called
-// again, e.g. after the network came back.
+// bootstrap peer is reachable within Timeouts.Dial, if none of those reached
+// joins the routing table within Timeouts.RoutingTable of the first dial that
+// worked, or if there are no bootstrap peers besides this node itself. It may
+// be called again, e.g. after the network came back.
 func (n *Node) Connect(ctx context.Context) error {
 	ctx, done, err := n.begin(ctx)
 	if err != nil {
@@ -404,80 +401,74 @@ func (n *Node) connect(ctx context.Context) error {
 		return fmt.Errorf("%w: no bootstrap peers configured", ErrNoPeers)
 	}
 
-	dialCtx, cancel := context.WithTimeout(ctx, n.timeouts.Dial)
-	defer cancel()
-	errs := make([]error, len(peers))
-	var wg sync.WaitGroup
-	for i, ai := range peers {
-		wg.Go(func() {
-			if err := n.host.Connect(dialCtx, ai); err != nil {
-				errs[i] = fmt.Errorf("%s: %w", ai.ID, err)
+	// The dials outlive this call when a first peer is enough: they run
+	// in the background, bounded by Timeouts.Dial and ended by Close.
+	results := make(chan error, len(peers))
+	for _, ai := range peers {
+		n.background(n.timeouts.Dial, func(ctx context.Context) {
+			err := n.host.Connect(ctx, ai)
+			if err != nil {
+				err = fmt.Errorf("%s: %w", ai.ID, err)
 			}
+			results <- err
 		})
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	failed := errors.Join(errs...)
-	reached := 0
-	for _, err := range errs {
-		if err == nil {
-			reached++
-		}
-	}
-	n.log.Debug("dialled bootstrap peers", "reached", reached, "of", len(peers), "err", failed)
-	if reached == 0 {
-		return fmt.Errorf("%w: none of %d bootstrap peers answered within %v: %w",
-			ErrNoPeers, len(peers), n.timeouts.Dial, failed)
 	}
 
 	// A connection is not yet a routing-table entry: kad-dht adds a peer
 	// once identify says it speaks the DHT protocol and it answered one
 	// FIND_NODE. Poll, since kad-dht offers no event for it.
-	if err := n.waitRoutingTable(ctx, n.timeouts.RoutingTable); err != nil {
-		if ctx.Err() != nil {
+	tick := time.NewTicker(rtPollInterval)
+	defer tick.Stop()
+	var (
+		errs     []error
+		reached  int
+		rtExpiry <-chan time.Time // set once a dial worked
+	)
+	for n.PeerCount() == 0 {
+		select {
+		case <-ctx.Done():
 			return ctx.Err()
+		case err := <-results:
+			if err != nil {
+				errs = append(errs, err)
+			} else if reached++; rtExpiry == nil {
+				t := time.NewTimer(n.timeouts.RoutingTable)
+				defer t.Stop()
+				rtExpiry = t.C
+			}
+			if len(errs) == len(peers) {
+				return fmt.Errorf("%w: none of %d bootstrap peers answered within %v: %w",
+					ErrNoPeers, len(peers), n.timeouts.Dial, errors.Join(errs...))
+			}
+		case <-rtExpiry:
+			if n.PeerCount() > 0 {
+				break
+			}
+			return fmt.Errorf("%w: reached %d of %d bootstrap peers, but none joined the routing table within %v: %w",
+				ErrNoPeers, reached, len(peers), n.timeouts.RoutingTable, context.DeadlineExceeded)
+		case <-tick.C:
 		}
-		return fmt.Errorf("%w: reached %d of %d bootstrap peers, but none joined the routing table within %v: %w",
-			ErrNoPeers, reached, len(peers), n.timeouts.RoutingTable, err)
 	}
 
-	refreshCtx, cancelRefresh := context.WithTimeout(ctx, n.timeouts.Refresh)
-	defer cancelRefresh()
-	select {
-	case err := <-n.kad.RefreshRoutingTable():
-		if err != nil {
-			// A refresh "fails" when some bucket's lookup did; the table
-			// is still usable.
-			n.log.Debug("routing table refresh incomplete", "err", err)
-		}
-	case <-refreshCtx.Done():
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		n.log.Debug("routing table refresh continues in background")
-	}
+	// The refresh runs in kad-dht's own goroutines, which its Close
+	// stops; its result channel is buffered and may be ignored.
+	n.kad.RefreshRoutingTable()
 	n.log.Info("connected to the DHT", "bootstrap_reached", reached, "routing_table", n.PeerCount(),
 		"took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
-// waitRoutingTable polls until the routing table is non-empty, ctx is done or
-// d has passed.
-func (n *Node) waitRoutingTable(ctx context.Context, d time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	tick := time.NewTicker(rtPollInterval)
-	defer tick.Stop()
-	for n.PeerCount() == 0 {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
-		}
-	}
-	return nil
+// background runs f in a goroutine that Close cancels and waits for, with
+// a context that expires after d. It must be called from a call in flight
+// (between begin and its done), so that Close cannot have started waiting.
+func (n *Node) background(d time.Duration, f func(ctx context.Context)) {
+	n.ops.Add(1)
+	go func() {
+		defer n.ops.Done()
+		ctx, cancel := context.WithTimeout(n.life, d)
+		defer cancel()
+		f(ctx)
+	}()
 }
 
 // bootstrapPeers returns the current bootstrap list. kad-dht calls it too,

@@ -253,13 +253,13 @@ func TestConnectTimeouts(t *testing.T) {
 }
 
 func TestDefaultTimeouts(t *testing.T) {
-	want := dht.Timeouts{Dial: 5 * time.Second, RoutingTable: 5 * time.Second, Refresh: 10 * time.Second,
+	want := dht.Timeouts{Dial: 5 * time.Second, RoutingTable: 5 * time.Second,
 		Put: 60 * time.Second, Get: 30 * time.Second}
 	if got := dht.DefaultTimeouts(); got != want {
 		t.Errorf("DefaultTimeouts() = %+v, want %+v", got, want)
 	}
 	if got := dht.LocalTimeouts(); got.Dial < want.Dial || got.RoutingTable < want.RoutingTable ||
-		got.Refresh < want.Refresh || got.Put < want.Put || got.Get < want.Get {
+		got.Put < want.Put || got.Get < want.Get {
 		t.Errorf("LocalTimeouts() = %+v, shorter than the defaults %+v", got, want)
 	}
 }

@@ -122,13 +122,13 @@ func (c *Conn) fail(err error) {
 // slot records carry) to the friend. A nil error means the frame was
 // handed to the stream, not that it arrived: the friend's ack says that.
 func (c *Conn) Send(ctx context.Context, sealed []byte) error {
-	return c.write(ctx, wire.Frame{Type: wire.FrameMessage, Sealed: sealed})
+	return c.write(ctx, wire.LiveFrame{Type: wire.FrameMessage, Sealed: sealed})
 }
 
 // Ack tells the friend that every message 1…n of its direction has been
 // received.
 func (c *Conn) Ack(ctx context.Context, n uint64) error {
-	return c.write(ctx, wire.Frame{Type: wire.FrameAck, N: n})
+	return c.write(ctx, wire.LiveFrame{Type: wire.FrameAck, N: n})
 }
 
 // Ping measures a round trip over the stream.
@@ -146,7 +146,7 @@ func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
 		c.pmu.Unlock()
 	}()
 	start := time.Now()
-	if err := c.write(ctx, wire.Frame{Type: wire.FramePing, N: nonce}); err != nil {
+	if err := c.write(ctx, wire.LiveFrame{Type: wire.FramePing, N: nonce}); err != nil {
 		return 0, err
 	}
 	select {
@@ -159,8 +159,8 @@ func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
 	}
 }
 
-func (c *Conn) write(ctx context.Context, f wire.Frame) error {
-	b, err := wire.AppendFrame(nil, f)
+func (c *Conn) write(ctx context.Context, f wire.LiveFrame) error {
+	b, err := wire.AppendLiveFrame(nil, f)
 	if err != nil {
 		return err
 	}
@@ -191,7 +191,7 @@ func (c *Conn) write(ctx context.Context, f wire.Frame) error {
 // read is the stream's reader: it runs until the stream ends.
 func (c *Conn) read() {
 	defer c.chat.h.wg.Done()
-	buf := make([]byte, wire.MaxFrameLen)
+	buf := make([]byte, wire.MaxLiveFrameLen)
 	var lastAck uint64
 	for {
 		f, err := readFrame(c.s, buf)
@@ -221,7 +221,7 @@ func (c *Conn) read() {
 			// costs no goroutines; a friend that does not read its pongs
 			// stalls only its own stream, until pongTimeout ends it.
 			ctx, cancel := context.WithTimeout(context.Background(), pongTimeout)
-			err := c.write(ctx, wire.Frame{Type: wire.FramePong, N: f.N})
+			err := c.write(ctx, wire.LiveFrame{Type: wire.FramePong, N: f.N})
 			cancel()
 			if err != nil {
 				return
@@ -252,26 +252,26 @@ func (c *Conn) deliverAck(n uint64) {
 	c.acks <- n
 }
 
-// readFrame reads one frame from r into buf (at least MaxFrameLen bytes),
+// readFrame reads one frame from r into buf (at least MaxLiveFrameLen bytes),
 // checking the length prefix before it reads the rest.
-func readFrame(r io.Reader, buf []byte) (wire.Frame, error) {
-	var prefix [wire.FramePrefixSize]byte
+func readFrame(r io.Reader, buf []byte) (wire.LiveFrame, error) {
+	var prefix [wire.LiveFramePrefixSize]byte
 	if _, err := io.ReadFull(r, prefix[:]); err != nil {
-		return wire.Frame{}, err
+		return wire.LiveFrame{}, err
 	}
-	n, err := wire.FrameLen(prefix)
+	n, err := wire.LiveFrameLen(prefix)
 	if err != nil {
-		return wire.Frame{}, fmt.Errorf("%w: %w", ErrProtocol, err)
+		return wire.LiveFrame{}, fmt.Errorf("%w: %w", ErrProtocol, err)
 	}
 	if _, err := io.ReadFull(r, buf[:n]); err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
-		return wire.Frame{}, err
+		return wire.LiveFrame{}, err
 	}
-	f, err := wire.DecodeFrame(buf[:n])
+	f, err := wire.DecodeLiveFrame(buf[:n])
 	if err != nil {
-		return wire.Frame{}, fmt.Errorf("%w: %w", ErrProtocol, err)
+		return wire.LiveFrame{}, fmt.Errorf("%w: %w", ErrProtocol, err)
 	}
 	return f, nil
 }

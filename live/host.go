@@ -487,7 +487,7 @@ func (h *Host) handle(s network.Stream) {
 	}
 	deadline := time.Now().Add(h.cfg.HelloTimeout)
 	_ = s.SetReadDeadline(deadline)
-	f, err := readFrame(s, make([]byte, wire.MaxFrameLen))
+	f, err := readFrame(s, make([]byte, wire.MaxLiveFrameLen))
 	if err != nil || f.Type != wire.FrameHello {
 		h.log.Debug("live: refused stream: no hello", "peer", s.Conn().RemotePeer(), "err", err)
 		s.Reset()
@@ -552,7 +552,7 @@ func (c *Chat) ownHello(friend [32]byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.AppendFrame(nil, wire.Frame{Type: wire.FrameHello, Tag: c.keys.HelloTag(c.self, friend), Announcement: ann})
+	return wire.AppendLiveFrame(nil, wire.LiveFrame{Type: wire.FrameHello, Tag: c.keys.HelloTag(c.self, friend), Announcement: ann})
 }
 
 // hello runs the dialler's side: send our hello, check the friend's.
@@ -566,7 +566,7 @@ func (c *Chat) hello(ctx context.Context, s network.Stream, friend [32]byte) (*C
 	if _, err := s.Write(frame); err != nil {
 		return nil, fmt.Errorf("live: send hello: %w", err)
 	}
-	f, err := readFrame(s, make([]byte, wire.MaxFrameLen))
+	f, err := readFrame(s, make([]byte, wire.MaxLiveFrameLen))
 	if err != nil {
 		// The acceptor resets the stream of a caller it does not accept.
 		return nil, fmt.Errorf("%w: %w", ErrRefused, err)

@@ -381,8 +381,8 @@ func TestRefusesStrangers(t *testing.T) {
 			t.Fatal(err)
 		}
 		for name, frame := range map[string][]byte{
-			"wrong tag":  must(wire.AppendFrame(nil, wire.Frame{Type: wire.FrameHello, Tag: [32]byte{1}, Announcement: ann})),
-			"not hello":  must(wire.AppendFrame(nil, wire.Frame{Type: wire.FramePing, N: 1})),
+			"wrong tag":  must(wire.AppendLiveFrame(nil, wire.LiveFrame{Type: wire.FrameHello, Tag: [32]byte{1}, Announcement: ann})),
+			"not hello":  must(wire.AppendLiveFrame(nil, wire.LiveFrame{Type: wire.FramePing, N: 1})),
 			"over bound": {0xff, 0xff, 1},
 		} {
 			t.Run(name, func(t *testing.T) {
@@ -404,7 +404,7 @@ func TestRefusesStrangers(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := dialRaw(t, hm, hb)
-		if _, err := s.Write(must(wire.AppendFrame(nil, wire.Frame{Type: wire.FrameHello, Tag: p.keys.HelloTag(p.lo, hb.PeerKey()), Announcement: ann}))); err != nil {
+		if _, err := s.Write(must(wire.AppendLiveFrame(nil, wire.LiveFrame{Type: wire.FrameHello, Tag: p.keys.HelloTag(p.lo, hb.PeerKey()), Announcement: ann}))); err != nil {
 			t.Fatal(err)
 		}
 		refused(t, s)
@@ -458,10 +458,10 @@ func handshake(t testing.TB, p pair, hm host.Host, mk [32]byte, hb *Host) networ
 		t.Fatal(err)
 	}
 	s := dialRaw(t, hm, hb)
-	if _, err := s.Write(must(wire.AppendFrame(nil, wire.Frame{Type: wire.FrameHello, Tag: p.keys.HelloTag(p.lo, hb.PeerKey()), Announcement: ann}))); err != nil {
+	if _, err := s.Write(must(wire.AppendLiveFrame(nil, wire.LiveFrame{Type: wire.FrameHello, Tag: p.keys.HelloTag(p.lo, hb.PeerKey()), Announcement: ann}))); err != nil {
 		t.Fatal(err)
 	}
-	f, err := readFrame(s, make([]byte, wire.MaxFrameLen))
+	f, err := readFrame(s, make([]byte, wire.MaxLiveFrameLen))
 	if err != nil || f.Type != wire.FrameHello || !p.keys.CheckHelloTag(p.hi, mk, f.Tag) {
 		t.Fatalf("Bob's hello: %+v, %v", f.Type, err)
 	}
@@ -475,7 +475,7 @@ func TestFrameBound(t *testing.T) {
 	hb := newHost(t, Config{})
 	bob := addChat(t, hb, p.keys, p.hi)
 	for name, frame := range map[string][]byte{
-		"over the bound": binary.BigEndian.AppendUint16(nil, wire.MaxFrameLen+1),
+		"over the bound": binary.BigEndian.AppendUint16(nil, wire.MaxLiveFrameLen+1),
 		"largest prefix": {0xff, 0xff},
 		"zero length":    {0, 0},
 		"short ack":      {0, 3, byte(wire.FrameAck), 0, 0},
@@ -501,7 +501,7 @@ func TestFrameBound(t *testing.T) {
 		b := incoming(t, bob)
 		big := seal(t, p.keys, p.lo, 1, strings.Repeat("x", wire.MaxBody))
 		unknown := append(binary.BigEndian.AppendUint16(nil, 4), 0x7f, 1, 2, 3)
-		if _, err := s.Write(append(unknown, must(wire.AppendFrame(nil, wire.Frame{Type: wire.FrameMessage, Sealed: big}))...)); err != nil {
+		if _, err := s.Write(append(unknown, must(wire.AppendLiveFrame(nil, wire.LiveFrame{Type: wire.FrameMessage, Sealed: big}))...)); err != nil {
 			t.Fatal(err)
 		}
 		if m := recvMessage(t, b); m.N != 1 || len(m.Body) != wire.MaxBody {
@@ -700,16 +700,16 @@ func TestDiallerChecksAnswer(t *testing.T) {
 		return must(p.keys.SealAnnouncement(p.hi, wire.Announcement{Dir: p.hi, Expires: time.Now().Add(time.Hour), PeerKey: key}))
 	}
 	for name, answer := range map[string][]byte{
-		"good":        must(wire.AppendFrame(nil, wire.Frame{Type: wire.FrameHello, Tag: p.keys.HelloTag(p.hi, ha.PeerKey()), Announcement: annOf(mk)})),
-		"wrong tag":   must(wire.AppendFrame(nil, wire.Frame{Type: wire.FrameHello, Tag: p.keys.HelloTag(p.hi, mk), Announcement: annOf(mk)})),
-		"other peer":  must(wire.AppendFrame(nil, wire.Frame{Type: wire.FrameHello, Tag: p.keys.HelloTag(p.hi, ha.PeerKey()), Announcement: annOf([32]byte{7})})),
-		"other chat":  must(wire.AppendFrame(nil, wire.Frame{Type: wire.FrameHello, Tag: p.other.HelloTag(p.hi, ha.PeerKey()), Announcement: must(p.other.SealAnnouncement(p.hi, wire.Announcement{Dir: p.hi, Expires: time.Now().Add(time.Hour), PeerKey: mk}))})),
-		"not a hello": must(wire.AppendFrame(nil, wire.Frame{Type: wire.FrameAck, N: 1})),
+		"good":        must(wire.AppendLiveFrame(nil, wire.LiveFrame{Type: wire.FrameHello, Tag: p.keys.HelloTag(p.hi, ha.PeerKey()), Announcement: annOf(mk)})),
+		"wrong tag":   must(wire.AppendLiveFrame(nil, wire.LiveFrame{Type: wire.FrameHello, Tag: p.keys.HelloTag(p.hi, mk), Announcement: annOf(mk)})),
+		"other peer":  must(wire.AppendLiveFrame(nil, wire.LiveFrame{Type: wire.FrameHello, Tag: p.keys.HelloTag(p.hi, ha.PeerKey()), Announcement: annOf([32]byte{7})})),
+		"other chat":  must(wire.AppendLiveFrame(nil, wire.LiveFrame{Type: wire.FrameHello, Tag: p.other.HelloTag(p.hi, ha.PeerKey()), Announcement: must(p.other.SealAnnouncement(p.hi, wire.Announcement{Dir: p.hi, Expires: time.Now().Add(time.Hour), PeerKey: mk}))})),
+		"not a hello": must(wire.AppendLiveFrame(nil, wire.LiveFrame{Type: wire.FrameAck, N: 1})),
 		"nothing":     nil,
 	} {
 		t.Run(name, func(t *testing.T) {
 			hm.SetStreamHandler(ProtocolID, func(s network.Stream) {
-				if _, err := readFrame(s, make([]byte, wire.MaxFrameLen)); err != nil {
+				if _, err := readFrame(s, make([]byte, wire.MaxLiveFrameLen)); err != nil {
 					s.Reset()
 					return
 				}
@@ -719,7 +719,7 @@ func TestDiallerChecksAnswer(t *testing.T) {
 				}
 				s.Write(answer)
 				// Hold the stream open until Alice ends it.
-				readFrame(s, make([]byte, wire.MaxFrameLen))
+				readFrame(s, make([]byte, wire.MaxLiveFrameLen))
 				s.Reset()
 			})
 			var addrs [][]byte

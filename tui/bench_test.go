@@ -52,7 +52,7 @@ func BenchmarkKeystrokeView(b *testing.B) {
 	for _, msg := range run(m.Init()) {
 		send(m, msg)
 	}
-	if h := m.hists[id]; h == nil || len(h.entries) != pageSize {
+	if h := m.c.chats.hist(id); h == nil || len(h.entries) != pageSize {
 		b.Fatalf("the chat did not open with one page")
 	}
 	keys := []tea.KeyPressMsg{{Code: 'a', Text: "a"}, {Code: tea.KeyBackspace}}

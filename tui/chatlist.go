@@ -96,6 +96,21 @@ func (l chatList) totalUnread(open chat.ChatID) int {
 	return n
 }
 
+// listShown is how many chats a list height rows tall shows: two rows
+// each, under its title and over a blank row and the network state.
+func listShown(height int) int { return max((height-3)/2, 1) }
+
+// scrollTo moves the list as little as it must for chat open to be among
+// the shown at the top. Update calls it, so that where the list is
+// scrolled persists from frame to frame, and a click finds what was drawn.
+func (l *chatList) scrollTo(open chat.ChatID, shown int) {
+	cur := max(l.index(open), 0)
+	l.top = max(min(l.top, cur, len(l.items)-shown), 0)
+	if cur >= l.top+shown {
+		l.top = cur - shown + 1
+	}
+}
+
 // view renders the list in width × height: two rows per chat (name,
 // unread count and time; the last message), then the network state.
 // alerted says which chats have alerts not looked at yet.
@@ -103,25 +118,16 @@ func (l chatList) view(c *common, open chat.ChatID, net string, width, height in
 	st := c.styles
 	rows := make([]string, 0, height)
 	rows = append(rows, st.title.Render("Chats"))
-	avail := height - 3 // title, blank before the network line, network line
-	per := 2
-	shown := max(avail/per, 1)
-	cur := max(l.index(open), 0)
-	if cur < l.top {
-		l.top = cur
-	}
-	if cur >= l.top+shown {
-		l.top = cur - shown + 1
-	}
+	shown := listShown(height)
 	if len(l.items) == 0 {
 		rows = append(rows, st.dim.Render("no chats yet"), st.dim.Render("/start NAME"))
 	}
 	for i := l.top; i < len(l.items) && i < l.top+shown; i++ {
 		in := l.items[i]
-		name := c.names[in.ID]
+		name := c.chats.name(in.ID)
 		f, isFriend := c.peer(in.ID)
 		mark := listMark(st, f, isFriend)
-		if tag := c.tags[in.ID]; tag != "" {
+		if tag := c.chats.at(in.ID).tag; tag != "" {
 			mark += st.dim.Render(" " + tag)
 		}
 		right := shortTime(in.LastActivity.In(c.loc), c.now().In(c.loc))

@@ -6,30 +6,22 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
-
-	"github.com/dhtchat/dhtchat/chat"
-	"github.com/dhtchat/dhtchat/keyring"
 )
 
-// common is what every sub-model shares: the terminal size, styles, keys and
-// the clock (a field, so that tests render fixed times).
+// common is what every sub-model shares: the terminal size, styles, keys,
+// the clock (a field, so that tests render fixed times), and the views of
+// the chats (the list and the history show their names).
 type common struct {
 	width, height int
 	styles        styles
 	keys          keyMap
 	now           func() time.Time
 	loc           *time.Location
-	// names is the name shown for the friend of each chat, and peers the
-	// friend itself (absent: the chat's key belongs to no friend).
-	names map[chat.ChatID]string
-	peers map[chat.ChatID]keyring.Friend
-	// tags tell apart chats with the same friend: the end of each one's
-	// chat key, e.g. "…x7kq"; absent for a friend's only chat.
-	tags map[chat.ChatID]string
+	chats         chatViews
 }
 
 func newCommon() *common {
-	return &common{styles: newStyles(), keys: newKeyMap(), now: time.Now, loc: time.Local, names: make(map[chat.ChatID]string), peers: make(map[chat.ChatID]keyring.Friend), tags: make(map[chat.ChatID]string)}
+	return &common{styles: newStyles(), keys: newKeyMap(), now: time.Now, loc: time.Local, chats: make(chatViews)}
 }
 
 // styles uses only the 16 ANSI colours, which every terminal themes to suit

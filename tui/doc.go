@@ -2,11 +2,23 @@
 //
 // The program is one top model (model.go) with three sub-models — the chat
 // list, the history of the open chat and the input with one draft per chat
-// — and a common struct they share (size, styles, key map). Update is a
+// — and a common struct they share (size, styles, key map, and the views
+// of the chats). All the UI holds of one chat (its name, key, history,
+// draft, send queue and alerts) is one chatView (chats.go). Update is a
 // pure state transition: everything that touches the chat engine or the
 // keyring runs in a tea.Cmd (cmds.go), and the engine's events come in
 // through one command that is re-armed after each delivery (listen), so
-// they arrive in order and never race with the user's keys.
+// they arrive in order and never race with the user's keys. The one
+// exception is Client.Focus, which only notes the chat on screen for the
+// worker and never blocks: Update calls it, so that quick switches reach
+// the worker in their order.
+//
+// The slash commands are one table (commands.go) that the dispatcher,
+// /help and the check for a friend named by a command read. Panels (/help,
+// f1, f2, /friends…) are kinds of one interface (panel.go). Drawing is apart
+// from updating: View puts the parts together (view.go), each drawn in its
+// own file (chatlist.go, title.go, notices.go, historyview.go, panel.go,
+// infoview.go, welcome.go, status.go, help.go).
 //
 // The events are hints, the store is the truth: other dhtchat processes may
 // write the same database (a script running "dhtchat send" or "recv"), and

@@ -205,6 +205,15 @@ func withChats(t testing.TB, m *model, names ...string) []chat.Info {
 	return infos
 }
 
+// panelTitle is the title of the panel shown, or "" if none is.
+func panelTitle(m *model) string {
+	if m.panel == nil {
+		return ""
+	}
+	title, _ := m.panel.content(m)
+	return title
+}
+
 // screen is the model's view without styling, each row trimmed on the right.
 func screen(m *model) string {
 	return plain(m.View().Content)

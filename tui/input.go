@@ -15,28 +15,28 @@ import (
 const maxInputRows = 6
 
 // input is the message being written: one draft (a textarea, with its own
-// cursor) per chat, kept while the user switches chats, and the history of
-// what was sent, recalled with Up and Down on an empty draft. Nothing but
-// the user's own keys and pastes reaches it.
+// cursor) per chat, kept in the chat's view while the user switches
+// chats, and the history of what was sent, recalled with Up and Down on
+// an empty draft. Nothing but the user's own keys and pastes reaches it.
 type input struct {
-	drafts map[chat.ChatID]*textarea.Model
-	cur    chat.ChatID
-	width  int
-	rows   int // the most rows it may take
+	chats chatViews // whose drafts it edits (the model's: see chatViews)
+	cur   chat.ChatID
+	width int
+	rows  int // the most rows it may take
 
 	sent     []string // bodies sent, oldest first
 	browse   int      // index into sent while recalling; len(sent) when not
 	recalled string   // the text recalled, to notice edits
 }
 
-func newInput() input {
-	return input{drafts: make(map[chat.ChatID]*textarea.Model), width: 40, rows: maxInputRows}
+func newInput(chats chatViews) input {
+	return input{chats: chats, width: 40, rows: maxInputRows}
 }
 
 // unsent reports whether a draft of any chat holds more than spaces.
 func (in *input) unsent() bool {
-	for _, d := range in.drafts {
-		if strings.TrimSpace(d.Value()) != "" {
+	for _, v := range in.chats {
+		if v.draft != nil && strings.TrimSpace(v.draft.Value()) != "" {
 			return true
 		}
 	}
@@ -45,14 +45,14 @@ func (in *input) unsent() bool {
 
 // draft returns the draft of chat id, creating it.
 func (in *input) draft(id chat.ChatID) *textarea.Model {
-	if d, ok := in.drafts[id]; ok {
-		return d
+	v := in.chats.get(id)
+	if v.draft == nil {
+		d := newDraft()
+		d.MaxHeight = in.rows
+		d.SetWidth(in.width)
+		v.draft = &d
 	}
-	d := newDraft()
-	d.MaxHeight = in.rows
-	d.SetWidth(in.width)
-	in.drafts[id] = &d
-	return &d
+	return v.draft
 }
 
 func newDraft() textarea.Model {
@@ -92,16 +92,18 @@ func newDraft() textarea.Model {
 // setSize sets the width of every draft and the rows the input may take.
 func (in *input) setSize(width, rows int) {
 	in.width, in.rows = width, max(rows, 1)
-	for _, d := range in.drafts {
-		d.MaxHeight = in.rows
-		d.SetWidth(width)
+	for _, v := range in.chats {
+		if d := v.draft; d != nil {
+			d.MaxHeight = in.rows
+			d.SetWidth(width)
+		}
 	}
 }
 
 // switchTo makes chat id's draft the one being edited.
 func (in *input) switchTo(id chat.ChatID) {
-	if d, ok := in.drafts[in.cur]; ok {
-		d.Blur()
+	if v := in.chats[in.cur]; v != nil && v.draft != nil {
+		v.draft.Blur()
 	}
 	in.cur = id
 	in.draft(id).Focus()

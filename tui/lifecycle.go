@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dhtchat/dhtchat/chat"
 )
@@ -56,7 +55,7 @@ func (m *model) pausedWhy(id chat.ChatID) string {
 	if !ok || !in.Paused && !in.Blocked {
 		return ""
 	}
-	name := m.c.names[id]
+	name := m.c.chats.name(id)
 	_, friend := m.c.peer(id)
 	switch {
 	case in.Blocked && friend:
@@ -98,7 +97,7 @@ func (m *model) giveBack(id chat.ChatID, bodies []string) {
 // again, which closes it.
 func (m *model) sendRefused(id chat.ChatID, q *sendQueue, err error) tea.Cmd {
 	bodies := append(slices.Clip(q.flight), q.waiting...)
-	delete(m.queues, id)
+	m.c.chats.get(id).queue = nil
 	m.giveBack(id, bodies)
 	why, st := m.pausedWhy(id), whyPaused
 	switch {
@@ -173,16 +172,17 @@ func (m *model) closeChat(id chat.ChatID) tea.Cmd {
 	if m.list.index(id) >= 0 {
 		return nil // back in the list: not gone after all
 	}
-	name := m.c.names[id]
+	name := m.c.chats.name(id)
 	if name == "" {
 		name = "a friend"
 	}
 	var unsent []string
-	if q := m.queues[id]; q != nil {
-		unsent = append(unsent, q.bodies()...)
-		delete(m.queues, id)
+	v := m.c.chats.get(id)
+	if v.queue != nil {
+		unsent = append(unsent, v.queue.bodies()...)
+		v.queue = nil
 	}
-	if d, ok := m.in.drafts[id]; ok && strings.TrimSpace(d.Value()) != "" {
+	if d := v.draft; d != nil && strings.TrimSpace(d.Value()) != "" {
 		unsent = append(unsent, d.Value())
 	}
 	wasOpen := m.open == id
@@ -191,17 +191,10 @@ func (m *model) closeChat(id chat.ChatID) tea.Cmd {
 		m.in.switchTo(chat.ChatID{})
 		m.giveBack(chat.ChatID{}, unsent)
 	}
-	delete(m.in.drafts, id)
 	for _, s := range unsent {
 		m.in.remember(s)
 	}
-	delete(m.hists, id)
-	delete(m.keys, id)
-	delete(m.c.names, id)
-	delete(m.c.tags, id)
-	delete(m.c.peers, id)
-	delete(m.alerts, id)
-	delete(m.alertsSeen, id)
+	delete(m.c.chats, id)
 	if m.status.chat == id {
 		m.status = status{}
 	}
@@ -227,55 +220,9 @@ func (m *model) closeChat(id chat.ChatID) tea.Cmd {
 	if len(unsent) > 0 {
 		lines = append(lines, "What you had not sent in it is in the input below (Enter sends nothing here: no chat is open), and ↑ on an empty draft recalls it in any chat.", "")
 	}
-	m.panel = &panel{title: "Chat deleted", lines: append(lines, next)}
-	return m.focus(chat.ChatID{})
-}
-
-// noticeRows are the lines over the history of the open chat that say
-// what the user must know of it, each the longest wording that fits
-// width: that it is paused.
-func (m *model) noticeRows(width int) []string {
-	in, ok := m.info(m.open)
-	if !ok || !in.Paused && !in.Blocked {
-		return nil
-	}
-	name := m.c.names[m.open]
-	_, friend := m.c.peer(m.open)
-	var texts []string
-	switch {
-	case in.Blocked && friend:
-		texts = []string{
-			fmt.Sprintf(" ! BLOCKED: nothing is sent or received; 'dhtchat unblock %s' resumes the chat", name),
-			fmt.Sprintf(" ! BLOCKED: 'dhtchat unblock %s' resumes the chat", name),
-			" ! BLOCKED: nothing is sent or received",
-		}
-	case in.Blocked:
-		texts = []string{" ! BLOCKED: nothing is sent or received; 'dhtchat unblock' resumes the chat", " ! BLOCKED: nothing is sent or received"}
-	default:
-		texts = []string{
-			" ! PAUSED: this key is not one of your friends' (removed?): nothing is sent or received",
-			" ! PAUSED: not one of your friends (f2): nothing is sent",
-			" ! PAUSED: not a friend",
-		}
-	}
-	text := texts[len(texts)-1]
-	for _, s := range texts {
-		if ansi.StringWidth(s) <= width {
-			text = s
-			break
-		}
-	}
-	return []string{m.c.styles.warn.Render(fit(text, width))}
-}
-
-// notices are the rows over the open chat's history: its unseen alerts,
-// then whether it is paused.
-func (m *model) notices(width int) []string {
-	var rows []string
-	if a := m.alertNotice(width); a != "" {
-		rows = append(rows, m.c.styles.keyChanged.Render(fit(a, width)))
-	}
-	return append(rows, m.noticeRows(width)...)
+	m.show(textPanel{title: "Chat deleted", lines: append(lines, next)})
+	m.focus(chat.ChatID{})
+	return nil
 }
 
 // pausedLabel is the word for a paused chat in the list and the header,

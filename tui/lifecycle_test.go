@@ -66,7 +66,7 @@ func TestBlockedElsewhere(t *testing.T) {
 	}
 	// Queued behind it, it comes back before what is typed since.
 	q := &sendQueue{flight: []string{"a"}, batch: 99, waiting: []string{"b"}}
-	m.queues[s.id] = q
+	m.c.chats.get(s.id).queue = q
 	sendNoRetry(m, sendFailedMsg{id: s.id, batch: 99, err: chat.ErrPaused})
 	if v, _, _ := draftState(m); v != "a\nb\none" {
 		t.Errorf("the queue came back as %q, want a, b, then the draft", v)
@@ -132,8 +132,8 @@ func TestPausedMarked(t *testing.T) {
 	}
 	typeText(m, "hi")
 	sendNoRetry(m, keyEnter)
-	if v, _, _ := draftState(m); v != "hi" || m.queues[chatID(1)] != nil {
-		t.Errorf("Enter in a paused chat: draft %q, queue %+v", v, m.queues[chatID(1)])
+	if v, _, _ := draftState(m); v != "hi" || m.c.chats.queue(chatID(1)) != nil {
+		t.Errorf("Enter in a paused chat: draft %q, queue %+v", v, m.c.chats.queue(chatID(1)))
 	}
 }
 
@@ -158,7 +158,7 @@ func TestDeletedElsewhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	send(m, refreshTickMsg{})
-	if m.open != (chat.ChatID{}) || m.hists[s.id] != nil || m.list.index(s.id) >= 0 {
+	if m.open != (chat.ChatID{}) || m.c.chats.hist(s.id) != nil || m.list.index(s.id) >= 0 {
 		t.Fatalf("the deleted chat is still open or listed: open %v", m.open)
 	}
 	scr := screen(m)

@@ -166,7 +166,7 @@ func TestEnterSendsAltEnterNewline(t *testing.T) {
 	// With no engine, Enter only queues the message; feed the result the
 	// send command would give.
 	send(m, keyEnter)
-	q := m.queues[chatID(1)]
+	q := m.c.chats.queue(chatID(1))
 	if q == nil || len(q.flight) != 1 || q.flight[0] != "a\n\nb" {
 		t.Fatalf("enter did not send: queue %+v", q)
 	}
@@ -178,7 +178,7 @@ func TestEnterSendsAltEnterNewline(t *testing.T) {
 	}
 	e := chat.Entry{Seq: 1, Chat: chatID(1), Outgoing: true, N: 1, SentAt: base, Body: "a\n\nb", Status: chat.Pending}
 	send(m, sentMsg{id: chatID(1), batch: q.batch, entries: []chat.Entry{e}})
-	if m.queues[chatID(1)] != nil {
+	if m.c.chats.queue(chatID(1)) != nil {
 		t.Errorf("the queue is not empty after the send")
 	}
 	if !strings.Contains(screen(m), "15:04 you      a") {
@@ -338,7 +338,7 @@ func TestOpeningAHugeChatLoadsOnePage(t *testing.T) {
 	for _, msg := range run(m.Init()) {
 		send(m, msg)
 	}
-	h := m.hists[id]
+	h := m.c.chats.hist(id)
 	if h == nil || len(h.entries) != pageSize {
 		t.Fatalf("opening the chat loaded %d entries, want one page of %d", len(h.entries), pageSize)
 	}

@@ -20,11 +20,11 @@ func TestStartShowsChatKey(t *testing.T) {
 	if m.open == s.id {
 		t.Fatal("the new chat did not open")
 	}
-	k, ok := m.keys[m.open]
+	k, ok := m.c.chats.key(m.open)
 	if in, err := s.ui.Info(t.Context(), m.open); !ok || err != nil || k != in.Key {
 		t.Fatal("the new chat's key is not known")
 	}
-	if m.panel == nil || !strings.HasPrefix(m.panel.title, "New chat with bob") {
+	if !strings.HasPrefix(panelTitle(m), "New chat with bob") {
 		t.Fatalf("no new-chat panel; panel %+v", m.panel)
 	}
 	// A chat list arriving later (a refresh, an event) keeps it.
@@ -34,8 +34,8 @@ func TestStartShowsChatKey(t *testing.T) {
 		t.Errorf("the panel is gone:\n%s", scr)
 	}
 	// Two chats with bob: the list tells them apart by their keys' ends.
-	if m.c.tags[m.open] != chatTag(k) || m.c.tags[s.id] != chatTag(s.key) {
-		t.Errorf("tags %q, want %q and %q", m.c.tags, chatTag(k), chatTag(s.key))
+	if m.c.chats.at(m.open).tag != chatTag(k) || m.c.chats.at(s.id).tag != chatTag(s.key) {
+		t.Errorf("tags %q and %q, want %q and %q", m.c.chats.at(m.open).tag, m.c.chats.at(s.id).tag, chatTag(k), chatTag(s.key))
 	}
 	if !strings.Contains(scr, "bob "+chatTag(k)) || !strings.Contains(scr, "new chat, no messages") {
 		t.Errorf("the list does not tell the chats apart:\n%s", scr)
@@ -77,7 +77,7 @@ func TestFriendsReadAgain(t *testing.T) {
 	b.friends = append(b.friends, keyring.Friend{Name: "george", Key: george})
 	typeText(m, "/start george")
 	send(m, keyEnter)
-	if m.status.isErr || m.panel == nil || !strings.Contains(m.panel.title, "george") {
+	if m.status.isErr || !strings.Contains(panelTitle(m), "george") {
 		t.Fatalf("/start george: status %q, panel %+v", m.status.text, m.panel)
 	}
 

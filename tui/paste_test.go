@@ -21,7 +21,7 @@ func pasteModel(t *testing.T, draft string) *model {
 
 // sentBodies is all chat 1's queue holds, in order.
 func sentBodies(m *model) []string {
-	if q := m.queues[chatID(1)]; q != nil {
+	if q := m.c.chats.queue(chatID(1)); q != nil {
 		return q.bodies()
 	}
 	return nil

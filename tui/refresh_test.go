@@ -105,7 +105,7 @@ func newShared(t *testing.T, net chat.Network, stored int) *shared {
 // store's status.
 func (s *shared) checkMatchesStore(t *testing.T) {
 	t.Helper()
-	h := s.m.hists[s.id]
+	h := s.m.c.chats.hist(s.id)
 	want, err := s.ui.History(t.Context(), s.id, 0, 10000)
 	if err != nil {
 		t.Fatal(err)
@@ -272,7 +272,7 @@ func TestRefreshUpdatesOlderStatuses(t *testing.T) {
 	}
 	send(s.m, refreshTickMsg{})
 	s.checkMatchesStore(t)
-	if s.m.hists[s.id].entries[0].Status == chat.Pending {
+	if s.m.c.chats.hist(s.id).entries[0].Status == chat.Pending {
 		t.Errorf("the first message is still pending after another handle published it")
 	}
 }

@@ -58,13 +58,13 @@ type retrySendMsg struct{ id chat.ChatID }
 // enqueue appends text to chat id's queue and starts a Send if none is in
 // flight.
 func (m *model) enqueue(id chat.ChatID, text string) tea.Cmd {
-	q := m.queues[id]
-	if q == nil {
-		q = &sendQueue{}
-		m.queues[id] = q
+	v := m.c.chats.get(id)
+	if v.queue == nil {
+		v.queue = &sendQueue{}
 	}
+	q := v.queue
 	q.waiting = append(q.waiting, text)
-	if h := m.hists[id]; h != nil {
+	if h := v.hist; h != nil {
 		h.follow, h.newBelow = true, 0
 		h.toBottom()
 	}
@@ -74,7 +74,7 @@ func (m *model) enqueue(id chat.ChatID, text string) tea.Cmd {
 // dispatch starts a Send of what waits in chat id's queue, unless one is
 // in flight.
 func (m *model) dispatch(id chat.ChatID) tea.Cmd {
-	q := m.queues[id]
+	q := m.c.chats.queue(id)
 	if q == nil || q.flight != nil || len(q.waiting) == 0 {
 		return nil
 	}
@@ -88,7 +88,7 @@ func (m *model) dispatch(id chat.ChatID) tea.Cmd {
 // onSent: the store holds the Send's bodies; show them as entries, and
 // send what queued meanwhile.
 func (m *model) onSent(msg sentMsg) tea.Cmd {
-	q := m.queues[msg.id]
+	q := m.c.chats.queue(msg.id)
 	if q == nil || q.flight == nil || q.batch != msg.batch {
 		return nil
 	}
@@ -96,7 +96,7 @@ func (m *model) onSent(msg sentMsg) tea.Cmd {
 	if m.status.why == whySend && m.status.chat == msg.id {
 		m.status = status{} // stored after all
 	}
-	h := m.hists[msg.id]
+	h := m.c.chats.hist(msg.id)
 	for _, e := range msg.entries {
 		if h != nil {
 			h.add(e)
@@ -107,7 +107,7 @@ func (m *model) onSent(msg sentMsg) tea.Cmd {
 		h.toBottom()
 	}
 	if q.len() == 0 {
-		delete(m.queues, msg.id)
+		m.c.chats[msg.id].queue = nil
 		if m.quitWhenStored && m.unstored() == 0 {
 			m.quitting = true
 			return tea.Quit
@@ -122,7 +122,7 @@ func (m *model) onSent(msg sentMsg) tea.Cmd {
 // else (a database error) they wait again, first, and are tried again
 // after a backoff, or at the next Enter in the chat.
 func (m *model) onSendFailed(msg sendFailedMsg) tea.Cmd {
-	q := m.queues[msg.id]
+	q := m.c.chats.queue(msg.id)
 	if q == nil || q.flight == nil || q.batch != msg.batch {
 		return nil
 	}
@@ -159,8 +159,10 @@ func (m *model) onSendFailed(msg sendFailedMsg) tea.Cmd {
 // over all chats.
 func (m *model) unstored() int {
 	n := 0
-	for _, q := range m.queues {
-		n += q.len()
+	for _, v := range m.c.chats {
+		if v.queue != nil {
+			n += v.queue.len()
+		}
 	}
 	return n
 }
@@ -268,8 +270,11 @@ func (e *NotStoredError) Unwrap() error { return e.Err }
 func (m *model) storeRest(ctx context.Context) error {
 	m.ledger.close()
 	var failed NotStoredError
-	for _, id := range slices.SortedFunc(maps.Keys(m.queues), compareIDs) {
-		q := m.queues[id]
+	for _, id := range slices.SortedFunc(maps.Keys(m.c.chats), compareIDs) {
+		q := m.c.chats[id].queue
+		if q == nil {
+			continue
+		}
 		bodies := q.waiting
 		if q.flight != nil && !m.ledger.stored[q.batch] {
 			bodies = q.bodies()

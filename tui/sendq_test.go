@@ -25,7 +25,7 @@ func sentEntries(id chat.ChatID, seq int64, n uint64, bodies ...string) []chat.E
 
 // queued is the queue of chat id: in flight, then waiting.
 func queued(m *model, id chat.ChatID) (flight, waiting []string) {
-	q := m.queues[id]
+	q := m.c.chats.queue(id)
 	if q == nil {
 		return nil, nil
 	}
@@ -56,7 +56,7 @@ func TestEnterWhileSending(t *testing.T) {
 	}
 	typeText(m, "half")
 	// The first Send returns: the other two go in one Send.
-	b1 := m.queues[chatID(1)].batch
+	b1 := m.c.chats.queue(chatID(1)).batch
 	send(m, sentMsg{id: chatID(1), batch: b1, entries: sentEntries(chatID(1), 1, 1, "one")})
 	flight, waiting = queued(m, chatID(1))
 	if !slices.Equal(flight, []string{"two", "three"}) || len(waiting) != 0 {
@@ -67,9 +67,9 @@ func TestEnterWhileSending(t *testing.T) {
 	if f, _ := queued(m, chatID(1)); len(f) != 2 {
 		t.Fatalf("a repeated answer moved the queue: %q", f)
 	}
-	send(m, sentMsg{id: chatID(1), batch: m.queues[chatID(1)].batch, entries: sentEntries(chatID(1), 2, 2, "two", "three")})
-	if m.queues[chatID(1)] != nil {
-		t.Errorf("the queue is left after both Sends: %+v", m.queues[chatID(1)])
+	send(m, sentMsg{id: chatID(1), batch: m.c.chats.queue(chatID(1)).batch, entries: sentEntries(chatID(1), 2, 2, "two", "three")})
+	if m.c.chats.queue(chatID(1)) != nil {
+		t.Errorf("the queue is left after both Sends: %+v", m.c.chats.queue(chatID(1)))
 	}
 	if v, _, _ := draftState(m); v != "half" {
 		t.Errorf("the Sends changed the draft to %q", v)
@@ -97,7 +97,7 @@ func TestSendFailureKeepsText(t *testing.T) {
 	send(m, keyEnter)
 	typeText(m, "two")
 	send(m, keyEnter)
-	q := m.queues[chatID(1)]
+	q := m.c.chats.queue(chatID(1))
 	// Update, not send: the retry timer the failure arms is not run.
 	m.Update(sendFailedMsg{id: chatID(1), batch: q.batch, err: errors.New("store: disk I/O error")})
 	flight, waiting := queued(m, chatID(1))
@@ -117,7 +117,7 @@ func TestSendFailureKeepsText(t *testing.T) {
 	if !slices.Equal(flight, []string{"one", "two", "three"}) {
 		t.Fatalf("after enter, the Send in flight has %q, want [one two three]", flight)
 	}
-	m.Update(sendFailedMsg{id: chatID(1), batch: m.queues[chatID(1)].batch, err: errors.New("store: disk I/O error")})
+	m.Update(sendFailedMsg{id: chatID(1), batch: m.c.chats.queue(chatID(1)).batch, err: errors.New("store: disk I/O error")})
 	if !strings.Contains(m.status.text, "trying again in 2s") {
 		t.Errorf("the second failure does not back off: %q", m.status.text)
 	}
@@ -127,14 +127,14 @@ func TestSendFailureKeepsText(t *testing.T) {
 	if !slices.Equal(flight, []string{"one", "two", "three"}) {
 		t.Fatalf("the retry sends %q, want [one two three]", flight)
 	}
-	send(m, sentMsg{id: chatID(1), batch: m.queues[chatID(1)].batch, entries: sentEntries(chatID(1), 1, 1, "one", "two", "three")})
-	if m.queues[chatID(1)] != nil {
+	send(m, sentMsg{id: chatID(1), batch: m.c.chats.queue(chatID(1)).batch, entries: sentEntries(chatID(1), 1, 1, "one", "two", "three")})
+	if m.c.chats.queue(chatID(1)) != nil {
 		t.Errorf("the queue is left after the retry succeeded")
 	}
 	// An invalid body is never queued: it stays in the draft.
 	m.in.draft(m.open).SetValue(strings.Repeat("x", chat.MaxBody+1))
 	send(m, keyEnter)
-	if m.queues[chatID(1)] != nil || !strings.Contains(m.status.text, "too long") {
+	if m.c.chats.queue(chatID(1)) != nil || !strings.Contains(m.status.text, "too long") {
 		t.Errorf("a body too long was queued (status %q)", m.status.text)
 	}
 	if v, _, _ := draftState(m); len(v) != chat.MaxBody+1 {
@@ -156,7 +156,7 @@ func TestQuitWaitsForTheStore(t *testing.T) {
 	if m.quitting || cmd != nil || !strings.Contains(m.status.text, "storing 1 message before quitting") {
 		t.Fatalf("ctrl+c with a message being stored: quitting %v, status %q", m.quitting, m.status.text)
 	}
-	_, cmd = m.Update(sentMsg{id: chatID(1), batch: m.queues[chatID(1)].batch, entries: sentEntries(chatID(1), 1, 1, "one")})
+	_, cmd = m.Update(sentMsg{id: chatID(1), batch: m.c.chats.queue(chatID(1)).batch, entries: sentEntries(chatID(1), 1, 1, "one")})
 	if !m.quitting || cmd == nil {
 		t.Fatalf("stored: not quitting")
 	}
@@ -170,7 +170,7 @@ func TestQuitWaitsForTheStore(t *testing.T) {
 	typeText(m, "one")
 	send(m, keyEnter)
 	send(m, keyCtrlC)
-	send(m, sendFailedMsg{id: chatID(1), batch: m.queues[chatID(1)].batch, err: errors.New("store: disk full")})
+	send(m, sendFailedMsg{id: chatID(1), batch: m.c.chats.queue(chatID(1)).batch, err: errors.New("store: disk full")})
 	if m.quitting || !strings.Contains(m.status.text, "1 message not stored: store: disk full; ctrl+c again quits anyway") {
 		t.Fatalf("a failure while quitting: quitting %v, status %q", m.quitting, m.status.text)
 	}
@@ -312,7 +312,7 @@ func TestQuestionMarkIsText(t *testing.T) {
 		t.Errorf("sent %q, want [?!]", f)
 	}
 	send(m, keyF1)
-	if m.panel == nil || m.panel.title != "Keys" {
+	if panelTitle(m) != "Keys" {
 		t.Errorf("f1 does not show the keys")
 	}
 	if s := screen(m); !strings.Contains(s, "f1 keys") {
@@ -335,9 +335,9 @@ func TestStoreRestOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.ledger.end(7, true)
-	m.queues[ids[0]] = &sendQueue{flight: []string{"a1"}, batch: 7, waiting: []string{"a2"}}
+	m.c.chats.get(ids[0]).queue = &sendQueue{flight: []string{"a1"}, batch: 7, waiting: []string{"a2"}}
 	// Chat 1: its Send never ran.
-	m.queues[ids[1]] = &sendQueue{flight: []string{"b1", "b2"}, batch: 8, waiting: []string{"b3"}}
+	m.c.chats.get(ids[1]).queue = &sendQueue{flight: []string{"b1", "b2"}, batch: 8, waiting: []string{"b3"}}
 	if err := m.storeRest(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +359,10 @@ func TestStoreRestOnce(t *testing.T) {
 	}
 	// A store that fails gives the text back.
 	client.Close()
-	m.queues = map[chat.ChatID]*sendQueue{ids[0]: {waiting: []string{"lost?"}}}
+	for _, v := range m.c.chats {
+		v.queue = nil
+	}
+	m.c.chats.get(ids[0]).queue = &sendQueue{waiting: []string{"lost?"}}
 	m.ledger = newSendLedger()
 	err := m.storeRest(t.Context())
 	var ns *NotStoredError

@@ -3,10 +3,8 @@ package tui
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dhtchat/dhtchat/chat"
 	"github.com/dhtchat/dhtchat/internal/userr"
@@ -24,8 +22,10 @@ import (
 
 // peer returns the friend of chat id, and false if its key is no friend's.
 func (c *common) peer(id chat.ChatID) (keyring.Friend, bool) {
-	f, ok := c.peers[id]
-	return f, ok
+	if v := c.chats[id]; v != nil && v.isFriend {
+		return v.friend, true
+	}
+	return keyring.Friend{}, false
 }
 
 // keyChanged reports whether chat id's friend has an unverified new key.
@@ -84,40 +84,10 @@ func shortTrust(st styles, f keyring.Friend, ok bool) string {
 	return ""
 }
 
-// bannerView is the one-line warning over a conversation whose friend's
-// key changed, width cells wide: the longest wording that fits.
-func (m *model) bannerView(width int) string {
-	f, _ := m.c.peer(m.open)
-	when := ""
-	if f.KeyChange != nil {
-		when = " on " + f.KeyChange.ChangedAt.In(m.c.loc).Format("2 Jan")
-	}
-	name := m.c.names[m.open]
-	text := ""
-	for _, s := range []string{
-		fmt.Sprintf(" ! KEY CHANGED%s: is this still %s? Verify: f2 or /info", when, name),
-		fmt.Sprintf(" ! KEY CHANGED%s: verify with f2 or /info", when),
-		" ! KEY CHANGED: verify with f2 or /info",
-		" ! KEY CHANGED: f2",
-	} {
-		text = s
-		if ansi.StringWidth(s) <= width {
-			break
-		}
-	}
-	return m.c.styles.keyChanged.Render(fit(text, width))
-}
-
-// infoPanel is the info view of the chat with the holder of peer: a panel
-// whose lines are made when drawn, so that /verify shows at once.
-func infoPanel(peer keyring.PublicKey) *panel {
-	return &panel{info: true, peer: peer}
-}
-
 // openInfo shows the info view of the friend with key peer, and computes
 // the safety number if it is not known yet.
 func (m *model) openInfo(peer keyring.PublicKey) tea.Cmd {
-	m.panel = infoPanel(peer)
+	m.show(infoPanel{peer: peer})
 	var alerts tea.Cmd
 	if i := m.list.index(m.open); i >= 0 && m.list.items[i].Peer.Equal(peer) {
 		// The notice of its alerts has done its work: the user is
@@ -131,8 +101,8 @@ func (m *model) openInfo(peer keyring.PublicKey) tea.Cmd {
 // toggleInfo is the Info key: the info view of the open chat, or closed if
 // it is showing.
 func (m *model) toggleInfo() tea.Cmd {
-	if m.panel != nil && m.panel.info {
-		m.panel = nil
+	if _, ok := m.infoShown(); ok {
+		m.closePanel()
 		return m.markSeen()
 	}
 	i := m.list.index(m.open)
@@ -165,71 +135,6 @@ func (m *model) friendByKey(pk keyring.PublicKey) (keyring.Friend, bool) {
 	return keyring.Friend{}, false
 }
 
-// infoView is the title and lines of the info view of peer.
-func (m *model) infoView(peer keyring.PublicKey) (string, []string) {
-	st := m.c.styles
-	f, ok := m.friendByKey(peer)
-	name := m.nameOf(peer)
-	at := func(t time.Time) string { return t.In(m.c.loc).Format("2 Jan 2006 15:04") }
-	var lines []string
-	row := func(label, value string) { lines = append(lines, fmt.Sprintf("%-12s %s", label, value)) }
-	switch {
-	case !ok:
-		row("Status", st.unverified.Render("not one of your friends"))
-	case f.Trust() == keyring.KeyChanged:
-		changed := ""
-		if f.KeyChange != nil {
-			changed = " " + st.err.Render("on "+at(f.KeyChange.ChangedAt))
-		}
-		row("Status", st.keyChanged.Render(keyChangedLabel)+changed)
-	case f.Trust() == keyring.Verified:
-		row("Status", st.verified.Render("✓ verified")+" (numbers compared)")
-	default:
-		row("Status", "unverified: safety number not compared")
-	}
-	row("Fingerprint", peer.Fingerprint())
-	if ok && f.KeyChange != nil {
-		row("Old key", f.KeyChange.OldKey.Fingerprint())
-	}
-	row("Public key", peer.String())
-	row("Yours", m.book.Self().Fingerprint())
-	lines = append(lines, "")
-	safety, known := m.safety[peer]
-	if !known {
-		row("Safety", "computing…")
-	} else {
-		for i, l := range keyring.SafetyNumberLines(safety) {
-			label := []string{"Safety", "number", ""}[min(i, 2)]
-			row(label, st.title.Render(l))
-		}
-	}
-	lines = append(lines, "")
-	switch {
-	case !ok:
-		lines = append(lines, "This chat's key belongs to none of your friends: it may be a friend's old key. /add NAME with the key above to verify it.")
-	case f.Trust() == keyring.KeyChanged:
-		lines = append(lines,
-			fmt.Sprintf("%s had another key before: someone else may be using the name. Compare the safety number with %s in person or on a call where you know their voice. If every digit matches, type /verify.", name, name))
-	case f.Trust() == keyring.Verified:
-		lines = append(lines, fmt.Sprintf("You marked %s as verified. /unverify removes the mark.", name))
-	default:
-		lines = append(lines,
-			fmt.Sprintf("Compare the safety number with %s in person or on a call where you know their voice: their info view shows the same digits. If every digit matches, type /verify.", name))
-	}
-	// Last, the alerts of the chat on screen and its key, to give again
-	// (it is not secret): what the friend joins with, shown when it was
-	// started.
-	if i := m.list.index(m.open); i >= 0 && m.list.items[i].Peer.Equal(peer) {
-		lines = append(lines, m.alertLines(m.open)...)
-		if k, ok := m.keys[m.open]; ok {
-			lines = append(lines, "")
-			row("Chat key", k.String())
-			lines = append(lines, "Your friend joins this chat with its key: /copy chat copies it.")
-		}
-	}
-	return name + " · chat info", lines
-}
-
 // verifyTarget is the friend /verify and /unverify are about: the one
 // named, or that of the info view or the open chat.
 func (m *model) verifyTarget(args []string) (keyring.Friend, error) {
@@ -237,9 +142,10 @@ func (m *model) verifyTarget(args []string) (keyring.Friend, error) {
 		return m.friend(args[0])
 	}
 	var pk keyring.PublicKey
+	info, shown := m.infoShown()
 	switch i := m.list.index(m.open); {
-	case m.panel != nil && m.panel.info:
-		pk = m.panel.peer
+	case shown:
+		pk = info.peer
 	case i >= 0:
 		pk = m.list.items[i].Peer
 	default:

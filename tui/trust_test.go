@@ -138,7 +138,7 @@ func TestInfoKeys(t *testing.T) {
 	typeText(m, "draft")
 	for _, k := range []tea.KeyPressMsg{keyF2, keyCtrlI, keyTab} {
 		send(m, k)
-		if m.panel == nil || !m.panel.info {
+		if _, ok := m.infoShown(); !ok {
 			t.Fatalf("%s does not open the info view", k)
 		}
 		if s := screen(m); !strings.Contains(s, "alice · chat info") || !strings.Contains(s, "20141 28901 34007 64409") {

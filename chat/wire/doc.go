@@ -32,8 +32,8 @@
 //   - The live path (live.go, §17): [Keys.SealAnnouncement] and
 //     [Keys.OpenAnnouncement] seal and open where a party's live host can
 //     be reached ([Announcement]), [Keys.HelloTag] names the chat in a
-//     stream's first frame, and [AppendFrame], [FrameLen] and
-//     [DecodeFrame] are the frames of a /dhtchat/live/1 stream.
+//     stream's first frame, and [AppendLiveFrame], [LiveFrameLen] and
+//     [DecodeLiveFrame] are the frames of a /dhtchat/live/1 stream.
 //
 // The package does no I/O, reads no clock and keeps no state. Time is a
 // parameter (a message's SentAt, chosen by the caller); the only

@@ -48,3 +48,14 @@ func (e *UnknownVersionError) Error() string {
 	return fmt.Sprintf("wire: %s has unknown format version %d (this client speaks version %d; the other client may be newer)",
 		e.What, e.Version, version)
 }
+
+// Errors of protocol version 2.
+var (
+	// ErrEpoch: a version 2 record of an epoch the reader does not read
+	// now and does not expect next, or a slot other than 0 of an epoch not
+	// entered yet through slot 0.
+	ErrEpoch = errors.New("wire: record of an epoch this reader does not expect")
+	// ErrTooManySkipped: a version 2 record would make the reader derive
+	// more than MaxSkip message keys ahead.
+	ErrTooManySkipped = errors.New("wire: too many skipped messages")
+)

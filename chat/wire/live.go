@@ -245,33 +245,33 @@ func (k *Keys) CheckHelloTag(d Direction, receiver [32]byte, tag [HelloTagSize]b
 	return hmac.Equal(want[:], tag[:])
 }
 
-// FrameType is the type byte of a live stream frame.
-type FrameType uint8
+// LiveFrameType is the type byte of a live stream frame.
+type LiveFrameType uint8
 
 // The frame types of /dhtchat/live/1. A reader skips a frame of any other
 // type (optional features that a newer client may send).
 const (
-	FrameHello   FrameType = 0x01 // tag(32) || sealed announcement(552), first frame of each side
-	FrameMessage FrameType = 0x02 // one sealed message, exactly as a slot carries it
-	FrameAck     FrameType = 0x03 // u64: every message 1…n of the other direction received
-	FramePing    FrameType = 0x04 // u64 nonce, answered by a pong with the same nonce
-	FramePong    FrameType = 0x05 // u64: the nonce of the ping it answers
+	FrameHello   LiveFrameType = 0x01 // tag(32) || sealed announcement(552), first frame of each side
+	FrameMessage LiveFrameType = 0x02 // one sealed message, exactly as a slot carries it
+	FrameAck     LiveFrameType = 0x03 // u64: every message 1…n of the other direction received
+	FramePing    LiveFrameType = 0x04 // u64 nonce, answered by a pong with the same nonce
+	FramePong    LiveFrameType = 0x05 // u64: the nonce of the ping it answers
 )
 
 const (
-	// FramePrefixSize is the size of a frame's length prefix.
-	FramePrefixSize = 2
-	// MaxFrameLen is the largest value of a frame's length prefix (its
+	// LiveFramePrefixSize is the size of a frame's length prefix.
+	LiveFramePrefixSize = 2
+	// MaxLiveFrameLen is the largest value of a frame's length prefix (its
 	// type byte and body): a frame carrying the largest sealed message.
-	MaxFrameLen   = 1 + MaxSealedSize                     // 8233
-	helloBodySize = HelloTagSize + SealedAnnouncementSize // 584
+	MaxLiveFrameLen = 1 + MaxSealedSize                     // 8233
+	helloBodySize   = HelloTagSize + SealedAnnouncementSize // 584
 )
 
-// Frame is one decoded frame of a live stream.
+// LiveFrame is one decoded frame of a live stream.
 //
-//	frame = u16 len | type(1) | body(len-1),   1 ≤ len ≤ MaxFrameLen
-type Frame struct {
-	Type FrameType
+//	frame = u16 len | type(1) | body(len-1),   1 ≤ len ≤ MaxLiveFrameLen
+type LiveFrame struct {
+	Type LiveFrameType
 	// Tag and Announcement are a FrameHello's body: the hello tag and the
 	// sender's sealed announcement (not yet opened).
 	Tag          [HelloTagSize]byte
@@ -283,24 +283,24 @@ type Frame struct {
 	N uint64
 }
 
-// FrameLen checks the length prefix of a frame and returns the number of
+// LiveFrameLen checks the length prefix of a frame and returns the number of
 // bytes that follow it (type and body). A reader checks it before it
 // reads or allocates anything more.
-func FrameLen(prefix [FramePrefixSize]byte) (int, error) {
+func LiveFrameLen(prefix [LiveFramePrefixSize]byte) (int, error) {
 	n := int(binary.BigEndian.Uint16(prefix[:]))
 	switch {
 	case n == 0:
 		return 0, fmt.Errorf("%w: frame of length 0", ErrMalformed)
-	case n > MaxFrameLen:
-		return 0, fmt.Errorf("%w: frame of %d bytes, at most %d", ErrTooLarge, n, MaxFrameLen)
+	case n > MaxLiveFrameLen:
+		return 0, fmt.Errorf("%w: frame of %d bytes, at most %d", ErrTooLarge, n, MaxLiveFrameLen)
 	}
 	return n, nil
 }
 
-// AppendFrame appends f, length prefix first, to out. It checks the body
-// sizes as DecodeFrame does (not that a hello's announcement or a sealed
+// AppendLiveFrame appends f, length prefix first, to out. It checks the body
+// sizes as DecodeLiveFrame does (not that a hello's announcement or a sealed
 // message opens).
-func AppendFrame(out []byte, f Frame) ([]byte, error) {
+func AppendLiveFrame(out []byte, f LiveFrame) ([]byte, error) {
 	var body []byte
 	switch f.Type {
 	case FrameHello:
@@ -323,35 +323,35 @@ func AppendFrame(out []byte, f Frame) ([]byte, error) {
 	return append(out, body...), nil
 }
 
-// DecodeFrame decodes the type and body of one frame, p: the FrameLen
-// bytes after its prefix. A frame of an unknown type decodes to a Frame
+// DecodeLiveFrame decodes the type and body of one frame, p: the LiveFrameLen
+// bytes after its prefix. A frame of an unknown type decodes to a LiveFrame
 // with only Type set, which the reader skips. A known type with a body of
 // the wrong size is an error (ErrMalformed), after which the reader closes
 // the stream. The result does not alias p.
-func DecodeFrame(p []byte) (Frame, error) {
+func DecodeLiveFrame(p []byte) (LiveFrame, error) {
 	switch {
 	case len(p) == 0:
-		return Frame{}, fmt.Errorf("%w: empty frame", ErrTruncated)
-	case len(p) > MaxFrameLen:
-		return Frame{}, fmt.Errorf("%w: frame of %d bytes, at most %d", ErrTooLarge, len(p), MaxFrameLen)
+		return LiveFrame{}, fmt.Errorf("%w: empty frame", ErrTruncated)
+	case len(p) > MaxLiveFrameLen:
+		return LiveFrame{}, fmt.Errorf("%w: frame of %d bytes, at most %d", ErrTooLarge, len(p), MaxLiveFrameLen)
 	}
-	f := Frame{Type: FrameType(p[0])}
+	f := LiveFrame{Type: LiveFrameType(p[0])}
 	body := p[1:]
 	switch f.Type {
 	case FrameHello:
 		if len(body) != helloBodySize {
-			return Frame{}, fmt.Errorf("%w: hello of %d bytes, want %d", ErrMalformed, len(body), helloBodySize)
+			return LiveFrame{}, fmt.Errorf("%w: hello of %d bytes, want %d", ErrMalformed, len(body), helloBodySize)
 		}
 		f.Tag = [HelloTagSize]byte(body)
 		f.Announcement = append([]byte(nil), body[HelloTagSize:]...)
 	case FrameMessage:
 		if len(body) < minSealedSize || len(body) > MaxSealedSize {
-			return Frame{}, fmt.Errorf("%w: message frame of %d bytes", ErrMalformed, len(body))
+			return LiveFrame{}, fmt.Errorf("%w: message frame of %d bytes", ErrMalformed, len(body))
 		}
 		f.Sealed = append([]byte(nil), body...)
 	case FrameAck, FramePing, FramePong:
 		if len(body) != 8 {
-			return Frame{}, fmt.Errorf("%w: frame %#02x of %d bytes, want 8", ErrMalformed, uint8(f.Type), len(body))
+			return LiveFrame{}, fmt.Errorf("%w: frame %#02x of %d bytes, want 8", ErrMalformed, uint8(f.Type), len(body))
 		}
 		f.N = binary.BigEndian.Uint64(body)
 	}

@@ -195,7 +195,7 @@ func TestFrameRoundTrip(t *testing.T) {
 	}
 	small := sealN(t, k, FromLo, 1, 1, 0)[0]
 	big := sealN(t, k, FromLo, 1, 1, MaxBody)[0]
-	for _, f := range []Frame{
+	for _, f := range []LiveFrame{
 		{Type: FrameHello, Tag: [32]byte{3}, Announcement: ann},
 		{Type: FrameMessage, Sealed: small},
 		{Type: FrameMessage, Sealed: big},
@@ -204,37 +204,37 @@ func TestFrameRoundTrip(t *testing.T) {
 		{Type: FramePing, N: 42},
 		{Type: FramePong, N: 42},
 	} {
-		b, err := AppendFrame([]byte("x"), f)
+		b, err := AppendLiveFrame([]byte("x"), f)
 		if err != nil {
-			t.Fatalf("AppendFrame(%v): %v", f.Type, err)
+			t.Fatalf("AppendLiveFrame(%v): %v", f.Type, err)
 		}
 		b = b[1:]
-		n, err := FrameLen([2]byte(b))
-		if err != nil || n != len(b)-FramePrefixSize {
-			t.Fatalf("FrameLen(%v) = %d, %v; frame is %d bytes", f.Type, n, err, len(b))
+		n, err := LiveFrameLen([2]byte(b))
+		if err != nil || n != len(b)-LiveFramePrefixSize {
+			t.Fatalf("LiveFrameLen(%v) = %d, %v; frame is %d bytes", f.Type, n, err, len(b))
 		}
-		got, err := DecodeFrame(b[FramePrefixSize:])
+		got, err := DecodeLiveFrame(b[LiveFramePrefixSize:])
 		if err != nil {
-			t.Fatalf("DecodeFrame(%v): %v", f.Type, err)
+			t.Fatalf("DecodeLiveFrame(%v): %v", f.Type, err)
 		}
 		if got.Type != f.Type || got.Tag != f.Tag || got.N != f.N || !bytes.Equal(got.Sealed, f.Sealed) || !bytes.Equal(got.Announcement, f.Announcement) {
-			t.Errorf("DecodeFrame(AppendFrame(%+v)) = %+v", f, got)
+			t.Errorf("DecodeLiveFrame(AppendLiveFrame(%+v)) = %+v", f, got)
 		}
 	}
-	if n, _ := FrameLen([2]byte{0x20, 0x29}); n != MaxFrameLen {
-		t.Errorf("FrameLen(8233) = %d", n)
+	if n, _ := LiveFrameLen([2]byte{0x20, 0x29}); n != MaxLiveFrameLen {
+		t.Errorf("LiveFrameLen(8233) = %d", n)
 	}
 }
 
 func TestFrameBounds(t *testing.T) {
-	if _, err := FrameLen([2]byte{0x20, 0x2a}); !errors.Is(err, ErrTooLarge) {
-		t.Errorf("FrameLen(8234) = %v, want ErrTooLarge", err)
+	if _, err := LiveFrameLen([2]byte{0x20, 0x2a}); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("LiveFrameLen(8234) = %v, want ErrTooLarge", err)
 	}
-	if _, err := FrameLen([2]byte{0xff, 0xff}); !errors.Is(err, ErrTooLarge) {
-		t.Errorf("FrameLen(65535) = %v, want ErrTooLarge", err)
+	if _, err := LiveFrameLen([2]byte{0xff, 0xff}); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("LiveFrameLen(65535) = %v, want ErrTooLarge", err)
 	}
-	if _, err := FrameLen([2]byte{}); !errors.Is(err, ErrMalformed) {
-		t.Errorf("FrameLen(0) = %v, want ErrMalformed", err)
+	if _, err := LiveFrameLen([2]byte{}); !errors.Is(err, ErrMalformed) {
+		t.Errorf("LiveFrameLen(0) = %v, want ErrMalformed", err)
 	}
 	for name, p := range map[string][]byte{
 		"short hello":  append([]byte{byte(FrameHello)}, make([]byte, helloBodySize-1)...),
@@ -243,21 +243,21 @@ func TestFrameBounds(t *testing.T) {
 		"short ack":    {byte(FrameAck), 0, 0, 0},
 		"long ping":    append([]byte{byte(FramePing)}, make([]byte, 9)...),
 	} {
-		if _, err := DecodeFrame(p); !errors.Is(err, ErrMalformed) {
-			t.Errorf("DecodeFrame(%s) = %v, want ErrMalformed", name, err)
+		if _, err := DecodeLiveFrame(p); !errors.Is(err, ErrMalformed) {
+			t.Errorf("DecodeLiveFrame(%s) = %v, want ErrMalformed", name, err)
 		}
 	}
-	if _, err := DecodeFrame(make([]byte, MaxFrameLen+1)); !errors.Is(err, ErrTooLarge) {
-		t.Errorf("DecodeFrame(too large) = %v", err)
+	if _, err := DecodeLiveFrame(make([]byte, MaxLiveFrameLen+1)); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("DecodeLiveFrame(too large) = %v", err)
 	}
-	if f, err := DecodeFrame([]byte{0x7f, 1, 2, 3}); err != nil || f.Type != 0x7f {
-		t.Errorf("DecodeFrame(unknown type) = %+v, %v; want it skipped", f, err)
+	if f, err := DecodeLiveFrame([]byte{0x7f, 1, 2, 3}); err != nil || f.Type != 0x7f {
+		t.Errorf("DecodeLiveFrame(unknown type) = %+v, %v; want it skipped", f, err)
 	}
-	if _, err := AppendFrame(nil, Frame{Type: FrameMessage, Sealed: make([]byte, MaxSealedSize+1)}); err == nil {
-		t.Errorf("AppendFrame(oversized message) = nil error")
+	if _, err := AppendLiveFrame(nil, LiveFrame{Type: FrameMessage, Sealed: make([]byte, MaxSealedSize+1)}); err == nil {
+		t.Errorf("AppendLiveFrame(oversized message) = nil error")
 	}
-	if _, err := AppendFrame(nil, Frame{Type: 0x7f}); err == nil {
-		t.Errorf("AppendFrame(unknown type) = nil error")
+	if _, err := AppendLiveFrame(nil, LiveFrame{Type: 0x7f}); err == nil {
+		t.Errorf("AppendLiveFrame(unknown type) = nil error")
 	}
 }
 
@@ -304,13 +304,13 @@ func FuzzDecodeFrame(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, fr := range []Frame{
+	for _, fr := range []LiveFrame{
 		{Type: FrameHello, Announcement: ann},
 		{Type: FrameMessage, Sealed: sealN(f, k, FromLo, 1, 1, 10)[0]},
 		{Type: FrameAck, N: 7},
 		{Type: FramePing, N: 1},
 	} {
-		b, err := AppendFrame(nil, fr)
+		b, err := AppendLiveFrame(nil, fr)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -318,29 +318,29 @@ func FuzzDecodeFrame(f *testing.F) {
 	}
 	f.Add([]byte{0, 2, 0x7f, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if len(b) < FramePrefixSize {
+		if len(b) < LiveFramePrefixSize {
 			return
 		}
-		n, err := FrameLen([2]byte(b))
+		n, err := LiveFrameLen([2]byte(b))
 		if err != nil {
 			return
 		}
-		if n < 1 || n > MaxFrameLen {
-			t.Fatalf("FrameLen = %d", n)
+		if n < 1 || n > MaxLiveFrameLen {
+			t.Fatalf("LiveFrameLen = %d", n)
 		}
-		p := b[FramePrefixSize:]
+		p := b[LiveFramePrefixSize:]
 		if len(p) > n {
 			p = p[:n]
 		}
-		fr, err := DecodeFrame(p)
+		fr, err := DecodeLiveFrame(p)
 		if err != nil {
 			return
 		}
 		switch fr.Type {
 		case FrameHello, FrameMessage, FrameAck, FramePing, FramePong:
-			again, err := AppendFrame(nil, fr)
-			if err != nil || !bytes.Equal(again[FramePrefixSize:], p) {
-				t.Fatalf("DecodeFrame(%x) = %+v, which encodes to %x, %v", p, fr, again, err)
+			again, err := AppendLiveFrame(nil, fr)
+			if err != nil || !bytes.Equal(again[LiveFramePrefixSize:], p) {
+				t.Fatalf("DecodeLiveFrame(%x) = %+v, which encodes to %x, %v", p, fr, again, err)
 			}
 		}
 	})

@@ -71,14 +71,14 @@ func liveVectors(t *testing.T, k *Keys) map[string]string {
 	v["ann_sealed"] = x(sealed)
 	tag := k.HelloTag(FromLo, bobKey)
 	v["hello_tag_0"] = x(tag[:])
-	hello, err := AppendFrame(nil, Frame{Type: FrameHello, Tag: tag, Announcement: sealed})
+	hello, err := AppendLiveFrame(nil, LiveFrame{Type: FrameHello, Tag: tag, Announcement: sealed})
 	if err != nil {
 		t.Fatal(err)
 	}
 	v["frame_hello_head"] = x(hello[:3])
 	sum := sha256.Sum256(hello)
 	v["frame_hello_sha256"] = x(sum[:])
-	ack, err := AppendFrame(nil, Frame{Type: FrameAck, N: vecAckN})
+	ack, err := AppendLiveFrame(nil, LiveFrame{Type: FrameAck, N: vecAckN})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,8 +112,8 @@ func TestLiveVectorsOpen(t *testing.T) {
 	if !k.CheckHelloTag(FromLo, [32]byte(mustHex(t, v["bob_peer_key"])), tag) {
 		t.Errorf("CheckHelloTag(hello_tag_0) = false")
 	}
-	f, err := DecodeFrame(mustHex(t, v["frame_ack_5"])[FramePrefixSize:])
+	f, err := DecodeLiveFrame(mustHex(t, v["frame_ack_5"])[LiveFramePrefixSize:])
 	if err != nil || f.Type != FrameAck || f.N != vecAckN {
-		t.Errorf("DecodeFrame(frame_ack_5) = %+v, %v", f, err)
+		t.Errorf("DecodeLiveFrame(frame_ack_5) = %+v, %v", f, err)
 	}
 }

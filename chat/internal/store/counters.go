@@ -217,3 +217,59 @@ func (s *Store) AdvancePeerSeq(ctx context.Context, id ChatID, slot int, seq uin
 func (s *Store) OwnSeq(ctx context.Context, id ChatID, slot int) (uint64, error) {
 	return s.seqOf(ctx, id, true, slot, "own sequence number in chat ")
 }
+
+// Record identifies one record we wrote: its IPNS sequence number and the
+// SHA-256 of its payload.
+type Record struct {
+	Seq  uint64
+	Hash [32]byte
+}
+
+// SetPublished remembers r as the record we are about to publish in our
+// slot 0 of chat id, unless one with a higher sequence number is already
+// remembered (another process on this database published after us). Call
+// it before the record is put: a put that fails may still have reached
+// some DHT nodes, and what they hold is ours.
+func (s *Store) SetPublished(ctx context.Context, id ChatID, r Record) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if r.Seq > math.MaxInt64 {
+		return invalid("sequence number %d", r.Seq)
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO published (chat, seq, hash) VALUES (?, ?, ?)
+ON CONFLICT (chat) DO UPDATE SET seq = excluded.seq, hash = excluded.hash WHERE excluded.seq >= published.seq`,
+		id[:], int64(r.Seq), r.Hash[:])
+	return s.wrap("remember our record in chat "+id.String(), err)
+}
+
+// Published returns the record SetPublished remembered last for chat id;
+// the zero Record if none.
+func (s *Store) Published(ctx context.Context, id ChatID) (Record, error) {
+	var r Record
+	err := s.view(ctx, func(tx *sql.Tx) error {
+		if err := requireChat(ctx, tx, id); err != nil {
+			return err
+		}
+		var (
+			seq  int64
+			hash []byte
+		)
+		err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM published WHERE chat = ?`, id[:]).Scan(&seq, &hash)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if seq < 0 || len(hash) != len(r.Hash) {
+			return ErrCorrupt
+		}
+		r.Seq, r.Hash = uint64(seq), [32]byte(hash)
+		return nil
+	})
+	if err != nil {
+		return Record{}, s.wrap("our record in chat "+id.String(), err)
+	}
+	return r, nil
+}

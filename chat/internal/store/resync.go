@@ -23,6 +23,11 @@ type Resync struct {
 	// Others are the messages our records in the DHT carry, numbered at
 	// most Floor, by N. Of each, N, SentAt, Body and Digest are used.
 	Others []Message
+	// Complete says that Others is everything the other writer's records
+	// carry: a number at most Floor that they do not carry was used by
+	// the other writer and dropped from its records, acknowledged by the
+	// friend.
+	Complete bool
 }
 
 // Resynced is what Resync changed.
@@ -71,6 +76,11 @@ const renumberOffset = 1 << 62
 //     message of ours collided with one of them, the friend may have
 //     either, so the other writer's is also added again after ours,
 //     Pending (it may arrive twice, but it is not lost);
+//   - with r.Complete, a Published message of ours numbered at most
+//     r.Floor that r.Others does not carry collided too: the other writer
+//     used the number and the friend acknowledged its message, which may
+//     be another than ours, so ours is renumbered and sent again (it may
+//     arrive twice);
 //   - the message counter is raised to r.Floor.
 //
 // With nothing behind it changes nothing. Numbers and sequence numbers
@@ -129,6 +139,9 @@ func (s *Store) Resync(ctx context.Context, id ChatID, r Resync) (Resynced, erro
 				same = append(same, row.N)
 				continue
 			case ok || row.Status == Pending:
+			case r.Complete && row.Status == Published:
+				// The other writer's records no longer carry this number:
+				// the friend acknowledged its message under it.
 			default:
 				continue // ours, published; the friend may have it from us
 			}

@@ -357,7 +357,7 @@ const digestVector = "86a3f5c4b35d4193d46a2d42b4d7c6913eb9cdb1652677da80548b23fa
 func downgradeTo2(t *testing.T, s *Store) {
 	t.Helper()
 	for _, q := range []string{
-		`DROP TABLE blocked_peers`, `DROP INDEX chats_peer_wire`, `ALTER TABLE chats DROP COLUMN wire`,
+		`DROP TABLE published`, `DROP TABLE blocked_peers`, `DROP INDEX chats_peer_wire`, `ALTER TABLE chats DROP COLUMN wire`,
 		`DROP TABLE alerts`, `DROP INDEX messages_incoming_time`,
 		`ALTER TABLE messages DROP COLUMN digest`, `ALTER TABLE messages DROP COLUMN imported`,
 		`PRAGMA user_version = 2`,
@@ -365,5 +365,54 @@ func downgradeTo2(t *testing.T, s *Store) {
 		if _, err := s.db.ExecContext(t.Context(), q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
+	}
+}
+
+// TestPublished: the record remembered is the one with the highest
+// sequence number, whichever process wrote it last.
+func TestPublished(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	id := mkChat(t, s, 1)
+	if r, err := s.Published(ctx, id); err != nil || r != (Record{}) {
+		t.Fatalf("Published of a new chat = %+v, %v; want none", r, err)
+	}
+	for _, r := range []Record{{Seq: 7, Hash: [32]byte{7}}, {Seq: 9, Hash: [32]byte{9}}, {Seq: 8, Hash: [32]byte{8}}} {
+		if err := s.SetPublished(ctx, id, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r, err := s.Published(ctx, id); err != nil || r != (Record{Seq: 9, Hash: [32]byte{9}}) {
+		t.Fatalf("Published = %+v, %v; want seq 9", r, err)
+	}
+	if err := s.SetPublished(ctx, id, Record{Seq: 1 << 63}); err == nil {
+		t.Fatal("SetPublished of a sequence number above 2^63-1 = nil")
+	}
+}
+
+// TestResyncComplete: with every message of the other writer's records
+// known, a published message of ours under a number they used and no
+// longer carry (the friend acknowledged theirs) is renumbered and sent
+// again; without, it is left alone.
+func TestResyncComplete(t *testing.T) {
+	for _, complete := range []bool{false, true} {
+		ctx := t.Context()
+		s := newStore(t)
+		id := mkChat(t, s, 1)
+		if _, err := s.Enqueue(ctx, id, []string{"m1", "m2"}, t0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.MarkPublished(ctx, id, 2); err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.Resync(ctx, id, Resync{Floor: 2, Others: []Message{other(2, "x2")}, Complete: complete})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"1:m1:published", "2:x2:published:imported", "3:m2:pending", "4:x2:pending:imported"}
+		if complete {
+			want = []string{"2:x2:published:imported", "3:m1:pending", "4:m2:pending", "5:x2:pending:imported"}
+		}
+		checkStrings(t, fmt.Sprintf("outgoing after Resync (complete %v) %+v", complete, res), outgoing(t, s, id), want)
 	}
 }

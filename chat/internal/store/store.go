@@ -43,7 +43,7 @@ import (
 const MaxBody = 64 << 10
 
 // SchemaVersion is the version of the database schema this package writes.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // applicationID marks the file as a dhtchat store ("dhtc") in the SQLite
 // header, so that Open refuses to adopt some other application's database.
@@ -289,6 +289,17 @@ CREATE UNIQUE INDEX chats_peer_wire ON chats (peer, wire);
 CREATE TABLE blocked_peers (
 	peer       BLOB PRIMARY KEY CHECK (length(peer) = 32),
 	blocked_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+`,
+	// Version 5: what we last published in our slot 0 of each chat (its
+	// sequence number and a hash of its payload), so that a record read
+	// back can be told apart from one another copy of this identity
+	// wrote (see Published).
+	`
+CREATE TABLE published (
+	chat BLOB PRIMARY KEY REFERENCES chats (id) ON DELETE CASCADE,
+	seq  INTEGER NOT NULL, -- the int64 bit pattern of the uint64
+	hash BLOB NOT NULL CHECK (length(hash) = 32)
 ) STRICT, WITHOUT ROWID;
 `,
 }
