@@ -18,6 +18,9 @@ const (
 	labelChat       = "dhtchat/v1 chat"         // info of chat_secret
 	labelMsg        = "dhtchat/v1 msg"          // info prefix of msg_key[d]
 	labelSlot       = "dhtchat/v1 slot"         // info prefix of a slot's signing seed
+	// The live path's keys (live.go).
+	labelLiveAnn   = "dhtchat/v1 live-ann"   // info prefix of live_ann_key[d]
+	labelLiveHello = "dhtchat/v1 live-hello" // info prefix of live_hello_key[d]
 )
 
 // MaxSlots is the number of slots (IPNS records) each direction of a chat
@@ -136,6 +139,9 @@ type Keys struct {
 	key   ChatKey
 	msg   [2][32]byte
 	slots [2][MaxSlots]ed25519.PrivateKey
+	// The live path's keys (live.go): one seals a direction's reachability
+	// announcements, the other makes the tags of its hellos.
+	liveAnn, liveHello [2][32]byte
 }
 
 // DeriveKeys derives the keys of the chat with identifier id for the pair
@@ -152,11 +158,15 @@ func DeriveKeys(p PairKey, id ChatID) *Keys {
 //	chat_secret  = HKDF(pair_key, salt = id, info = "dhtchat/v1 chat")
 //	msg_key[d]   = HKDF(chat_secret, salt = "", info = "dhtchat/v1 msg" || d)
 //	slot_seed[d][i] = HKDF(chat_secret, salt = "", info = "dhtchat/v1 slot" || d || i)
+//	live_ann_key[d]   = HKDF(chat_secret, salt = "", info = "dhtchat/v1 live-ann" || d)
+//	live_hello_key[d] = HKDF(chat_secret, salt = "", info = "dhtchat/v1 live-hello" || d)
 func deriveKeys(p PairKey, c ChatKey) *Keys {
 	k := &Keys{key: c}
 	secret := hkdf32(p.k[:], c.id[:], labelChat)
 	for d := range 2 {
 		k.msg[d] = hkdf32(secret[:], nil, labelMsg+string([]byte{byte(d)}))
+		k.liveAnn[d] = hkdf32(secret[:], nil, labelLiveAnn+string([]byte{byte(d)}))
+		k.liveHello[d] = hkdf32(secret[:], nil, labelLiveHello+string([]byte{byte(d)}))
 		for i := range MaxSlots {
 			seed := hkdf32(secret[:], nil, labelSlot+string([]byte{byte(d), byte(i)}))
 			k.slots[d][i] = ed25519.NewKeyFromSeed(seed[:])

@@ -29,6 +29,11 @@
 //     tells a reader which further slots to fetch. A reader delivers each
 //     message once, in order: those numbered one above what it has
 //     received, in turn.
+//   - The live path (live.go, §17): [Keys.SealAnnouncement] and
+//     [Keys.OpenAnnouncement] seal and open where a party's live host can
+//     be reached ([Announcement]), [Keys.HelloTag] names the chat in a
+//     stream's first frame, and [AppendLiveFrame], [LiveFrameLen] and
+//     [DecodeLiveFrame] are the frames of a /dhtchat/live/1 stream.
 //
 // The package does no I/O, reads no clock and keeps no state. Time is a
 // parameter (a message's SentAt, chosen by the caller); the only

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"math/big"
 	"os"
 	"slices"
@@ -161,6 +162,7 @@ func computeVectors(t *testing.T) map[string]string {
 	v["slot_payload_head"] = x(payload[:end])
 	sum := sha256.Sum256(payload)
 	v["slot_payload_sha256"] = x(sum[:])
+	maps.Copy(v, liveVectors(t, k)) // §17, live_vectors_test.go
 	return v
 }
 
