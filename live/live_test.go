@@ -127,7 +127,7 @@ func friendAnnouncement(t testing.TB, mine, friends *Chat) wire.Announcement {
 func incoming(t testing.TB, c *Chat) *Conn {
 	t.Helper()
 	select {
-	case conn := <-c.Incoming():
+	case conn := <-c.Conns():
 		return conn
 	case <-testwait.Context(t).Done():
 		t.Fatal("no incoming stream")
@@ -410,7 +410,7 @@ func TestRefusesStrangers(t *testing.T) {
 		refused(t, s)
 	})
 
-	if len(bob.Incoming()) != 0 || bob.Current() != nil {
+	if len(bob.Conns()) != 0 || bob.Current() != nil {
 		t.Errorf("Bob has a stream after the attacks")
 	}
 }
@@ -549,7 +549,7 @@ func TestOneStreamPerChat(t *testing.T) {
 	if _, err := bob.dial(ctx, friendAnnouncement(t, bob, alice), alice.h.ID(), time.Now()); !errors.Is(err, ErrRefused) {
 		t.Errorf("from-hi's second stream = %v, want ErrRefused", err)
 	}
-	if bob.Current() != b || alice.Current() != a || len(alice.Incoming()) != 0 {
+	if bob.Current() != b || alice.Current() != a || len(alice.Conns()) != 0 {
 		t.Fatalf("the open stream changed")
 	}
 	if err := b.Send(ctx, seal(t, p.keys, p.hi, 1, "one stream")); err != nil {
@@ -787,4 +787,53 @@ func TestRelayLost(t *testing.T) {
 	case <-testwait.Context(t).Done():
 		t.Fatal("no AddrsChanged signal")
 	}
+}
+
+// Follow keeps the stream up: it dials the friend's announcement, and
+// after the stream is cut it dials again, the new stream arriving on
+// both sides' Conns. A new announcement (the friend restarted at another
+// peer ID) replaces one that leads nowhere.
+func TestFollow(t *testing.T) {
+	p := newPair(t)
+	ha, hb := newHost(t, Config{}), newHost(t, Config{})
+	alice, bob := addChat(t, ha, p.keys, p.lo), addChat(t, hb, p.keys, p.hi)
+
+	// First an announcement of a host that is gone, then at once the
+	// right one: whichever the follower dials first, it ends on the
+	// right one.
+	hGone := newHost(t, Config{})
+	gone := addChat(t, hGone, p.keys, p.hi)
+	stale := friendAnnouncement(t, alice, gone)
+	if err := hGone.Close(); err != nil {
+		t.Fatal(err)
+	}
+	alice.Follow(stale)
+	alice.Follow(friendAnnouncement(t, alice, bob))
+	a := incoming(t, alice)
+	b := incoming(t, bob)
+	if !a.Outbound() || a.RemotePeer() != hb.ID() {
+		t.Fatalf("followed stream: outbound %v to %s, want Alice's to %s", a.Outbound(), a.RemotePeer(), hb.ID())
+	}
+
+	// Cut: the follower dials again (after its backoff: the stream was
+	// short-lived).
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, a)
+	a2, b2 := incoming(t, alice), incoming(t, bob)
+	ctx := testwait.Context(t)
+	if err := a2.Send(ctx, seal(t, p.keys, p.lo, 1, "followed")); err != nil {
+		t.Fatal(err)
+	}
+	if m := recvMessage(t, b2); m.Body != "followed" {
+		t.Errorf("received %q", m.Body)
+	}
+	// A Dial now returns the followed stream, which is not handed out
+	// twice on Conns.
+	if c, err := alice.Dial(ctx, friendAnnouncement(t, alice, bob)); err != nil || c != a2 {
+		t.Errorf("Dial = %p, %v; want the followed stream %p", c, err, a2)
+	}
+	alice.Remove()
+	waitDone(t, a2)
 }
