@@ -175,8 +175,13 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		// simultaneous dials from both sides, when NATs allow.
 		opts = append(opts, libp2p.EnableHolePunching())
 	} else {
-		// No direct connection may be made, so none is offered.
-		opts = append(opts, libp2p.ForceReachabilityPrivate())
+		// No direct connection may be made, so none is offered, and
+		// none dialled but to the relays.
+		g := relayOnlyGater{relays: map[peer.ID]bool{}}
+		for _, ai := range cfg.Relays {
+			g.relays[ai.ID] = true
+		}
+		opts = append(opts, libp2p.ForceReachabilityPrivate(), libp2p.ConnectionGater(g))
 	}
 	h, err := libp2p.New(opts...)
 	if err != nil {

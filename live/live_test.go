@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -614,12 +615,36 @@ func TestRelayOnly(t *testing.T) {
 	if m := recvMessage(t, b); m.Body != "through the relay" {
 		t.Errorf("received %q", m.Body)
 	}
-	// A relay-only host does not dial the friend's direct addresses.
-	hd := newHost(t, Config{})
+	// A relay-only host does not dial the friend's direct addresses:
+	// neither those announced nor those identify tells it once a relayed
+	// connection is up.
+	hd := newHost(t, Config{Relays: []peer.AddrInfo{r.AddrInfo()}})
 	direct := addChat(t, hd, p.other, p.hi)
 	mine := addChat(t, ha, p.other, p.lo)
 	if _, err := mine.Dial(ctx, friendAnnouncement(t, mine, direct)); !errors.Is(err, ErrNotPermitted) {
-		t.Errorf("relay-only Dial of direct addresses = %v, want ErrNotPermitted", err)
+		t.Errorf("relay-only Dial of direct addresses only = %v, want ErrNotPermitted", err)
+	}
+	testwait.Until(t, "the direct host's relay reservation", func() bool {
+		return slices.ContainsFunc(hd.Addrs(), isCircuit)
+	})
+	c, err := mine.Dial(ctx, friendAnnouncement(t, mine, direct))
+	if err != nil {
+		t.Fatalf("relay-only Dial of a host with direct and relay addresses: %v", err)
+	}
+	if !c.Relayed() {
+		t.Errorf("relay-only host reached a direct host directly")
+	}
+	// Identify has told Alice's host the direct host's own addresses by
+	// now; even a dial forced to be direct (as libp2p makes to upgrade a
+	// relayed connection) must not use them.
+	ha.h.Peerstore().AddAddrs(hd.ID(), hd.h.Addrs(), time.Minute)
+	if _, err := ha.h.Network().DialPeer(network.WithForceDirectDial(ctx, "test"), hd.ID()); err == nil {
+		t.Errorf("relay-only host dialled the direct host directly")
+	}
+	for _, conn := range ha.h.Network().ConnsToPeer(hd.ID()) {
+		if !isCircuit(conn.RemoteMultiaddr()) {
+			t.Errorf("relay-only host has a direct connection to %s", conn.RemoteMultiaddr())
+		}
 	}
 }
 
