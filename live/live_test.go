@@ -862,3 +862,60 @@ func TestFollow(t *testing.T) {
 	alice.Remove()
 	waitDone(t, a2)
 }
+
+// A caller that opens a stream and says nothing is reset once the hello
+// timeout passes: it holds nothing for long.
+func TestHelloTimeout(t *testing.T) {
+	p := newPair(t)
+	hb := newHost(t, Config{HelloTimeout: 50 * time.Millisecond})
+	addChat(t, hb, p.keys, p.hi)
+	hm, _ := rawHost(t)
+	s := dialRaw(t, hm, hb)
+	refused(t, s)
+}
+
+// Acks only grow: a smaller ack after a larger one is not passed on.
+func TestAcksOnlyGrow(t *testing.T) {
+	p := newPair(t)
+	ha := newHost(t, Config{})
+	alice := addChat(t, ha, p.keys, p.lo)
+	hm, mk := rawHost(t) // Bob's process, by hand
+	annOf := must(p.keys.SealAnnouncement(p.hi, wire.Announcement{Dir: p.hi, Expires: time.Now().Add(time.Hour), PeerKey: mk}))
+	hm.SetStreamHandler(ProtocolID, func(s network.Stream) {
+		if _, err := readFrame(s, make([]byte, wire.MaxLiveFrameLen)); err != nil {
+			s.Reset()
+			return
+		}
+		var out []byte
+		out = must(wire.AppendLiveFrame(out, wire.LiveFrame{Type: wire.FrameHello, Tag: p.keys.HelloTag(p.hi, ha.PeerKey()), Announcement: annOf}))
+		for _, n := range []uint64{5, 3, 5, 7, 2} {
+			out = must(wire.AppendLiveFrame(out, wire.LiveFrame{Type: wire.FrameAck, N: n}))
+		}
+		s.Write(out)
+		readFrame(s, make([]byte, wire.MaxLiveFrameLen)) // until Alice ends it
+		s.Reset()
+	})
+	var addrs [][]byte
+	for _, m := range hm.Addrs() {
+		addrs = append(addrs, m.Bytes())
+	}
+	a, err := alice.Dial(testwait.Context(t), wire.Announcement{Dir: p.hi, Expires: time.Now().Add(time.Hour), PeerKey: mk, Addrs: addrs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last uint64
+	for last != 7 {
+		select {
+		case n := <-a.Acks():
+			if n <= last {
+				t.Fatalf("ack %d after %d", n, last)
+			}
+			last = n
+		case <-a.Done():
+			t.Fatalf("stream ended: %v", a.Err())
+		case <-testwait.Context(t).Done():
+			t.Fatalf("no ack 7; last %d", last)
+		}
+	}
+	a.Close()
+}
