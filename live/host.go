@@ -684,12 +684,27 @@ func writeDeadlineFromContext(ctx context.Context, s network.Stream) (stop func(
 
 // hookDeadline sets ctx's deadline with set, and the present time when ctx
 // is cancelled, until stop is called. stop reports whether it came before
-// the cancellation's hook ran.
+// the cancellation's hook ran; if it did not, stop waits for the hook to
+// finish, so that the caller may then reset the deadline. stop may be
+// called again; it returns the first call's answer.
 func hookDeadline(ctx context.Context, set func(time.Time) error) (stop func() bool) {
 	if d, ok := ctx.Deadline(); ok {
 		_ = set(d)
 	}
-	return context.AfterFunc(ctx, func() { _ = set(time.Now()) })
+	ran := make(chan struct{})
+	unhook := context.AfterFunc(ctx, func() {
+		defer close(ran)
+		_ = set(time.Now())
+	})
+	// Called more than once (a deferred stop after an explicit one), it
+	// returns the first call's answer.
+	return sync.OnceValue(func() bool {
+		if unhook() {
+			return true
+		}
+		<-ran
+		return false
+	})
 }
 
 // establish makes s the chat's stream, unless the tie-break keeps the
