@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dhtchat/dhtchat/chat/wire"
@@ -32,6 +33,9 @@ type Conn struct {
 	s        network.Stream
 	remote   peer.ID
 	outbound bool
+	// claimed is set once the stream was handed to the engine, by Dial or
+	// on Chat.Conns, so that it is never handed twice.
+	claimed atomic.Bool
 
 	wmu sync.Mutex // one frame at a time
 

@@ -8,8 +8,9 @@
 // relay v2 client, AutoRelay through the user's relays and hole punching
 // (DCUtR). The engine registers each chat with [Host.AddChat] and gets a
 // [Chat]: the chat's sealed announcement, for its slot 0 record
-// ([Chat.Announcement]), [Chat.Dial] to open a stream to the friend's
-// announced host, and [Chat.Incoming] for the streams the friend opens.
+// ([Chat.Announcement]), [Chat.Follow] to keep a stream to the friend's
+// announced host up (or [Chat.Dial] for one attempt), and [Chat.Conns] for
+// every new stream, followed or opened by the friend.
 // Both kinds arrive as a [Conn]: Send and Ack write frames, Messages and
 // Acks deliver what the friend sent, Done and Err report the end.
 //

@@ -102,6 +102,9 @@ var (
 	ErrNotPermitted = errors.New("live: address not permitted in this mode")
 )
 
+// errNotTaken ends a stream that the engine did not take from Conns.
+var errNotTaken = fmt.Errorf("%w: the engine takes no new streams", ErrClosed)
+
 // Host is a process's live endpoint. Its methods are safe for concurrent
 // use.
 type Host struct {
@@ -172,8 +175,13 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		// simultaneous dials from both sides, when NATs allow.
 		opts = append(opts, libp2p.EnableHolePunching())
 	} else {
-		// No direct connection may be made, so none is offered.
-		opts = append(opts, libp2p.ForceReachabilityPrivate())
+		// No direct connection may be made, so none is offered, and
+		// none dialled but to the relays.
+		g := relayOnlyGater{relays: map[peer.ID]bool{}}
+		for _, ai := range cfg.Relays {
+			g.relays[ai.ID] = true
+		}
+		opts = append(opts, libp2p.ForceReachabilityPrivate(), libp2p.ConnectionGater(g))
 	}
 	h, err := libp2p.New(opts...)
 	if err != nil {
@@ -334,16 +342,25 @@ type Chat struct {
 	mu      sync.Mutex
 	current *Conn
 	removed bool
+	gone    chan struct{} // closed by Remove: ends the follower
+
+	// The follower (follow.go): the friend's latest announcement, how
+	// often it changed, whether the follower runs, and its wake-up call.
+	friend    wire.Announcement
+	friendGen uint64
+	following bool
+	wake      chan struct{}
 }
 
 // AddChat registers a chat whose keys are keys and in which this client
 // writes direction self. Streams for it are accepted from then on and
-// arrive on [Chat.Incoming].
+// arrive on [Chat.Conns].
 func (h *Host) AddChat(keys *wire.Keys, self wire.Direction) (*Chat, error) {
 	if self != wire.FromLo && self != wire.FromHi {
 		return nil, fmt.Errorf("live: invalid direction %d", uint8(self))
 	}
-	c := &Chat{h: h, keys: keys, self: self, tag: keys.HelloTag(self.Other(), h.key), incoming: make(chan *Conn, 4)}
+	c := &Chat{h: h, keys: keys, self: self, tag: keys.HelloTag(self.Other(), h.key), incoming: make(chan *Conn, 4),
+		gone: make(chan struct{}), wake: make(chan struct{}, 1)}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -364,6 +381,9 @@ func (c *Chat) Remove() {
 	}
 	c.h.mu.Unlock()
 	c.mu.Lock()
+	if !c.removed {
+		close(c.gone)
+	}
 	c.removed = true
 	cur := c.current
 	c.mu.Unlock()
@@ -379,11 +399,12 @@ func (c *Chat) Announcement() ([]byte, error) {
 	return c.keys.SealAnnouncement(c.self, c.h.announcement(c.self))
 }
 
-// Incoming delivers the streams the friend opens, once their hellos
-// checked out. A stream that replaces the current one (the friend
+// Conns delivers each new stream of the chat that the caller did not get
+// from Dial: those the friend opens, once their hellos checked out, and
+// those Follow dials. A stream that replaces the current one (the friend
 // restarted, or both dialled at once) arrives here too; the one it
 // replaces ends with ErrReplaced.
-func (c *Chat) Incoming() <-chan *Conn { return c.incoming }
+func (c *Chat) Conns() <-chan *Conn { return c.incoming }
 
 // Current returns the chat's open stream, or nil.
 func (c *Chat) Current() *Conn {
@@ -420,9 +441,41 @@ func (c *Chat) Dial(ctx context.Context, friend wire.Announcement) (*Conn, error
 		return nil, fmt.Errorf("live: friend's peer key: %w", err)
 	}
 	if cur := c.Current(); cur != nil && cur.remote == pid {
+		cur.claimed.Store(true)
 		return cur, nil
 	}
-	return c.dial(ctx, friend, pid, now)
+	conn, err := c.dial(ctx, friend, pid, now)
+	if err == nil {
+		conn.claimed.Store(true)
+	}
+	return conn, err
+}
+
+// dialFor is Dial for the follower: it returns the stream only if nobody
+// has been handed it yet (by Dial or on Conns), and marks it handed.
+func (c *Chat) dialFor(ctx context.Context, friend wire.Announcement) (*Conn, error) {
+	now := c.h.cfg.Now()
+	if friend.Dir != c.self.Other() || friend.ExpiredAt(now) {
+		return nil, fmt.Errorf("%w: expires %v", ErrExpired, friend.Expires)
+	}
+	pub, err := crypto.UnmarshalEd25519PublicKey(friend.PeerKey[:])
+	if err != nil {
+		return nil, fmt.Errorf("live: friend's peer key: %w", err)
+	}
+	pid, err := peer.IDFromPublicKey(pub)
+	if err != nil {
+		return nil, fmt.Errorf("live: friend's peer key: %w", err)
+	}
+	conn := c.Current()
+	if conn == nil || conn.remote != pid {
+		if conn, err = c.dial(ctx, friend, pid, now); err != nil {
+			return nil, err
+		}
+	}
+	if !conn.claimed.CompareAndSwap(false, true) {
+		return nil, nil
+	}
+	return conn, nil
 }
 
 // dial opens a new stream to the friend, whatever streams the chat has.
@@ -606,10 +659,12 @@ func (c *Chat) answer(ctx context.Context, s network.Stream, friend [32]byte) (*
 		conn.fail(err)
 		return nil, fmt.Errorf("live: send hello: %w", err)
 	}
-	select {
-	case c.incoming <- conn:
-	default:
-		conn.fail(fmt.Errorf("%w: the engine takes no incoming streams", ErrClosed))
+	if conn.claimed.CompareAndSwap(false, true) {
+		select {
+		case c.incoming <- conn:
+		default:
+			conn.fail(errNotTaken)
+		}
 	}
 	return conn, nil
 }
@@ -629,12 +684,27 @@ func writeDeadlineFromContext(ctx context.Context, s network.Stream) (stop func(
 
 // hookDeadline sets ctx's deadline with set, and the present time when ctx
 // is cancelled, until stop is called. stop reports whether it came before
-// the cancellation's hook ran.
+// the cancellation's hook ran; if it did not, stop waits for the hook to
+// finish, so that the caller may then reset the deadline. stop may be
+// called again; it returns the first call's answer.
 func hookDeadline(ctx context.Context, set func(time.Time) error) (stop func() bool) {
 	if d, ok := ctx.Deadline(); ok {
 		_ = set(d)
 	}
-	return context.AfterFunc(ctx, func() { _ = set(time.Now()) })
+	ran := make(chan struct{})
+	unhook := context.AfterFunc(ctx, func() {
+		defer close(ran)
+		_ = set(time.Now())
+	})
+	// Called more than once (a deferred stop after an explicit one), it
+	// returns the first call's answer.
+	return sync.OnceValue(func() bool {
+		if unhook() {
+			return true
+		}
+		<-ran
+		return false
+	})
 }
 
 // establish makes s the chat's stream, unless the tie-break keeps the

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -127,7 +128,7 @@ func friendAnnouncement(t testing.TB, mine, friends *Chat) wire.Announcement {
 func incoming(t testing.TB, c *Chat) *Conn {
 	t.Helper()
 	select {
-	case conn := <-c.Incoming():
+	case conn := <-c.Conns():
 		return conn
 	case <-testwait.Context(t).Done():
 		t.Fatal("no incoming stream")
@@ -410,7 +411,7 @@ func TestRefusesStrangers(t *testing.T) {
 		refused(t, s)
 	})
 
-	if len(bob.Incoming()) != 0 || bob.Current() != nil {
+	if len(bob.Conns()) != 0 || bob.Current() != nil {
 		t.Errorf("Bob has a stream after the attacks")
 	}
 }
@@ -549,7 +550,7 @@ func TestOneStreamPerChat(t *testing.T) {
 	if _, err := bob.dial(ctx, friendAnnouncement(t, bob, alice), alice.h.ID(), time.Now()); !errors.Is(err, ErrRefused) {
 		t.Errorf("from-hi's second stream = %v, want ErrRefused", err)
 	}
-	if bob.Current() != b || alice.Current() != a || len(alice.Incoming()) != 0 {
+	if bob.Current() != b || alice.Current() != a || len(alice.Conns()) != 0 {
 		t.Fatalf("the open stream changed")
 	}
 	if err := b.Send(ctx, seal(t, p.keys, p.hi, 1, "one stream")); err != nil {
@@ -614,12 +615,36 @@ func TestRelayOnly(t *testing.T) {
 	if m := recvMessage(t, b); m.Body != "through the relay" {
 		t.Errorf("received %q", m.Body)
 	}
-	// A relay-only host does not dial the friend's direct addresses.
-	hd := newHost(t, Config{})
+	// A relay-only host does not dial the friend's direct addresses:
+	// neither those announced nor those identify tells it once a relayed
+	// connection is up.
+	hd := newHost(t, Config{Relays: []peer.AddrInfo{r.AddrInfo()}})
 	direct := addChat(t, hd, p.other, p.hi)
 	mine := addChat(t, ha, p.other, p.lo)
 	if _, err := mine.Dial(ctx, friendAnnouncement(t, mine, direct)); !errors.Is(err, ErrNotPermitted) {
-		t.Errorf("relay-only Dial of direct addresses = %v, want ErrNotPermitted", err)
+		t.Errorf("relay-only Dial of direct addresses only = %v, want ErrNotPermitted", err)
+	}
+	testwait.Until(t, "the direct host's relay reservation", func() bool {
+		return slices.ContainsFunc(hd.Addrs(), isCircuit)
+	})
+	c, err := mine.Dial(ctx, friendAnnouncement(t, mine, direct))
+	if err != nil {
+		t.Fatalf("relay-only Dial of a host with direct and relay addresses: %v", err)
+	}
+	if !c.Relayed() {
+		t.Errorf("relay-only host reached a direct host directly")
+	}
+	// Identify has told Alice's host the direct host's own addresses by
+	// now; even a dial forced to be direct (as libp2p makes to upgrade a
+	// relayed connection) must not use them.
+	ha.h.Peerstore().AddAddrs(hd.ID(), hd.h.Addrs(), time.Minute)
+	if _, err := ha.h.Network().DialPeer(network.WithForceDirectDial(ctx, "test"), hd.ID()); err == nil {
+		t.Errorf("relay-only host dialled the direct host directly")
+	}
+	for _, conn := range ha.h.Network().ConnsToPeer(hd.ID()) {
+		if !isCircuit(conn.RemoteMultiaddr()) {
+			t.Errorf("relay-only host has a direct connection to %s", conn.RemoteMultiaddr())
+		}
 	}
 }
 
@@ -787,4 +812,110 @@ func TestRelayLost(t *testing.T) {
 	case <-testwait.Context(t).Done():
 		t.Fatal("no AddrsChanged signal")
 	}
+}
+
+// Follow keeps the stream up: it dials the friend's announcement, and
+// after the stream is cut it dials again, the new stream arriving on
+// both sides' Conns. A new announcement (the friend restarted at another
+// peer ID) replaces one that leads nowhere.
+func TestFollow(t *testing.T) {
+	p := newPair(t)
+	ha, hb := newHost(t, Config{}), newHost(t, Config{})
+	alice, bob := addChat(t, ha, p.keys, p.lo), addChat(t, hb, p.keys, p.hi)
+
+	// First an announcement of a host that is gone, then at once the
+	// right one: whichever the follower dials first, it ends on the
+	// right one.
+	hGone := newHost(t, Config{})
+	gone := addChat(t, hGone, p.keys, p.hi)
+	stale := friendAnnouncement(t, alice, gone)
+	if err := hGone.Close(); err != nil {
+		t.Fatal(err)
+	}
+	alice.Follow(stale)
+	alice.Follow(friendAnnouncement(t, alice, bob))
+	a := incoming(t, alice)
+	b := incoming(t, bob)
+	if !a.Outbound() || a.RemotePeer() != hb.ID() {
+		t.Fatalf("followed stream: outbound %v to %s, want Alice's to %s", a.Outbound(), a.RemotePeer(), hb.ID())
+	}
+
+	// Cut: the follower dials again (after its backoff: the stream was
+	// short-lived).
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, a)
+	a2, b2 := incoming(t, alice), incoming(t, bob)
+	ctx := testwait.Context(t)
+	if err := a2.Send(ctx, seal(t, p.keys, p.lo, 1, "followed")); err != nil {
+		t.Fatal(err)
+	}
+	if m := recvMessage(t, b2); m.Body != "followed" {
+		t.Errorf("received %q", m.Body)
+	}
+	// A Dial now returns the followed stream, which is not handed out
+	// twice on Conns.
+	if c, err := alice.Dial(ctx, friendAnnouncement(t, alice, bob)); err != nil || c != a2 {
+		t.Errorf("Dial = %p, %v; want the followed stream %p", c, err, a2)
+	}
+	alice.Remove()
+	waitDone(t, a2)
+}
+
+// A caller that opens a stream and says nothing is reset once the hello
+// timeout passes: it holds nothing for long.
+func TestHelloTimeout(t *testing.T) {
+	p := newPair(t)
+	hb := newHost(t, Config{HelloTimeout: 50 * time.Millisecond})
+	addChat(t, hb, p.keys, p.hi)
+	hm, _ := rawHost(t)
+	s := dialRaw(t, hm, hb)
+	refused(t, s)
+}
+
+// Acks only grow: a smaller ack after a larger one is not passed on.
+func TestAcksOnlyGrow(t *testing.T) {
+	p := newPair(t)
+	ha := newHost(t, Config{})
+	alice := addChat(t, ha, p.keys, p.lo)
+	hm, mk := rawHost(t) // Bob's process, by hand
+	annOf := must(p.keys.SealAnnouncement(p.hi, wire.Announcement{Dir: p.hi, Expires: time.Now().Add(time.Hour), PeerKey: mk}))
+	hm.SetStreamHandler(ProtocolID, func(s network.Stream) {
+		if _, err := readFrame(s, make([]byte, wire.MaxLiveFrameLen)); err != nil {
+			s.Reset()
+			return
+		}
+		var out []byte
+		out = must(wire.AppendLiveFrame(out, wire.LiveFrame{Type: wire.FrameHello, Tag: p.keys.HelloTag(p.hi, ha.PeerKey()), Announcement: annOf}))
+		for _, n := range []uint64{5, 3, 5, 7, 2} {
+			out = must(wire.AppendLiveFrame(out, wire.LiveFrame{Type: wire.FrameAck, N: n}))
+		}
+		s.Write(out)
+		readFrame(s, make([]byte, wire.MaxLiveFrameLen)) // until Alice ends it
+		s.Reset()
+	})
+	var addrs [][]byte
+	for _, m := range hm.Addrs() {
+		addrs = append(addrs, m.Bytes())
+	}
+	a, err := alice.Dial(testwait.Context(t), wire.Announcement{Dir: p.hi, Expires: time.Now().Add(time.Hour), PeerKey: mk, Addrs: addrs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last uint64
+	for last != 7 {
+		select {
+		case n := <-a.Acks():
+			if n <= last {
+				t.Fatalf("ack %d after %d", n, last)
+			}
+			last = n
+		case <-a.Done():
+			t.Fatalf("stream ended: %v", a.Err())
+		case <-testwait.Context(t).Done():
+			t.Fatalf("no ack 7; last %d", last)
+		}
+	}
+	a.Close()
 }

@@ -296,9 +296,9 @@ func FuzzOpenAnnouncement(f *testing.F) {
 	})
 }
 
-// FuzzDecodeFrame checks the frame parser: never a panic, a result that
+// FuzzDecodeLiveFrame checks the live frame parser: never a panic, a result that
 // re-encodes to the input for every known type, bounded sizes.
-func FuzzDecodeFrame(f *testing.F) {
+func FuzzDecodeLiveFrame(f *testing.F) {
 	k := testKeys(f)
 	ann, err := k.SealAnnouncement(FromLo, vecAnnouncement(f))
 	if err != nil {
