@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -71,6 +72,10 @@ type Alert struct {
 	Kind AlertKind
 	N    uint64    // what it is about: see the kinds
 	At   time.Time // when it was first raised
+	// Seen: the user has been told of it (Client.SeeAlerts). An alert is
+	// told once: a command warns of the alerts not seen and marks them,
+	// the full-screen chat marks them when its info view shows them.
+	Seen bool
 }
 
 // String describes the alert in a sentence, without the friend's name
@@ -127,7 +132,7 @@ func (c *Client) Alerts(ctx context.Context, id ChatID) ([]Alert, error) {
 	}
 	out := make([]Alert, len(as))
 	for i, a := range as {
-		out[i] = Alert{Chat: id, Kind: AlertKind(a.Kind), N: a.N, At: a.At}
+		out[i] = Alert{Chat: id, Kind: AlertKind(a.Kind), N: a.N, At: a.At, Seen: a.Seen}
 	}
 	return out, nil
 }
@@ -147,4 +152,15 @@ func (c *Client) raise(ctx context.Context, cs *chatState, kind AlertKind, n uin
 	cs.alerted[kind] = true
 	c.log.Warn(msg, append([]any{"chat", cs.id, "alert", kind, "n", n}, attrs...)...)
 	return &a
+}
+
+// SeeAlerts marks the alerts of chat id raised at or before upTo as seen
+// by the user (Alert.Seen): Info.Alerts counts them no more. The alerts
+// stay, for Alerts to list.
+func (c *Client) SeeAlerts(ctx context.Context, id ChatID, upTo time.Time) error {
+	err := c.db.SeeAlerts(ctx, store.ChatID(id), upTo)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrUnknownChat
+	}
+	return err
 }

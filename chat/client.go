@@ -83,7 +83,7 @@ type Info struct {
 	LastActivity time.Time
 	Unread       int    // received messages not yet marked read
 	LastText     string // the latest message in either direction
-	Alerts       int    // alerts raised on the chat (Client.Alerts)
+	Alerts       int    // alerts raised on the chat and not seen yet (Client.Alerts, SeeAlerts)
 	// Blocked: the friend is blocked (Client.Block). Paused: the chat is
 	// neither polled nor published, because the friend is blocked or is
 	// not a friend (Config.IsFriend). Its history stays readable.

@@ -3,6 +3,7 @@ package tui
 import (
 	"charm.land/bubbles/v2/textarea"
 	tea "charm.land/bubbletea/v2"
+	"time"
 
 	"github.com/dhtchat/dhtchat/chat"
 	"github.com/dhtchat/dhtchat/chat/wire"
@@ -32,11 +33,13 @@ type chatView struct {
 	draft *textarea.Model // nil until the chat is opened or typed into
 	queue *sendQueue      // nil when all sent is stored (see sendq.go)
 
-	// alerts are the alerts read of the chat, alertsSeen how many of them
-	// the user looked at in the info view, alertsLoading whether a read
-	// is in flight (see alerts.go).
+	// alerts are the alerts read of the chat; seen holds those the user
+	// looked at in the info view in this session (the store learns it
+	// too, a moment later), nil if none; alertsLoading: a read is in
+	// flight (see alerts.go).
 	alerts        []chat.Alert
-	alertsSeen    int
+	seen          map[alertKey]bool
+	seenAt        time.Time // when seen was last filled
 	alertsLoading bool
 }
 

@@ -88,14 +88,14 @@ func shortTrust(st styles, f keyring.Friend, ok bool) string {
 // the safety number if it is not known yet.
 func (m *model) openInfo(peer keyring.PublicKey) tea.Cmd {
 	m.show(infoPanel{peer: peer})
-	var alerts tea.Cmd
+	var alerts, seen tea.Cmd
 	if i := m.list.index(m.open); i >= 0 && m.list.items[i].Peer.Equal(peer) {
 		// The notice of its alerts has done its work: the user is
 		// reading them.
-		m.seeAlerts(m.open)
+		seen = m.seeAlerts(m.open)
 		alerts = m.loadAlerts(m.open)
 	}
-	return tea.Batch(m.computeSafety(peer), m.loadFriends(), alerts)
+	return tea.Batch(m.computeSafety(peer), m.loadFriends(), alerts, seen)
 }
 
 // toggleInfo is the Info key: the info view of the open chat, or closed if

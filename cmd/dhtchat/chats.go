@@ -21,6 +21,13 @@ var chatsCmd = &command{
 "started_by_me":…, "paused":…, "blocked":…}, and "removed":true for a
 former friend's (named as they were).
 
+An alert on a chat (a database restored from a backup, another device
+using your identity, a friend's message that came twice with different
+content, a flood, sending blocked) is told once: this command warns of
+those not told yet on stderr and marks them told, as the full-screen
+chat's info view does; with --json, "alerts" lists the kinds not told
+yet and marks nothing.
+
 Examples:
   dhtchat chats
   dhtchat chats --json | jq -r 'select(.unread > 0) | .friend'`,
@@ -39,7 +46,7 @@ type chatJSON struct {
 	Paused  bool     `json:"paused"`
 	Blocked bool     `json:"blocked"`
 	Removed bool     `json:"removed,omitempty"` // the friend was removed (remove-friend)
-	Alerts  []string `json:"alerts,omitempty"`  // the kinds of alert raised on the chat
+	Alerts  []string `json:"alerts,omitempty"`  // the kinds of alert raised on the chat and not seen yet
 }
 
 func runChats(ctx context.Context, e *env, _ []string) error {
@@ -90,22 +97,32 @@ func runChats(ctx context.Context, e *env, _ []string) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	// What went wrong in a chat, however long ago: once raised, alerts
-	// stay, so that they are not missed.
+	// What went wrong in a chat and was not told yet: each alert is told
+	// once (the full-screen chat's info view lists them all).
 	for _, in := range infos {
 		alerts, err := latestAlerts(ctx, s, in)
 		if err != nil {
 			return err
 		}
+		var upTo time.Time
 		for _, a := range alerts {
 			what, _ := alertText(a, s.nameOf(in.Peer))
 			e.warnf("%s (%s)", what, a.At.Local().Format("2006-01-02 15:04"))
+			if a.At.After(upTo) {
+				upTo = a.At
+			}
+		}
+		if len(alerts) > 0 {
+			if err := s.client.SeeAlerts(ctx, in.ID, upTo); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// latestAlerts returns the latest alert of each kind raised on the chat.
+// latestAlerts returns the latest alert of each kind raised on the chat and
+// not seen yet.
 func latestAlerts(ctx context.Context, s *session, in chat.Info) ([]chat.Alert, error) {
 	if in.Alerts == 0 {
 		return nil, nil
@@ -114,6 +131,7 @@ func latestAlerts(ctx context.Context, s *session, in chat.Info) ([]chat.Alert, 
 	if err != nil {
 		return nil, err
 	}
+	all = slices.DeleteFunc(all, func(a chat.Alert) bool { return a.Seen })
 	var out []chat.Alert
 	for i, a := range all {
 		if !slices.ContainsFunc(all[i+1:], func(b chat.Alert) bool { return b.Kind == a.Kind }) {

@@ -17,6 +17,8 @@ type Alert struct {
 	Kind AlertKind
 	N    uint64    // what it is about, as the kind says; 0 if nothing
 	At   time.Time // when it was first raised
+	// Seen: the user was told of it (SeeAlerts).
+	Seen bool
 }
 
 // MaxAlertsPerKind bounds the alerts kept per chat and kind: a hostile
@@ -59,7 +61,7 @@ func (s *Store) Alerts(ctx context.Context, id ChatID) ([]Alert, error) {
 		if err := requireChat(ctx, tx, id); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT kind, n, at FROM alerts WHERE chat = ? ORDER BY at, kind, n`, id[:])
+		rows, err := tx.QueryContext(ctx, `SELECT kind, n, at, seen FROM alerts WHERE chat = ? ORDER BY at, kind, n`, id[:])
 		if err != nil {
 			return err
 		}
@@ -69,7 +71,7 @@ func (s *Store) Alerts(ctx context.Context, id ChatID) ([]Alert, error) {
 				a     = Alert{Chat: id}
 				n, at int64
 			)
-			if err := rows.Scan(&a.Kind, &n, &at); err != nil {
+			if err := rows.Scan(&a.Kind, &n, &at, &a.Seen); err != nil {
 				return err
 			}
 			if n < 0 {
@@ -86,11 +88,25 @@ func (s *Store) Alerts(ctx context.Context, id ChatID) ([]Alert, error) {
 	return out, nil
 }
 
-// AlertCounts returns how many alerts each chat that has any has.
+// SeeAlerts marks the alerts of chat id raised at or before upTo as seen
+// by the user.
+func (s *Store) SeeAlerts(ctx context.Context, id ChatID, upTo time.Time) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := requireChat(ctx, tx, id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE alerts SET seen = 1 WHERE chat = ? AND at <= ? AND seen = 0`, id[:], timeToDB(upTo))
+		return err
+	})
+	return s.wrap("mark the alerts of chat "+id.String()+" seen", err)
+}
+
+// AlertCounts returns how many alerts not seen yet (SeeAlerts) each chat
+// that has any has.
 func (s *Store) AlertCounts(ctx context.Context) (map[ChatID]int, error) {
 	out := make(map[ChatID]int)
 	err := s.view(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT chat, count(*) FROM alerts GROUP BY chat`)
+		rows, err := tx.QueryContext(ctx, `SELECT chat, count(*) FROM alerts WHERE seen = 0 GROUP BY chat`)
 		if err != nil {
 			return err
 		}

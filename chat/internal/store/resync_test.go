@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -304,6 +305,31 @@ func TestAlerts(t *testing.T) {
 	}
 	if _, err := s.AddAlert(ctx, Alert{Chat: chatID(9), Kind: 1}); err == nil {
 		t.Error("AddAlert to an unknown chat succeeded")
+	}
+
+	// Seen alerts are told no more: AlertCounts leaves them out, Alerts
+	// still lists them, marked; one raised later is not seen.
+	if err := s.SeeAlerts(ctx, id, t0); err != nil {
+		t.Fatal(err)
+	}
+	if counts, err := s.AlertCounts(ctx); err != nil || counts[id] != 1 {
+		t.Fatalf("after SeeAlerts up to the first, AlertCounts = %v, %v; want 1", counts, err)
+	}
+	if err := s.SeeAlerts(ctx, id, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddAlert(ctx, Alert{Chat: id, Kind: 4, N: 1, At: time.Now().Add(2 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	as, err = s.Alerts(ctx, id)
+	if err != nil || len(as) != 3 || !as[0].Seen || !as[1].Seen || as[2].Seen {
+		t.Fatalf("after SeeAlerts and a new alert, Alerts = %+v, %v; want the first two seen", as, err)
+	}
+	if counts, err := s.AlertCounts(ctx); err != nil || counts[id] != 1 {
+		t.Fatalf("AlertCounts = %v, %v; want the new one", counts, err)
+	}
+	if err := s.SeeAlerts(ctx, chatID(9), t0); !errors.Is(err, ErrNotFound) {
+		t.Errorf("SeeAlerts of an unknown chat = %v, want ErrNotFound", err)
 	}
 
 	// A peer that raises an alert with a new number at every record

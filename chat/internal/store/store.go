@@ -43,7 +43,7 @@ import (
 const MaxBody = 64 << 10
 
 // SchemaVersion is the version of the database schema this package writes.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // applicationID marks the file as a dhtchat store ("dhtc") in the SQLite
 // header, so that Open refuses to adopt some other application's database.
@@ -301,6 +301,12 @@ CREATE TABLE published (
 	seq  INTEGER NOT NULL, -- the int64 bit pattern of the uint64
 	hash BLOB NOT NULL CHECK (length(hash) = 32)
 ) STRICT, WITHOUT ROWID;
+`,
+	// Version 6: whether the user has seen each alert, so that it is told
+	// once (a command's warning, the UI's info view) and not at every
+	// start.
+	`
+ALTER TABLE alerts ADD COLUMN seen INTEGER NOT NULL DEFAULT 0;
 `,
 }
 
