@@ -222,10 +222,12 @@ type chatState struct {
 	// were in line with the DHT, so if they fall behind again another copy
 	// of our identity is writing (AlertSecondWriter).
 	published bool
-	// verifyAt is when an ack of the friend's that our records did not
-	// confirm in full is tried again, and verifyWait the wait before it
-	// (doubling while it fails); see Client.ack.
+	// verifyAt is when verifyAck, an ack of the friend's that our records
+	// did not confirm in full, or a lower one, is tried again, and
+	// verifyWait the wait before it (doubling while it fails); see
+	// Client.ack.
 	verifyAt   time.Time
+	verifyAck  uint64
 	verifyWait time.Duration
 	// blocked: our slot 0 in the DHT holds a planted record that ours
 	// cannot replace (AlertSendBlocked), as last read.

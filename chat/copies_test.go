@@ -290,3 +290,41 @@ func TestAckReadsOnlyTheSlotsItNeeds(t *testing.T) {
 		t.Fatalf("confirming the ack of message 1 (in slot 0) read our slots 1 and 2 %d times", n)
 	}
 }
+
+// TestUnconfirmedAckIsNotReadAgainAtOnce: an ack that our records cannot
+// confirm (our slot 1 cannot be read) is tried again at growing
+// intervals, not at every slot of the friend's record and every poll.
+func TestUnconfirmedAckIsNotReadAgainAtOnce(t *testing.T) {
+	net := dhttest.NewNetwork(t, 4)
+	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
+	id := startChat(t, alice, bob)
+	cs := alice.c.chats[id]
+	counted := newCountingNet(alice.node)
+	gate := &gateNet{Network: counted, names: map[string]bool{string(cs.keys.SlotPublicKey(cs.dir, 1)): true}}
+	alice.c.Close()
+	poll := fastPoll
+	poll.Focused, poll.OwnCheck = time.Hour, time.Hour // one retry an hour
+	alice.c = openClient(t, alice, filepath.Join(alice.dir, "dhtchat.db"), gate, poll)
+	sendNow(t, alice.c, id, big('a'), big('b'))
+	gate.shut.Store(true)
+	slot0 := func() int {
+		counted.mu.Lock()
+		defer counted.mu.Unlock()
+		return counted.gets[string(cs.keys.SlotPublicKey(cs.dir, 0))]
+	}
+	// Bob's record: two slots, each acknowledging 2.
+	m := newForger(t, bob, id)
+	m.put(t, 1, wire.SlotHeader{Slot: 1, SlotsUsed: 2, MaxN: 2, Ack: 2}, m.text(2, "b2"))
+	m.put(t, 0, wire.SlotHeader{SlotsUsed: 2, MaxN: 2, Ack: 2}, m.text(1, "b1"))
+	before := slot0()
+	fetchUntil(t, alice, id, "bob's messages", func(r FetchResult) bool { return len(r.Received) > 0 })
+	for range 5 {
+		fetchOnce(t, alice, id)
+	}
+	if n := slot0() - before; n != 1 {
+		t.Fatalf("the unconfirmed ack read our slot 0 back %d times; want once", n)
+	}
+	if o, err := alice.c.Outbox(t.Context(), id); err != nil || o.Delivered != 1 {
+		t.Fatalf("outbox %+v, %v; want message 1 delivered, 2 not confirmed", o, err)
+	}
+}

@@ -121,9 +121,10 @@ func (c *Client) fetch(ctx context.Context, cs *chatState) (res FetchResult, err
 		if full, err := c.accept(ctx, cs, slot0, &res); err != nil || full {
 			return res, err
 		}
-	} else if !time.Now().Before(cs.verifyAt) {
+	} else {
 		// The same record: an ack of it that could not be applied in full
-		// (our messages were not confirmed in our records) is tried again.
+		// (our messages were not confirmed in our records) is tried again,
+		// when it is time (see ack).
 		if err := c.ack(ctx, cs, slot0.Header.Ack, &res); err != nil {
 			return res, err
 		}
@@ -273,6 +274,9 @@ func (c *Client) ack(ctx context.Context, cs *chatState, ack uint64, res *FetchR
 		c.implausible(cs, "the friend acknowledges numbers far above what we sent; ignored", "ack", ack, "sent", out.Sent)
 		return nil
 	}
+	if ack <= cs.verifyAck && time.Now().Before(cs.verifyAt) {
+		return nil // this ack could not be confirmed a moment ago: not yet again
+	}
 	view, own, err := c.checkOwn(ctx, cs, ack) // the slots up to ack
 	c.addOwn(cs, res, own)
 	if err != nil {
@@ -310,11 +314,11 @@ func (c *Client) ack(ctx context.Context, cs *chatState, ack uint64, res *FetchR
 		// Try again later; meanwhile publish, so that our records are
 		// what the DHT holds.
 		cs.verifyWait = min(max(2*cs.verifyWait, c.poll.Focused), c.poll.OwnCheck)
-		cs.verifyAt = time.Now().Add(cs.verifyWait)
+		cs.verifyAt, cs.verifyAck = time.Now().Add(cs.verifyWait), ack
 		c.log.Info("the friend's ack is not confirmed by our records yet; retrying", "chat", cs.id,
 			"ack", ack, "delivered", upTo, "complete", view.complete, "retry_in", cs.verifyWait)
 	} else {
-		cs.verifyWait, cs.verifyAt = 0, time.Time{}
+		cs.verifyWait, cs.verifyAt, cs.verifyAck = 0, time.Time{}, 0
 	}
 	if len(delivered) > 0 || upTo < want {
 		// Publish again: what was queued now fits, and the delivered

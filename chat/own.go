@@ -17,10 +17,12 @@ import (
 // the same identity. Then the friend already has messages under numbers
 // this database would use again, and the DHT keeps our old records (higher
 // sequence numbers) instead of the new ones. So the Client reads its own
-// slot 0 before it first publishes a chat or takes an acknowledgement as
-// delivery, and again before every acknowledgement it applies and every
-// PollPolicy.OwnCheck while it publishes, and continues after what it
-// finds (docs/PROTOCOL.md 6.2).
+// slot 0 before it first publishes a chat, before every acknowledgement
+// it applies and every PollPolicy.OwnCheck while it publishes. It tells
+// the record it published itself from another copy's by its bytes (the
+// store remembers them), continues after another copy's, and marks a
+// message delivered only where our records carry it under its number
+// (docs/PROTOCOL.md 6.2).
 //
 // Every value read back is bounded: in protocol version 1 the friend can
 // derive our slot keys and plant records in our slots. A planted record
@@ -239,9 +241,6 @@ func (c *Client) applyOwn(ctx context.Context, cs *chatState, v ownView, own0, s
 	// this process published (AlertSecondWriter), they may be ours alone
 	// and are sent again (Resync.Complete).
 	r := store.Resync{Seq0: v.seq, Floor: v.maxN, Others: v.msgs, Complete: v.complete && cs.published}
-	// Each value on its own: a plausible sequence number is still worth
-	// continuing after (so that our records win again) when the record's
-	// numbers are not.
 	if v.seq > own0+maxSeqAhead {
 		// Planted: nothing of it is believed, and our records cannot pass
 		// it. The next publish reads it again, and tells (checkOwn).
@@ -251,6 +250,8 @@ func (c *Client) applyOwn(ctx context.Context, cs *chatState, v ownView, own0, s
 		return ownResult{}, nil
 	}
 	if v.maxN > sent+maxNAhead {
+		// A plausible sequence number is still worth continuing after (so
+		// that our records win again) when the record's numbers are not.
 		c.implausible(cs, "our own slot 0 in the DHT has a message number far above ours (planted by the friend?); ignored",
 			"max_n", v.maxN, "sent", sent)
 		r.Floor, r.Others, r.Complete = 0, nil, false

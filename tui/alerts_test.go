@@ -54,3 +54,14 @@ func TestImportedMarked(t *testing.T) {
 		t.Errorf("the imported message is not marked:\n%s", s)
 	}
 }
+
+// TestAlertShortNamesEveryKind: every kind of alert the engine raises has
+// words of its own in the notice, not the words for an unknown one.
+func TestAlertShortNamesEveryKind(t *testing.T) {
+	unknown := alertShort(chat.Alert{Kind: 0})
+	for k := chat.AlertBehind; k <= chat.AlertSendBlocked; k++ {
+		if got := alertShort(chat.Alert{Kind: k}); got == unknown {
+			t.Errorf("alertShort(%v) = %q, the words for an unknown kind", k, got)
+		}
+	}
+}

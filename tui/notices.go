@@ -70,6 +70,8 @@ func alertShort(a chat.Alert) string {
 		return fmt.Sprintf("their message %d came again with other content", a.N)
 	case chat.AlertQuota:
 		return "they sent more than the quota allows"
+	case chat.AlertSendBlocked:
+		return "sending here is blocked: a record you cannot replace sits in your slot"
 	}
 	return "something happened that you must know"
 }

@@ -256,3 +256,36 @@ func TestCLITwoDevicesTakeTurns(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIRestoredHomeWithUnacknowledged: the backup is taken while m1 is
+// published and bob has not read it yet. Restored after bob read it and
+// the original saw the ack, the home sends m2: bob gets m2 once and m1 not
+// again, and alice shows both delivered.
+func TestCLIRestoredHomeWithUnacknowledged(t *testing.T) {
+	t.Parallel()
+	alice, bob := chatPair(t)
+	alice.run(t, "", "send", "bob", "m1")
+	backup := filepath.Join(t.TempDir(), "backup")
+	copyHome(t, alice.home, backup)
+	checkLines(t, recvAll(t, bob, "alice", 1), "alice", []string{"m1"})
+	alice.run(t, "", "recv", "bob") // the ack
+	alice.run(t, "", "send", "bob", "m2")
+	checkNumbered(t, recvAll(t, bob, "alice", 1), "alice", []string{"m2"})
+	alice.run(t, "", "recv", "bob")
+
+	if err := os.RemoveAll(alice.home); err != nil {
+		t.Fatal(err)
+	}
+	copyHome(t, backup, alice.home)
+	alice.runErr(t, "", "send", "bob", "m3")
+	checkNumbered(t, recvAll(t, bob, "alice", 1), "alice", []string{"m3"})
+	if extra := parseRecv(t, bob.run(t, "", "recv", "alice", "--json")); len(extra) != 0 {
+		t.Fatalf("bob got more: %+v", extra)
+	}
+	checkNumbered(t, parseRecv(t, bob.run(t, "", "recv", "alice", "--all", "--json")), "alice", []string{"m1", "m2", "m3"})
+	alice.runErr(t, "", "recv", "bob")
+	want := []string{"1:m1:delivered", "2:m2:delivered", "3:m3:delivered"}
+	if got := sentHistory(t, alice, "bob"); !slices.Equal(got, want) {
+		t.Fatalf("alice's history:\n got %q\nwant %q", got, want)
+	}
+}
