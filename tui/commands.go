@@ -269,6 +269,8 @@ func (m *model) joinChat(name, text string) (cmd tea.Cmd, ok bool) {
 	}
 	ctx, client := m.ctx, m.client
 	return func() tea.Msg {
+		_, err := client.ChatWithKey(ctx, f.Key, key)
+		known := err == nil
 		in, err := client.JoinChat(ctx, f.Key, key)
 		if err != nil {
 			if errors.Is(err, wire.ErrChatKeyNotForYou) {
@@ -276,6 +278,10 @@ func (m *model) joinChat(name, text string) (cmd tea.Cmd, ok bool) {
 			}
 			return errMsg{err}
 		}
-		return chatReadyMsg{id: in.ID, key: key, name: f.Name}
+		msg := chatReadyMsg{id: in.ID, key: key, name: f.Name}
+		if known {
+			msg.note = "you already joined this chat with " + f.Name + "; here it is"
+		}
+		return msg
 	}, true
 }

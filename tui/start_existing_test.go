@@ -39,3 +39,25 @@ func TestStartOpensExistingChat(t *testing.T) {
 		t.Errorf("status = %q", m.status.text)
 	}
 }
+
+// /respond with the key of a chat there is opens it and says so, as
+// 'dhtchat respond' does, instead of saying it joined it.
+func TestRespondOpensKnownChat(t *testing.T) {
+	s := newShared(t, nil, 1)
+	m := s.m
+	chats, err := s.ui.Chats(t.Context())
+	if err != nil || len(chats) != 1 {
+		t.Fatalf("chats: %d, %v", len(chats), err)
+	}
+	typeText(m, "/respond bob "+chats[0].Key.String())
+	send(m, keyEnter)
+	if m.open != s.id {
+		t.Fatalf("/respond opened %v, want the known chat %v", m.open, s.id)
+	}
+	if !strings.Contains(m.status.text, "already joined this chat with bob") {
+		t.Errorf("status = %q", m.status.text)
+	}
+	if chats, _ := s.ui.Chats(t.Context()); len(chats) != 1 {
+		t.Fatalf("chats after /respond: %d, want 1", len(chats))
+	}
+}

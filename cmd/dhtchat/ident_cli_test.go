@@ -147,6 +147,12 @@ func TestCLIStartTwice(t *testing.T) {
 	alice.run(t, "", "send", "bob", "still the same chat")
 	checkLines(t, recvAll(t, bob, "alice", 1), "alice", []string{"still the same chat"})
 
+	// So does 'respond' again: it says it opens the chat, not that it joins.
+	_, stderr, code = bob.runCode(t, "", "respond", "alice", first[0].ChatKey)
+	if code != 0 || stderr != "dhtchat: you already joined this chat with alice; opening it\n" {
+		t.Fatalf("respond alice again: exit %d, stderr %q", code, stderr)
+	}
+
 	out, stderr, code = alice.runCode(t, "", "start", "bob", "--new", "--json")
 	var started startJSON
 	if err := json.Unmarshal([]byte(strings.SplitN(out, "\n", 2)[0]), &started); code != 0 || err != nil ||

@@ -55,6 +55,11 @@ func runRecv(ctx context.Context, e *env, args []string, o *recvOpts) error {
 	if o.timeout < 0 {
 		return userr.Usagef("--timeout must not be negative")
 	}
+	if o.follow && o.timeout > 0 {
+		// --follow would run for ever, silently ignoring the timeout.
+		return userr.Usagef("recv: --follow and --timeout do not go together").
+			WithHint("--follow runs until interrupted; --timeout waits for the first new message and exits")
+	}
 	s, f, info, err := e.openChat(ctx, true, args[0], o.chatKey)
 	if err != nil {
 		return err

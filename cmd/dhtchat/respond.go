@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 
+	"github.com/dhtchat/dhtchat/chat"
 	"github.com/dhtchat/dhtchat/chat/wire"
 	"github.com/dhtchat/dhtchat/internal/userr"
 )
@@ -54,8 +55,18 @@ func runRespond(ctx context.Context, e *env, name, chatKey string, follow bool) 
 		}
 		return err
 	}
-	// Joining reads the chat's records first (see chat.Client.JoinChat).
-	e.notef("joining the chat through the DHT…")
+	// Responding again opens the chat joined before, as start does.
+	_, err = s.client.ChatWithKey(ctx, f.Key, key)
+	joined := err == nil
+	if err != nil && !errors.Is(err, chat.ErrUnknownChat) {
+		return err
+	}
+	if joined {
+		e.notef("you already joined this chat with %s; opening it", name)
+	} else {
+		// Joining reads the chat's records first (see chat.Client.JoinChat).
+		e.notef("joining the chat through the DHT…")
+	}
 	if err := s.connect(ctx); err != nil {
 		return err
 	}
@@ -63,6 +74,8 @@ func runRespond(ctx context.Context, e *env, name, chatKey string, follow bool) 
 	if err != nil {
 		return err
 	}
-	e.notef("joined the chat with %s", name)
+	if !joined {
+		e.notef("joined the chat with %s", name)
+	}
 	return e.converse(ctx, s, info, name, follow, false)
 }
