@@ -45,10 +45,10 @@ var ErrSendBlocked = errors.New("chat: sending is blocked: a record planted in o
 // blocked raises AlertSendBlocked for our slot i of cs, whose record in
 // the DHT has sequence number seq, far above our own. Call with cs.mu
 // held.
-func (c *Client) blocked(ctx context.Context, cs *chatState, i int, seq, own uint64) *Alert {
+func (c *Client) blocked(ctx context.Context, cs *chatState, i int, seq uint64) *Alert {
 	return c.raise(ctx, cs, AlertSendBlocked, uint64(i),
 		"our own slot holds a sequence number far above ours (planted by the friend?): the friend cannot read what we publish",
-		"slot", i, "seq", seq, "our_seq", own)
+		"slot", i, "seq", seq)
 }
 
 // ownView is what the DHT holds in our own slots of a chat.
@@ -213,7 +213,7 @@ func (c *Client) checkOwn(ctx context.Context, cs *chatState, upTo uint64) (ownV
 		// believed; sending is blocked until it is gone.
 		var res ownResult
 		cs.blocked = true
-		if a := c.blocked(ctx, cs, 0, v.seq, o.seq0); a != nil {
+		if a := c.blocked(ctx, cs, 0, v.seq); a != nil {
 			res.alerts = append(res.alerts, *a)
 		}
 		return v, res, nil

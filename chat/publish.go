@@ -134,7 +134,7 @@ func (c *Client) publishLocked(ctx context.Context, cs *chatState) (res FlushRes
 				return res, err
 			}
 			if blocked {
-				if a := c.blocked(ctx, cs, i, floor, 0); a != nil {
+				if a := c.blocked(ctx, cs, i, floor); a != nil {
 					res.Alerts = append(res.Alerts, *a)
 				}
 				blockedAt = i
