@@ -87,7 +87,7 @@ var layers = []struct {
 	// The live path's libp2p host and streams: beside dht, under the
 	// engine. It speaks the protocol, so it may import chat/wire (see
 	// sideways below), but neither the engine nor dht.
-	{"live", 1},
+	{"chat/live", 1},
 	{"keyring", 1},
 	{"internal/", 0},
 }
@@ -95,7 +95,7 @@ var layers = []struct {
 // sideways are the imports allowed between two groups of the same rank:
 // the live path carries the protocol's frames and sealed messages, and
 // chat/wire, which is pure, cannot import it back (TestWireIsPure).
-var sideways = map[[2]string]bool{{"live", "chat/wire"}: true}
+var sideways = map[[2]string]bool{{"chat/live", "chat/wire"}: true}
 
 // layerOf returns the group (the matching prefix) and rank of the package
 // at rel, a path relative to the module.
@@ -110,10 +110,10 @@ func layerOf(rel string) (group string, rank int, ok bool) {
 }
 
 // TestLayers: the import graph, tests included, runs one way: cmd → tui
-// → internal/userr → chat → {chat/wire, dht, keyring, live} → internal helpers. Nothing imports
+// → internal/userr → chat → {chat/wire, chat/live, dht, keyring} → internal helpers. Nothing imports
 // upward (the engine never imports the UI, the protocol never the engine)
-// and chat/wire, dht, keyring and live do not import each other, but for
-// live → chat/wire.
+// and chat/wire, chat/live, dht and keyring do not import each other, but for
+// chat/live → chat/wire.
 func TestLayers(t *testing.T) {
 	mod := module(t)
 	lines := goList(t, "-f", `{{.ImportPath}} {{join .Imports " "}} {{join .TestImports " "}} {{join .XTestImports " "}}`, mod+"/...")
@@ -142,7 +142,7 @@ func TestLayers(t *testing.T) {
 			case toRank < fromRank, toGroup == fromGroup, toRank == 0 && fromRank == 0,
 				sideways[[2]string{fromGroup, toGroup}]:
 			default:
-				t.Errorf("%s imports %s: %s (layer %d) may import only lower layers (cmd 5 → tui 4 → internal/userr 3 → chat 2 → chat/wire, dht, keyring, live 1 (live → chat/wire) → internal 0)",
+				t.Errorf("%s imports %s: %s (layer %d) may import only lower layers (cmd 5 → tui 4 → internal/userr 3 → chat 2 → chat/wire, chat/live, dht, keyring 1 (chat/live → chat/wire) → internal 0)",
 					from, to, fromGroup, fromRank)
 			}
 		}
