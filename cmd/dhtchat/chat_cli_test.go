@@ -452,3 +452,29 @@ func TestCLISendStreams(t *testing.T) {
 		t.Fatalf("send after the end of stdin: %v", err)
 	}
 }
+
+// TestCLIPipeModePrintsWhatWaits: a one-shot pipe mode run ('echo hi |
+// dhtchat start bob') prints what bob sent before it ran, as its help
+// promises, and not only what a poll happened to bring before it exits.
+func TestCLIPipeModePrintsWhatWaits(t *testing.T) {
+	t.Parallel()
+	alice, bob := chatPair(t)
+	// A pipe run just now: alice's next fetch is not due at once, and she
+	// has a message bob did not acknowledge yet.
+	alice.run(t, "first\n", "start", "bob")
+	bob.run(t, "", "send", "alice", "sent before the pipe ran")
+	// No poll comes in time: what it prints must not depend on one.
+	cmd := alice.cmd("start", "bob", "--json")
+	cmd.Env = append(cmd.Env, "DHTCHAT_POLL_INTERVAL=1h")
+	cmd.Stdin = strings.NewReader("hi from the pipe\n")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	outb, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("pipe mode: %v: %s", err, stderr.String())
+	}
+	out := string(outb)
+	_, msgs, _ := strings.Cut(out, "\n") // the first line is the chat key
+	checkLines(t, parseRecv(t, msgs), "bob", []string{"sent before the pipe ran"})
+	checkLines(t, recvAll(t, bob, "alice", 2), "alice", []string{"first", "hi from the pipe"})
+}

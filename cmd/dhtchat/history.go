@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/keyring"
 )
 
 var historyCmd = &command{
@@ -15,9 +16,10 @@ var historyCmd = &command{
 	args:  "NAME [--chat CHATKEY]",
 	short: "Print both sides of a chat from the local store, with each message's status",
 	long: `Prints the chat with NAME (the latest, or the one --chat names), oldest first,
-from the local database; it reads no network. Each message you sent shows its
-status: pending (stored, not yet in the DHT), published (in the DHT) or
-delivered (acknowledged by NAME).
+from the local database; it reads no network. NAME may be a former friend:
+remove-friend keeps their chats, and so their history. Each message you
+sent shows its status: pending (stored, not yet in the DHT), published (in
+the DHT) or delivered (acknowledged by NAME).
 
 The order is by the time each message was sent (the time printed: yours by
 your clock, NAME's by theirs), with each side's messages always in the order
@@ -57,7 +59,11 @@ type historyJSON struct {
 func runHistory(ctx context.Context, e *env, args []string, chatKey string) error {
 	s, f, info, err := e.openChat(ctx, false, args[0], chatKey)
 	if err != nil {
-		return err
+		var ok bool
+		if s, f, info, ok = e.openFormerChat(ctx, args[0], chatKey); !ok {
+			return err
+		}
+		err = nil
 	}
 	defer s.close()
 	// Pages come newest first; collect them, then order them all.
@@ -127,4 +133,27 @@ func timeline(es []chat.Entry) []chat.Entry {
 		}
 	}
 	return append(append(merged, out...), in...)
+}
+
+// openFormerChat opens the chat with someone called name who is no longer
+// a friend (remove-friend keeps their chats, paused), so that its history
+// can still be read. ok is false if there is none.
+func (e *env) openFormerChat(ctx context.Context, name, chatKey string) (*session, keyring.Friend, chat.Info, bool) {
+	s, err := e.openSession(ctx, false)
+	if err != nil {
+		return nil, keyring.Friend{}, chat.Info{}, false
+	}
+	if _, isFriend := s.kr.Friend(name); !isFriend {
+		for i := len(s.kr.PastKeys) - 1; i >= 0; i-- {
+			if p := s.kr.PastKeys[i]; p.Name == name {
+				f := keyring.Friend{Name: name, Key: p.Key}
+				if info, err := s.chatWith(ctx, f, chatKey); err == nil {
+					return s, f, info, true
+				}
+				break
+			}
+		}
+	}
+	s.close()
+	return nil, keyring.Friend{}, chat.Info{}, false
 }

@@ -63,6 +63,9 @@ func (e *env) pipeMode(ctx context.Context, s *session, info chat.Info, name str
 			if done, err := e.allPublished(ctx, s, info); err != nil || done {
 				stop()
 				if err == nil {
+					err = e.lastFetch(ctx, s, p, name)
+				}
+				if err == nil {
 					err = badInput
 				}
 				return err
@@ -118,6 +121,23 @@ func (e *env) pipeMode(ctx context.Context, s *session, info chat.Info, name str
 			}
 		}
 	}
+}
+
+// lastFetch fetches the chat once more before a pipe run without --follow
+// exits, and prints what came: the worker may have published without
+// fetching (a poll was not due), and what the friend sent before this run
+// is printed here, as recv would. A network failure of this last look only
+// warns: everything sent is out.
+func (e *env) lastFetch(ctx context.Context, s *session, p *printer, name string) error {
+	res, err := s.client.Fetch(ctx, p.info.ID)
+	e.noteAlerts(name, res.Alerts)
+	if perr := p.printStored(ctx); perr != nil {
+		return perr
+	}
+	if err != nil && ctx.Err() == nil {
+		e.warnf("could not fetch what %s sent: %s", name, userr.Line(err))
+	}
+	return nil
 }
 
 // interrupted is the outcome of an interrupt in pipe mode: fine with
