@@ -97,6 +97,10 @@ func TestInviteRoundTrip(t *testing.T) {
 			}
 		}
 	}
+	// The sizes docs/PROTOCOL.md §19 and §20.2 state.
+	if MaxInviteText != 242 || AcceptanceSize != 200 || len(newTestInvite(t, alice, "").Text()) != 140 {
+		t.Errorf("MaxInviteText = %d, AcceptanceSize = %d, want the document's 242 and 200", MaxInviteText, AcceptanceSize)
+	}
 	long := newTestInvite(t, alice, strings.Repeat("x", MaxInviteName))
 	if n := len(long.Text()); n != MaxInviteText {
 		t.Errorf("the longest invite is %d characters, MaxInviteText = %d", n, MaxInviteText)
