@@ -45,6 +45,9 @@ const (
 	MaxInviteText = len(InviteHRP) + 1 + ((inviteFixedSize+MaxInviteName)*8+4)/5 + 6
 
 	acceptanceType      = 0x91
+	closedType          = 0x92 // the inviter's record closing the invite
+	closedUsed          = 1
+	closedCancelled     = 2
 	acceptancePlainSize = 160 // type, acceptor, confirm, name_len, name, zero padding
 	// AcceptanceSize is the size of every sealed acceptance: nonce,
 	// ciphertext of the fixed-size plaintext, and tag.
@@ -71,6 +74,11 @@ var (
 	// confirmation does not match the acceptor's public key: whoever wrote
 	// it does not hold that key's secret.
 	ErrAcceptanceConfirm = errors.New("wire: acceptance does not prove possession of its public key")
+	// ErrInviteUsed: the inviter closed the invite after taking an
+	// acceptance: it cannot be used again.
+	ErrInviteUsed = errors.New("wire: the invite has already been used")
+	// ErrInviteCancelled: the inviter cancelled the invite.
+	ErrInviteCancelled = errors.New("wire: the invite was cancelled by its inviter")
 )
 
 // Invite is what `dhtchat invite` prints: the inviter's public key, a fresh
@@ -332,49 +340,121 @@ func (r *RendezvousKeys) sealAcceptance(rnd io.Reader, a Acceptance, pair PairKe
 	return v2Seal(rnd, &k, plain, r.ad())
 }
 
-// OpenAcceptance opens a sealed acceptance read from the rendezvous record
-// of the invite whose keys are r. pairWith derives the pair key of the
-// inviter and the given acceptor public key (crypto/ecdh with the
-// inviter's secret key, then [DerivePairKey]); its error is returned as is.
-// OpenAcceptance returns ErrAcceptance for a record that does not open or
-// breaks the format, and ErrAcceptanceConfirm for one whose writer does
-// not hold the acceptor key it names. It does not check the invite's
-// expiry or whether it was used already: that is the caller's.
-func (r *RendezvousKeys) OpenAcceptance(sealed []byte, pairWith func(acceptor [32]byte) (PairKey, error)) (Acceptance, error) {
+// RendezvousRecord is what a rendezvous record holds once opened: an
+// acceptance, or the inviter's note that the invite is closed.
+type RendezvousRecord struct {
+	// Closed is ErrInviteUsed or ErrInviteCancelled for a closed invite,
+	// nil for an acceptance.
+	Closed error
+	// Acceptance is the acceptance, not yet confirmed: see
+	// [RendezvousKeys.Confirms]. Zero for a closed invite.
+	Acceptance Acceptance
+	confirm    [32]byte
+}
+
+// SealUsed seals the record with which the inviter closes a used invite,
+// so that a second acceptor's client refuses it with a clear message. It
+// is AcceptanceSize bytes, like an acceptance.
+func (r *RendezvousKeys) SealUsed() ([]byte, error) { return r.sealClosed(rand.Reader, closedUsed) }
+
+// SealCancelled seals the record with which the inviter closes an invite
+// it cancels.
+func (r *RendezvousKeys) SealCancelled() ([]byte, error) {
+	return r.sealClosed(rand.Reader, closedCancelled)
+}
+
+func (r *RendezvousKeys) sealClosed(rnd io.Reader, reason byte) ([]byte, error) {
+	plain := make([]byte, acceptancePlainSize)
+	plain[0] = closedType
+	plain[1] = reason
+	k := key32(r.seal)
+	return v2Seal(rnd, &k, plain, r.ad())
+}
+
+// OpenRecord opens a rendezvous record's sealed content (§20.2): an
+// acceptance, whose confirmation it does not check (an acceptor checks
+// its own with [RendezvousKeys.Confirms]; the inviter uses
+// [RendezvousKeys.OpenAcceptance]), or a closed invite. It returns
+// ErrAcceptance for content that does not open or breaks the format.
+func (r *RendezvousKeys) OpenRecord(sealed []byte) (RendezvousRecord, error) {
 	if len(sealed) != AcceptanceSize {
-		return Acceptance{}, fmt.Errorf("%w: %d bytes, want %d", ErrAcceptance, len(sealed), AcceptanceSize)
+		return RendezvousRecord{}, fmt.Errorf("%w: %d bytes, want %d", ErrAcceptance, len(sealed), AcceptanceSize)
 	}
 	k := key32(r.seal)
 	plain, ok := v2OpenAEAD(&k, sealed, r.ad())
 	if !ok {
-		return Acceptance{}, fmt.Errorf("%w: does not authenticate", ErrAcceptance)
+		return RendezvousRecord{}, fmt.Errorf("%w: does not authenticate", ErrAcceptance)
 	}
-	if plain[0] != acceptanceType {
-		return Acceptance{}, &UnknownVersionError{What: "acceptance", Version: plain[0]}
+	switch plain[0] {
+	case acceptanceType:
+	case closedType:
+		if !allZero(plain[2:]) {
+			return RendezvousRecord{}, fmt.Errorf("%w: non-zero padding", ErrAcceptance)
+		}
+		switch plain[1] {
+		case closedUsed:
+			return RendezvousRecord{Closed: ErrInviteUsed}, nil
+		case closedCancelled:
+			return RendezvousRecord{Closed: ErrInviteCancelled}, nil
+		}
+		return RendezvousRecord{}, fmt.Errorf("%w: closed for unknown reason %d", ErrAcceptance, plain[1])
+	default:
+		return RendezvousRecord{}, &UnknownVersionError{What: "rendezvous record", Version: plain[0]}
 	}
 	n := int(plain[65])
 	if n > MaxInviteName {
-		return Acceptance{}, fmt.Errorf("%w: name of %d bytes", ErrAcceptance, n)
+		return RendezvousRecord{}, fmt.Errorf("%w: name of %d bytes", ErrAcceptance, n)
 	}
-	for _, b := range plain[66+n:] {
-		if b != 0 {
-			return Acceptance{}, fmt.Errorf("%w: non-zero padding", ErrAcceptance)
-		}
+	if !allZero(plain[66+n:]) {
+		return RendezvousRecord{}, fmt.Errorf("%w: non-zero padding", ErrAcceptance)
 	}
 	a := Acceptance{Acceptor: [32]byte(plain[1:33]), Name: string(plain[66 : 66+n])}
 	if err := checkInviteName(a.Name); err != nil {
-		return Acceptance{}, fmt.Errorf("%w: %v", ErrAcceptance, err)
+		return RendezvousRecord{}, fmt.Errorf("%w: %v", ErrAcceptance, err)
 	}
 	if a.Acceptor == r.inviter {
-		return Acceptance{}, fmt.Errorf("%w: names the inviter's own key", ErrAcceptance)
+		return RendezvousRecord{}, fmt.Errorf("%w: names the inviter's own key", ErrAcceptance)
 	}
-	pair, err := pairWith(a.Acceptor)
+	return RendezvousRecord{Acceptance: a, confirm: [32]byte(plain[33:65])}, nil
+}
+
+// Confirms reports whether rec is an acceptance whose confirmation matches
+// pair, the pair key of its acceptor and the inviter: whether its writer
+// holds the acceptor key it names. An acceptor that finds an acceptance
+// naming its own key checks it with its own pair key; one that does not
+// confirm was planted by someone else holding the invite.
+func (r *RendezvousKeys) Confirms(rec RendezvousRecord, pair PairKey) bool {
+	if rec.Closed != nil || rec.Acceptance.Acceptor == ([32]byte{}) {
+		return false
+	}
+	want := r.confirm(pair)
+	return subtle.ConstantTimeCompare(want[:], rec.confirm[:]) == 1
+}
+
+// OpenAcceptance opens, as the inviter, a sealed acceptance read from the
+// rendezvous record of the invite whose keys are r. pairWith derives the
+// pair key of the inviter and the given acceptor public key (crypto/ecdh
+// with the inviter's secret key, then [DerivePairKey]); its error is
+// returned as is. OpenAcceptance returns ErrAcceptance for a record that
+// does not open or breaks the format, ErrAcceptanceConfirm for one whose
+// writer does not hold the acceptor key it names, and ErrInviteUsed or
+// ErrInviteCancelled for the inviter's own closing record. It does not
+// check the invite's expiry, nor whether the caller took an acceptance
+// already: that is the caller's.
+func (r *RendezvousKeys) OpenAcceptance(sealed []byte, pairWith func(acceptor [32]byte) (PairKey, error)) (Acceptance, error) {
+	rec, err := r.OpenRecord(sealed)
 	if err != nil {
 		return Acceptance{}, err
 	}
-	want := r.confirm(pair)
-	if subtle.ConstantTimeCompare(want[:], plain[33:65]) != 1 {
+	if rec.Closed != nil {
+		return Acceptance{}, rec.Closed
+	}
+	pair, err := pairWith(rec.Acceptance.Acceptor)
+	if err != nil {
+		return Acceptance{}, err
+	}
+	if !r.Confirms(rec, pair) {
 		return Acceptance{}, ErrAcceptanceConfirm
 	}
-	return a, nil
+	return rec.Acceptance, nil
 }

@@ -420,9 +420,9 @@ func TestAcceptanceAttacker(t *testing.T) {
 		}
 		var uv *UnknownVersionError
 		bad := bytes.Clone(good)
-		bad[0] = 0x92
+		bad[0] = 0x93
 		if _, err := open(r, sealAcceptancePlain(t, r, bad)); !errors.As(err, &uv) {
-			t.Errorf("type 0x92: OpenAcceptance = %v, want an UnknownVersionError", err)
+			t.Errorf("type 0x93: OpenAcceptance = %v, want an UnknownVersionError", err)
 		}
 		// A low-order "public key" fails section 2's validation.
 		if _, err := open(r, sealAcceptancePlain(t, r, acceptancePlain(zero, confirm, ""))); err == nil {
@@ -473,10 +473,18 @@ func FuzzOpenAcceptance(f *testing.F) {
 	f.Add(acceptancePlain(bob.pub, confirm, ""))
 	f.Add(acceptancePlain(bob.pub, confirm, strings.Repeat("b", MaxInviteName)))
 	f.Add(acceptancePlain(alice.pub, confirm, ""))
+	f.Add(closedPlain(closedUsed))
+	f.Add(closedPlain(closedCancelled))
 	f.Add([]byte{})
 	pairWith := pairWithParty(f, alice)
 	f.Fuzz(func(t *testing.T, plain []byte) {
-		a, err := r.OpenAcceptance(sealAcceptancePlain(t, r, plain), pairWith)
+		sealed := sealAcceptancePlain(t, r, plain)
+		if rec, err := r.OpenRecord(sealed); err == nil && rec.Closed != nil {
+			if !bytes.Equal(plain, closedPlain(plain[1])) {
+				t.Fatalf("OpenRecord accepted a non-canonical closing record %x", plain)
+			}
+		}
+		a, err := r.OpenAcceptance(sealed, pairWith)
 		if err != nil {
 			if a != (Acceptance{}) {
 				t.Fatalf("OpenAcceptance returned an acceptance with error %v", err)
@@ -491,6 +499,86 @@ func FuzzOpenAcceptance(f *testing.F) {
 			t.Fatalf("OpenAcceptance accepted a non-canonical plaintext %x", plain)
 		}
 	})
+}
+
+func closedPlain(reason byte) []byte {
+	plain := make([]byte, acceptancePlainSize)
+	plain[0], plain[1] = closedType, reason
+	return plain
+}
+
+// The inviter closes an invite; a second acceptor's client reads why, and
+// nobody without the invite can close it.
+func TestRendezvousClosed(t *testing.T) {
+	alice := newParty(t, aliceSecretHex)
+	r := newTestInvite(t, alice, "").Rendezvous()
+	used, err := r.SealUsed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancelled, err := r.SealCancelled()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		sealed []byte
+		want   error
+	}{{used, ErrInviteUsed}, {cancelled, ErrInviteCancelled}} {
+		if len(c.sealed) != AcceptanceSize {
+			t.Errorf("closing record is %d bytes, want %d like an acceptance", len(c.sealed), AcceptanceSize)
+		}
+		rec, err := r.OpenRecord(c.sealed)
+		if err != nil || rec.Closed != c.want || rec.Acceptance != (Acceptance{}) {
+			t.Errorf("OpenRecord(closing record) = %+v, %v, want Closed %v", rec, err, c.want)
+		}
+		if _, err := r.OpenAcceptance(c.sealed, pairWithParty(t, alice)); err != c.want {
+			t.Errorf("OpenAcceptance(closing record) = %v, want %v", err, c.want)
+		}
+		if r.Confirms(rec, PairKey{}) {
+			t.Errorf("Confirms(closing record) = true")
+		}
+	}
+	// Someone with another invite of Alice's cannot close this one.
+	other, err := newTestInvite(t, alice, "").Rendezvous().SealUsed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.OpenRecord(other); !errors.Is(err, ErrAcceptance) {
+		t.Errorf("OpenRecord(another invite's closing record) = %v, want ErrAcceptance", err)
+	}
+	bad := closedPlain(closedUsed)
+	bad[100] = 1
+	for _, plain := range [][]byte{closedPlain(0), closedPlain(3), bad} {
+		if _, err := r.OpenRecord(sealAcceptancePlain(t, r, plain)); !errors.Is(err, ErrAcceptance) {
+			t.Errorf("OpenRecord(closing record %x…) = %v, want ErrAcceptance", plain[:2], err)
+		}
+	}
+}
+
+// Bob, about to accept, finds an acceptance naming his key at the
+// rendezvous: his own from an earlier run confirms with his pair key; one
+// planted by another holder of the invite does not.
+func TestAcceptorChecksOwnAcceptance(t *testing.T) {
+	alice, bob, eve := newParty(t, aliceSecretHex), newParty(t, bobSecretHex), newParty(t, carolSecretHex)
+	r := newTestInvite(t, alice, "").Rendezvous()
+	bobPair := pairKey(t, bob, alice)
+	for _, c := range []struct {
+		desc string
+		pair PairKey
+		want bool
+	}{{"his own", bobPair, true}, {"planted by Eve", pairKey(t, eve, alice), false}} {
+		sealed, err := r.SealAcceptance(Acceptance{Acceptor: bob.pub}, c.pair)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := r.OpenRecord(sealed)
+		if err != nil || rec.Closed != nil || rec.Acceptance.Acceptor != bob.pub {
+			t.Fatalf("%s: OpenRecord = %+v, %v", c.desc, rec, err)
+		}
+		if got := r.Confirms(rec, bobPair); got != c.want {
+			t.Errorf("%s: Confirms = %v, want %v", c.desc, got, c.want)
+		}
+	}
 }
 
 // The callback's error reaches the caller unchanged.

@@ -41,6 +41,10 @@ func pairVectors(t *testing.T, p PairKey) map[string]string {
 		t.Fatal(err)
 	}
 	confirm := r.confirm(p)
+	closed, err := r.sealClosed(bytes.NewReader(seqNonce(0x00)[:]), closedUsed)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return map[string]string{
 		"pair_chat_id":            x(id[:]),
 		"pair_chat_key":           ChatKeyFor(p, id).String(),
@@ -58,6 +62,8 @@ func pairVectors(t *testing.T, p PairKey) map[string]string {
 		"acceptance_confirm":      x(confirm[:]),
 		"acceptance_nonce":        x(seqNonce(0xe0)[:]),
 		"acceptance_sealed":       x(sealed),
+		"closed_used_nonce":       x(seqNonce(0x00)[:]),
+		"closed_used_sealed":      x(closed),
 	}
 }
 
@@ -80,6 +86,9 @@ func TestInviteVectorsOpen(t *testing.T) {
 	}
 	if name, _ := strconv.Unquote(v["acceptance_name"]); a.Acceptor != bob.pub || a.Name != name {
 		t.Errorf("OpenAcceptance(acceptance_sealed) = %x %q, want Bob's key and %s", a.Acceptor, a.Name, v["acceptance_name"])
+	}
+	if rec, err := inv.Rendezvous().OpenRecord(mustHex(t, v["closed_used_sealed"])); err != nil || rec.Closed != ErrInviteUsed {
+		t.Errorf("OpenRecord(closed_used_sealed) = %+v, %v, want a used invite", rec, err)
 	}
 	// Bob finds the pair conversation of the document from his side.
 	if id := PairChatID(pairKey(t, bob, alice)); hex.EncodeToString(id[:]) != v["pair_chat_id"] {
