@@ -40,7 +40,9 @@
 //     the "dhtchat-invite1…" string; [Invite.Rendezvous] derives the keys
 //     of the rendezvous record, in which the acceptor's
 //     [RendezvousKeys.SealAcceptance] puts its public key for the
-//     inviter's [RendezvousKeys.OpenAcceptance].
+//     inviter's [RendezvousKeys.OpenAcceptance]; [RendezvousKeys.SealUsed]
+//     and [RendezvousKeys.SealCancelled] close the invite, and
+//     [RendezvousKeys.OpenRecord] lets an acceptor see why.
 //
 // The package does no I/O, reads no clock and keeps no state. Time is a
 // parameter (a message's SentAt, chosen by the caller); the only
