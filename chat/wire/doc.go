@@ -34,6 +34,15 @@
 //     be reached ([Announcement]), [Keys.HelloTag] names the chat in a
 //     stream's first frame, and [AppendLiveFrame], [LiveFrameLen] and
 //     [DecodeLiveFrame] are the frames of a /dhtchat/live/1 stream.
+//   - Pair conversations and invites (pair.go, invite.go, §18–22):
+//     [PairChatID] and [PairChatKeys] give the chat that two friends find
+//     with no chat key; [NewInvite], [Invite.Text] and [ParseInvite] are
+//     the "dhtchat-invite1…" string; [Invite.Rendezvous] derives the keys
+//     of the rendezvous record, in which the acceptor's
+//     [RendezvousKeys.SealAcceptance] puts its public key for the
+//     inviter's [RendezvousKeys.OpenAcceptance]; [RendezvousKeys.SealUsed]
+//     and [RendezvousKeys.SealCancelled] close the invite, and
+//     [RendezvousKeys.OpenRecord] lets an acceptor see why.
 //
 // The package does no I/O, reads no clock and keeps no state. Time is a
 // parameter (a message's SentAt, chosen by the caller); the only
@@ -47,7 +56,8 @@
 // Every parser of untrusted bytes returns a typed error (the Err*
 // variables, compared with errors.Is, and [UnknownVersionError]) and never
 // panics or returns partial results. Secret-holding types ([PairKey],
-// [Keys]) format as a redacted placeholder whatever the verb.
+// [Keys], [Invite], [RendezvousKeys]) format as a redacted placeholder
+// whatever the verb.
 //
 // [MessagePlaintext], [Keys.SealPlaintext] and [Keys.EncodeSlotUnchecked]
 // are the unchecked halves of Seal and EncodeSlot. A client never needs

@@ -108,3 +108,19 @@ func encodeSlotBox(k *Keys, b box, h SlotHeader, sealed [][]byte, nonce *[nonceS
 	}
 	return k.encodeSlotWith(b, h, sealed, nonce), nil
 }
+
+// pairWithParty returns the callback of OpenAcceptance for the inviter
+// self: X25519 through crypto/ecdh, then DerivePairKey, as a client does.
+func pairWithParty(t testing.TB, self party) func([32]byte) (PairKey, error) {
+	return func(peer [32]byte) (PairKey, error) {
+		pub, err := ecdh.X25519().NewPublicKey(peer[:])
+		if err != nil {
+			return PairKey{}, err
+		}
+		shared, err := self.priv.ECDH(pub)
+		if err != nil {
+			return PairKey{}, err
+		}
+		return DerivePairKey([32]byte(shared), self.pub, peer)
+	}
+}

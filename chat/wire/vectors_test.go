@@ -163,6 +163,7 @@ func computeVectors(t *testing.T) map[string]string {
 	sum := sha256.Sum256(payload)
 	v["slot_payload_sha256"] = x(sum[:])
 	maps.Copy(v, liveVectors(t, k)) // §17, live_vectors_test.go
+	maps.Copy(v, pairVectors(t, p)) // §18–22, invite_vectors_test.go
 	return v
 }
 
