@@ -188,11 +188,11 @@ func (m *model) scroll(msg tea.Msg) tea.Cmd {
 }
 
 // markSeen marks the open chat read up to its latest message if the user
-// is looking at it: it is at the bottom of the history, and no panel
-// hides the history.
+// is looking at it: it is at the bottom of the history, no panel hides
+// the history, and the terminal has the focus.
 func (m *model) markSeen() tea.Cmd {
 	h := m.hist()
-	if h == nil || !h.loaded || !h.follow || m.panel != nil {
+	if h == nil || !h.loaded || !h.follow || m.panel != nil || !m.focused {
 		return nil
 	}
 	n := h.lastReceived()

@@ -87,6 +87,14 @@ type model struct {
 	// quitArmed: Ctrl+C was pressed once with a draft unsent; the next
 	// key, if Ctrl+C again, quits.
 	quitArmed bool
+
+	// notify is which notifications are on (see notify.go); focused
+	// whether the terminal has the focus (true until it says otherwise),
+	// and unseenHere the messages that came in the open chat while it had
+	// not.
+	notify     Notify
+	focused    bool
+	unseenHere int
 }
 
 func newModel(ctx context.Context, client *chat.Client, book FriendBook, events <-chan chat.Event) *model {
@@ -94,7 +102,7 @@ func newModel(ctx context.Context, client *chat.Client, book FriendBook, events 
 	m := &model{
 		ctx: ctx, client: client, book: book, events: events,
 		c: c, in: newInput(c.chats), safety: make(map[keyring.PublicKey]string),
-		net: chat.Connecting,
+		net: chat.Connecting, notify: DefaultNotify(), focused: true,
 		// Without an engine (tests) nothing is loaded first.
 		ready: client == nil,
 	}
@@ -118,8 +126,16 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)
 	case eventsMsg:
+		notify := ""
 		for _, ev := range msg {
 			cmds = append(cmds, m.onEvent(ev))
+			if e, ok := ev.(chat.MessageEvent); ok && !e.Entry.Outgoing && !m.looking(e.Entry.Chat) {
+				notify = m.c.chats.name(e.Entry.Chat)
+			}
+		}
+		if notify != "" {
+			// Once for a batch: a burst of messages rings once.
+			cmds = append(cmds, m.notifyOf(notify))
 		}
 		cmds = append(cmds, listen(m.events), m.refresh())
 	case refreshTickMsg:
@@ -173,6 +189,10 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, m.becomeReady())
 	case noteMsg:
 		m.status = status{text: string(msg)}
+	case tea.FocusMsg:
+		cmds = append(cmds, m.onFocus(true))
+	case tea.BlurMsg:
+		cmds = append(cmds, m.onFocus(false))
 	case tea.InterruptMsg:
 		m.quitting = true
 		return m, tea.Quit

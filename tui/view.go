@@ -65,6 +65,8 @@ func (m *model) View() tea.View {
 	var v tea.View
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
+	v.ReportFocus = true
+	v.WindowTitle = m.windowTitle()
 	if m.quitting {
 		return v
 	}

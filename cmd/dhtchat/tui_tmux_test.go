@@ -284,6 +284,32 @@ func TestTUIEndToEnd(t *testing.T) {
 	term.keys("Enter")
 	expect("a message starting with ?", "?is this a question")
 
+	// Notifications: a message while the terminal is not focused rings
+	// the bell and counts in the title, which never shows its text; back
+	// in focus, the count goes. tmux has no client here to report focus:
+	// the test types the terminal's focus reports (CSI O, CSI I).
+	paneTitle := func() string { return strings.TrimSpace(term.run("display-message", "-p", "#{pane_title}")) }
+	bell := func() string { return strings.TrimSpace(term.run("display-message", "-p", "#{window_bell_flag}")) }
+	if got := paneTitle(); got != "dhtchat" {
+		t.Errorf("the title is %q, want %q", got, "dhtchat")
+	}
+	if got := bell(); got != "0" {
+		t.Errorf("the bell rang for messages seen (bell flag %s)", got)
+	}
+	term.run("send-keys", "-H", "1b", "5b", "4f")
+	bob.run(t, "while you were away\n", "send", "alice", "-")
+	term.waitText("while you were away")
+	if err := testwait.Poll(testwait.Context(t), func() bool { return paneTitle() == "(1) dhtchat" }); err != nil {
+		t.Fatalf("the title is %q, want %q", paneTitle(), "(1) dhtchat")
+	}
+	if got := bell(); got != "1" {
+		t.Errorf("no bell for a message while away (bell flag %s)", got)
+	}
+	term.run("send-keys", "-H", "1b", "5b", "49")
+	if err := testwait.Poll(testwait.Context(t), func() bool { return paneTitle() == "dhtchat" }); err != nil {
+		t.Fatalf("back in focus, the title is %q, want %q", paneTitle(), "dhtchat")
+	}
+
 	// Typing on while it asks about lines that came at once: they were
 	// typed, and so are the letters after them (no letter answers).
 	term.keys("see you", "Enter", "to")
