@@ -27,6 +27,8 @@ type input struct {
 	sent     []string // bodies sent, oldest first
 	browse   int      // index into sent while recalling; len(sent) when not
 	recalled string   // the text recalled, to notice edits
+
+	comp *completion // the round of Tab going on, if any (see complete.go)
 }
 
 func newInput(chats chatViews) input {

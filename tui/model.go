@@ -244,6 +244,8 @@ func (m *model) onKey(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, keys.Help):
 		m.show(keysPanel(keys))
 		return nil
+	case m.completes(k):
+		return m.complete(key.Matches(k, keys.CompleteBack))
 	case key.Matches(k, keys.Info):
 		return m.toggleInfo()
 	case key.Matches(k, keys.Bottom):

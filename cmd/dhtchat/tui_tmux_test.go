@@ -310,6 +310,21 @@ func TestTUIEndToEnd(t *testing.T) {
 		t.Fatalf("back in focus, the title is %q, want %q", paneTitle(), "dhtchat")
 	}
 
+	// Tab completes a command, and a friend's name.
+	term.typeText("/wh")
+	term.keys("Tab")
+	term.waitFor("the command completed", func(s string) bool { return draftLine(s) == "> /whoami" })
+	term.keys("Enter")
+	term.waitText("Your public key")
+	term.keys("Escape")
+	// Esc and a letter at once would be Alt+letter.
+	term.waitFor("the panel closed", func(s string) bool { return !strings.Contains(s, "Your public key") })
+	term.typeText("see b")
+	term.keys("Tab")
+	term.waitFor("the name completed", func(s string) bool { return draftLine(s) == "> see bob" })
+	term.keys("Enter")
+	expect("a name completed", "see bob")
+
 	// Typing on while it asks about lines that came at once: they were
 	// typed, and so are the letters after them (no letter answers).
 	term.keys("see you", "Enter", "to")
