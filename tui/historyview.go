@@ -140,7 +140,7 @@ func renderRows(c *common, at time.Time, name string, outgoing bool, text, mark 
 		indent, avail = 2, max(width-2, 1)
 	}
 	pad := strings.Repeat(" ", indent)
-	lines := strings.Split(ansi.Wrap(body, avail, ""), "\n")
+	lines := wrapBody(body, avail)
 	markW := ansi.StringWidth(mark)
 	for j, l := range lines {
 		prefix := pad
@@ -155,6 +155,23 @@ func renderRows(c *common, at time.Time, name string, outgoing bool, text, mark 
 	}
 	if mark != "" {
 		rows = append(rows, pad+mark)
+	}
+	return rows
+}
+
+// wrapBody wraps a message's text to width cells. A line with a URL is
+// wrapped by wrapLine, which keeps the URL whole and makes it a link.
+func wrapBody(body string, width int) []string {
+	if !hasURL(body) {
+		return strings.Split(ansi.Wrap(body, width, ""), "\n")
+	}
+	var rows []string
+	for _, line := range strings.Split(body, "\n") {
+		if hasURL(line) {
+			rows = append(rows, wrapLine(line, width)...)
+		} else {
+			rows = append(rows, strings.Split(ansi.Wrap(line, width, ""), "\n")...)
+		}
 	}
 	return rows
 }

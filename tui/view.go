@@ -34,7 +34,7 @@ type layout struct {
 func (m *model) layout() layout {
 	w, h := m.c.width, m.c.height
 	var l layout
-	l.collapsed = w < collapseBelow
+	l.collapsed = w < collapseBelow || m.panelWide(w)
 	if !l.collapsed {
 		l.listW = listWidth
 		l.convX = listWidth + 1

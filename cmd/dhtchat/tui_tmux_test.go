@@ -315,7 +315,11 @@ func TestTUIEndToEnd(t *testing.T) {
 	term.keys("Tab")
 	term.waitFor("the command completed", func(s string) bool { return draftLine(s) == "> /whoami" })
 	term.keys("Enter")
-	term.waitText("Your public key")
+	scr = term.waitText("Your public key")
+	// The key is whole on one row, to be selected and copied.
+	if !regexp.MustCompile(`dhtchat1[02-9ac-hj-np-z]{58}`).MatchString(scr) {
+		t.Errorf("the public key is not whole on one row:\n%s", scr)
+	}
 	term.keys("Escape")
 	// Esc and a letter at once would be Alt+letter.
 	term.waitFor("the panel closed", func(s string) bool { return !strings.Contains(s, "Your public key") })
@@ -324,6 +328,14 @@ func TestTUIEndToEnd(t *testing.T) {
 	term.waitFor("the name completed", func(s string) bool { return draftLine(s) == "> see bob" })
 	term.keys("Enter")
 	expect("a name completed", "see bob")
+
+	// A URL is never cut where it fits a row (ansi.Wrap cut at hyphens).
+	const url = "https://example.org/a-long-path/with-hyphens-in-it"
+	bob.run(t, "have a look at this page: "+url+" ok\n", "send", "alice", "-")
+	scr = term.waitText("have a look")
+	if !strings.Contains(scr, url) {
+		t.Errorf("the URL is not whole on one row:\n%s", scr)
+	}
 
 	// Typing on while it asks about lines that came at once: they were
 	// typed, and so are the letters after them (no letter answers).
