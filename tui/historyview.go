@@ -123,6 +123,10 @@ func renderQueued(c *common, body string, failed bool, width int) []string {
 // renderRows lays out one message with mark (styled) after its text.
 func renderRows(c *common, at time.Time, name string, outgoing bool, text, mark string, width int) []string {
 	st := c.styles
+	if a, ok := actionText(text); ok {
+		// "/me waves": "*  alice waves", as IRC clients show an action.
+		text, name = name+" "+a, "*"
+	}
 	body := strings.ReplaceAll(textsafe.Clean(text), "\t", "    ")
 	stamp := at.In(c.loc).Format("15:04")
 	nameStyle := st.friend

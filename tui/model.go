@@ -83,7 +83,8 @@ type model struct {
 	refreshing   bool // a refresh is in flight
 	refreshAgain bool // and another was asked for meanwhile
 
-	retrying bool // a command runs again after the friends were read again
+	retrying bool   // a command runs again after the friends were read again
+	line     string // the command line being run (see command)
 	// quitArmed: Ctrl+C was pressed once with a draft unsent; the next
 	// key, if Ctrl+C again, quits.
 	quitArmed bool

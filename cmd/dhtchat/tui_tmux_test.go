@@ -337,6 +337,17 @@ func TestTUIEndToEnd(t *testing.T) {
 		t.Errorf("the URL is not whole on one row:\n%s", scr)
 	}
 
+	// IRC habits: /me is an action, /q does not quit.
+	term.typeText("/me waves")
+	term.keys("Enter")
+	expect("an action", "/me waves")
+	term.waitText("*        you waves")
+	term.typeText("/q")
+	term.keys("Enter")
+	term.waitText("usage: /query NAME")
+	term.keys("C-u")
+	term.waitFor("the draft empty after /q", emptyDraft)
+
 	// Typing on while it asks about lines that came at once: they were
 	// typed, and so are the letters after them (no letter answers).
 	term.keys("see you", "Enter", "to")
