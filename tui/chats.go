@@ -31,6 +31,8 @@ type chatView struct {
 	hist  *history        // nil until the chat is opened
 	draft *textarea.Model // nil until the chat is opened or typed into
 	queue *sendQueue      // nil when all sent is stored (see sendq.go)
+	// discarded is the draft Ctrl+X emptied, to bring back (see discard).
+	discarded string
 
 	// alerts are the alerts read of the chat, alertsSeen how many of them
 	// the user looked at in the info view, alertsLoading whether a read

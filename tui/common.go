@@ -81,6 +81,9 @@ type keyMap struct {
 	// Complete and CompleteBack are Tab on a draft that is not empty
 	// (see complete.go); on an empty one Tab is Info.
 	Complete, CompleteBack key.Binding
+	// Discard empties the draft, keeping it; on an empty draft it brings
+	// back the one discarded.
+	Discard key.Binding
 	// OneMessage answers the question about a paste: all of it as one
 	// message. A key that never types text, so that typing on never
 	// answers it.
@@ -107,6 +110,7 @@ func newKeyMap() keyMap {
 		HistPrev: key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "previous sent (empty draft)")),
 		HistNext: key.NewBinding(key.WithKeys("down"), key.WithHelp("↓", "next sent")),
 
+		Discard:      key.NewBinding(key.WithKeys("ctrl+x"), key.WithHelp("ctrl+x", "discard the draft / bring it back")),
 		Complete:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete a command or name")),
 		CompleteBack: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous completion")),
 

@@ -123,6 +123,26 @@ func (in *input) clear(id chat.ChatID) {
 	}
 }
 
+// discard is Ctrl+X: it empties the draft, keeping it, or, on an empty
+// draft, brings back the one it kept; each chat keeps its own.
+func (m *model) discard() tea.Cmd {
+	v := m.c.chats.get(m.in.cur)
+	d := m.in.draft(m.in.cur)
+	switch {
+	case strings.TrimSpace(d.Value()) != "":
+		v.discarded = d.Value()
+		m.in.clear(m.in.cur)
+		m.status = status{text: "draft discarded; ctrl+x brings it back"}
+	case v.discarded != "":
+		d.SetValue(v.discarded)
+		v.discarded = ""
+		m.status = status{text: "draft back"}
+	default:
+		m.status = status{text: "no draft to discard or bring back", isErr: true}
+	}
+	return nil
+}
+
 // remember adds a sent body to the input history.
 func (in *input) remember(body string) {
 	if n := len(in.sent); n == 0 || in.sent[n-1] != body {

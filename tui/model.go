@@ -245,6 +245,8 @@ func (m *model) onKey(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, keys.Help):
 		m.show(keysPanel(keys))
 		return nil
+	case key.Matches(k, keys.Discard):
+		return m.discard()
 	case m.completes(k):
 		return m.complete(key.Matches(k, keys.CompleteBack))
 	case key.Matches(k, keys.Info):

@@ -348,6 +348,16 @@ func TestTUIEndToEnd(t *testing.T) {
 	term.keys("C-u")
 	term.waitFor("the draft empty after /q", emptyDraft)
 
+	// Ctrl+X discards the draft, and brings it back.
+	term.typeText("a doomed draft")
+	term.waitFor("the draft typed", func(s string) bool { return draftLine(s) == "> a doomed draft" })
+	term.keys("C-x")
+	term.waitFor("the draft discarded", emptyDraft)
+	term.keys("C-x")
+	term.waitFor("the draft back", func(s string) bool { return draftLine(s) == "> a doomed draft" })
+	term.keys("C-x")
+	term.waitFor("the draft discarded again", emptyDraft)
+
 	// Typing on while it asks about lines that came at once: they were
 	// typed, and so are the letters after them (no letter answers).
 	term.keys("see you", "Enter", "to")
