@@ -96,6 +96,7 @@ type model struct {
 	notify     Notify
 	focused    bool
 	unseenHere int
+	lastNotify time.Time // when the last notification was sent
 }
 
 func newModel(ctx context.Context, client *chat.Client, book FriendBook, events <-chan chat.Event) *model {
@@ -127,16 +128,15 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)
 	case eventsMsg:
-		notify := ""
+		notify, who := false, ""
 		for _, ev := range msg {
 			cmds = append(cmds, m.onEvent(ev))
 			if e, ok := ev.(chat.MessageEvent); ok && !e.Entry.Outgoing && !m.looking(e.Entry.Chat) {
-				notify = m.c.chats.name(e.Entry.Chat)
+				notify, who = true, m.c.chats.name(e.Entry.Chat)
 			}
 		}
-		if notify != "" {
-			// Once for a batch: a burst of messages rings once.
-			cmds = append(cmds, m.notifyOf(notify))
+		if notify {
+			cmds = append(cmds, m.notifyOf(who))
 		}
 		cmds = append(cmds, listen(m.events), m.refresh())
 	case refreshTickMsg:

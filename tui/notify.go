@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -73,9 +74,22 @@ func (m *model) looking(id chat.ChatID) bool {
 	return m.focused && id == m.open
 }
 
+// notifyEvery is the least time between two notifications: a backlog
+// delivered in several batches, or a friend typing fast, rings once (the
+// title counts them all).
+const notifyEvery = 3 * time.Second
+
 // notifyOf is what tells of an incoming message in a chat the user is not
-// looking at, the friend of which is shown as name.
+// looking at, the friend of which is shown as name ("" if not known yet).
 func (m *model) notifyOf(name string) tea.Cmd {
+	now := m.c.now()
+	if !m.lastNotify.IsZero() && now.Sub(m.lastNotify) < notifyEvery && now.Sub(m.lastNotify) >= 0 {
+		return nil
+	}
+	m.lastNotify = now
+	if name == "" {
+		name = "someone new"
+	}
 	var seq strings.Builder
 	if m.notify.Bell {
 		seq.WriteByte('\a')

@@ -3,6 +3,7 @@ package tui
 import (
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -75,10 +76,17 @@ func TestNotifyOtherChat(t *testing.T) {
 	if got := arrive(m, chatID(2), 1, "secret plans"); got != "\a" {
 		t.Errorf("a message in another chat wrote %q, want the bell", got)
 	}
-	arrive(m, chatID(2), 2, "more secret plans")
+	// Another at once does not ring again; later it does.
+	if got := arrive(m, chatID(2), 2, "more secret plans"); got != "" {
+		t.Errorf("a second message at once wrote %q, want nothing", got)
+	}
+	m.c.now = func() time.Time { return base.Add(notifyEvery) }
+	if got := arrive(m, chatID(2), 3, "later"); got != "\a" {
+		t.Errorf("a message %v later wrote %q, want the bell", notifyEvery, got)
+	}
 	title := m.View().WindowTitle
-	if title != "(2) dhtchat" {
-		t.Errorf("title = %q, want %q", title, "(2) dhtchat")
+	if title != "(3) dhtchat" {
+		t.Errorf("title = %q, want %q", title, "(3) dhtchat")
 	}
 	if strings.Contains(title, "secret") {
 		t.Errorf("the title %q shows a message", title)
