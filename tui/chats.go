@@ -1,8 +1,8 @@
 package tui
 
 import (
+	"charm.land/bubbles/v2/textarea"
 	tea "charm.land/bubbletea/v2"
-	"github.com/dhtchat/dhtchat/tui/internal/textarea"
 
 	"github.com/dhtchat/dhtchat/chat"
 	"github.com/dhtchat/dhtchat/chat/wire"

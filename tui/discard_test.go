@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -52,36 +51,23 @@ func TestDiscardDraftAndUndo(t *testing.T) {
 }
 
 // BenchmarkKeystrokeLargeDraft is the cost of one keystroke at the end of
-// a draft of 1,500 lines (and, to compare, of an empty one): Update with
-// the key, then View. The goal is at most 2 ms. cpu-ns/op is the CPU time
-// the process spent per keystroke, which a busy machine does not inflate
-// as it does the wall time of ns/op.
+// a draft of 1,500 lines: Update with the key, then View. The goal is at
+// most 2 ms.
 func BenchmarkKeystrokeLargeDraft(b *testing.B) {
-	for _, n := range []int{0, 1500} {
-		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
-			m := newTestModel(b, 120, 40)
-			withChats(b, m, "alice")
-			send(m, pageMsg{id: chatID(1), entries: conversation(chatID(1), 50, func(i int) string { return fmt.Sprintf("message %d", i) }), readUpTo: 100})
-			lines := make([]string, n)
-			for i := range lines {
-				lines[i] = fmt.Sprintf("line %d of a long draft, pasted from somewhere, with some words in it", i)
-			}
-			m.in.insert(strings.Join(lines, "\n"))
-			keys := []tea.KeyPressMsg{{Code: 'a', Text: "a"}, {Code: tea.KeyBackspace}}
-			b.ReportAllocs()
-			i := 0
-			var cpu0 time.Duration
-			for b.Loop() {
-				if i == 0 {
-					cpu0 = cpuTime()
-				}
-				m.Update(keys[i%2])
-				_ = m.View()
-				i++
-			}
-			if cpu := cpuTime() - cpu0; cpu > 0 {
-				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
-			}
-		})
+	m := newTestModel(b, 120, 40)
+	withChats(b, m, "alice")
+	send(m, pageMsg{id: chatID(1), entries: conversation(chatID(1), 50, func(i int) string { return fmt.Sprintf("message %d", i) }), readUpTo: 100})
+	lines := make([]string, 1500)
+	for i := range lines {
+		lines[i] = fmt.Sprintf("line %d of a long draft, pasted from somewhere, with some words in it", i)
+	}
+	m.in.insert(strings.Join(lines, "\n"))
+	keys := []tea.KeyPressMsg{{Code: 'a', Text: "a"}, {Code: tea.KeyBackspace}}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		m.Update(keys[i%2])
+		_ = m.View()
+		i++
 	}
 }

@@ -4,9 +4,9 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textarea"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
-	"github.com/dhtchat/dhtchat/tui/internal/textarea"
 
 	"github.com/dhtchat/dhtchat/chat"
 )
