@@ -39,9 +39,7 @@
 // not focused) rings the bell, counts in the window title and may send a
 // desktop notification (notify.go); the title never holds its text.
 // Lines with URLs, and panels, wrap at spaces only, URLs as OSC 8 links
-// (links.go). The draft is a copy of bubbles' textarea
-// (internal/textarea) whose cache of wrapped lines is fixed, so that a
-// key in a draft of thousands of lines costs about a millisecond.
+// (links.go).
 //
 // Everything a friend sends goes through textsafe before it is rendered:
 // a message cannot move the cursor, set the title or write the clipboard.
