@@ -139,6 +139,9 @@ func (l chatList) view(c *common, open chat.ChatID, net string, width, height in
 		line1 := ansi.Truncate(name, max(nameW, 1), "…")
 		gap := width - 2 - ansi.StringWidth(line1) - ansi.StringWidth(mark) - ansi.StringWidth(badge) - ansi.StringWidth(right)
 		last := textsafe.OneLine(in.LastText)
+		if a, ok := actionText(last); ok {
+			last = "* " + a
+		}
 		if in.LastText == "" {
 			last = "new chat, no messages"
 		}

@@ -32,6 +32,8 @@ type chatView struct {
 	hist  *history        // nil until the chat is opened
 	draft *textarea.Model // nil until the chat is opened or typed into
 	queue *sendQueue      // nil when all sent is stored (see sendq.go)
+	// discarded is the draft Ctrl+X emptied, to bring back (see discard).
+	discarded string
 
 	// alerts are the alerts read of the chat; seen holds those the user
 	// looked at in the info view in this session (the store learns it
@@ -191,11 +193,11 @@ func (m *model) scroll(msg tea.Msg) tea.Cmd {
 }
 
 // markSeen marks the open chat read up to its latest message if the user
-// is looking at it: it is at the bottom of the history, and no panel
-// hides the history.
+// is looking at it: it is at the bottom of the history, no panel hides
+// the history, and the terminal has the focus.
 func (m *model) markSeen() tea.Cmd {
 	h := m.hist()
-	if h == nil || !h.loaded || !h.follow || m.panel != nil {
+	if h == nil || !h.loaded || !h.follow || m.panel != nil || !m.focused {
 		return nil
 	}
 	n := h.lastReceived()

@@ -48,10 +48,15 @@ func init() {
 		{name: "/info", args: "[NAME]", help: "safety number and keys (f2)", maxArgs: 1, friendFirst: true, run: (*model).runInfo},
 		{name: "/verify", args: "[NAME]", help: "mark verified: numbers match", maxArgs: 1, friendFirst: true, run: (*model).runVerify},
 		{name: "/unverify", args: "[NAME]", help: "remove the verified mark", maxArgs: 1, friendFirst: true, run: (*model).runVerify},
-		{name: "/whoami", aliases: []string{"/me"}, help: "your public key to give", maxArgs: -1, run: (*model).runWhoami},
+		{name: "/whoami", help: "your public key to give", maxArgs: -1, run: (*model).runWhoami},
 		{name: "/copy", args: "key|chat", help: "copy your key or this chat's key (OSC 52)", minArgs: 1, maxArgs: 1, run: (*model).runCopy},
 		{name: "/keys", help: "key bindings (also f1)", maxArgs: -1, run: (*model).runKeys},
-		{name: "/quit", aliases: []string{"/exit", "/q"}, help: "leave (also ctrl+c)", maxArgs: -1, run: (*model).runQuit},
+		{name: "/me", args: "TEXT", help: "an action: * you TEXT", minArgs: 1, maxArgs: -1, run: (*model).runMe},
+		{name: "/msg", args: "NAME TEXT", help: "send to NAME, staying here", minArgs: 2, maxArgs: -1, friendFirst: true, run: (*model).runMsg},
+		{name: "/query", aliases: []string{"/q"}, args: "NAME", help: "open (or start) NAME's chat", minArgs: 1, maxArgs: 1, friendFirst: true, run: (*model).runQuery},
+		{name: "/close", help: "close the panel", run: (*model).runClose},
+		{name: "/clear", help: "clear the history shown", run: (*model).runClear},
+		{name: "/quit", aliases: []string{"/exit"}, help: "leave (also ctrl+c)", maxArgs: -1, run: (*model).runQuit},
 		{name: "/help", aliases: []string{"/h"}, maxArgs: -1, run: (*model).runHelp},
 	}
 }
@@ -81,6 +86,7 @@ func (c *slashCommand) takes(n int) bool {
 // unknown command, wrong arguments): the status bar says why, and the
 // draft stays, to be corrected.
 func (m *model) command(line string) (cmd tea.Cmd, ok bool) {
+	m.line = line
 	f := strings.Fields(line)
 	name, args := strings.ToLower(f[0]), f[1:]
 	c, found := lookupCommand(name)
@@ -115,6 +121,116 @@ func namedFriend(c *slashCommand, args []string) (string, bool) {
 }
 
 func (m *model) runQuit(*slashCommand, []string) (tea.Cmd, bool) { return m.quit(false), true }
+
+// restOf is line after its first n words, as typed (its spaces kept).
+func restOf(line string, n int) string {
+	s := strings.TrimLeft(line, " \t")
+	for range n {
+		i := strings.IndexAny(s, " \t")
+		if i < 0 {
+			return ""
+		}
+		s = strings.TrimLeft(s[i:], " \t")
+	}
+	return s
+}
+
+// actionText is the action of a message that is one ("/me waves":
+// "waves"). This is a convention of the text, as on IRC, and no kind of
+// message: other clients show "/me waves" (see PROTOCOL.md).
+func actionText(body string) (string, bool) {
+	a, ok := strings.CutPrefix(body, "/me ")
+	if !ok || strings.TrimSpace(a) == "" || strings.Contains(a, "\n") {
+		return "", false
+	}
+	return a, true
+}
+
+func (m *model) runMe(*slashCommand, []string) (tea.Cmd, bool) {
+	if m.open == (chat.ChatID{}) {
+		m.status = status{text: "no chat is open: /start NAME starts one", isErr: true}
+		return nil, false
+	}
+	return m.sendTo(m.open, "/me "+restOf(m.line, 1))
+}
+
+// runMsg sends to the chat with a friend without leaving the one on
+// screen.
+func (m *model) runMsg(_ *slashCommand, args []string) (tea.Cmd, bool) {
+	f, err := m.friend(args[0])
+	if err != nil {
+		m.fail(err)
+		return nil, false
+	}
+	id, ok := m.chatWith(f.Key)
+	if !ok {
+		m.status = status{text: fmt.Sprintf("no chat with %s: /start %s starts one", f.Name, f.Name), isErr: true}
+		return nil, false
+	}
+	cmd, ok := m.sendTo(id, restOf(m.line, 2))
+	if ok {
+		m.status = status{text: "sent to " + f.Name}
+	}
+	return cmd, ok
+}
+
+// sendTo sends text in chat id, as Enter does in the chat on screen.
+func (m *model) sendTo(id chat.ChatID, text string) (tea.Cmd, bool) {
+	if m.refusePaused(id) {
+		return nil, false
+	}
+	if err := chat.ValidBody(text); err != nil {
+		m.fail(err)
+		return nil, false
+	}
+	return m.enqueue(id, text), true
+}
+
+// chatWith is the most recently active chat with the holder of pk.
+func (m *model) chatWith(pk keyring.PublicKey) (chat.ChatID, bool) {
+	for _, in := range m.list.items {
+		if in.Peer == pk {
+			return in.ID, true
+		}
+	}
+	return chat.ChatID{}, false
+}
+
+// runQuery opens the chat with a friend, or starts one, as /start does.
+func (m *model) runQuery(_ *slashCommand, args []string) (tea.Cmd, bool) {
+	f, err := m.friend(args[0])
+	if err != nil {
+		m.fail(err)
+		return nil, false
+	}
+	if id, ok := m.chatWith(f.Key); ok {
+		return m.openChat(id), true
+	}
+	return m.startChat(f.Name, false)
+}
+
+// runClose closes the panel. A chat cannot be closed as an IRC query is:
+// it is in the list as long as the store holds it.
+func (m *model) runClose(*slashCommand, []string) (tea.Cmd, bool) {
+	if m.panel != nil {
+		m.closePanel()
+		return m.markSeen(), true
+	}
+	m.status = status{text: "a chat stays in the list while it exists: 'dhtchat delete-chat NAME' deletes it and its history; /close closes a panel", isErr: true}
+	return nil, true
+}
+
+// runClear takes the history of the chat on screen off the screen;
+// nothing is deleted: it is back when the chat is read again.
+func (m *model) runClear(*slashCommand, []string) (tea.Cmd, bool) {
+	h := m.hist()
+	if h == nil || !h.loaded {
+		return nil, true
+	}
+	h.clearScreen()
+	m.status = status{text: "cleared from the screen; nothing is deleted"}
+	return nil, true
+}
 
 func (m *model) runHelp(*slashCommand, []string) (tea.Cmd, bool) {
 	m.show(commandsPanel())

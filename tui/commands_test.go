@@ -18,6 +18,12 @@ func TestSlashCommandUsagesAndAliases(t *testing.T) {
 		{"/unverify alice bob", "usage: /unverify [NAME]"},
 		{"/copy it", "usage: /copy key|chat"},
 		{"/copy key chat", "usage: /copy key|chat"},
+		{"/me", "usage: /me TEXT"},
+		{"/msg alice", "usage: /msg NAME TEXT"},
+		{"/q", "usage: /query NAME"},
+		{"/query alice bob", "usage: /query NAME"},
+		{"/clear it", "usage: /clear"},
+		{"/close it", "usage: /close"},
 	} {
 		typeText(m, tc.line)
 		send(m, keyEnter)
@@ -31,7 +37,7 @@ func TestSlashCommandUsagesAndAliases(t *testing.T) {
 	}
 	for _, tc := range []struct{ line, title string }{
 		{"/help", "Commands"}, {"/h", "Commands"}, {"/keys", "Keys"},
-		{"/whoami", "Your public key"}, {"/me", "Your public key"},
+		{"/whoami", "Your public key"},
 		{"/friends", "Friends"}, {"/info", "alice · chat info"}, {"/info alice", "alice · chat info"},
 	} {
 		send(m, keyEsc)
@@ -41,7 +47,7 @@ func TestSlashCommandUsagesAndAliases(t *testing.T) {
 			t.Errorf("%s shows the panel %q, want %q", tc.line, got, tc.title)
 		}
 	}
-	for _, line := range []string{"/quit", "/exit", "/q"} {
+	for _, line := range []string{"/quit", "/exit"} {
 		m := newTestModel(t, 80, 24)
 		typeText(m, line)
 		send(m, keyEnter)

@@ -78,6 +78,12 @@ func newStyles() styles {
 // its own editing keys (see newDraft).
 type keyMap struct {
 	Send, Newline, NextChat, PrevChat, PageUp, PageDown, Bottom, Info, Help, Quit, HistPrev, HistNext key.Binding
+	// Complete and CompleteBack are Tab on a draft that is not empty
+	// (see complete.go); on an empty one Tab is Info.
+	Complete, CompleteBack key.Binding
+	// Discard empties the draft, keeping it; on an empty draft it brings
+	// back the one discarded.
+	Discard key.Binding
 	// OneMessage answers the question about a paste: all of it as one
 	// message. A key that never types text, so that typing on never
 	// answers it.
@@ -94,15 +100,19 @@ func newKeyMap() keyMap {
 		PageDown: key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "scroll down")),
 		Bottom:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "latest / close")),
 		// Ctrl+I is the same byte as Tab (HT) in terminals without the
-		// kitty keyboard protocol, so Tab opens the info too: it does
-		// nothing else here (the draft does not take tabs). F2 is the key
-		// that works everywhere.
+		// kitty keyboard protocol, so Tab opens the info too, on an empty
+		// draft (on another, it completes; the draft does not take tabs).
+		// F2 is the key that works everywhere.
 		Info: key.NewBinding(key.WithKeys("f2", "ctrl+i", "tab"), key.WithHelp("f2/ctrl+i", "chat info: safety number, verify")),
 		// "?" is text: a message may begin with it.
 		Help:     key.NewBinding(key.WithKeys("f1"), key.WithHelp("f1", "keys")),
 		Quit:     key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 		HistPrev: key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "previous sent (empty draft)")),
 		HistNext: key.NewBinding(key.WithKeys("down"), key.WithHelp("↓", "next sent")),
+
+		Discard:      key.NewBinding(key.WithKeys("ctrl+x"), key.WithHelp("ctrl+x", "discard the draft / bring it back")),
+		Complete:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete a command or name")),
+		CompleteBack: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous completion")),
 
 		OneMessage: key.NewBinding(key.WithKeys("ctrl+o"), key.WithHelp("ctrl+o", "a paste as one message")),
 	}

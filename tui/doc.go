@@ -14,7 +14,8 @@
 // the worker in their order.
 //
 // The slash commands are one table (commands.go) that the dispatcher,
-// /help and the check for a friend named by a command read. Panels (/help,
+// /help, Tab completion (complete.go) and the check for a friend named by
+// a command read. Panels (/help,
 // f1, f2, /friends…) are kinds of one interface (panel.go). Drawing is apart
 // from updating: View puts the parts together (view.go), each drawn in its
 // own file (chatlist.go, title.go, notices.go, historyview.go, panel.go,
@@ -33,6 +34,12 @@
 // lines in one read without bracketed-paste markers become a paste that
 // asks what it is (paste.go); keys typed while the program started, in
 // the terminal's cooked mode, come out as typed (Terminal).
+//
+// A message the user is not looking at (another chat, or the terminal
+// not focused) rings the bell, counts in the window title and may send a
+// desktop notification (notify.go); the title never holds its text.
+// Lines with URLs, and panels, wrap at spaces only, URLs as OSC 8 links
+// (links.go).
 //
 // Everything a friend sends goes through textsafe before it is rendered:
 // a message cannot move the cursor, set the title or write the clipboard.

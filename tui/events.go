@@ -22,6 +22,9 @@ func (m *model) onEvent(ev chat.Event) tea.Cmd {
 		if h := m.c.chats.hist(e.Chat); h != nil {
 			h.add(e)
 			if e.Chat == m.open {
+				if !m.focused && !e.Outgoing {
+					m.unseenHere++
+				}
 				return m.markSeen()
 			}
 		}

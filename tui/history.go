@@ -84,6 +84,17 @@ func (h *history) setPage(entries []chat.Entry, readUpTo uint64) {
 	h.toBottom()
 }
 
+// clearScreen empties the history shown (/clear): what comes from now on
+// shows, what came before does not, even on scrolling up.
+func (h *history) clearScreen() {
+	h.entries, h.early = nil, nil
+	h.hasOlder = false
+	h.unreadSeq = 0
+	h.follow, h.newBelow = true, 0
+	clear(h.cache)
+	h.toBottom()
+}
+
 // prependPage adds a page of older entries.
 func (h *history) prependPage(entries []chat.Entry) {
 	h.loading = false

@@ -123,6 +123,10 @@ func renderQueued(c *common, body string, failed bool, width int) []string {
 // renderRows lays out one message with mark (styled) after its text.
 func renderRows(c *common, at time.Time, name string, outgoing bool, text, mark string, width int) []string {
 	st := c.styles
+	if a, ok := actionText(text); ok {
+		// "/me waves": "*  alice waves", as IRC clients show an action.
+		text, name = name+" "+a, "*"
+	}
 	body := strings.ReplaceAll(textsafe.Clean(text), "\t", "    ")
 	stamp := at.In(c.loc).Format("15:04")
 	nameStyle := st.friend
@@ -140,7 +144,7 @@ func renderRows(c *common, at time.Time, name string, outgoing bool, text, mark 
 		indent, avail = 2, max(width-2, 1)
 	}
 	pad := strings.Repeat(" ", indent)
-	lines := strings.Split(ansi.Wrap(body, avail, ""), "\n")
+	lines := wrapBody(body, avail)
 	markW := ansi.StringWidth(mark)
 	for j, l := range lines {
 		prefix := pad
@@ -155,6 +159,23 @@ func renderRows(c *common, at time.Time, name string, outgoing bool, text, mark 
 	}
 	if mark != "" {
 		rows = append(rows, pad+mark)
+	}
+	return rows
+}
+
+// wrapBody wraps a message's text to width cells. A line with a URL is
+// wrapped by wrapLine, which keeps the URL whole and makes it a link.
+func wrapBody(body string, width int) []string {
+	if !hasURL(body) {
+		return strings.Split(ansi.Wrap(body, width, ""), "\n")
+	}
+	var rows []string
+	for _, line := range strings.Split(body, "\n") {
+		if hasURL(line) {
+			rows = append(rows, wrapLine(line, width)...)
+		} else {
+			rows = append(rows, strings.Split(ansi.Wrap(line, width, ""), "\n")...)
+		}
 	}
 	return rows
 }

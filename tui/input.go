@@ -27,6 +27,8 @@ type input struct {
 	sent     []string // bodies sent, oldest first
 	browse   int      // index into sent while recalling; len(sent) when not
 	recalled string   // the text recalled, to notice edits
+
+	comp *completion // the round of Tab going on, if any (see complete.go)
 }
 
 func newInput(chats chatViews) input {
@@ -119,6 +121,26 @@ func (in *input) clear(id chat.ChatID) {
 	if id == in.cur {
 		in.browse = len(in.sent)
 	}
+}
+
+// discard is Ctrl+X: it empties the draft, keeping it, or, on an empty
+// draft, brings back the one it kept; each chat keeps its own.
+func (m *model) discard() tea.Cmd {
+	v := m.c.chats.get(m.in.cur)
+	d := m.in.draft(m.in.cur)
+	switch {
+	case strings.TrimSpace(d.Value()) != "":
+		v.discarded = d.Value()
+		m.in.clear(m.in.cur)
+		m.status = status{text: "draft discarded; ctrl+x brings it back"}
+	case v.discarded != "":
+		d.SetValue(v.discarded)
+		v.discarded = ""
+		m.status = status{text: "draft back"}
+	default:
+		m.status = status{text: "no draft to discard or bring back", isErr: true}
+	}
+	return nil
 }
 
 // remember adds a sent body to the input history.

@@ -83,10 +83,20 @@ type model struct {
 	refreshing   bool // a refresh is in flight
 	refreshAgain bool // and another was asked for meanwhile
 
-	retrying bool // a command runs again after the friends were read again
+	retrying bool   // a command runs again after the friends were read again
+	line     string // the command line being run (see command)
 	// quitArmed: Ctrl+C was pressed once with a draft unsent; the next
 	// key, if Ctrl+C again, quits.
 	quitArmed bool
+
+	// notify is which notifications are on (see notify.go); focused
+	// whether the terminal has the focus (true until it says otherwise),
+	// and unseenHere the messages that came in the open chat while it had
+	// not.
+	notify     Notify
+	focused    bool
+	unseenHere int
+	lastNotify time.Time // when the last notification was sent
 }
 
 func newModel(ctx context.Context, client *chat.Client, book FriendBook, events <-chan chat.Event) *model {
@@ -94,7 +104,7 @@ func newModel(ctx context.Context, client *chat.Client, book FriendBook, events 
 	m := &model{
 		ctx: ctx, client: client, book: book, events: events,
 		c: c, in: newInput(c.chats), safety: make(map[keyring.PublicKey]string),
-		net: chat.Connecting,
+		net: chat.Connecting, notify: DefaultNotify(), focused: true,
 		// Without an engine (tests) nothing is loaded first.
 		ready: client == nil,
 	}
@@ -118,8 +128,15 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)
 	case eventsMsg:
+		notify, who := false, ""
 		for _, ev := range msg {
 			cmds = append(cmds, m.onEvent(ev))
+			if e, ok := ev.(chat.MessageEvent); ok && !e.Entry.Outgoing && !m.looking(e.Entry.Chat) {
+				notify, who = true, m.c.chats.name(e.Entry.Chat)
+			}
+		}
+		if notify {
+			cmds = append(cmds, m.notifyOf(who))
 		}
 		cmds = append(cmds, listen(m.events), m.refresh())
 	case refreshTickMsg:
@@ -173,6 +190,10 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, m.becomeReady())
 	case noteMsg:
 		m.status = status{text: string(msg)}
+	case tea.FocusMsg:
+		cmds = append(cmds, m.onFocus(true))
+	case tea.BlurMsg:
+		cmds = append(cmds, m.onFocus(false))
 	case tea.InterruptMsg:
 		m.quitting = true
 		return m, tea.Quit
@@ -224,6 +245,10 @@ func (m *model) onKey(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, keys.Help):
 		m.show(keysPanel(keys))
 		return nil
+	case key.Matches(k, keys.Discard):
+		return m.discard()
+	case m.completes(k):
+		return m.complete(key.Matches(k, keys.CompleteBack))
 	case key.Matches(k, keys.Info):
 		return m.toggleInfo()
 	case key.Matches(k, keys.Bottom):

@@ -37,11 +37,16 @@ func TestStartShowsChatKey(t *testing.T) {
 	if m.c.chats.at(m.open).tag != chatTag(k) || m.c.chats.at(s.id).tag != chatTag(s.key) {
 		t.Errorf("tags %q and %q, want %q and %q", m.c.chats.at(m.open).tag, m.c.chats.at(s.id).tag, chatTag(k), chatTag(s.key))
 	}
-	if !strings.Contains(scr, "bob "+chatTag(k)) || !strings.Contains(scr, "new chat, no messages") {
+	// The key is whole on a row: the list makes room for it, and the
+	// title says which chat it is.
+	if !strings.Contains(scr, k.String()) || !strings.Contains(scr, "bob "+chatTag(k)) {
+		t.Errorf("the key is not whole on a row, or the title does not say which chat:\n%s", scr)
+	}
+	// Esc closes it, and the list is back; f2 shows the chat key again.
+	send(m, keyEsc)
+	if scr := screen(m); !strings.Contains(scr, "bob "+chatTag(k)) || !strings.Contains(scr, "new chat, no messages") {
 		t.Errorf("the list does not tell the chats apart:\n%s", scr)
 	}
-	// Esc closes it; f2 shows the chat key again.
-	send(m, keyEsc)
 	send(m, keyF2)
 	info := strings.Join(strings.Fields(screen(m)), "")
 	if !strings.Contains(info, "Chatkey") || !strings.Contains(info, strings.TrimPrefix(k.String(), "dhtchat-")[:20]) {

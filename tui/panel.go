@@ -113,38 +113,65 @@ func (m *model) panelView(l layout) []string {
 	return append([]string{st.title.Render(title) + st.dim.Render(hint), ""}, body...)
 }
 
-// nbHyphen is U+2011, a hyphen where no line breaks.
-const nbHyphen = "\u2011"
-
 // panelRows is the title of the panel and its lines wrapped to the width
-// of the conversation.
+// of the conversation. Lines break at spaces only (wrapLine): a key or a
+// URL is never cut where it fits a row, so that it can be selected and
+// copied whole.
 func (m *model) panelRows(l layout) (string, []string) {
 	title, lines := m.panel.content(m)
 	var rows []string
 	width := max(l.convW-1, 1)
 	for _, line := range lines {
-		// Keys ("dhtchat-chat1…") break at the end of a row, never at
-		// their hyphen: it is held by a non-breaking one while wrapping.
-		line = strings.ReplaceAll(line, "-", nbHyphen)
-		// "term    description": wrap the description under itself.
+		// "term    description": wrap the description under itself,
+		// unless a word of it is too long for that: then the term is a
+		// row of its own, and the description goes under it.
 		hang := 0
 		if i := strings.Index(line, "  "); i > 0 {
 			hang = i + len(line[i:]) - len(strings.TrimLeft(line[i:], " "))
 		}
+		if hang > 0 && longestWord(line[hang:]) > width-hang {
+			rows = append(rows, " "+strings.TrimRight(line[:hang], " "))
+			line, hang = line[hang:], 0
+		}
 		if hang == 0 || hang > width/2 {
-			for _, r := range strings.Split(ansi.Wrap(line, width, ""), "\n") {
-				rows = append(rows, " "+strings.ReplaceAll(r, nbHyphen, "-"))
+			for _, r := range wrapLine(line, width) {
+				rows = append(rows, " "+r)
 			}
 			continue
 		}
-		parts := strings.Split(ansi.Wrap(line[hang:], width-hang, ""), "\n")
-		for j, r := range parts {
+		for j, r := range wrapLine(line[hang:], width-hang) {
 			lead := line[:hang]
 			if j > 0 {
 				lead = strings.Repeat(" ", hang)
 			}
-			rows = append(rows, " "+strings.ReplaceAll(lead+r, nbHyphen, "-"))
+			rows = append(rows, " "+lead+r)
 		}
 	}
 	return title, rows
+}
+
+// longestWord is the width of the widest word of s.
+func longestWord(s string) int {
+	n := 0
+	for _, w := range strings.Fields(s) {
+		n = max(n, ansi.StringWidth(w))
+	}
+	return n
+}
+
+// panelWide reports whether the panel shown holds a word (a key) too
+// wide for the conversation beside the chat list, at terminal width w:
+// the list then makes room for it.
+func (m *model) panelWide(w int) bool {
+	if m.panel == nil || w < collapseBelow {
+		return false
+	}
+	_, lines := m.panel.content(m)
+	room := w - listWidth - 1 - 2 // the margin of the panel, and a cell
+	for _, line := range lines {
+		if longestWord(line) > room {
+			return true
+		}
+	}
+	return false
 }

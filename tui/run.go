@@ -62,6 +62,9 @@ type Options struct {
 	// Environ is the environment the terminal's capabilities are read from
 	// (TERM, NO_COLOR, COLORTERM…); nil means the process's.
 	Environ []string
+	// Notify says how a message the user is not looking at is told of
+	// (see Notify); nil means DefaultNotify.
+	Notify *Notify
 	// ExtraProgramOptions are passed to tea.NewProgram last (tests).
 	ExtraProgramOptions []tea.ProgramOption
 }
@@ -97,6 +100,9 @@ func Run(ctx context.Context, opts Options) (err error) {
 	m.status = status{text: opts.Note}
 	m.ledger = newSendLedger()
 	m.gate = gate
+	if opts.Notify != nil {
+		m.notify = *opts.Notify
+	}
 
 	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(input)}
 	if opts.Output != nil {

@@ -25,7 +25,11 @@ func (m *model) titleView(l layout) string {
 		}
 	}
 	if i >= 0 && l.collapsed && len(m.list.items) > 1 {
-		t := st.title.Render(m.c.chats.name(m.open)) + paused + shortTrust(st, f, ok) + st.dim.Render(fmt.Sprintf("  (%d/%d, ctrl+n/p)", i+1, len(m.list.items)))
+		t := st.title.Render(m.c.chats.name(m.open))
+		if tag := m.c.chats.at(m.open).tag; tag != "" {
+			t += st.dim.Render(" " + tag)
+		}
+		t += paused + shortTrust(st, f, ok) + st.dim.Render(fmt.Sprintf("  (%d/%d, ctrl+n/p)", i+1, len(m.list.items)))
 		if n := m.list.totalUnread(m.open); n > 0 {
 			t += st.unread.Render(fmt.Sprintf(" %d unread", n))
 		}

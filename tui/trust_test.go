@@ -132,11 +132,24 @@ func TestVerifyStranger(t *testing.T) {
 }
 
 // F2, Ctrl+I and Tab (the byte Ctrl+I sends without the kitty keyboard
-// protocol) toggle the info view; Esc closes it; the draft is untouched.
+// protocol) toggle the info view — Tab on an empty draft, or to close it
+// (on a draft it completes); Esc closes it; the draft is untouched.
 func TestInfoKeys(t *testing.T) {
 	m := trustScreen(t, 80, 24)
+	send(m, keyTab)
+	if _, ok := m.infoShown(); !ok {
+		t.Fatalf("tab on an empty draft does not open the info view")
+	}
 	typeText(m, "draft")
-	for _, k := range []tea.KeyPressMsg{keyF2, keyCtrlI, keyTab} {
+	send(m, keyTab)
+	if m.panel != nil {
+		t.Errorf("tab again does not close it")
+	}
+	send(m, keyTab) // completes nothing
+	if m.panel != nil {
+		t.Errorf("tab on a draft opened the info view")
+	}
+	for _, k := range []tea.KeyPressMsg{keyF2, keyCtrlI} {
 		send(m, k)
 		if _, ok := m.infoShown(); !ok {
 			t.Fatalf("%s does not open the info view", k)

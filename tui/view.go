@@ -34,7 +34,7 @@ type layout struct {
 func (m *model) layout() layout {
 	w, h := m.c.width, m.c.height
 	var l layout
-	l.collapsed = w < collapseBelow
+	l.collapsed = w < collapseBelow || m.panelWide(w)
 	if !l.collapsed {
 		l.listW = listWidth
 		l.convX = listWidth + 1
@@ -65,6 +65,8 @@ func (m *model) View() tea.View {
 	var v tea.View
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
+	v.ReportFocus = true
+	v.WindowTitle = m.windowTitle()
 	if m.quitting {
 		return v
 	}

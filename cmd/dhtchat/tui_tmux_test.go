@@ -284,6 +284,80 @@ func TestTUIEndToEnd(t *testing.T) {
 	term.keys("Enter")
 	expect("a message starting with ?", "?is this a question")
 
+	// Notifications: a message while the terminal is not focused rings
+	// the bell and counts in the title, which never shows its text; back
+	// in focus, the count goes. tmux has no client here to report focus:
+	// the test types the terminal's focus reports (CSI O, CSI I).
+	paneTitle := func() string { return strings.TrimSpace(term.run("display-message", "-p", "#{pane_title}")) }
+	bell := func() string { return strings.TrimSpace(term.run("display-message", "-p", "#{window_bell_flag}")) }
+	if got := paneTitle(); got != "dhtchat" {
+		t.Errorf("the title is %q, want %q", got, "dhtchat")
+	}
+	if got := bell(); got != "0" {
+		t.Errorf("the bell rang for messages seen (bell flag %s)", got)
+	}
+	term.run("send-keys", "-H", "1b", "5b", "4f")
+	bob.run(t, "while you were away\n", "send", "alice", "-")
+	term.waitText("while you were away")
+	if err := testwait.Poll(testwait.Context(t), func() bool { return paneTitle() == "(1) dhtchat" }); err != nil {
+		t.Fatalf("the title is %q, want %q", paneTitle(), "(1) dhtchat")
+	}
+	if got := bell(); got != "1" {
+		t.Errorf("no bell for a message while away (bell flag %s)", got)
+	}
+	term.run("send-keys", "-H", "1b", "5b", "49")
+	if err := testwait.Poll(testwait.Context(t), func() bool { return paneTitle() == "dhtchat" }); err != nil {
+		t.Fatalf("back in focus, the title is %q, want %q", paneTitle(), "dhtchat")
+	}
+
+	// Tab completes a command, and a friend's name.
+	term.typeText("/wh")
+	term.keys("Tab")
+	term.waitFor("the command completed", func(s string) bool { return draftLine(s) == "> /whoami" })
+	term.keys("Enter")
+	scr = term.waitText("Your public key")
+	// The key is whole on one row, to be selected and copied.
+	if !regexp.MustCompile(`dhtchat1[02-9ac-hj-np-z]{58}`).MatchString(scr) {
+		t.Errorf("the public key is not whole on one row:\n%s", scr)
+	}
+	term.keys("Escape")
+	// Esc and a letter at once would be Alt+letter.
+	term.waitFor("the panel closed", func(s string) bool { return !strings.Contains(s, "Your public key") })
+	term.typeText("see b")
+	term.keys("Tab")
+	term.waitFor("the name completed", func(s string) bool { return draftLine(s) == "> see bob" })
+	term.keys("Enter")
+	expect("a name completed", "see bob")
+
+	// A URL is never cut where it fits a row (ansi.Wrap cut at hyphens).
+	const url = "https://example.org/a-long-path/with-hyphens-in-it"
+	bob.run(t, "have a look at this page: "+url+" ok\n", "send", "alice", "-")
+	scr = term.waitText("have a look")
+	if !strings.Contains(scr, url) {
+		t.Errorf("the URL is not whole on one row:\n%s", scr)
+	}
+
+	// IRC habits: /me is an action, /q does not quit.
+	term.typeText("/me waves")
+	term.keys("Enter")
+	expect("an action", "/me waves")
+	term.waitText("*        you waves")
+	term.typeText("/q")
+	term.keys("Enter")
+	term.waitText("usage: /query NAME")
+	term.keys("C-u")
+	term.waitFor("the draft empty after /q", emptyDraft)
+
+	// Ctrl+X discards the draft, and brings it back.
+	term.typeText("a doomed draft")
+	term.waitFor("the draft typed", func(s string) bool { return draftLine(s) == "> a doomed draft" })
+	term.keys("C-x")
+	term.waitFor("the draft discarded", emptyDraft)
+	term.keys("C-x")
+	term.waitFor("the draft back", func(s string) bool { return draftLine(s) == "> a doomed draft" })
+	term.keys("C-x")
+	term.waitFor("the draft discarded again", emptyDraft)
+
 	// Typing on while it asks about lines that came at once: they were
 	// typed, and so are the letters after them (no letter answers).
 	term.keys("see you", "Enter", "to")

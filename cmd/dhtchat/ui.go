@@ -23,6 +23,10 @@ func runUI(ctx context.Context, e *env) error {
 		return userr.Usagef("the full-screen chat needs a terminal").
 			WithHint("'dhtchat --help' lists the commands for scripts: chats, send, recv, history")
 	}
+	// A bad setting is said before the terminal is taken.
+	if _, err := e.notify(); err != nil {
+		return err
+	}
 	// Keys typed from now on are the UI's: take the terminal before the
 	// database and the network open (see tui.Terminal), unless the
 	// keyring's passphrase is still to be typed on it.
@@ -90,7 +94,24 @@ func (e *env) fullScreen(ctx context.Context, s *session, opts tui.Options) erro
 	// made sure of it).
 	opts.Friends = s.book
 	opts.Input, opts.Output = e.stdin, e.stdout
+	n, err := e.notify()
+	if err != nil {
+		return err
+	}
+	opts.Notify = &n
 	return e.unsent(tui.Run(ctx, opts))
+}
+
+// notify is how the UI tells of messages not looked at: DHTCHAT_NOTIFY,
+// or the default.
+func (e *env) notify() (tui.Notify, error) {
+	v := e.getenv("DHTCHAT_NOTIFY")
+	n, err := tui.ParseNotify(v)
+	if err != nil {
+		return tui.Notify{}, userr.Usagef("bad DHTCHAT_NOTIFY %q", v).
+			WithHint("give bell, title, osc9, osc777 or desktop, separated by commas; or none, or all")
+	}
+	return n, nil
 }
 
 // unsent gives back, on stderr, the text of messages the UI could not
