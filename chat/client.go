@@ -161,6 +161,9 @@ type Client struct {
 
 	chatsMu sync.Mutex
 	chats   map[ChatID]*chatState
+	// leaving holds the chats that untrack took out of chats and waits
+	// for, so that another untrack of them waits too.
+	leaving map[ChatID]*chatState
 	focus   ChatID
 	only    map[ChatID]bool // if set, the chats Run works on (Only)
 
@@ -243,18 +246,19 @@ func Open(cfg Config) (*Client, error) {
 		quota = DefaultQuota()
 	}
 	return &Client{
-		self:   cfg.Identity,
-		pub:    cfg.Identity.Public(),
-		db:     db,
-		net:    cfg.Network,
-		poll:   poll.withDefaults(),
-		quota:  quota,
-		log:    logger,
-		events: make(chan Event, 256),
-		wake:   make(chan struct{}, 1),
-		pairs:  make(map[keyring.PublicKey]wire.PairKey),
-		friend: cfg.IsFriend,
-		chats:  make(map[ChatID]*chatState),
+		self:    cfg.Identity,
+		pub:     cfg.Identity.Public(),
+		db:      db,
+		net:     cfg.Network,
+		poll:    poll.withDefaults(),
+		quota:   quota,
+		log:     logger,
+		events:  make(chan Event, 256),
+		wake:    make(chan struct{}, 1),
+		pairs:   make(map[keyring.PublicKey]wire.PairKey),
+		friend:  cfg.IsFriend,
+		chats:   make(map[ChatID]*chatState),
+		leaving: make(map[ChatID]*chatState),
 	}, nil
 }
 
@@ -479,19 +483,32 @@ func (c *Client) track(ch store.Chat, peer keyring.PublicKey, keys *wire.Keys, l
 // untrack makes the worker forget chat id (paused or deleted) and waits
 // for an operation of the worker on it to end: when it returns, the
 // worker reads and writes nothing of the chat until it is tracked again.
-// It reports whether the chat was tracked.
+// That holds too when another untrack (the worker's reload, seeing the
+// same block) took the chat out first. It reports whether the chat was
+// tracked, and this call took it out.
 func (c *Client) untrack(id ChatID) bool {
 	c.chatsMu.Lock()
 	cs, ok := c.chats[id]
 	if ok {
 		delete(c.chats, id)
 		cs.gone = true
+		c.leaving[id] = cs
+	} else {
+		cs = c.leaving[id]
 	}
 	c.chatsMu.Unlock()
+	if cs == nil {
+		return false
+	}
+	cs.run.Lock()
+	//lint:ignore SA2001 an empty critical section: waiting for the holder is the point
+	cs.run.Unlock()
 	if ok {
-		cs.run.Lock()
-		//lint:ignore SA2001 an empty critical section: waiting for the holder is the point
-		cs.run.Unlock()
+		c.chatsMu.Lock()
+		if c.leaving[id] == cs {
+			delete(c.leaving, id)
+		}
+		c.chatsMu.Unlock()
 	}
 	return ok
 }
