@@ -26,22 +26,21 @@ func (e *env) pipeMode(ctx context.Context, s *session, info chat.Info, name str
 		return err
 	}
 
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	s.client.Only(info.ID)
-	runDone := make(chan error, 1)
-	go func() { runDone <- s.client.Run(runCtx) }()
-	stop := func() { cancel(); <-runDone }
+	// The worker works on the chat from now on (the session watches the
+	// chats it uses), and tells when to look.
+	events := s.client.Subscribe(ctx)
 	s.client.Focus(info.ID)
 
 	// Lines are stored as they come; the worker publishes them.
+	inCtx, cancelInput := context.WithCancel(ctx)
+	defer cancelInput()
 	inputErr := make(chan error, 1)
 	go func() {
 		lines := 0
 		inputErr <- readLines(e.stdin, func(bodies []string) error {
 			bodies, bad := validPrefix(bodies, lines)
 			if len(bodies) > 0 {
-				if _, err := s.client.Send(runCtx, info.ID, bodies...); err != nil {
+				if _, err := s.client.Send(inCtx, info.ID, bodies...); err != nil {
 					return err
 				}
 				lines += len(bodies)
@@ -54,14 +53,12 @@ func (e *env) pipeMode(ctx context.Context, s *session, info chat.Info, name str
 	// another process sharing the database fetched is printed too.
 	tick := time.NewTicker(e.pollPolicy().Focused)
 	defer tick.Stop()
-	events := s.client.Events()
 	input := inputErr
 	eof := false
 	var badInput error
 	for {
 		if eof && !follow {
 			if done, err := e.allPublished(ctx, s, info); err != nil || done {
-				stop()
 				if err == nil {
 					err = badInput
 				}
@@ -75,31 +72,26 @@ func (e *env) pipeMode(ctx context.Context, s *session, info chat.Info, name str
 			if err != nil && userr.Explain(err).Kind == userr.Usage {
 				badInput = err // send what came before it first
 			} else if err != nil {
-				stop()
 				return err
 			}
 		case <-tick.C:
 			if ctx.Err() != nil {
-				stop()
 				return e.interrupted(s, info, follow)
 			}
 			if err := p.printStored(ctx); err != nil {
-				stop()
 				return err
 			}
 		case ev, ok := <-events:
 			if !ok {
-				// Run ended: ctx is done (an interrupt).
-				<-runDone
+				// The stream ends with ctx (an interrupt).
 				return e.interrupted(s, info, follow)
 			}
 			switch ev := ev.(type) {
-			case chat.MessageEvent:
+			case chat.MessageEvent, chat.LagEvent:
 				if ctx.Err() != nil {
-					continue // interrupted: Run is ending
+					continue // interrupted: the stream is ending
 				}
 				if err := p.printStored(ctx); err != nil {
-					stop()
 					return err
 				}
 			case chat.NetworkEvent:
@@ -112,7 +104,6 @@ func (e *env) pipeMode(ctx context.Context, s *session, info chat.Info, name str
 					continue
 				}
 				if err := stillOn(ctx, s, info, name); err != nil {
-					stop()
 					return err
 				}
 			}
