@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"sync"
 	"time"
 
 	"github.com/dhtchat/dhtchat/chat"
@@ -31,13 +33,17 @@ func (e *env) pipeMode(ctx context.Context, s *session, info chat.Info, name str
 	events := s.client.Subscribe(ctx)
 	s.client.Focus(info.ID)
 
-	// Lines are stored as they come; the worker publishes them.
+	// Lines are stored as they come; the worker publishes them. The
+	// reading of stdin is stopped and waited for on every way out, so
+	// that nothing is sent once the command is done.
 	inCtx, cancelInput := context.WithCancel(ctx)
-	defer cancelInput()
+	stdin, stopStdin := stoppable(e.stdin)
 	inputErr := make(chan error, 1)
-	go func() {
+	var reading sync.WaitGroup
+	defer func() { cancelInput(); stopStdin(); reading.Wait() }()
+	reading.Go(func() {
 		lines := 0
-		inputErr <- readLines(e.stdin, func(bodies []string) error {
+		inputErr <- readLines(stdin, func(bodies []string) error {
 			bodies, bad := validPrefix(bodies, lines)
 			if len(bodies) > 0 {
 				if _, err := s.client.Send(inCtx, info.ID, bodies...); err != nil {
@@ -47,7 +53,7 @@ func (e *env) pipeMode(ctx context.Context, s *session, info chat.Info, name str
 			}
 			return bad
 		})
-	}()
+	})
 
 	// Events say when to look; the store says what there is, so that what
 	// another process sharing the database fetched is printed too.
@@ -130,3 +136,7 @@ func (e *env) allPublished(ctx context.Context, s *session, info chat.Info) (boo
 	o, err := s.client.Outbox(ctx, info.ID)
 	return o.Published >= o.Sent, err
 }
+
+// errStopped ends the reading of stdin when the command is done with it
+// (see stoppable).
+var errStopped = errors.New("reading stdin stopped")
