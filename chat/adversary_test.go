@@ -2,7 +2,6 @@ package chat
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -477,11 +476,7 @@ func TestLyingServers(t *testing.T) {
 
 	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
 	id := startChat(t, alice, bob)
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 2)
-	go func() { done <- alice.c.Run(runCtx) }()
-	go func() { done <- bob.c.Run(runCtx) }()
-	t.Cleanup(func() { stop(); <-done; <-done })
+	aliceEvents, bobEvents := alice.c.Subscribe(ctx), bob.c.Subscribe(ctx)
 	alice.c.Focus(id)
 	bob.c.Focus(id)
 
@@ -505,7 +500,7 @@ func TestLyingServers(t *testing.T) {
 		for len(gotBob) < (r+1)*burst || len(gotAlice) < (r+1)*burst ||
 			deliveredA < (r+1)*burst || deliveredB < (r+1)*burst {
 			select {
-			case ev := <-bob.c.Events():
+			case ev := <-bobEvents:
 				switch ev := ev.(type) {
 				case MessageEvent:
 					gotBob = append(gotBob, ev.Entry)
@@ -514,7 +509,7 @@ func TestLyingServers(t *testing.T) {
 						deliveredB++
 					}
 				}
-			case ev := <-alice.c.Events():
+			case ev := <-aliceEvents:
 				switch ev := ev.(type) {
 				case MessageEvent:
 					gotAlice = append(gotAlice, ev.Entry)

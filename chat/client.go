@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -121,8 +120,14 @@ type Config struct {
 	// DBPath is the SQLite database of chats, outbox and history.
 	DBPath string
 	// Network is the DHT. Nil gives an offline Client that can create and
-	// list chats, queue messages and read history.
+	// list chats, queue messages and read history. With a Network, the
+	// Client runs a worker from Open to Close that publishes and fetches
+	// the chats Watch names.
 	Network Network
+	// Watch says which chats the worker works on: WatchUsed (the zero
+	// value), only those named to Client.Focus, for a command about one
+	// chat; WatchAll, every chat, for the full-screen UI.
+	Watch Watch
 	// Poll is the polling policy; the zero value means DefaultPollPolicy.
 	Poll PollPolicy
 	// Logger receives what the Client does, including records it rejects.
@@ -133,18 +138,20 @@ type Config struct {
 	Quota Quota
 	// IsFriend reports whether peer is one of the user's friends. The
 	// chats of anyone else (a friend removed from the keyring) are paused,
-	// as those of a blocked friend are: Run neither polls nor publishes
-	// them, and Send, Flush and Fetch refuse them with ErrPaused. Run asks
-	// again every PollPolicy.Reload, so a friend removed or added back by
+	// as those of a blocked friend are: the worker neither polls nor
+	// publishes them, and Send and Sync refuse them with ErrPaused. The
+	// worker asks again every PollPolicy.Reload, so a friend removed or added back by
 	// another process is noticed; it must be quick and safe for
 	// concurrent use. Nil means everyone is a friend.
 	IsFriend func(peer keyring.PublicKey) bool
 }
 
 // Client is one user's side of all their chats: the local store, and the
-// publishing and fetching of records through the Network. Its methods are
-// safe for concurrent use, and several processes may use the same database
-// at once.
+// publishing and fetching of records through the Network by a worker that
+// the Client owns, from Open to Close. What the worker does is told to
+// subscribers (Subscribe) and kept in the store, which is the truth:
+// events say when to read it. Its methods are safe for concurrent use,
+// and several processes may use the same database at once.
 type Client struct {
 	self    keyring.SecretKey
 	pub     keyring.PublicKey
@@ -153,24 +160,46 @@ type Client struct {
 	poll    PollPolicy
 	quota   Quota
 	log     *slog.Logger
-	events  chan Event
+	watch   Watch
 	wake    chan struct{}
+	newUse  chan struct{} // a chat was used for the first time (WatchUsed)
 	pairsMu sync.Mutex
 	pairs   map[keyring.PublicKey]wire.PairKey
 	friend  func(keyring.PublicKey) bool // Config.IsFriend, or nil
 
 	chatsMu sync.Mutex
 	chats   map[ChatID]*chatState
-	// leaving are the chats that untrack took out of chats and whose
-	// operation in flight it is waiting for, so that another untrack of
-	// the same chat waits for it too.
+	// leaving holds the chats that untrack took out of chats and waits
+	// for, so that another untrack of them waits too.
 	leaving map[ChatID]*chatState
 	focus   ChatID
-	only    map[ChatID]bool // if set, the chats Run works on (Only)
+	// used holds the chats the caller used (Use, Focus), which the worker
+	// works on, each true if it polls it too (Focus); nil with WatchAll.
+	// fresh holds those the worker has not looked at since, to tell of one
+	// that is paused (ChatEvent).
+	used, fresh map[ChatID]bool
 
-	running       atomic.Bool // Run was called
+	// Joining the DHT (join): joined says it was done, joining is the
+	// attempt in flight, if any. Guarded by joinMu.
+	joinMu        sync.Mutex
+	joined        bool
+	joining       *joinAttempt
 	reconnectMu   sync.Mutex
 	lastReconnect time.Time // guarded by reconnectMu
+
+	// The worker: stopWorker cancels it, workerDone is closed when it
+	// returned; both nil without a Network.
+	stopWorker context.CancelFunc
+	workerDone chan struct{}
+
+	// The streams of Subscribe; closing is closed by Close, after the
+	// worker stopped. lastNet is the latest NetworkEvent told.
+	subsMu     sync.Mutex
+	subs       map[*subscriber]struct{}
+	lastNet    *NetworkEvent
+	subsClosed bool
+	closing    chan struct{}
+	subsWG     sync.WaitGroup
 
 	closeOnce sync.Once
 	closeErr  error
@@ -204,7 +233,8 @@ type chatState struct {
 	dirty      bool      // our record is out of date: publish
 	lastPut    time.Time // last successful publish
 	sentSeen   uint64    // the highest message number that publish saw
-	busy       bool      // Run has an operation on this chat in flight
+	busy       bool      // the worker has an operation on this chat in flight
+	queued     int       // FlushResult.Queued of the last publish that worked
 	lastActive time.Time // last message either way
 
 	// rejected is, per slot of the friend's direction, the sequence number
@@ -238,7 +268,8 @@ type chatState struct {
 	implausibleLogged bool
 }
 
-// Open opens the database and returns a Client. Close it when done.
+// Open opens the database and returns a Client; with a Network, it starts
+// the Client's worker (see Config.Watch). Close it when done.
 func Open(cfg Config) (*Client, error) {
 	db, err := store.Open(cfg.DBPath)
 	if err != nil {
@@ -256,7 +287,7 @@ func Open(cfg Config) (*Client, error) {
 	if quota == (Quota{}) {
 		quota = DefaultQuota()
 	}
-	return &Client{
+	c := &Client{
 		self:    cfg.Identity,
 		pub:     cfg.Identity.Public(),
 		db:      db,
@@ -264,13 +295,28 @@ func Open(cfg Config) (*Client, error) {
 		poll:    poll.withDefaults(),
 		quota:   quota,
 		log:     logger,
-		events:  make(chan Event, 256),
+		watch:   cfg.Watch,
 		wake:    make(chan struct{}, 1),
+		newUse:  make(chan struct{}, 1),
 		pairs:   make(map[keyring.PublicKey]wire.PairKey),
 		friend:  cfg.IsFriend,
 		chats:   make(map[ChatID]*chatState),
 		leaving: make(map[ChatID]*chatState),
-	}, nil
+		subs:    make(map[*subscriber]struct{}),
+		closing: make(chan struct{}),
+	}
+	switch cfg.Watch {
+	case WatchUsed:
+		c.used, c.fresh = make(map[ChatID]bool), make(map[ChatID]bool)
+	case WatchAll:
+	default:
+		db.Close()
+		return nil, fmt.Errorf("chat: unknown Config.Watch %d", cfg.Watch)
+	}
+	if c.net != nil {
+		c.startWorker()
+	}
+	return c, nil
 }
 
 // isFriend is Config.IsFriend, true without one.
@@ -283,19 +329,67 @@ func (c *Client) paused(peer keyring.PublicKey, blocked bool) bool {
 	return blocked || !c.isFriend(peer)
 }
 
-// Close closes the database. Stop Run (cancel its context) first. Close is
-// idempotent.
+// Close stops the worker and waits until every operation it started has
+// ended, closes the streams of Subscribe, then closes the database. Close
+// is idempotent.
 func (c *Client) Close() error {
-	c.closeOnce.Do(func() { c.closeErr = c.db.Close() })
+	c.closeOnce.Do(func() {
+		if c.stopWorker != nil {
+			c.stopWorker()
+			<-c.workerDone
+		}
+		c.closeSubscribers()
+		c.closeErr = c.db.Close()
+	})
 	return c.closeErr
 }
 
-// Connect joins the network: see Network.Connect.
+// Connect joins the network (see Network.Connect), for a command that
+// needs it before it goes on (JoinChat reads the DHT); the worker joins
+// by itself. Once joined, by Connect or by the worker, Connect returns
+// nil at once.
 func (c *Client) Connect(ctx context.Context) error {
 	if c.net == nil {
 		return ErrOffline
 	}
-	return c.net.Connect(ctx)
+	_, err := c.join(ctx)
+	return err
+}
+
+// joinAttempt is one Network.Connect of join; done is closed when err is
+// set.
+type joinAttempt struct {
+	done chan struct{}
+	err  error
+}
+
+// join joins the network once: a caller's Connect and the worker do not
+// both dial and refresh. One that comes while the other's attempt is in
+// flight shares its outcome, success or failure, and is told so (shared).
+func (c *Client) join(ctx context.Context) (shared bool, _ error) {
+	c.joinMu.Lock()
+	if c.joined {
+		c.joinMu.Unlock()
+		return false, nil
+	}
+	if a := c.joining; a != nil {
+		c.joinMu.Unlock()
+		select {
+		case <-a.done:
+			return true, a.err
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
+	a := &joinAttempt{done: make(chan struct{})}
+	c.joining = a
+	c.joinMu.Unlock()
+	a.err = c.net.Connect(ctx)
+	c.joinMu.Lock()
+	c.joining, c.joined = nil, a.err == nil
+	c.joinMu.Unlock()
+	close(a.done)
+	return false, a.err
 }
 
 // pairKey returns the pair key we share with peer.
@@ -494,7 +588,9 @@ func (c *Client) track(ch store.Chat, peer keyring.PublicKey, keys *wire.Keys, l
 // untrack makes the worker forget chat id (paused or deleted) and waits
 // for an operation of the worker on it to end: when it returns, the
 // worker reads and writes nothing of the chat until it is tracked again.
-// It reports whether the chat was tracked.
+// That holds too when another untrack (the worker's reload, seeing the
+// same block) took the chat out first. It reports whether the chat was
+// tracked, and this call took it out.
 func (c *Client) untrack(id ChatID) bool {
 	c.chatsMu.Lock()
 	cs, ok := c.chats[id]
@@ -639,8 +735,9 @@ func (c *Client) LatestChatWith(ctx context.Context, peer keyring.PublicKey) (In
 }
 
 // Send queues bodies as messages of chat id, durably: when Send returns
-// they survive a crash, and they are published by Flush or by Run. It
-// returns them with their numbers, in status Pending.
+// they survive a crash, and they are published by the worker (if it
+// watches the chat), by Sync, or by a later dhtchat process. It returns
+// them with their numbers, in status Pending.
 func (c *Client) Send(ctx context.Context, id ChatID, bodies ...string) ([]Entry, error) {
 	for _, b := range bodies {
 		if err := ValidBody(b); err != nil {
@@ -681,10 +778,15 @@ type Outbox struct {
 	Sent      uint64 // the highest number given to a message
 	Published uint64 // every message up to this number is in the DHT (or delivered)
 	Delivered uint64 // every message up to this number is acknowledged
+	// Queued is how many messages the last publish of this Client (the
+	// worker's or Sync's) found no room for in the slots: the last ones
+	// it saw, which wait, pending, for the friend's acknowledgements.
+	Queued int
 }
 
 // Outbox returns the progress of our messages in chat id, as the store
-// knows it, whichever process published them or saw the ack.
+// knows it, whichever process published them or saw the ack; Queued is
+// what this Client knows.
 func (c *Client) Outbox(ctx context.Context, id ChatID) (Outbox, error) {
 	st, err := c.db.OutboxState(ctx, store.ChatID(id))
 	if err != nil {
@@ -694,6 +796,11 @@ func (c *Client) Outbox(ctx context.Context, id ChatID) (Outbox, error) {
 	if st.FirstPending > 0 {
 		o.Published = st.FirstPending - 1
 	}
+	c.chatsMu.Lock()
+	if cs, ok := c.chats[id]; ok {
+		o.Queued = min(cs.queued, st.Pending)
+	}
+	c.chatsMu.Unlock()
 	return o, nil
 }
 

@@ -231,11 +231,7 @@ func TestWorkerBurst(t *testing.T) {
 	id := startChat(t, alice, bob)
 	ctx := testwait.Context(t)
 
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 2)
-	go func() { done <- alice.c.Run(runCtx) }()
-	go func() { done <- bob.c.Run(runCtx) }()
-	t.Cleanup(func() { stop(); <-done; <-done })
+	aliceEvents, bobEvents := alice.c.Subscribe(ctx), bob.c.Subscribe(ctx)
 	bob.c.Focus(id)
 	alice.c.Focus(id)
 
@@ -250,7 +246,6 @@ func TestWorkerBurst(t *testing.T) {
 
 	var got []Entry
 	delivered := 0
-	aliceEvents, bobEvents := alice.c.Events(), bob.c.Events()
 	for len(got) < n || delivered < n {
 		select {
 		case ev := <-bobEvents:
@@ -439,7 +434,7 @@ func TestWorkerBacksOffFailingPublish(t *testing.T) {
 	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
 	id := startChat(t, alice, bob)
 	failing := &failingPuts{Network: alice.node}
-	c, err := Open(Config{Identity: alice.sk, DBPath: filepath.Join(alice.dir, "dhtchat.db"), Network: failing,
+	c, err := Open(Config{Identity: alice.sk, DBPath: filepath.Join(alice.dir, "dhtchat.db"), Network: failing, Watch: WatchAll,
 		Poll: PollPolicy{Focused: 20 * time.Millisecond, Recent: 20 * time.Millisecond, Idle: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
@@ -448,17 +443,9 @@ func TestWorkerBacksOffFailingPublish(t *testing.T) {
 	if _, err := c.Send(t.Context(), id, "stuck"); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	go func() {
-		for range c.Events() {
-		}
-	}()
 	// Let it run until it has fetched a few times.
 	testwait.Until(t, "5 fetches while publishing fails", func() bool { return failing.gets.Load() >= 5 })
-	cancel()
-	<-done
+	c.Close()
 	// With backoff capped at 100 ms, each fetch cycle allows about one put;
 	// a loop without backoff makes thousands.
 	if puts, gets := failing.puts.Load(), failing.gets.Load(); puts > 4*gets+10 {
@@ -473,14 +460,7 @@ func TestWorkerPublishesAnotherProcessQueue(t *testing.T) {
 	net := dhttest.NewNetwork(t, 3)
 	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
 	id := startChat(t, alice, bob)
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- alice.c.Run(ctx) }()
-	go func() {
-		for range alice.c.Events() {
-		}
-	}()
-	t.Cleanup(func() { cancel(); <-done })
+	alice.c.Focus(id)
 
 	// Another process: the same database, no network.
 	other, err := Open(Config{Identity: alice.sk, DBPath: filepath.Join(alice.dir, "dhtchat.db")})

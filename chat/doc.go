@@ -2,7 +2,10 @@
 // identity in a SQLite database (history, outbox, acknowledgements, the
 // sequence numbers of every record), publishes its own records and
 // fetches the friend's through a [Network] (a *dht.Node), and reports what
-// changed as events.
+// changed as events. With a Network, a Client owns a worker from [Open] to
+// [Client.Close] that does this in the background for the chats
+// [Config.Watch] names; [Client.Subscribe] gives each caller its events,
+// and [Client.Sync] does it once, for a command that runs once.
 //
 // The conversation protocol itself (key derivation, chat keys, sealing,
 // the slot record codec) is package [github.com/dhtchat/dhtchat/chat/wire],

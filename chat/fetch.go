@@ -31,20 +31,20 @@ type FetchResult struct {
 	// Alerts are the alerts raised (see Alert), each the first of its
 	// kind on the chat since the Client was opened.
 	Alerts []Alert
-	// Flushed says that Fetch published after fetching, and Published are
+	// Flushed says that the fetch published after fetching, and Published are
 	// the messages that publish moved from Pending to Published.
 	Flushed   bool
 	Published []Entry
 }
 
-// Fetch reads the friend's records of chat id from the DHT and stores what
-// is new. Then it publishes, before it returns, if there is anything to
+// fetchChat reads the friend's records of chat id from the DHT and stores
+// what is new. Then it publishes, before it returns, if there is anything to
 // tell the friend: our acknowledgement of what it received, messages of
 // ours still pending that no publish of this Client has seen (left by a
 // command that could not reach the DHT), or pending messages that the
 // friend's acknowledgement made room for. The result holds what was
 // stored even when an error cut the fetch short.
-func (c *Client) Fetch(ctx context.Context, id ChatID) (FetchResult, error) {
+func (c *Client) fetchChat(ctx context.Context, id ChatID) (FetchResult, error) {
 	cs, err := c.state(ctx, id)
 	if err != nil {
 		return FetchResult{}, err

@@ -74,6 +74,7 @@ func TestSameWireIDAnotherFriend(t *testing.T) {
 	}
 
 	// Alice's worker receives from both.
+	watchAll(t, alice)
 	events := runWorker(t, alice)
 	if _, err := mallory.c.Send(ctx, squat.ID, "from mallory"); err != nil {
 		t.Fatal(err)
@@ -111,33 +112,33 @@ func TestSameWireIDAnotherFriend(t *testing.T) {
 	}
 }
 
-// worker is a Client's Run in the background, with its events.
+// worker is the events of a Client's worker.
 type worker struct {
-	events chan Event
+	events <-chan Event
 }
 
-// runWorker runs u's worker until the test ends, and collects its events.
+// runWorker collects the events of u's worker until the test ends. For
+// it to work on every chat, open the Client with WatchAll (watchAll).
 func runWorker(t *testing.T, u *user) *worker {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &worker{events: make(chan Event, 1024)}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := u.c.Run(ctx); err != nil {
-			t.Errorf("%s: Run = %v", u.name, err)
-		}
-	})
-	wg.Go(func() {
-		defer close(w.events)
-		for ev := range u.c.Events() {
-			select {
-			case w.events <- ev:
-			case <-ctx.Done():
-			}
-		}
-	})
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	return w
+	t.Cleanup(cancel)
+	return &worker{events: u.c.Subscribe(ctx)}
+}
+
+// watchAll opens u's Client again with WatchAll: its worker works on every
+// chat, as the full-screen UI's does.
+func watchAll(t *testing.T, u *user) {
+	t.Helper()
+	if err := u.c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open(Config{Identity: u.sk, DBPath: filepath.Join(u.dir, "dhtchat.db"), Network: u.node, Poll: fastPoll, Watch: WatchAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	u.c = c
 }
 
 func (w *worker) next(t *testing.T) Event {
@@ -291,7 +292,7 @@ func TestPausedChatsAreLeftAlone(t *testing.T) {
 	counted := newCountingNet(alice.node)
 	friends := &friendSet{not: map[keyring.PublicKey]bool{}}
 	c, err := Open(Config{Identity: alice.sk, DBPath: filepath.Join(alice.dir, "dhtchat.db"), Network: counted,
-		Poll: fastPoll, IsFriend: friends.isFriend})
+		Poll: fastPoll, IsFriend: friends.isFriend, Watch: WatchAll})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,7 +404,7 @@ func TestBlockInProcess(t *testing.T) {
 	toBob, toCarol := startChat(t, alice, bob), startChat(t, alice, carol)
 	alice.c.Close()
 	counted := newCountingNet(alice.node)
-	c, err := Open(Config{Identity: alice.sk, DBPath: filepath.Join(alice.dir, "dhtchat.db"), Network: counted, Poll: fastPoll})
+	c, err := Open(Config{Identity: alice.sk, DBPath: filepath.Join(alice.dir, "dhtchat.db"), Network: counted, Poll: fastPoll, Watch: WatchAll})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -468,7 +469,7 @@ func TestBlockWaitsForOperation(t *testing.T) {
 	id := startChat(t, alice, bob)
 	alice.c.Close()
 	counted := newCountingNet(alice.node)
-	c, err := Open(Config{Identity: alice.sk, DBPath: filepath.Join(alice.dir, "dhtchat.db"), Network: counted, Poll: fastPoll})
+	c, err := Open(Config{Identity: alice.sk, DBPath: filepath.Join(alice.dir, "dhtchat.db"), Network: counted, Poll: fastPoll, Watch: WatchAll})
 	if err != nil {
 		t.Fatal(err)
 	}

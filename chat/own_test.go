@@ -306,11 +306,8 @@ func TestWorkerAlertsSecondWriter(t *testing.T) {
 	copyDB(t, db, clone)
 	alice.c = openClient(t, alice, db, alice.node, fastPoll)
 
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- alice.c.Run(runCtx) }()
-	defer func() { stop(); <-done }()
-	events := alice.c.Events()
+	events := alice.c.Subscribe(ctx)
+	alice.c.Focus(id)
 	if _, err := alice.c.Send(ctx, id, "from the laptop"); err != nil {
 		t.Fatal(err)
 	}

@@ -35,17 +35,6 @@ type FlushResult struct {
 	Alerts []Alert
 }
 
-// Flush publishes chat id now: its unacknowledged messages (as many as fit
-// in wire.MaxSlots records) and our acknowledgement of the friend's
-// messages.
-func (c *Client) Flush(ctx context.Context, id ChatID) (FlushResult, error) {
-	cs, err := c.state(ctx, id)
-	if err != nil {
-		return FlushResult{}, err
-	}
-	return c.publish(ctx, cs)
-}
-
 // publish writes our slot records of cs: each record carries the messages
 // wire.Pack gives it and a header with our ack. Slots above 0 are written
 // first and slot 0 last, so that a reader who sees the new slot 0 finds the

@@ -28,8 +28,8 @@ type PollPolicy struct {
 	Republish time.Duration
 	// Parallel bounds the DHT operations in flight at once.
 	Parallel int
-	// Reload is how often Run looks in the store for what other processes
-	// sharing it did: chats they created, messages they queued.
+	// Reload is how often the worker looks in the store for what other
+	// processes sharing it did: chats they created, messages they queued.
 	Reload time.Duration
 	// OwnCheck is how often, at most, a publish first reads our own slot
 	// 0 back, to notice another copy of our identity writing the chat
@@ -119,8 +119,9 @@ type NetworkEvent struct {
 
 // ChatEvent: a chat appeared, was paused or resumed, or was deleted, by
 // another dhtchat process using the same database (or, for a chat that
-// appeared, here); also a chat named in Only that is paused when Run
-// starts. Read the chat list again (Client.Chats).
+// appeared, here); also a chat the caller uses (WatchUsed) that is paused
+// when the worker first looks at it. Read the chat list again
+// (Client.Chats).
 type ChatEvent struct{ ID ChatID }
 
 func (MessageEvent) isEvent() {}
@@ -128,35 +129,83 @@ func (StatusEvent) isEvent()  {}
 func (NetworkEvent) isEvent() {}
 func (ChatEvent) isEvent()    {}
 
-// Events returns the channel on which Run delivers events, in order per
-// chat. Run closes it when it returns. Read it promptly: Run waits while
-// it is full.
-func (c *Client) Events() <-chan Event { return c.events }
+// Watch says which chats the worker of a Client works on (Config.Watch).
+type Watch int
+
+const (
+	// WatchUsed: only the chats the caller uses, so that a command about
+	// one chat does not poll every other one: the worker publishes those
+	// named to Use as they change ("send"), and publishes and polls those
+	// named to Focus ("recv --follow", pipe mode). Until the first Use or
+	// Focus it does nothing, and does not even join the DHT.
+	WatchUsed Watch = iota
+	// WatchAll: every chat of the store that is not paused, those that
+	// other processes sharing the database create included (ChatEvent):
+	// the full-screen UI.
+	WatchAll
+)
 
 // Focus makes chat id the one on screen, polled every PollPolicy.Focused;
-// the zero ChatID means none.
+// the zero ChatID means none. With WatchUsed, it also makes the worker
+// publish and poll the chat from now on.
 func (c *Client) Focus(id ChatID) {
 	c.chatsMu.Lock()
 	c.focus = id
 	if cs, ok := c.chats[id]; ok {
 		cs.nextPoll = time.Time{}
 	}
+	first := c.use(id, true)
 	c.chatsMu.Unlock()
+	c.told(first)
+}
+
+// Use makes the worker publish chat id from now on, when it changes (Send)
+// and every PollPolicy.Republish, without polling it: what a command that
+// sends needs. It matters with WatchUsed only; Focus does more.
+func (c *Client) Use(id ChatID) {
+	c.chatsMu.Lock()
+	first := c.use(id, false)
+	c.chatsMu.Unlock()
+	c.told(first)
+}
+
+// use records that the caller uses chat id (WatchUsed), polled or not,
+// and reports whether it is the first time. Call with chatsMu held.
+func (c *Client) use(id ChatID, polled bool) bool {
+	if c.used == nil || id == (ChatID{}) {
+		return false
+	}
+	was, ok := c.used[id]
+	c.used[id] = was || polled
+	if !ok {
+		c.fresh[id] = true
+	}
+	return !ok
+}
+
+// told wakes the worker to look at a chat used for the first time, if
+// first, or at its schedule.
+func (c *Client) told(first bool) {
+	if first {
+		select {
+		case c.newUse <- struct{}{}:
+		default:
+		}
+	}
 	c.kick()
 }
 
-// Only limits Run to the given chats, for a command that is about one chat
-// and should not poll every other one. Call it before Run.
-func (c *Client) Only(ids ...ChatID) {
-	c.chatsMu.Lock()
-	defer c.chatsMu.Unlock()
-	c.only = make(map[ChatID]bool, len(ids))
-	for _, id := range ids {
-		c.only[id] = true
+// watches reports whether the worker works on chat id, and polled
+// whether it polls it too. Call with chatsMu held.
+func (c *Client) watches(id ChatID) (watched, polled bool) {
+	if c.used == nil {
+		return true, true
 	}
+	polled, watched = c.used[id]
+	return watched, polled
 }
 
-// kick wakes Run to look at its schedule now.
+// kick wakes the worker to look at its schedule now.
 func (c *Client) kick() {
 	select {
 	case c.wake <- struct{}{}:
@@ -164,22 +213,33 @@ func (c *Client) kick() {
 	}
 }
 
-// Run is the background worker: it connects to the DHT, then publishes each
-// chat when it changes (messages queued by Send, our ack moving, room
-// freed by the friend's ack) and every PollPolicy.Republish, and fetches
-// each chat on the PollPolicy schedule. It delivers what happens on
-// Events. It returns when ctx is done, after every operation it started has
-// stopped, with nil; or at once with ErrOffline if there is no Network.
-func (c *Client) Run(ctx context.Context) error {
-	if !c.running.CompareAndSwap(false, true) {
-		return errors.New("chat: Run called twice")
-	}
-	defer close(c.events)
-	if c.net == nil {
-		return ErrOffline
+// startWorker starts the worker, which Close stops.
+func (c *Client) startWorker() {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.stopWorker = cancel
+	c.workerDone = make(chan struct{})
+	go func() {
+		defer close(c.workerDone)
+		c.run(ctx)
+	}()
+}
+
+// run is the worker, from Open to Close: it waits for a chat to work on
+// (WatchUsed), joins the DHT, then publishes each chat it watches when it
+// changes (messages queued by Send, our ack moving, room freed by the
+// friend's ack) and every PollPolicy.Republish, and fetches each on the
+// PollPolicy schedule. It tells subscribers what happens (Subscribe). It
+// returns when ctx is done, after every operation it started has stopped.
+func (c *Client) run(ctx context.Context) {
+	for c.watch == WatchUsed && !c.usesAny() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.newUse:
+		}
 	}
 	if !c.connect(ctx) {
-		return nil
+		return
 	}
 	known := c.reload(ctx, nil, true)
 
@@ -198,14 +258,23 @@ func (c *Client) Run(ctx context.Context) error {
 		timer.Reset(time.Until(next))
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-c.wake:
 		case <-jobs.done:
 		case <-timer.C:
+		case <-c.newUse:
+			known = c.reload(ctx, known, false)
 		case <-reload.C:
 			known = c.reload(ctx, known, false)
 		}
 	}
+}
+
+// usesAny reports whether the caller used a chat (WatchUsed).
+func (c *Client) usesAny() bool {
+	c.chatsMu.Lock()
+	defer c.chatsMu.Unlock()
+	return len(c.used) > 0
 }
 
 // connect joins the DHT, retrying with backoff, and reports whether it did
@@ -214,13 +283,16 @@ func (c *Client) connect(ctx context.Context) bool {
 	c.emit(ctx, NetworkEvent{State: Connecting})
 	wait := 2 * time.Second
 	for {
-		err := c.net.Connect(ctx)
+		shared, err := c.join(ctx)
 		if err == nil {
 			c.emit(ctx, NetworkEvent{State: Online})
 			return true
 		}
 		if ctx.Err() != nil {
 			return false
+		}
+		if shared && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			continue // the attempt of a caller whose context ended: make ours
 		}
 		c.log.Warn("cannot join the DHT", "err", err, "retry_in", wait)
 		c.emit(ctx, NetworkEvent{State: Offline, Err: err})
@@ -233,10 +305,11 @@ func (c *Client) connect(ctx context.Context) bool {
 	}
 }
 
-// reload loads the chats in the store that Run does not know yet, and
-// after the first load tells the UI of those it had not seen. It also
-// stops working on the chats that were paused (their friend blocked, or no
-// longer a friend) or deleted since, by this process or another.
+// reload loads the chats in the store that the worker watches and does
+// not know yet, and after the first load tells of those it had not seen.
+// It also stops working on the chats that were paused (their friend
+// blocked, or no longer a friend) or deleted since, by this process or
+// another.
 func (c *Client) reload(ctx context.Context, known map[ChatID]bool, first bool) map[ChatID]bool {
 	if known == nil {
 		known = make(map[ChatID]bool)
@@ -246,18 +319,27 @@ func (c *Client) reload(ctx context.Context, known map[ChatID]bool, first bool) 
 		c.log.Warn("cannot list chats", "err", err)
 		return known
 	}
+	c.chatsMu.Lock()
+	fresh := c.fresh
+	if c.fresh != nil {
+		c.fresh = make(map[ChatID]bool)
+	}
+	c.chatsMu.Unlock()
 	present := make(map[ChatID]bool, len(infos))
 	for _, s := range infos {
 		id := ChatID(s.ID)
 		present[id] = true
-		if c.only != nil && !c.only[id] {
+		c.chatsMu.Lock()
+		watched, _ := c.watches(id)
+		c.chatsMu.Unlock()
+		if !watched {
 			continue
 		}
 		if peer, err := keyring.PublicKeyFromBytes(s.Peer); err == nil && c.paused(peer, s.Blocked) {
 			delete(known, id)
-			// A command that asked for this chat (Only) is told even if
-			// it was paused before Run could load it.
-			if c.untrack(id) || (first && c.only[id]) {
+			// A caller that uses this chat (WatchUsed) is told even if
+			// it was paused before the worker could load it.
+			if c.untrack(id) || fresh[id] {
 				c.log.Info("chat paused", "chat", id, "blocked", s.Blocked)
 				c.emit(ctx, ChatEvent{ID: id})
 			}
@@ -283,7 +365,7 @@ func (c *Client) reload(ctx context.Context, known map[ChatID]bool, first bool) 
 			continue
 		}
 		known[id] = true
-		if !first && !tracked {
+		if !first && !tracked && !fresh[id] {
 			c.emit(ctx, ChatEvent{ID: cs.id})
 		}
 	}
@@ -329,7 +411,7 @@ func (c *Client) adopt(ctx context.Context, id ChatID) {
 	c.kick()
 }
 
-// jobs are the operations Run has in flight: at most one per chat (see
+// jobs are the operations the worker has in flight: at most one per chat (see
 // chatState.busy), and PollPolicy.Parallel in all.
 type jobs struct {
 	wg    sync.WaitGroup
@@ -344,11 +426,16 @@ func (c *Client) dispatch(ctx context.Context, j *jobs) time.Time {
 	c.chatsMu.Lock()
 	var due []*chatState
 	for _, cs := range c.chats {
-		if (c.only != nil && !c.only[cs.id]) || cs.busy {
+		watched, polled := c.watches(cs.id)
+		if !watched || cs.busy {
 			continue
 		}
+		needPut := cs.dirty || now.Sub(cs.lastPut) >= c.poll.Republish
+		if !polled && !needPut {
+			continue // published, and not to be polled
+		}
 		at := cs.nextPoll
-		if (cs.dirty || now.Sub(cs.lastPut) >= c.poll.Republish) && cs.failures == 0 {
+		if needPut && cs.failures == 0 {
 			at = now // after failures, a publish waits for the backoff too
 		}
 		if !at.After(now) {
@@ -363,7 +450,7 @@ func (c *Client) dispatch(ctx context.Context, j *jobs) time.Time {
 		select {
 		case j.slots <- struct{}{}:
 		default:
-			return next // all busy: the next job to finish wakes Run (done)
+			return next // all busy: the next job to finish wakes the worker (done)
 		}
 		c.chatsMu.Lock()
 		cs.busy = true
@@ -397,14 +484,16 @@ func (c *Client) work(ctx context.Context, cs *chatState) {
 		c.chatsMu.Unlock()
 		return // paused or deleted since dispatch chose it
 	}
+	_, polled := c.watches(cs.id)
 	needPut := cs.dirty || time.Since(cs.lastPut) >= c.poll.Republish
-	needGet := !time.Now().Before(cs.nextPoll)
+	needGet := polled && !time.Now().Before(cs.nextPoll)
 	c.chatsMu.Unlock()
 
 	var putErr, getErr error
 	if needPut {
 		var res FlushResult
 		res, putErr = c.publish(ctx, cs)
+		c.queued(cs, res, putErr)
 		c.emitOwn(ctx, res.Resynced, res.Alerts)
 		for _, e := range res.Changed {
 			c.emit(ctx, StatusEvent{Entry: e})
@@ -431,6 +520,17 @@ func (c *Client) work(ctx context.Context, cs *chatState) {
 	if errors.Is(err, dht.ErrNoPeers) {
 		c.reconnect(ctx)
 	}
+}
+
+// queued records what a publish of cs that ended with err left queued
+// (Outbox.Queued).
+func (c *Client) queued(cs *chatState, res FlushResult, err error) {
+	if err != nil {
+		return
+	}
+	c.chatsMu.Lock()
+	cs.queued = res.Queued
+	c.chatsMu.Unlock()
 }
 
 // reconnect dials the bootstrap peers again after the routing table ran
@@ -510,13 +610,5 @@ func (c *Client) emitOwn(ctx context.Context, resynced []Entry, alerts []Alert) 
 	}
 	for _, e := range resynced {
 		c.emit(ctx, StatusEvent{Entry: e})
-	}
-}
-
-// emit delivers an event, or drops it if ctx ends first.
-func (c *Client) emit(ctx context.Context, ev Event) {
-	select {
-	case c.events <- ev:
-	case <-ctx.Done():
 	}
 }

@@ -34,7 +34,9 @@ func (m *model) onEvent(ev chat.Event) tea.Cmd {
 		}
 	case chat.NetworkEvent:
 		m.net, m.netErr = ev.State, ev.Err != nil
-	case chat.ChatEvent:
+	case chat.ChatEvent, chat.LagEvent:
+		// A LagEvent stands for events missed: the refresh after the
+		// batch reads the open chat, and these the rest.
 		return tea.Batch(m.loadChats(), m.loadFriends())
 	case chat.AlertEvent:
 		name := "?"

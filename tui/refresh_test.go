@@ -229,7 +229,7 @@ func TestRefreshShowsStatusChangesOfAnotherHandle(t *testing.T) {
 		t.Fatalf("the sent message is not pending:\n%s", screen(m))
 	}
 	// Another process publishes it: the UI's own worker never saw that.
-	if _, err := s.other.Flush(t.Context(), s.id); err != nil {
+	if _, err := s.other.Sync(t.Context(), s.id); err != nil {
 		t.Fatal(err)
 	}
 	send(m, refreshTickMsg{})
@@ -238,16 +238,16 @@ func TestRefreshShowsStatusChangesOfAnotherHandle(t *testing.T) {
 	}
 	// Bob reads it and answers; another process ("dhtchat recv") fetches.
 	bob := s.peerOf(t, net)
-	if _, err := bob.Fetch(t.Context(), s.id); err != nil {
+	if _, err := bob.Sync(t.Context(), s.id); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := bob.Send(t.Context(), s.id, "hi alice"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bob.Flush(t.Context(), s.id); err != nil {
+	if _, err := bob.Sync(t.Context(), s.id); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.other.Fetch(t.Context(), s.id); err != nil {
+	if _, err := s.other.Sync(t.Context(), s.id); err != nil {
 		t.Fatal(err)
 	}
 	send(m, refreshTickMsg{})
@@ -267,7 +267,7 @@ func TestRefreshShowsStatusChangesOfAnotherHandle(t *testing.T) {
 func TestRefreshUpdatesOlderStatuses(t *testing.T) {
 	net := newMapNet()
 	s := newShared(t, net, 3*refreshSmall)
-	if _, err := s.other.Flush(t.Context(), s.id); err != nil {
+	if _, err := s.other.Sync(t.Context(), s.id); err != nil {
 		t.Fatal(err)
 	}
 	send(s.m, refreshTickMsg{})
@@ -288,10 +288,10 @@ func TestRefreshWhileScrolledUp(t *testing.T) {
 	if _, err := bob.Send(t.Context(), s.id, "while you were up"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bob.Flush(t.Context(), s.id); err != nil {
+	if _, err := bob.Sync(t.Context(), s.id); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.other.Fetch(t.Context(), s.id); err != nil {
+	if _, err := s.other.Sync(t.Context(), s.id); err != nil {
 		t.Fatal(err)
 	}
 	send(m, refreshTickMsg{})
@@ -335,10 +335,10 @@ func TestRefreshUnderAPanelMarksNothingRead(t *testing.T) {
 	if _, err := bob.Send(t.Context(), s.id, "under the panel"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bob.Flush(t.Context(), s.id); err != nil {
+	if _, err := bob.Sync(t.Context(), s.id); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.other.Fetch(t.Context(), s.id); err != nil {
+	if _, err := s.other.Sync(t.Context(), s.id); err != nil {
 		t.Fatal(err)
 	}
 	send(m, refreshTickMsg{})
@@ -368,10 +368,10 @@ func TestRefreshCountsUnreadInOtherChats(t *testing.T) {
 	if _, err := cc.Send(t.Context(), started.ID, "from carol 1", "from carol 2"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cc.Flush(t.Context(), started.ID); err != nil {
+	if _, err := cc.Sync(t.Context(), started.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.other.Fetch(t.Context(), started.ID); err != nil {
+	if _, err := s.other.Sync(t.Context(), started.ID); err != nil {
 		t.Fatal(err)
 	}
 	send(s.m, refreshTickMsg{})

@@ -34,8 +34,9 @@ type FriendBook interface {
 
 // Options configures Run.
 type Options struct {
-	// Client is the chat engine. Run starts its worker (Client.Run) and
-	// stops it on exit; it does not close the Client.
+	// Client is the chat engine, opened with chat.WatchAll so that its
+	// worker works on every chat. Run follows its events (Subscribe); it
+	// does not close the Client.
 	Client *chat.Client
 	// Friends is the keyring.
 	Friends FriendBook
@@ -70,10 +71,9 @@ type Options struct {
 }
 
 // Run runs the full-screen chat until the user quits or ctx ends, and
-// returns nil then. It runs the Client's worker meanwhile, and returns
-// only after the worker has stopped, and after the store holds every
-// message the user sent (else a *NotStoredError with their text). It
-// never writes anywhere but Options.Output.
+// returns nil then. It returns only after the store holds every message
+// the user sent (else a *NotStoredError with their text). It never writes
+// anywhere but Options.Output.
 func Run(ctx context.Context, opts Options) (err error) {
 	if opts.Client == nil || opts.Friends == nil {
 		return errors.New("tui: Options.Client and Options.Friends are required")
@@ -87,10 +87,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	workerDone := make(chan error, 1)
-	go func() { workerDone <- opts.Client.Run(ctx) }()
-
-	m := newModel(ctx, opts.Client, opts.Friends, opts.Client.Events())
+	m := newModel(ctx, opts.Client, opts.Friends, opts.Client.Subscribe(ctx))
 	m.wantOpen = opts.Open
 	if opts.NewChatWith != "" && opts.Open != (chat.ChatID{}) {
 		m.newChat, m.newChatWith = opts.Open, opts.NewChatWith
@@ -122,13 +119,11 @@ func Run(ctx context.Context, opts Options) (err error) {
 		}
 		fmt.Fprintf(out, "dhtchat: storing %s you sent…\n", plural(n, "message"))
 	}
-	// Still with the worker, which may publish them at once.
+	// The worker, which the Client's owner stops, may publish them at once.
 	sctx, scancel := context.WithTimeout(context.WithoutCancel(parent), storeTimeout)
 	serr := m.storeRest(sctx)
 	scancel()
 
-	cancel()
-	werr := <-workerDone
 	switch {
 	case errors.Is(err, tea.ErrProgramPanic):
 	case errors.Is(err, tea.ErrProgramKilled) && parent.Err() != nil,
@@ -137,13 +132,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 		// way to leave.
 		err = nil
 	}
-	if err != nil || serr != nil {
-		return errors.Join(err, serr)
-	}
-	if werr != nil && !errors.Is(werr, chat.ErrOffline) && !errors.Is(werr, context.Canceled) {
-		return werr
-	}
-	return nil
+	return errors.Join(err, serr)
 }
 
 // inputOf is the input the program reads, through an inputFilter (see

@@ -152,7 +152,9 @@ func startDemo(ctx context.Context, dir string, servers int, logger *slog.Logger
 	}
 	d.userKeys = you
 
-	user, err := d.client(ctx, network, you.Identity, d.userHome, logger.With("part", "you"))
+	// The user's worker works on every chat, for the UI; echo's on the
+	// chat it answers in.
+	user, err := d.client(ctx, network, you.Identity, d.userHome, chat.WatchAll, logger.With("part", "you"))
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +163,7 @@ func startDemo(ctx context.Context, dir string, servers int, logger *slog.Logger
 	if err := ensureDir(echoHome); err != nil {
 		return nil, err
 	}
-	bot, err := d.client(ctx, network, echo.Identity, echoHome, logger.With("part", "echo"))
+	bot, err := d.client(ctx, network, echo.Identity, echoHome, chat.WatchUsed, logger.With("part", "echo"))
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +190,7 @@ func startDemo(ctx context.Context, dir string, servers int, logger *slog.Logger
 }
 
 // client starts a DHT client node on loopback and a chat client on it.
-func (d *demo) client(ctx context.Context, network *dht.LocalNetwork, id keyring.SecretKey, home string, logger *slog.Logger) (*chat.Client, error) {
+func (d *demo) client(ctx context.Context, network *dht.LocalNetwork, id keyring.SecretKey, home string, watch chat.Watch, logger *slog.Logger) (*chat.Client, error) {
 	node, err := dht.New(ctx, dht.Config{
 		ListenAddrs: []multiaddr.Multiaddr{multiaddr.StringCast(dht.LocalListenAddr)},
 		Bootstrap:   network.Bootstrap(),
@@ -206,7 +208,7 @@ func (d *demo) client(ctx context.Context, network *dht.LocalNetwork, id keyring
 	}
 	c, err := chat.Open(chat.Config{
 		Identity: id, DBPath: filepath.Join(home, "dhtchat.db"),
-		Network: node, Poll: demoPoll, Logger: logger,
+		Network: node, Poll: demoPoll, Logger: logger, Watch: watch,
 	})
 	if err != nil {
 		return nil, err
@@ -225,13 +227,11 @@ func (d *demo) close() error {
 	return d.opened.close()
 }
 
-// runEcho runs echo's worker and answers each message of chat id.
+// runEcho answers each message of chat id, until ctx ends.
 func runEcho(ctx context.Context, bot *chat.Client, id chat.ChatID, logger *slog.Logger) {
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	wg.Go(func() { _ = bot.Run(ctx) })
+	events := bot.Subscribe(ctx)
 	bot.Focus(id)
-	for ev := range bot.Events() {
+	for ev := range events {
 		m, ok := ev.(chat.MessageEvent)
 		if !ok || m.Entry.Chat != id {
 			continue

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"sync"
 	"time"
 
 	"github.com/dhtchat/dhtchat/chat"
@@ -26,42 +28,43 @@ func (e *env) pipeMode(ctx context.Context, s *session, info chat.Info, name str
 		return err
 	}
 
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	s.client.Only(info.ID)
-	runDone := make(chan error, 1)
-	go func() { runDone <- s.client.Run(runCtx) }()
-	stop := func() { cancel(); <-runDone }
+	// The worker works on the chat from now on (the session watches the
+	// chats it uses), and tells when to look.
+	events := s.client.Subscribe(ctx)
 	s.client.Focus(info.ID)
 
-	// Lines are stored as they come; the worker publishes them.
+	// Lines are stored as they come; the worker publishes them. The
+	// reading of stdin is stopped and waited for on every way out, so
+	// that nothing is sent once the command is done.
+	inCtx, cancelInput := context.WithCancel(ctx)
+	stdin, stopStdin := stoppable(e.stdin)
 	inputErr := make(chan error, 1)
-	go func() {
+	var reading sync.WaitGroup
+	defer func() { cancelInput(); stopStdin(); reading.Wait() }()
+	reading.Go(func() {
 		lines := 0
-		inputErr <- readLines(e.stdin, func(bodies []string) error {
+		inputErr <- readLines(stdin, func(bodies []string) error {
 			bodies, bad := validPrefix(bodies, lines)
 			if len(bodies) > 0 {
-				if _, err := s.client.Send(runCtx, info.ID, bodies...); err != nil {
+				if _, err := s.client.Send(inCtx, info.ID, bodies...); err != nil {
 					return err
 				}
 				lines += len(bodies)
 			}
 			return bad
 		})
-	}()
+	})
 
 	// Events say when to look; the store says what there is, so that what
 	// another process sharing the database fetched is printed too.
 	tick := time.NewTicker(e.pollPolicy().Focused)
 	defer tick.Stop()
-	events := s.client.Events()
 	input := inputErr
 	eof := false
 	var badInput error
 	for {
 		if eof && !follow {
 			if done, err := e.allPublished(ctx, s, info); err != nil || done {
-				stop()
 				if err == nil {
 					err = e.lastFetch(ctx, s, p, name)
 				}
@@ -78,31 +81,26 @@ func (e *env) pipeMode(ctx context.Context, s *session, info chat.Info, name str
 			if err != nil && userr.Explain(err).Kind == userr.Usage {
 				badInput = err // send what came before it first
 			} else if err != nil {
-				stop()
 				return err
 			}
 		case <-tick.C:
 			if ctx.Err() != nil {
-				stop()
 				return e.interrupted(s, info, follow)
 			}
 			if err := p.printStored(ctx); err != nil {
-				stop()
 				return err
 			}
 		case ev, ok := <-events:
 			if !ok {
-				// Run ended: ctx is done (an interrupt).
-				<-runDone
+				// The stream ends with ctx (an interrupt).
 				return e.interrupted(s, info, follow)
 			}
 			switch ev := ev.(type) {
-			case chat.MessageEvent:
+			case chat.MessageEvent, chat.LagEvent:
 				if ctx.Err() != nil {
-					continue // interrupted: Run is ending
+					continue // interrupted: the stream is ending
 				}
 				if err := p.printStored(ctx); err != nil {
-					stop()
 					return err
 				}
 			case chat.NetworkEvent:
@@ -115,7 +113,6 @@ func (e *env) pipeMode(ctx context.Context, s *session, info chat.Info, name str
 					continue
 				}
 				if err := stillOn(ctx, s, info, name); err != nil {
-					stop()
 					return err
 				}
 			}
@@ -129,7 +126,7 @@ func (e *env) pipeMode(ctx context.Context, s *session, info chat.Info, name str
 // is printed here, as recv would. A network failure of this last look only
 // warns: everything sent is out.
 func (e *env) lastFetch(ctx context.Context, s *session, p *printer, name string) error {
-	res, err := s.client.Fetch(ctx, p.info.ID)
+	res, err := s.client.Sync(ctx, p.info.ID)
 	e.noteAlerts(name, res.Alerts)
 	if perr := p.printStored(ctx); perr != nil {
 		return perr
@@ -159,3 +156,7 @@ func (e *env) allPublished(ctx context.Context, s *session, info chat.Info) (boo
 	o, err := s.client.Outbox(ctx, info.ID)
 	return o.Published >= o.Sent, err
 }
+
+// errStopped ends the reading of stdin when the command is done with it
+// (see stoppable).
+var errStopped = errors.New("reading stdin stopped")

@@ -81,8 +81,11 @@ func runRecv(ctx context.Context, e *env, args []string, o *recvOpts) error {
 	if o.follow {
 		return p.follow(ctx)
 	}
-	// Without --timeout: one fetch. With it: fetch until a message came or
-	// the time is up, retrying errors of the network meanwhile.
+	// Without --timeout: one Sync. With it: one at each poll until a
+	// message came or the time is up, retrying errors of the network
+	// meanwhile. (Not the worker: a command that ends as soon as it has
+	// printed would stop it in the middle of a fetch, with the messages
+	// stored and the acknowledgement that came with them not yet.)
 	waitCtx := ctx
 	if o.timeout > 0 {
 		var cancel context.CancelFunc
@@ -90,8 +93,8 @@ func runRecv(ctx context.Context, e *env, args []string, o *recvOpts) error {
 		defer cancel()
 	}
 	for {
-		// Fetch also publishes what is pending (send --help promises it).
-		res, err := s.client.Fetch(waitCtx, info.ID)
+		// Sync also publishes what is pending (send --help promises it).
+		res, err := s.client.Sync(waitCtx, info.ID)
 		e.noteAlerts(f.Name, res.Alerts)
 		if perr := p.printStored(ctx); perr != nil {
 			return perr
@@ -171,58 +174,46 @@ func (p *printer) print(ctx context.Context, ms []chat.Entry) error {
 	return werr
 }
 
-// follow runs the worker on the chat and prints messages as they arrive,
-// until ctx ends. Events say when to look and the store what there is, so
-// that messages another process sharing the database fetched are printed
-// too.
+// follow has the worker work on the chat and prints messages as they
+// arrive, until ctx ends. Events say when to look and the store what there
+// is, so that messages another process sharing the database fetched are
+// printed too.
 func (p *printer) follow(ctx context.Context) error {
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	p.s.client.Only(p.info.ID)
-	done := make(chan error, 1)
-	go func() { done <- p.s.client.Run(runCtx) }()
+	events := p.s.client.Subscribe(ctx)
 	p.s.client.Focus(p.info.ID)
 	tick := time.NewTicker(p.e.pollPolicy().Focused)
 	defer tick.Stop()
-	events := p.s.client.Events()
 	for {
 		select {
 		case ev, ok := <-events:
 			if !ok {
-				if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-					return err
+				return nil // ctx ended: interrupted
+			}
+			switch ev := ev.(type) {
+			case chat.NetworkEvent:
+				p.e.noteNetwork(ev)
+				continue
+			case chat.AlertEvent:
+				p.e.noteAlerts(p.from, []chat.Alert{ev.Alert})
+				continue
+			case chat.ChatEvent:
+				if ev.ID != p.info.ID {
+					continue
 				}
-				return nil
-			}
-			if nev, ok := ev.(chat.NetworkEvent); ok {
-				p.e.noteNetwork(nev)
-				continue
-			}
-			if aev, ok := ev.(chat.AlertEvent); ok {
-				p.e.noteAlerts(p.from, []chat.Alert{aev.Alert})
-				continue
-			}
-			if cev, ok := ev.(chat.ChatEvent); ok && cev.ID == p.info.ID {
 				if err := stillOn(ctx, p.s, p.info, p.from); err != nil {
-					cancel()
-					<-done
 					return err
 				}
 				continue
-			}
-			if _, ok := ev.(chat.MessageEvent); !ok {
+			case chat.MessageEvent, chat.LagEvent:
+			default:
 				continue
 			}
 		case <-tick.C:
 		}
 		if ctx.Err() != nil {
-			cancel()
-			<-done
 			return nil // interrupted: the end of --follow
 		}
 		if err := p.printStored(ctx); err != nil {
-			cancel()
-			<-done
 			return err
 		}
 	}

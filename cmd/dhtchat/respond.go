@@ -36,7 +36,7 @@ func runRespond(ctx context.Context, e *env, name, chatKey string, follow bool) 
 	if err != nil {
 		return err
 	}
-	s, f, err := e.openFriend(ctx, true, name)
+	s, f, err := e.openFriendWatching(ctx, true, e.converseWatch(), name)
 	if err != nil {
 		return err
 	}

@@ -64,35 +64,47 @@ func runSend(ctx context.Context, e *env, args []string, o *sendOpts) error {
 		return err
 	}
 	defer s.close()
-	prog := &sendProgress{e: e, s: s, id: info.ID, printed: map[string]uint64{}}
+	prog := &sendProgress{e: e, s: s, id: info.ID, name: f.Name, printed: map[string]uint64{}}
 
-	// Join the DHT while stdin is read, and publish each batch as soon as
-	// it is stored: "tail -f log | dhtchat send ops -" never ends.
-	pubCtx, stopPub := context.WithCancel(ctx)
-	kick := make(chan struct{}, 1)
+	if err := prog.knownAlerts(ctx); err != nil {
+		return err
+	}
+
+	// Join the DHT while stdin is read; then the worker publishes each
+	// batch as soon as it is stored ("tail -f log | dhtchat send ops -"
+	// never ends), without polling the chat, and its events have the
+	// progress printed meanwhile.
+	events := s.client.Subscribe(ctx)
+	bgCtx, cancelBG := context.WithCancel(ctx)
 	connected := make(chan error, 1)
-	var pub sync.WaitGroup
-	pub.Go(func() {
-		err := s.connect(pubCtx)
-		connected <- err
-		if err != nil && pubCtx.Err() == nil {
-			e.warnf("no DHT peers reachable; messages are stored and stay queued")
+	stdinDone := make(chan struct{})
+	var bg sync.WaitGroup
+	bg.Go(func() {
+		err := s.connect(bgCtx)
+		if err == nil {
+			s.client.Use(info.ID)
 		}
-		for err == nil {
+		connected <- err
+		if err != nil {
+			if bgCtx.Err() == nil {
+				e.warnf("no DHT peers reachable; messages are stored and stay queued")
+			}
+			return
+		}
+		for {
 			select {
-			case <-pubCtx.Done():
-				return
-			case <-kick:
-				// Errors are retried by the wait at the end.
-				res, ferr := s.client.Flush(pubCtx, info.ID)
-				prog.resynced(f.Name, res.Resynced, res.Alerts)
-				if ferr == nil {
-					prog.report(pubCtx)
+			case <-stdinDone:
+				return // waitSent reads the events from now on
+			case ev, ok := <-events:
+				if !ok {
+					return
 				}
+				prog.take(bgCtx, ev, events)
 			}
 		}
 	})
-	defer func() { stopPub(); pub.Wait() }()
+	handOver := sync.OnceFunc(func() { close(stdinDone); bg.Wait() })
+	defer func() { cancelBG(); handOver() }()
 
 	// Store first: what is stored is sent, now or by a later run. Each line
 	// is checked before its batch is stored, so that a bad line stops the
@@ -109,10 +121,6 @@ func runSend(ctx context.Context, e *env, args []string, o *sendOpts) error {
 			lines += len(entries)
 			if err := prog.queued(entries); err != nil {
 				return err
-			}
-			select {
-			case kick <- struct{}{}:
-			default:
 			}
 		}
 		return bad
@@ -135,8 +143,7 @@ func runSend(ctx context.Context, e *env, args []string, o *sendOpts) error {
 	if err := <-connected; err != nil {
 		return err
 	}
-	stopPub()
-	pub.Wait()
+	handOver()
 
 	waitCtx := ctx
 	if o.timeout > 0 {
@@ -144,7 +151,7 @@ func runSend(ctx context.Context, e *env, args []string, o *sendOpts) error {
 		waitCtx, cancel = context.WithTimeout(ctx, o.timeout)
 		defer cancel()
 	}
-	if err := e.waitSent(waitCtx, s, f.Name, prog, o.waitDelivered); err != nil {
+	if err := e.waitSent(waitCtx, s, prog, events, o.waitDelivered); err != nil {
 		return err
 	}
 	return bad // the lines before a bad one are sent; say why the rest is not
@@ -152,15 +159,20 @@ func runSend(ctx context.Context, e *env, args []string, o *sendOpts) error {
 
 // sendProgress prints a send's --json lines: "queued" for each message as
 // it is stored, then "published" and "delivered" as the store shows them,
-// each once and in order, whichever goroutine (or process) got there.
+// each once and in order, whichever goroutine (or process) got there. It
+// tells of the alerts raised on the chat, each kind once.
 type sendProgress struct {
 	e           *env
 	s           *session
 	id          chat.ChatID
+	name        string // the friend's
 	mu          sync.Mutex
 	first, last uint64            // the numbers of the messages of this send
 	seqs        [2]int64          // the Seq of the first and the last
 	printed     map[string]uint64 // per status, the last number printed
+	alerted     map[chat.AlertKind]bool
+	netErr      error // why the worker last said the DHT is unreachable
+	blocked     bool  // the worker said sending in the chat is blocked (AlertSendBlocked)
 }
 
 func (p *sendProgress) queued(entries []chat.Entry) error {
@@ -182,25 +194,92 @@ func (p *sendProgress) queued(entries []chat.Entry) error {
 	return nil
 }
 
-// resynced takes in what a publish or fetch in the chat with the friend
-// called name did besides: it tells of the alerts, and follows the
-// messages of this send if they were renumbered (this database was behind
-// another copy of it: they are sent again under new numbers, and --json
-// says "queued" again for each under its new number).
-func (p *sendProgress) resynced(name string, entries []chat.Entry, alerts []chat.Alert) {
-	p.e.noteAlerts(name, alerts)
+// knownAlerts takes the alerts stored before this send as told.
+func (p *sendProgress) knownAlerts(ctx context.Context) error {
+	as, err := p.s.client.Alerts(ctx, p.id)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.alerted = make(map[chat.AlertKind]bool)
+	for _, a := range as {
+		p.alerted[a.Kind] = true
+	}
+	return err
+}
+
+// storedAlerts tells of the alerts stored and not told of yet: those
+// raised by a publish whose events came too late to be read.
+func (p *sendProgress) storedAlerts(ctx context.Context) {
+	if as, err := p.s.client.Alerts(ctx, p.id); err == nil {
+		p.alerts(as)
+	}
+}
+
+// alerts tells of the alerts not told of yet, each kind once (the events
+// and the store both have them).
+func (p *sendProgress) alerts(as []chat.Alert) {
+	p.mu.Lock()
+	var fresh []chat.Alert
+	for _, a := range as {
+		if !p.alerted[a.Kind] {
+			p.alerted[a.Kind] = true
+			fresh = append(fresh, a)
+		}
+	}
+	p.mu.Unlock()
+	p.e.noteAlerts(p.name, fresh)
+}
+
+// take takes in ev and whatever else events holds already, then prints
+// the progress the store shows.
+func (p *sendProgress) take(ctx context.Context, ev chat.Event, events <-chan chat.Event) {
+	for ev != nil {
+		switch ev := ev.(type) {
+		case chat.AlertEvent:
+			if ev.Alert.Chat == p.id {
+				p.alerts([]chat.Alert{ev.Alert})
+				if ev.Alert.Kind == chat.AlertSendBlocked {
+					p.mu.Lock()
+					p.blocked = true
+					p.mu.Unlock()
+				}
+			}
+		case chat.NetworkEvent:
+			p.mu.Lock()
+			if ev.State == chat.Offline {
+				p.netErr = ev.Err
+			}
+			p.mu.Unlock()
+		}
+		ev = nil
+		select {
+		case next, ok := <-events:
+			if ok {
+				ev = next
+			}
+		default:
+		}
+	}
+	p.report(ctx)
+}
+
+// renumbered follows the messages of this send if they were renumbered
+// (this database was behind another copy of it: they are sent again under
+// new numbers, and --json says "queued" again for each under its new
+// number). The store says where they are, by their Seq, which stays.
+// Call with mu held.
+func (p *sendProgress) renumbered(ctx context.Context) error {
+	if p.first == 0 {
+		return nil
+	}
 	moved, was, firstMoved := false, p.first, false
-	for _, e := range entries {
-		if p.first == 0 || e.Imported {
-			continue
+	for i, n := range [2]*uint64{&p.first, &p.last} {
+		es, err := p.s.client.History(ctx, p.id, p.seqs[i]+1, 1)
+		if err != nil {
+			return err
 		}
-		if e.Seq == p.seqs[0] {
-			p.first, moved, firstMoved = e.N, true, true
-		}
-		if e.Seq == p.seqs[1] {
-			p.last, moved = e.N, true
+		if len(es) == 1 && es[0].Seq == p.seqs[i] && es[0].N != *n {
+			*n, moved = es[0].N, true
+			firstMoved = firstMoved || i == 0
 		}
 	}
 	if moved {
@@ -214,10 +293,13 @@ func (p *sendProgress) resynced(name string, entries []chat.Entry, alerts []chat
 				if firstMoved {
 					l.Was = was + (n - p.first)
 				}
-				p.e.printJSON(l)
+				if err := p.e.printJSON(l); err != nil {
+					return err
+				}
 			}
 		}
 	}
+	return nil
 }
 
 func (p *sendProgress) span() (first, last uint64) {
@@ -230,6 +312,9 @@ func (p *sendProgress) span() (first, last uint64) {
 func (p *sendProgress) report(ctx context.Context) (chat.Outbox, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if err := p.renumbered(ctx); err != nil {
+		return chat.Outbox{}, err
+	}
 	o, err := p.s.client.Outbox(ctx, p.id)
 	if err != nil || p.first == 0 {
 		return o, err
@@ -250,61 +335,63 @@ func (p *sendProgress) report(ctx context.Context) (chat.Outbox, error) {
 	return o, nil
 }
 
-// waitSent publishes the chat until the messages of prog are published
-// (and, with delivered, acknowledged), printing --json progress. Progress
-// comes from the store, so it counts what another process sharing it did.
-// Errors of the network are retried until ctx ends.
-func (e *env) waitSent(ctx context.Context, s *session, name string, prog *sendProgress, delivered bool) error {
-	_, last := prog.span()
-	notified, needFlush := false, true
-	var lastErr error
+// waitSent waits until the messages of prog are published (and, with
+// delivered, acknowledged), printing --json progress. The worker publishes
+// them; it polls the chat too when acknowledgements are awaited (for
+// delivery, or for room in the slots). Its events say when to look, and
+// the store what there is, so that what another process sharing it did
+// counts too. The worker retries errors of the network until ctx ends.
+func (e *env) waitSent(ctx context.Context, s *session, prog *sendProgress, events <-chan chat.Event, delivered bool) error {
+	name := prog.name
+	defer prog.storedAlerts(context.WithoutCancel(ctx))
+	if delivered {
+		s.client.Focus(prog.id)
+	}
+	notified := false
 	for {
-		if needFlush {
-			res, err := s.client.Flush(ctx, prog.id)
-			prog.resynced(name, res.Resynced, res.Alerts)
-			_, last = prog.span()
-			if errors.Is(err, chat.ErrSendBlocked) {
-				return err // waiting would not help: the alert says why
-			}
-			if err != nil {
-				lastErr = err
-			} else if res.Queued > 0 && !notified && !e.json {
-				e.notef("%d messages wait for %s to acknowledge earlier ones…", res.Queued, name)
-				notified = true
-			}
-			needFlush = err != nil
-		}
-		o, err := prog.report(ctx)
+		o, err := prog.report(context.WithoutCancel(ctx))
 		if err != nil {
 			return err
 		}
+		_, last := prog.span()
 		if o.Published >= last && (!delivered || o.Delivered >= last) {
 			return nil
 		}
-		// Wait for acknowledgements: they free room and mark delivery.
-		// (Fetch publishes if they made room.)
-		fetched, err := s.client.Fetch(ctx, prog.id)
-		prog.resynced(name, fetched.Resynced, fetched.Alerts)
-		_, last = prog.span()
-		if err != nil {
-			lastErr = err
-		}
-		if len(fetched.Delivered) > 0 {
-			needFlush = !fetched.Flushed // room for what was queued
-			continue
+		if !notified && o.Queued > 0 && o.Published+uint64(o.Queued) >= last {
+			// Published what fits: the rest waits for room.
+			notified = true
+			if !e.json {
+				e.notef("%d messages wait for %s to acknowledge earlier ones…", o.Queued, name)
+			}
+			s.client.Focus(prog.id)
 		}
 		select {
+		case ev, ok := <-events:
+			if !ok {
+				events = nil // ctx is ending
+				continue
+			}
+			prog.take(ctx, ev, events)
+			prog.mu.Lock()
+			blocked := prog.blocked
+			prog.mu.Unlock()
+			if blocked {
+				return chat.ErrSendBlocked // waiting would not help: the alert says why
+			}
+			continue
 		case <-ctx.Done():
-			if o.Published >= last && ctx.Err() == context.DeadlineExceeded {
-				return userr.Runtimef("timed out waiting for %s to acknowledge", name).
-					WithHint("the messages are published; %s's client acknowledges them when it next reads the chat", name)
-			}
-			if lastErr != nil && !errors.Is(lastErr, context.DeadlineExceeded) && !errors.Is(lastErr, context.Canceled) {
-				return waitError(ctx, fmt.Errorf("%w (last error: %v)", ctx.Err(), lastErr), "waiting for "+name)
-			}
-			return waitError(ctx, ctx.Err(), "waiting for "+name)
-		case <-time.After(e.pollPolicy().Focused):
 		}
+		prog.mu.Lock()
+		lastErr := prog.netErr
+		prog.mu.Unlock()
+		if o.Published >= last && ctx.Err() == context.DeadlineExceeded {
+			return userr.Runtimef("timed out waiting for %s to acknowledge", name).
+				WithHint("the messages are published; %s's client acknowledges them when it next reads the chat", name)
+		}
+		if lastErr != nil && !errors.Is(lastErr, context.DeadlineExceeded) && !errors.Is(lastErr, context.Canceled) {
+			return waitError(ctx, fmt.Errorf("%w (last error: %v)", ctx.Err(), lastErr), "waiting for "+name)
+		}
+		return waitError(ctx, ctx.Err(), "waiting for "+name)
 	}
 }
 

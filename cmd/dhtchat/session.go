@@ -44,8 +44,15 @@ type session struct {
 }
 
 // openSession loads the keyring and opens the database; with online, it also
-// starts a DHT client node (not yet connected: see connect).
+// starts a DHT client node (not yet connected: see connect), and the chat
+// client's worker works on the chats the command uses (chat.WatchUsed).
 func (e *env) openSession(ctx context.Context, online bool) (*session, error) {
+	return e.openSessionWatching(ctx, online, chat.WatchUsed)
+}
+
+// openSessionWatching is openSession with the chats that the worker of an
+// online session works on: chat.WatchAll for the full-screen UI.
+func (e *env) openSessionWatching(ctx context.Context, online bool, watch chat.Watch) (*session, error) {
 	s := &session{}
 	f, err := e.keyringFileAsking(func() ([]byte, error) {
 		if s.quiet.Load() {
@@ -118,19 +125,27 @@ func (e *env) openSession(ctx context.Context, online bool) (*session, error) {
 		Logger:   s.log,
 		Poll:     e.pollPolicy(),
 		IsFriend: s.book.isFriend,
+		Watch:    watch,
 	})
 	if err != nil {
 		s.close()
 		return nil, err
 	}
-	s.opened.push(s.client.Close) // closed before the node it uses
+	// Closed before the node it uses; it stops its worker first.
+	s.opened.push(s.client.Close)
 	return s, nil
 }
 
 // openFriend opens a session and looks up the friend called name. On
 // error nothing is left open; otherwise the caller closes the session.
 func (e *env) openFriend(ctx context.Context, online bool, name string) (*session, keyring.Friend, error) {
-	s, err := e.openSession(ctx, online)
+	return e.openFriendWatching(ctx, online, chat.WatchUsed, name)
+}
+
+// openFriendWatching is openFriend with the chats that the worker of an
+// online session works on (see openSessionWatching).
+func (e *env) openFriendWatching(ctx context.Context, online bool, watch chat.Watch, name string) (*session, keyring.Friend, error) {
+	s, err := e.openSessionWatching(ctx, online, watch)
 	if err != nil {
 		return nil, keyring.Friend{}, err
 	}
@@ -165,8 +180,8 @@ func (e *env) openChat(ctx context.Context, online bool, name, chatKey string) (
 // close closes everything the session opened, the last opened first.
 func (s *session) close() error { return s.opened.close() }
 
-// connect joins the DHT. Without a peer it fails with an error wrapping
-// dht.ErrNoPeers, which userr explains.
+// connect joins the DHT, unless the worker did already. Without a peer it
+// fails with an error wrapping dht.ErrNoPeers, which userr explains.
 func (s *session) connect(ctx context.Context) error {
 	return s.client.Connect(ctx)
 }

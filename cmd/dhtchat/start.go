@@ -51,7 +51,7 @@ type startJSON struct {
 }
 
 func runStart(ctx context.Context, e *env, name string, another, follow bool) error {
-	s, f, err := e.openFriend(ctx, true, name)
+	s, f, err := e.openFriendWatching(ctx, true, e.converseWatch(), name)
 	if err != nil {
 		return err
 	}

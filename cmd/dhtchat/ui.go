@@ -38,7 +38,7 @@ func runUI(ctx context.Context, e *env) error {
 		}
 		defer t.Restore()
 	}
-	s, err := e.openSession(ctx, true)
+	s, err := e.openSessionWatching(ctx, true, chat.WatchAll)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (e *env) takeTerminal() (*tui.Terminal, error) {
 // converse runs the chat after start or respond: the full-screen UI on a
 // terminal, pipe mode otherwise. started says that start just made it.
 func (e *env) converse(ctx context.Context, s *session, info chat.Info, name string, follow, started bool) error {
-	if !e.isTerminal() || e.json {
+	if e.converseWatch() != chat.WatchAll {
 		return e.pipeMode(ctx, s, info, name, follow)
 	}
 	// The session, online, keeps libp2p's logs off the terminal.
@@ -85,8 +85,19 @@ func (e *env) converse(ctx context.Context, s *session, info chat.Info, name str
 	return e.fullScreen(ctx, s, opts)
 }
 
-// fullScreen runs the UI on the session, with the terminal of stdin and
-// stdout (taken already if opts.Terminal is set).
+// converseWatch is what the worker of start and respond works on: every
+// chat when the conversation goes full-screen (see converse), the chat it
+// is about in pipe mode.
+func (e *env) converseWatch() chat.Watch {
+	if !e.isTerminal() || e.json {
+		return chat.WatchUsed
+	}
+	return chat.WatchAll
+}
+
+// fullScreen runs the UI on the session, opened with chat.WatchAll, with
+// the terminal of stdin and stdout (taken already if opts.Terminal is
+// set).
 func (e *env) fullScreen(ctx context.Context, s *session, opts tui.Options) error {
 	opts.Client = s.client
 	// The terminal is the UI's from now on: the keyring file may use the

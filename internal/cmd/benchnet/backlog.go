@@ -12,7 +12,7 @@ import (
 )
 
 // backlogTrial has a send n 80-byte messages while b is offline, publish
-// them (one Flush) and go offline; then b comes online and runs its
+// them (one Sync) and go offline; then b comes online and runs its
 // worker with the chat focused. It returns how many messages a published
 // (the rest stayed queued on a's side), how many b received, and the time
 // from b's start (DHT connect included) to its last message.
@@ -48,16 +48,14 @@ func backlogTrial(ctx context.Context, dir string, bootstrap []peer.AddrInfo, n 
 	if _, err := a.c.Send(ctx, id, bodies...); err != nil {
 		return 0, 0, 0, err
 	}
-	res, err := a.c.Flush(ctx, id)
+	res, err := a.c.Sync(ctx, id)
 	if err != nil {
 		return 0, 0, 0, err
 	}
 	if err := a.close(); err != nil {
 		return 0, 0, 0, err
 	}
-	// Changed, not n - Queued: Queued only counts the unacknowledged
-	// messages one publish reads (chat's maxOutbox), not all of them.
-	published = len(res.Changed)
+	published = len(res.Published)
 
 	start := time.Now()
 	if err := rcv.open(ctx, bootstrap, poll); err != nil {
@@ -96,7 +94,7 @@ func benchBacklog(ctx context.Context, b *bench) error {
 		return backlogTrial(ctx, filepath.Join(b.tmp, fmt.Sprintf("backlog-%d", trial)), boot, n)
 	}
 
-	// More than fits: what one Flush publishes is the capacity.
+	// More than fits: what one Sync publishes is the capacity.
 	const offered = 2000
 	capacity, got, _, err := try(offered)
 	if err != nil {

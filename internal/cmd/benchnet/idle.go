@@ -94,12 +94,12 @@ func benchIdle(ctx context.Context, b *bench) error {
 		if _, err := friend.c.Send(ctx, id, bodies...); err != nil {
 			return err
 		}
-		if _, err := friend.c.Flush(ctx, id); err != nil {
+		if _, err := friend.c.Sync(ctx, id); err != nil {
 			return err
 		}
 		got := 0
 		for got < per {
-			res, err := me.c.Fetch(ctx, id) // stores them, and publishes our ack
+			res, err := me.c.Sync(ctx, id) // stores them, and publishes our ack
 			if err != nil {
 				return err
 			}
@@ -111,10 +111,7 @@ func benchIdle(ctx context.Context, b *bench) error {
 		// The friend takes the ack and republishes, as its worker would,
 		// so that nothing is pending on either side and its record no
 		// longer carries the delivered messages: an idle chat.
-		if _, err := friend.c.Fetch(ctx, id); err != nil {
-			return err
-		}
-		if _, err := friend.c.Flush(ctx, id); err != nil {
+		if _, err := friend.c.Sync(ctx, id); err != nil {
 			return err
 		}
 	}
@@ -249,20 +246,18 @@ func runIdleChild() error {
 		return err
 	}
 	defer node.Close()
-	c, err := chat.Open(chat.Config{Identity: sk, DBPath: os.Getenv("BENCHNET_DB"), Network: node})
+	c, err := chat.Open(chat.Config{Identity: sk, DBPath: os.Getenv("BENCHNET_DB"), Network: node, Watch: chat.WatchAll})
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	runDone := make(chan struct{})
-	go func() { defer close(runDone); c.Run(ctx) }()
-	defer func() { cancel(); <-runDone }()
 
 	var rep idleReport
 	online := make(chan struct{})
+	events := c.Subscribe(ctx)
 	go func() {
 		first := true
-		for ev := range c.Events() {
+		for ev := range events {
 			if ne, ok := ev.(chat.NetworkEvent); ok && ne.State == chat.Online && first {
 				first = false
 				close(online)

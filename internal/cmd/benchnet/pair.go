@@ -86,10 +86,10 @@ func (u *user) run(ctx context.Context) {
 	u.ackAt = make(map[uint64]time.Time)
 	u.online = make(chan struct{})
 	var once sync.Once
+	events := u.c.Subscribe(ctx)
 	go func() {
 		defer close(u.done)
-		go u.c.Run(ctx)
-		for ev := range u.c.Events() {
+		for ev := range events {
 			now := time.Now()
 			switch ev := ev.(type) {
 			case chat.MessageEvent:
