@@ -534,6 +534,7 @@ func TestBlockWaitsWhileReloadUntracks(t *testing.T) {
 	}
 	held, release := counted.holdPut(keysOf(t, alice, in), wire.DirectionOf(alice.sk.Public().Bytes(), bob.sk.Public().Bytes()))
 	runWorker(t, alice)
+	c.Use(id) // the worker publishes the chat, as for "dhtchat send"
 	var reloads sync.WaitGroup
 	unhold := sync.OnceFunc(func() { close(release) })
 	t.Cleanup(func() { unhold(); reloads.Wait() }) // before the worker stops

@@ -563,6 +563,7 @@ func TestWorkerBlockedBacksOff(t *testing.T) {
 	alice.c.Close()
 	alice.c = openClient(t, alice, filepath.Join(alice.dir, "dhtchat.db"), counted, fastPoll)
 	w := runWorker(t, alice)
+	alice.c.Use(id) // the worker publishes the chat, as for "dhtchat send"
 	if _, err := alice.c.Send(ctx, id, "stuck"); err != nil {
 		t.Fatal(err)
 	}

@@ -258,9 +258,12 @@ func TestCLITwoDevicesTakeTurns(t *testing.T) {
 }
 
 // TestCLIRestoredHomeWithUnacknowledged: the backup is taken while m1 is
-// published and bob has not read it yet. Restored after bob read it and
-// the original saw the ack, the home sends m2: bob gets m2 once and m1 not
-// again, and alice shows both delivered.
+// published and bob has not read it yet. Restored after bob read m1 and m2
+// and the original saw the acks, the home sends m3: bob gets m3 once and
+// m1 not again, and alice shows m1 and m3 delivered. m2 is not in the
+// restored history: once bob acknowledged it, the original's "recv"
+// published records without it, so only bob has it now; its number is
+// not used again.
 func TestCLIRestoredHomeWithUnacknowledged(t *testing.T) {
 	t.Parallel()
 	alice, bob := chatPair(t)
@@ -284,7 +287,7 @@ func TestCLIRestoredHomeWithUnacknowledged(t *testing.T) {
 	}
 	checkNumbered(t, parseRecv(t, bob.run(t, "", "recv", "alice", "--all", "--json")), "alice", []string{"m1", "m2", "m3"})
 	alice.runErr(t, "", "recv", "bob")
-	want := []string{"1:m1:delivered", "2:m2:delivered", "3:m3:delivered"}
+	want := []string{"1:m1:delivered", "3:m3:delivered"}
 	if got := sentHistory(t, alice, "bob"); !slices.Equal(got, want) {
 		t.Fatalf("alice's history:\n got %q\nwant %q", got, want)
 	}
