@@ -76,7 +76,7 @@ func (f *forger) put(t *testing.T, slot int, h wire.SlotHeader, frames ...[]byte
 
 // fetchOnce fetches as u, failing the test on an engine error (a hostile
 // record must be rejected, never make Fetch fail).
-func fetchOnce(t *testing.T, u *user, id ChatID) FetchResult {
+func fetchOnce(t *testing.T, u *user, id ChatID) fetchResult {
 	t.Helper()
 	res, err := u.c.Fetch(t.Context(), id)
 	if err != nil {
@@ -86,9 +86,9 @@ func fetchOnce(t *testing.T, u *user, id ChatID) FetchResult {
 }
 
 // fetchUntil fetches as u until cond holds for the accumulated result.
-func fetchUntil(t *testing.T, u *user, id ChatID, what string, cond func(FetchResult) bool) FetchResult {
+func fetchUntil(t *testing.T, u *user, id ChatID, what string, cond func(fetchResult) bool) fetchResult {
 	t.Helper()
-	var all FetchResult
+	var all fetchResult
 	if err := testwait.Poll(testwait.Context(t), func() bool {
 		res := fetchOnce(t, u, id)
 		all.Received = append(all.Received, res.Received...)
@@ -148,7 +148,7 @@ func TestMaliciousPartner(t *testing.T) {
 	expect := func(what string, add ...string) {
 		t.Helper()
 		want = append(want, add...)
-		fetchUntil(t, alice, id, what, func(FetchResult) bool {
+		fetchUntil(t, alice, id, what, func(fetchResult) bool {
 			return len(receivedHistory(t, alice, id)) >= len(want)
 		})
 		got := receivedHistory(t, alice, id)
@@ -163,7 +163,7 @@ func TestMaliciousPartner(t *testing.T) {
 	}
 	expectRejected := func(what string) {
 		t.Helper()
-		fetchUntil(t, alice, id, what+" to be rejected", func(r FetchResult) bool {
+		fetchUntil(t, alice, id, what+" to be rejected", func(r fetchResult) bool {
 			if len(r.Received) > 0 {
 				t.Fatalf("%s: alice accepted %q", what, bodies(r.Received))
 			}
@@ -193,7 +193,7 @@ func TestMaliciousPartner(t *testing.T) {
 	}
 	m.put(t, 0, wire.SlotHeader{SlotsUsed: 1, MaxN: 3, Ack: 2},
 		m.text(1, "EVIL one"), m.text(3, "three"))
-	fetchUntil(t, alice, id, "the true ack", func(r FetchResult) bool { return len(r.Delivered) == 2 })
+	fetchUntil(t, alice, id, "the true ack", func(r fetchResult) bool { return len(r.Delivered) == 2 })
 	if _, err := alice.c.Send(ctx, id, "third from alice"); err != nil {
 		t.Fatal(err)
 	}

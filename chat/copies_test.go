@@ -136,7 +136,7 @@ func TestSecondCopySameNumbers(t *testing.T) {
 	}
 
 	// Copy a reads bob's ack of 3.
-	fetchUntil(t, alice, id, "bob's ack", func(r FetchResult) bool {
+	fetchUntil(t, alice, id, "bob's ack", func(r fetchResult) bool {
 		o, err := a.Outbox(ctx, id)
 		return err == nil && o.Delivered >= 2
 	})
@@ -149,7 +149,7 @@ func TestSecondCopySameNumbers(t *testing.T) {
 	if err != nil || !hasAlert(as, AlertSecondWriter) && !hasAlert(as, AlertBehind) {
 		t.Fatalf("copy a's alerts = %+v, %v; want another copy told of", as, err)
 	}
-	fetchUntil(t, bob, id, "copy a's message again", func(FetchResult) bool {
+	fetchUntil(t, bob, id, "copy a's message again", func(fetchResult) bool {
 		return slices.ContainsFunc(receivedHistory(t, bob, id), func(e Entry) bool { return e.Body == big('a') })
 	})
 	fetchUntilDelivered(t, a, id)
@@ -198,7 +198,7 @@ func TestPartialReadBack(t *testing.T) {
 	}
 
 	gate.shut.Store(true)
-	fetchUntil(t, alice, id, "bob's ack of 2", func(FetchResult) bool {
+	fetchUntil(t, alice, id, "bob's ack of 2", func(fetchResult) bool {
 		o, err := a.Outbox(ctx, id)
 		return err == nil && o.Delivered >= 2
 	})
@@ -209,7 +209,7 @@ func TestPartialReadBack(t *testing.T) {
 		}
 	}
 	gate.shut.Store(false)
-	fetchUntil(t, alice, id, "copy a's 3 renumbered", func(FetchResult) bool {
+	fetchUntil(t, alice, id, "copy a's 3 renumbered", func(fetchResult) bool {
 		return !slices.Contains(outgoingOf(t, a, id), "3:"+big('a')+":published")
 	})
 	for _, m := range outgoingOf(t, a, id) {
@@ -217,7 +217,7 @@ func TestPartialReadBack(t *testing.T) {
 			t.Fatalf("copy a shows its own 3 delivered before bob got it")
 		}
 	}
-	fetchUntil(t, bob, id, "copy a's message again", func(FetchResult) bool {
+	fetchUntil(t, bob, id, "copy a's message again", func(fetchResult) bool {
 		return slices.ContainsFunc(receivedHistory(t, bob, id), func(e Entry) bool { return e.Body == big('a') })
 	})
 	fetchUntilDelivered(t, a, id)
@@ -285,7 +285,7 @@ func TestAckReadsOnlyTheSlotsItNeeds(t *testing.T) {
 	before := gets()
 	m := newForger(t, bob, id)
 	m.put(t, 0, wire.SlotHeader{SlotsUsed: 1, Ack: 1})
-	fetchUntil(t, alice, id, "the ack of 1", func(r FetchResult) bool { return len(r.Delivered) == 1 })
+	fetchUntil(t, alice, id, "the ack of 1", func(r fetchResult) bool { return len(r.Delivered) == 1 })
 	if n := gets() - before; n != 0 {
 		t.Fatalf("confirming the ack of message 1 (in slot 0) read our slots 1 and 2 %d times", n)
 	}
@@ -317,7 +317,7 @@ func TestUnconfirmedAckIsNotReadAgainAtOnce(t *testing.T) {
 	m.put(t, 1, wire.SlotHeader{Slot: 1, SlotsUsed: 2, MaxN: 2, Ack: 2}, m.text(2, "b2"))
 	m.put(t, 0, wire.SlotHeader{SlotsUsed: 2, MaxN: 2, Ack: 2}, m.text(1, "b1"))
 	before := slot0()
-	fetchUntil(t, alice, id, "bob's messages", func(r FetchResult) bool { return len(r.Received) > 0 })
+	fetchUntil(t, alice, id, "bob's messages", func(r fetchResult) bool { return len(r.Received) > 0 })
 	for range 5 {
 		fetchOnce(t, alice, id)
 	}

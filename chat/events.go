@@ -150,3 +150,55 @@ func (c *Client) closeSubscribers() {
 	c.subsMu.Unlock()
 	c.subsWG.Wait()
 }
+
+// An Event is something the worker tells the user interface: one of
+// MessageEvent, StatusEvent, NetworkEvent, ChatEvent, AlertEvent.
+type Event interface{ isEvent() }
+
+// MessageEvent: a message from a friend was received and stored.
+type MessageEvent struct{ Entry Entry }
+
+// StatusEvent: one of our messages changed status (Published, Delivered),
+// or it was renumbered (same Seq, another N, Pending again), or it was
+// added to the history as sent by another copy of our identity (Imported).
+type StatusEvent struct{ Entry Entry }
+
+// NetState is the state of the connection to the DHT.
+type NetState int
+
+const (
+	Connecting NetState = iota // joining the DHT
+	Online                     // the last DHT operation worked
+	Offline                    // no DHT peer reachable; retrying
+)
+
+func (s NetState) String() string {
+	switch s {
+	case Connecting:
+		return "connecting"
+	case Online:
+		return "online"
+	case Offline:
+		return "offline"
+	}
+	return "unknown"
+}
+
+// NetworkEvent: the connection to the DHT changed state. Err says why it
+// is Offline.
+type NetworkEvent struct {
+	State NetState
+	Err   error
+}
+
+// ChatEvent: a chat appeared, was paused or resumed, or was deleted, by
+// another dhtchat process using the same database (or, for a chat that
+// appeared, here); also a chat the caller uses (WatchUsed) that is paused
+// when the worker first looks at it. Read the chat list again
+// (Client.Chats).
+type ChatEvent struct{ ID ChatID }
+
+func (MessageEvent) isEvent() {}
+func (StatusEvent) isEvent()  {}
+func (NetworkEvent) isEvent() {}
+func (ChatEvent) isEvent()    {}

@@ -9,15 +9,15 @@ import "context"
 // Flush publishes chat id now: its unacknowledged messages (as many as fit
 // in wire.MaxSlots records) and our acknowledgement of the friend's
 // messages.
-func (c *Client) Flush(ctx context.Context, id ChatID) (FlushResult, error) {
+func (c *Client) Flush(ctx context.Context, id ChatID) (flushResult, error) {
 	cs, err := c.state(ctx, id)
 	if err != nil {
-		return FlushResult{}, err
+		return flushResult{}, err
 	}
 	return c.publish(ctx, cs)
 }
 
 // Fetch is fetchChat.
-func (c *Client) Fetch(ctx context.Context, id ChatID) (FetchResult, error) {
+func (c *Client) Fetch(ctx context.Context, id ChatID) (fetchResult, error) {
 	return c.fetchChat(ctx, id)
 }

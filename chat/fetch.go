@@ -12,8 +12,8 @@ import (
 	"github.com/dhtchat/dhtchat/dht"
 )
 
-// FetchResult is the outcome of one fetch of a chat.
-type FetchResult struct {
+// fetchResult is the outcome of one fetch of a chat.
+type fetchResult struct {
 	// Received are the friend's messages stored by this fetch, in order:
 	// each message is returned by exactly one fetch, ever.
 	Received []Entry
@@ -44,10 +44,10 @@ type FetchResult struct {
 // command that could not reach the DHT), or pending messages that the
 // friend's acknowledgement made room for. The result holds what was
 // stored even when an error cut the fetch short.
-func (c *Client) fetchChat(ctx context.Context, id ChatID) (FetchResult, error) {
+func (c *Client) fetchChat(ctx context.Context, id ChatID) (fetchResult, error) {
 	cs, err := c.state(ctx, id)
 	if err != nil {
-		return FetchResult{}, err
+		return fetchResult{}, err
 	}
 	f, err := c.fetch(ctx, cs)
 	flush := len(f.Received) > 0 || len(f.Resynced) > 0
@@ -97,9 +97,9 @@ const (
 // otherwise one failed read of slot 1 would strand the rest of a backlog
 // whose writer is offline. The result holds what was stored even when an
 // error ends the fetch early.
-func (c *Client) fetch(ctx context.Context, cs *chatState) (res FetchResult, err error) {
+func (c *Client) fetch(ctx context.Context, cs *chatState) (res fetchResult, err error) {
 	if c.net == nil {
-		return FetchResult{}, ErrOffline
+		return fetchResult{}, ErrOffline
 	}
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
@@ -158,7 +158,7 @@ func (c *Client) fetch(ctx context.Context, cs *chatState) (res FetchResult, err
 
 // fetchSlot gets and decodes slot i of the friend's direction. For slot 0
 // an unchanged record is decoded too, for its header.
-func (c *Client) fetchSlot(ctx context.Context, cs *chatState, i int, res *FetchResult) (wire.Slot, slotState, error) {
+func (c *Client) fetchSlot(ctx context.Context, cs *chatState, i int, res *fetchResult) (wire.Slot, slotState, error) {
 	peerDir := cs.dir.Other()
 	rec, err := c.net.Get(ctx, cs.keys.SlotPublicKey(peerDir, i))
 	if errors.Is(err, dht.ErrNotFound) {
@@ -210,7 +210,7 @@ func (c *Client) fetchSlot(ctx context.Context, cs *chatState, i int, res *Fetch
 // Past the quota it stores nothing more and does not remember the record,
 // so that the next fetch takes up the rest; full reports that. The ack is
 // applied by ack.
-func (c *Client) accept(ctx context.Context, cs *chatState, s wire.Slot, res *FetchResult) (full bool, err error) {
+func (c *Client) accept(ctx context.Context, cs *chatState, s wire.Slot, res *fetchResult) (full bool, err error) {
 	sid := store.ChatID(cs.id)
 	msgs := make([]store.Message, len(s.Messages))
 	for i, m := range s.Messages {
@@ -264,7 +264,7 @@ func (c *Client) accept(ctx context.Context, cs *chatState, s wire.Slot, res *Fe
 // (the DHT lags): our messages are renumbered above it (docs/PROTOCOL.md
 // 6.3, step 3). An ack beyond any plausible bound (maxNAhead) is ignored,
 // and the record kept.
-func (c *Client) ack(ctx context.Context, cs *chatState, ack uint64, res *FetchResult) error {
+func (c *Client) ack(ctx context.Context, cs *chatState, ack uint64, res *fetchResult) error {
 	sid := store.ChatID(cs.id)
 	out, err := c.Outbox(ctx, cs.id)
 	if err != nil || ack <= out.Delivered {
@@ -333,7 +333,7 @@ func (c *Client) ack(ctx context.Context, cs *chatState, ack uint64, res *FetchR
 
 // addOwn adds what a look at our own records changed to res, and marks cs
 // for publishing if it changed anything.
-func (c *Client) addOwn(cs *chatState, res *FetchResult, own ownResult) {
+func (c *Client) addOwn(cs *chatState, res *fetchResult, own ownResult) {
 	res.Resynced = append(res.Resynced, own.resynced...)
 	res.Alerts = append(res.Alerts, own.alerts...)
 	if len(own.resynced) > 0 || len(own.alerts) > 0 {

@@ -1,3 +1,6 @@
+// This file is long because it covers chat identity end to end (keyed by
+// friend and chat ID, blocking, deleting) with real clients and network.
+
 package chat
 
 import (

@@ -1,3 +1,7 @@
+// This file is long because each way our own records can differ from the
+// database (a restore, a second copy, a planted record, a partial read) is
+// one test with a real network, and they share their forgers.
+
 package chat
 
 import (
@@ -61,7 +65,7 @@ func openClient(t *testing.T, u *user, path string, network Network, poll PollPo
 }
 
 // sendNow queues bodies as c and publishes them.
-func sendNow(t *testing.T, c *Client, id ChatID, bodies ...string) FlushResult {
+func sendNow(t *testing.T, c *Client, id ChatID, bodies ...string) flushResult {
 	t.Helper()
 	if _, err := c.Send(t.Context(), id, bodies...); err != nil {
 		t.Fatal(err)
@@ -249,7 +253,7 @@ func TestTwoLiveCopies(t *testing.T) {
 		t.Fatal(err)
 	}
 	sendNow(t, b, id, "b1")
-	fetchUntil(t, bob, id, "the reused number", func(FetchResult) bool {
+	fetchUntil(t, bob, id, "the reused number", func(fetchResult) bool {
 		as, err := bob.c.Alerts(ctx, id)
 		return err == nil && hasAlert(as, AlertConflict)
 	})
@@ -261,7 +265,7 @@ func TestTwoLiveCopies(t *testing.T) {
 	if res := sendNow(t, a, id, "a2"); !hasAlert(res.Alerts, AlertSecondWriter) {
 		t.Fatalf("copy a's publish after b wrote raised %+v; want AlertSecondWriter", res.Alerts)
 	}
-	fetchUntil(t, bob, id, "every text", func(FetchResult) bool {
+	fetchUntil(t, bob, id, "every text", func(fetchResult) bool {
 		var got []string
 		for _, e := range receivedHistory(t, bob, id) {
 			got = append(got, e.Body)
@@ -357,7 +361,7 @@ func TestAckAboveWhatWePublished(t *testing.T) {
 	}
 	m := newForger(t, bob, id)
 	m.put(t, 0, wire.SlotHeader{SlotsUsed: 1, MaxN: 1, Ack: 5}, m.text(1, "hi alice"))
-	res := fetchUntil(t, alice, id, "bob's record", func(r FetchResult) bool { return len(r.Received) > 0 })
+	res := fetchUntil(t, alice, id, "bob's record", func(r fetchResult) bool { return len(r.Received) > 0 })
 	if res.Rejected != 0 || len(res.Delivered) != 1 || res.Delivered[0].Body != "one" {
 		t.Fatalf("Fetch = %d rejected, delivered %q; want none rejected, \"one\" delivered", res.Rejected, bodies(res.Delivered))
 	}
@@ -621,7 +625,7 @@ func TestQuota(t *testing.T) {
 	}
 	m.put(t, 1, wire.SlotHeader{Slot: 1, SlotsUsed: 2, MaxN: 40}, frames1...)
 	m.put(t, 0, wire.SlotHeader{SlotsUsed: 2, MaxN: 40}, frames0...)
-	first := fetchUntil(t, alice, id, "the flood", func(r FetchResult) bool { return len(r.Received) > 0 })
+	first := fetchUntil(t, alice, id, "the flood", func(r fetchResult) bool { return len(r.Received) > 0 })
 	// (fetchUntil stops at the first fetch that received anything.)
 	if len(first.Received) != 8 || len(first.Alerts) != 1 || first.Alerts[0].Kind != AlertQuota || first.Alerts[0].N != 8 {
 		t.Fatalf("first fetch: %d received, alerts %+v; want 8 and one quota alert at 8", len(first.Received), first.Alerts)

@@ -17,8 +17,8 @@ import (
 // back anything that would fit.
 const maxOutbox = wire.MaxSlots * wire.MaxSlotMessages
 
-// FlushResult is the outcome of one publish of a chat.
-type FlushResult struct {
+// flushResult is the outcome of one publish of a chat.
+type flushResult struct {
 	// Changed are the messages that went from Pending to Published.
 	Changed []Entry
 	// Queued is how many unacknowledged messages did not fit in the slots
@@ -41,9 +41,9 @@ type FlushResult struct {
 // other slots already there. A crash anywhere in between is harmless: a message
 // keeps its number and text in every record that carries it, and readers
 // deduplicate by number.
-func (c *Client) publish(ctx context.Context, cs *chatState) (FlushResult, error) {
+func (c *Client) publish(ctx context.Context, cs *chatState) (flushResult, error) {
 	if c.net == nil {
-		return FlushResult{}, ErrOffline
+		return flushResult{}, ErrOffline
 	}
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
@@ -61,7 +61,7 @@ func (c *Client) publish(ctx context.Context, cs *chatState) (FlushResult, error
 	return res, err
 }
 
-func (c *Client) publishLocked(ctx context.Context, cs *chatState) (res FlushResult, err error) {
+func (c *Client) publishLocked(ctx context.Context, cs *chatState) (res flushResult, err error) {
 	sid := store.ChatID(cs.id)
 	if c.ownDue(cs) {
 		// Our records must continue after what the DHT holds of ours:
@@ -164,7 +164,7 @@ func (c *Client) publishLocked(ctx context.Context, cs *chatState) (res FlushRes
 	queued := len(unacked) - packed
 	if len(unacked) == maxOutbox {
 		// More may wait than one publish reads: count them all.
-		total, _, err := c.Unacked(ctx, cs.id)
+		total, _, err := c.unackedCounts(ctx, cs.id)
 		if err != nil {
 			return res, err
 		}

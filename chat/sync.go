@@ -99,12 +99,12 @@ func (c *Client) tell(ctx context.Context, res SyncResult) {
 // publishPending publishes cs if messages of ours are pending once a
 // publish of the worker in flight, if any, has ended: then there is
 // nothing to publish again.
-func (c *Client) publishPending(ctx context.Context, cs *chatState) (FlushResult, error) {
+func (c *Client) publishPending(ctx context.Context, cs *chatState) (flushResult, error) {
 	cs.mu.Lock()
 	o, err := c.db.OutboxState(ctx, store.ChatID(cs.id))
 	cs.mu.Unlock()
 	if err != nil || o.Pending == 0 {
-		return FlushResult{}, unknownChat(cs.id, err)
+		return flushResult{}, unknownChat(cs.id, err)
 	}
 	return c.publish(ctx, cs)
 }

@@ -12,123 +12,6 @@ import (
 	"github.com/dhtchat/dhtchat/keyring"
 )
 
-// PollPolicy says how often the worker reads the friend's records of each
-// chat. On the public DHT a read is a lookup across the network that takes
-// seconds, so the policy is adaptive: fast for the chat on screen, slower
-// for chats active lately, slow for idle ones, with exponential backoff
-// after errors.
-type PollPolicy struct {
-	Focused      time.Duration // the chat on screen (Client.Focus)
-	Recent       time.Duration // chats with a message within RecentWindow
-	RecentWindow time.Duration
-	Idle         time.Duration // every other chat
-	MaxBackoff   time.Duration // the longest wait after repeated errors
-	// Republish is how often a chat's records are written again even if
-	// nothing changed: DHT servers drop records 48 h after they got them.
-	Republish time.Duration
-	// Parallel bounds the DHT operations in flight at once.
-	Parallel int
-	// Reload is how often the worker looks in the store for what other
-	// processes sharing it did: chats they created, messages they queued.
-	Reload time.Duration
-	// OwnCheck is how often, at most, a publish first reads our own slot
-	// 0 back, to notice another copy of our identity writing the chat
-	// (AlertSecondWriter). It is also read back before the first publish
-	// and before every acknowledgement is applied.
-	OwnCheck time.Duration
-}
-
-// DefaultPollPolicy is polite on the public DHT: at most one lookup per
-// second for the chat on screen and one a minute for an idle chat, so that
-// 50 idle chats cost 50 lookups a minute.
-func DefaultPollPolicy() PollPolicy {
-	return PollPolicy{
-		Focused:      time.Second,
-		Recent:       10 * time.Second,
-		RecentWindow: 10 * time.Minute,
-		Idle:         time.Minute,
-		MaxBackoff:   5 * time.Minute,
-		Republish:    4 * time.Hour,
-		Parallel:     4,
-		Reload:       10 * time.Second,
-		OwnCheck:     5 * time.Minute,
-	}
-}
-
-// withDefaults fills the zero fields of p from DefaultPollPolicy.
-func (p PollPolicy) withDefaults() PollPolicy {
-	d := DefaultPollPolicy()
-	set := func(v *time.Duration, def time.Duration) {
-		if *v <= 0 {
-			*v = def
-		}
-	}
-	set(&p.Focused, d.Focused)
-	set(&p.Recent, d.Recent)
-	set(&p.RecentWindow, d.RecentWindow)
-	set(&p.Idle, d.Idle)
-	set(&p.MaxBackoff, d.MaxBackoff)
-	set(&p.Republish, d.Republish)
-	set(&p.Reload, d.Reload)
-	set(&p.OwnCheck, d.OwnCheck)
-	if p.Parallel <= 0 {
-		p.Parallel = d.Parallel
-	}
-	return p
-}
-
-// An Event is something the worker tells the user interface: one of
-// MessageEvent, StatusEvent, NetworkEvent, ChatEvent, AlertEvent.
-type Event interface{ isEvent() }
-
-// MessageEvent: a message from a friend was received and stored.
-type MessageEvent struct{ Entry Entry }
-
-// StatusEvent: one of our messages changed status (Published, Delivered),
-// or it was renumbered (same Seq, another N, Pending again), or it was
-// added to the history as sent by another copy of our identity (Imported).
-type StatusEvent struct{ Entry Entry }
-
-// NetState is the state of the connection to the DHT.
-type NetState int
-
-const (
-	Connecting NetState = iota // joining the DHT
-	Online                     // the last DHT operation worked
-	Offline                    // no DHT peer reachable; retrying
-)
-
-func (s NetState) String() string {
-	switch s {
-	case Connecting:
-		return "connecting"
-	case Online:
-		return "online"
-	case Offline:
-		return "offline"
-	}
-	return "unknown"
-}
-
-// NetworkEvent: the connection to the DHT changed state. Err says why it
-// is Offline.
-type NetworkEvent struct {
-	State NetState
-	Err   error
-}
-
-// ChatEvent: a chat appeared, was paused or resumed, or was deleted, by
-// another dhtchat process using the same database (or, for a chat that
-// appeared, here); also a chat the caller uses (WatchUsed) that is paused
-// when the worker first looks at it. Read the chat list again
-// (Client.Chats).
-type ChatEvent struct{ ID ChatID }
-
-func (MessageEvent) isEvent() {}
-func (StatusEvent) isEvent()  {}
-func (NetworkEvent) isEvent() {}
-func (ChatEvent) isEvent()    {}
-
 // Watch says which chats the worker of a Client works on (Config.Watch).
 type Watch int
 
@@ -491,7 +374,7 @@ func (c *Client) work(ctx context.Context, cs *chatState) {
 
 	var putErr, getErr error
 	if needPut {
-		var res FlushResult
+		var res flushResult
 		res, putErr = c.publish(ctx, cs)
 		c.queued(cs, res, putErr)
 		c.emitOwn(ctx, res.Resynced, res.Alerts)
@@ -500,7 +383,7 @@ func (c *Client) work(ctx context.Context, cs *chatState) {
 		}
 	}
 	if needGet {
-		var res FetchResult
+		var res fetchResult
 		res, getErr = c.fetch(ctx, cs)
 		c.emitOwn(ctx, res.Resynced, res.Alerts)
 		for _, e := range res.Received {
@@ -524,7 +407,7 @@ func (c *Client) work(ctx context.Context, cs *chatState) {
 
 // queued records what a publish of cs that ended with err left queued
 // (Outbox.Queued).
-func (c *Client) queued(cs *chatState, res FlushResult, err error) {
+func (c *Client) queued(cs *chatState, res flushResult, err error) {
 	if err != nil {
 		return
 	}

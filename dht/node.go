@@ -14,6 +14,10 @@
 // loopback interface, for demos, benchmarks and tests (see package dhttest).
 package dht
 
+// This file is long because it is the Node's whole life (configuration,
+// start, join, put, get, close), which shares one set of timeouts and
+// one shutdown order.
+
 import (
 	"context"
 	"errors"

@@ -1,3 +1,7 @@
+// This file is long because it is the keyring file's whole life: format,
+// locking, atomic replacement, encryption at rest and backups, which share
+// one lock and one set of invariants.
+
 package keyring
 
 import (

@@ -1,3 +1,7 @@
+// This file is long because it holds the live path's end-to-end tests on
+// real libp2p hosts and their shared fixtures; each attacker and each
+// failure mode is one test here.
+
 package live
 
 import (

@@ -1,3 +1,6 @@
+// This file is long because every refusal of the invite and acceptance
+// parsers, and every attacker of the rendezvous, is one case here.
+
 package wire
 
 import (

@@ -1,3 +1,7 @@
+// This file is long because it is the store's contract, method by method,
+// against a real SQLite file: splitting it would scatter one table of
+// behaviours over several files.
+
 package store
 
 import (
