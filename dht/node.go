@@ -486,6 +486,34 @@ func (n *Node) connect(ctx context.Context) error {
 	return nil
 }
 
+// Refresh refreshes the routing table, as Connect does in the
+// background, and waits until the refresh is done or ctx is: it looks up
+// this node's own ID and a random ID in each bucket, filling the table
+// with the peers close to this node. A long-running server calls it to
+// hold a full table early; a node that only reads and writes records does
+// not need it. A refresh whose lookups partly failed still leaves a
+// usable table: that is logged, not returned. It returns ctx's error, or
+// ErrClosed.
+func (n *Node) Refresh(ctx context.Context) error {
+	ctx, done, err := n.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	select {
+	case err := <-n.kad.RefreshRoutingTable():
+		if err != nil {
+			n.log.Debug("routing table refresh incomplete", "err", err)
+		}
+		return nil
+	case <-ctx.Done():
+		if n.isClosing(ctx) {
+			return fmt.Errorf("dht: refresh: %w", ErrClosed)
+		}
+		return ctx.Err()
+	}
+}
+
 // background runs f in a goroutine that Close cancels and waits for, with
 // a context that expires after d. It must be called from a call in flight
 // (between begin and its done), so that Close cannot have started waiting.

@@ -104,7 +104,7 @@ func startSparseNetwork(ctx context.Context, n int) (*sparseNetwork, error) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			s.Connect(ctx) // only to refresh; it was connected before
+			s.Refresh(ctx)
 		})
 	}
 	wg.Wait()
@@ -119,6 +119,10 @@ func (net *sparseNetwork) entry() []peer.AddrInfo {
 	}
 	return peers
 }
+
+// Bootstrap and Close make a sparse network one of startNetwork's.
+func (net *sparseNetwork) Bootstrap() []peer.AddrInfo { return net.entry() }
+func (net *sparseNetwork) Close() error               { return net.close() }
 
 func (net *sparseNetwork) close() error {
 	errs := make([]error, len(net.servers))
