@@ -94,6 +94,12 @@ func startSparseNetwork(ctx context.Context, n int) (*sparseNetwork, error) {
 			if err := s.Connect(ctx); err != nil {
 				return nil, errors.Join(fmt.Errorf("server %d: %w", i, err), net.close())
 			}
+			// One join at a time, refresh included: Connect leaves the
+			// refresh running, and sixty of them at once on two cores
+			// starve the handshakes of the servers that join next.
+			if err := s.Refresh(ctx); err != nil {
+				return nil, errors.Join(fmt.Errorf("server %d: %w", i, err), net.close())
+			}
 		}
 	}
 	// The early servers joined a small network: refresh their routing
