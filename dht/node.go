@@ -135,10 +135,12 @@ type Timeouts struct {
 	// some record was found, Get returns the best one found.
 	Get time.Duration
 	// Slow is how long a lookup or a Put waits for peers slower than the
-	// rest. Once some peer answered, and then no peer answered for Slow
-	// (or for twice the slowest answer so far, if that is longer), the
-	// peers still silent are left behind: the lookup ends with what it
-	// found, and Put returns, its PUT_VALUEs going on in the background.
+	// rest. Once ten peers (half of a bucket) answered, and then no peer
+	// answered for Slow (or for twice the slowest answer so far, if that
+	// is longer), the peers still silent are left behind: the lookup ends
+	// with what it found, and Put returns, its PUT_VALUEs going on in the
+	// background. In a network of fewer than ten servers every answer is
+	// waited for.
 	// A peer that vanished without closing its connections (a host gone,
 	// the usual way of leaving the public DHT) never answers, and would
 	// otherwise hold each call for kad-dht's own 10 s request timeout.
