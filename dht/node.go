@@ -139,10 +139,12 @@ type Timeouts struct {
 	// some record was found, Get returns the best one found.
 	Get time.Duration
 	// Slow is how long a lookup or a Put waits for peers slower than the
-	// rest. Once some peer answered, and then no peer answered for Slow
-	// (or for twice the slowest answer so far, if that is longer), the
-	// peers still silent are left behind: the lookup ends with what it
-	// found, and Put returns, its PUT_VALUEs going on in the background.
+	// rest. Once ten peers (half of a bucket) answered, and then no peer
+	// answered for Slow (or for twice the slowest answer so far, if that
+	// is longer), the peers still silent are left behind: the lookup ends
+	// with what it found, and Put returns, its PUT_VALUEs going on in the
+	// background. In a network of fewer than ten servers every answer is
+	// waited for.
 	// A peer that vanished without closing its connections (a host gone,
 	// the usual way of leaving the public DHT) never answers, and would
 	// otherwise hold each call for kad-dht's own 10 s request timeout.
@@ -488,6 +490,34 @@ func (n *Node) connect(ctx context.Context) error {
 	n.log.Info("connected to the DHT", "bootstrap_reached", reached, "routing_table", n.PeerCount(),
 		"took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// Refresh refreshes the routing table, as Connect does in the
+// background, and waits until the refresh is done or ctx is: it looks up
+// this node's own ID and a random ID in each bucket, filling the table
+// with the peers close to this node. A long-running server calls it to
+// hold a full table early; a node that only reads and writes records does
+// not need it. A refresh whose lookups partly failed still leaves a
+// usable table: that is logged, not returned. It returns ctx's error, or
+// ErrClosed.
+func (n *Node) Refresh(ctx context.Context) error {
+	ctx, done, err := n.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	select {
+	case err := <-n.kad.RefreshRoutingTable():
+		if err != nil {
+			n.log.Debug("routing table refresh incomplete", "err", err)
+		}
+		return nil
+	case <-ctx.Done():
+		if n.isClosing(ctx) {
+			return fmt.Errorf("dht: refresh: %w", ErrClosed)
+		}
+		return ctx.Err()
+	}
 }
 
 // background runs f in a goroutine that Close cancels and waits for, with

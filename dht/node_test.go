@@ -419,3 +419,24 @@ func TestLocalNetworkAddrs(t *testing.T) {
 		t.Fatalf("second Close: %v", err)
 	}
 }
+
+// TestRefresh: Refresh waits for a routing-table refresh, after which
+// the client knows every server of a small network (each answered the
+// refresh's lookups); on a closed node it fails with ErrClosed.
+func TestRefresh(t *testing.T) {
+	net := dhttest.NewNetwork(t, 5)
+	n := newNode(t, dht.Config{Bootstrap: net.Bootstrap()[:1]})
+	if err := n.Connect(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Refresh(t.Context()); err != nil {
+		t.Fatalf("Refresh = %v", err)
+	}
+	testwait.Until(t, "the client routes to all five servers", func() bool { return n.PeerCount() == 5 })
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Refresh(t.Context()); !errors.Is(err, dht.ErrClosed) {
+		t.Fatalf("Refresh after Close = %v, want ErrClosed", err)
+	}
+}

@@ -25,10 +25,19 @@ import (
 // C(10,4)/C(20,4) ≈ 4 %, against 10 % with 8; the poll after sees it.
 const putQuorum = bucketSize / 2
 
+// lookupMajority is how many peers must have answered a lookup before
+// watchLookup may cut it: the silent ones left behind are then a
+// minority, and what the lookup found is what a complete one would have
+// found but for them. A lookup in a network smaller than that is never
+// cut: there every peer's answer counts (a reader that missed the one
+// server holding the newest record would publish under a stale sequence
+// number), and kad-dht's own timeouts are all that bound it.
+const lookupMajority = bucketSize / 2
+
 // watchLookup returns a context for one kad-dht lookup under ctx, which
-// is cancelled once the lookup stalls: some peer answered, and then no
-// peer answered for Timeouts.Slow or for twice the slowest answer so far,
-// whichever is longer. kad-dht ends a lookup only when the closest peers
+// is cancelled once the lookup stalls: lookupMajority peers answered, and
+// then no peer answered for Timeouts.Slow or for twice the slowest answer
+// so far, whichever is longer. kad-dht ends a lookup only when the closest peers
 // it heard of have answered or failed, and then asks the 20 closest once
 // more and waits for all of them; a peer that accepts the request and
 // never answers holds both for kad-dht's 10 s request timeout. Cancelled,
@@ -49,6 +58,7 @@ func (n *Node) watchLookup(ctx context.Context) (_ context.Context, stalled func
 		defer timer.Stop()
 		asked := make(map[peer.ID]time.Time)
 		var slowest time.Duration
+		answers := 0
 		// events is closed once ctx is done: drain it until then, for
 		// kad-dht blocks on a full channel.
 		for {
@@ -65,7 +75,12 @@ func (n *Node) watchLookup(ctx context.Context) (_ context.Context, stalled func
 						slowest = max(slowest, time.Since(t))
 						delete(asked, ev.ID)
 					}
-					timer.Reset(max(n.timeouts.Slow, 2*slowest))
+					if ev.Type == routing.PeerResponse {
+						answers++
+					}
+					if answers >= lookupMajority {
+						timer.Reset(max(n.timeouts.Slow, 2*slowest))
+					}
 				}
 			case <-timer.C:
 				n.log.Debug("lookup stalled: leaving silent peers behind", "waiting_for", len(asked))
@@ -95,8 +110,10 @@ func (n *Node) closestPeers(ctx context.Context, key string) ([]peer.ID, error) 
 
 // sendRecord sends rec to peers, all in parallel, and returns how many
 // stored it once putQuorum of them have, once every peer answered, or once
-// the others are slow: no answer for Timeouts.Slow, or for as long as the
-// sends had taken when the last answer came, whichever is longer. The
+// lookupMajority answered and the others are slow: no answer for
+// Timeouts.Slow, or for as long as the sends had taken when the last
+// answer came, whichever is longer. (With fewer peers than
+// lookupMajority, it waits for every one of them.) The
 // sends still in flight go on in the background, each bounded by
 // Timeouts.Put and ended by Close. A peer stores a record when it
 // validates and is newer than what the peer holds; the refusals and
@@ -132,7 +149,9 @@ wait:
 			} else {
 				stored++
 			}
-			timer.Reset(max(n.timeouts.Slow, time.Since(start)))
+			if answered >= lookupMajority {
+				timer.Reset(max(n.timeouts.Slow, time.Since(start)))
+			}
 		case <-timer.C:
 			n.log.Debug("put: leaving slow peers behind", "stored", stored, "answered", answered, "of", len(peers))
 			break wait

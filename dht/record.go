@@ -92,8 +92,8 @@ type Record struct {
 //
 // Put stores the record locally, looks up the 20 peers closest to the name
 // and sends it to each, all in parallel. It returns once half of them
-// stored it, or once every peer answered, or once the peers yet to answer
-// are slower than the rest by Timeouts.Slow; the sends still in flight go
+// stored it, or once every peer answered, or once ten answered and the
+// peers yet to answer are slower than the rest by Timeouts.Slow; the sends still in flight go
 // on in the background (bounded by Timeouts.Put, ended by Close), so that
 // peers that vanished without closing their connections never hold the
 // caller. The lookup leaves such peers behind the same way.
@@ -231,8 +231,9 @@ type getOptions struct {
 // EOL.
 //
 // Get returns once more than DefaultQuorum peers answered with a record,
-// or once the lookup is done, or once the peers yet to answer are slower
-// than the rest by Timeouts.Slow (see Timeouts), or at Timeouts.Get:
+// or once the lookup is done, or once ten peers answered and those yet to
+// answer are slower than the rest by Timeouts.Slow (see Timeouts), or at
+// Timeouts.Get:
 // whichever comes first.
 //
 // It returns an error wrapping ErrNotFound if no peer had a valid record,

@@ -97,14 +97,30 @@ func (r *latencyResult) cost() string {
 }
 
 // startNetwork starts a local network of n servers.
-func startNetwork(ctx context.Context, b *bench, n int) (*dht.LocalNetwork, error) {
+func startNetwork(ctx context.Context, b *bench, n int) (network, error) {
 	t := time.Now()
-	net, err := dht.StartLocalNetwork(ctx, n, nil)
+	var (
+		net network
+		err error
+	)
+	if b.sparse {
+		net, err = startSparseNetwork(ctx, n)
+	} else {
+		net, err = dht.StartLocalNetwork(ctx, n, nil)
+	}
 	if err != nil {
 		return nil, err
 	}
-	b.log.Info("network up", "servers", n, "took", time.Since(t).Round(time.Millisecond))
+	b.log.Info("network up", "servers", n, "sparse", b.sparse, "took", time.Since(t).Round(time.Millisecond))
 	return net, nil
+}
+
+// network is the servers a section runs against: a dht.LocalNetwork, in
+// which every server knows every other, or with -sparse a sparseNetwork,
+// whose clients bootstrap from a few servers, as on a real DHT.
+type network interface {
+	Bootstrap() []peer.AddrInfo
+	Close() error
 }
 
 // withFocused returns the default policy with the focused-chat interval

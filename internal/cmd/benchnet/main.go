@@ -47,6 +47,7 @@ var sections = []struct {
 // bench is one run of the harness: its settings and the rows measured.
 type bench struct {
 	quick   bool
+	sparse  bool
 	nodes   int
 	dhtchat string // the dhtchat binary, for node and startup
 	tmp     string
@@ -96,6 +97,7 @@ func run() int {
 		only    = flag.String("only", "", "run only these comma-separated sections (default all): "+sectionNames())
 		quick   = flag.Bool("quick", false, "short windows and fewer samples: a smoke run in about 2 minutes, not figures to record")
 		nodes   = flag.Int("nodes", 20, "DHT servers of the network for latency, burst, backlog, idle and startup")
+		sparse  = flag.Bool("sparse", false, "build that network as scale does (servers join one by one through 3 others; clients know 4), not fully meshed: for emulated wide-area runs")
 		dhtchat = flag.String("dhtchat", "", "the dhtchat binary for node and startup (default: go build ./cmd/dhtchat into a temp dir)")
 		timeout = flag.Duration("timeout", 9*time.Minute, "give up on the sections not finished by then")
 		verbose = flag.Bool("v", false, "log progress to stderr")
@@ -106,7 +108,7 @@ func run() int {
 	if *verbose {
 		level = slog.LevelInfo
 	}
-	b := &bench{quick: *quick, nodes: *nodes, dhtchat: *dhtchat,
+	b := &bench{quick: *quick, sparse: *sparse, nodes: *nodes, dhtchat: *dhtchat,
 		log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))}
 
 	want := map[string]bool{}

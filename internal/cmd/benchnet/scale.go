@@ -94,6 +94,12 @@ func startSparseNetwork(ctx context.Context, n int) (*sparseNetwork, error) {
 			if err := s.Connect(ctx); err != nil {
 				return nil, errors.Join(fmt.Errorf("server %d: %w", i, err), net.close())
 			}
+			// One join at a time, refresh included: Connect leaves the
+			// refresh running, and sixty of them at once on two cores
+			// starve the handshakes of the servers that join next.
+			if err := s.Refresh(ctx); err != nil {
+				return nil, errors.Join(fmt.Errorf("server %d: %w", i, err), net.close())
+			}
 		}
 	}
 	// The early servers joined a small network: refresh their routing
@@ -104,7 +110,7 @@ func startSparseNetwork(ctx context.Context, n int) (*sparseNetwork, error) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			s.Connect(ctx) // only to refresh; it was connected before
+			s.Refresh(ctx)
 		})
 	}
 	wg.Wait()
@@ -119,6 +125,10 @@ func (net *sparseNetwork) entry() []peer.AddrInfo {
 	}
 	return peers
 }
+
+// Bootstrap and Close make a sparse network one of startNetwork's.
+func (net *sparseNetwork) Bootstrap() []peer.AddrInfo { return net.entry() }
+func (net *sparseNetwork) Close() error               { return net.close() }
 
 func (net *sparseNetwork) close() error {
 	errs := make([]error, len(net.servers))
