@@ -427,17 +427,9 @@ func (c *Chat) OpenFriendAnnouncement(sealed []byte) (wire.Announcement, error) 
 // open stream to that peer, Dial returns it. Dial does not retry: the
 // caller redials with backoff, and never an expired announcement.
 func (c *Chat) Dial(ctx context.Context, friend wire.Announcement) (*Conn, error) {
-	now := c.h.cfg.Now()
-	if friend.Dir != c.self.Other() || friend.ExpiredAt(now) {
-		return nil, fmt.Errorf("%w: expires %v", ErrExpired, friend.Expires)
-	}
-	pub, err := crypto.UnmarshalEd25519PublicKey(friend.PeerKey[:])
+	pid, now, err := c.friendPeer(friend)
 	if err != nil {
-		return nil, fmt.Errorf("live: friend's peer key: %w", err)
-	}
-	pid, err := peer.IDFromPublicKey(pub)
-	if err != nil {
-		return nil, fmt.Errorf("live: friend's peer key: %w", err)
+		return nil, err
 	}
 	if cur := c.Current(); cur != nil && cur.remote == pid {
 		cur.claimed.Store(true)
@@ -450,20 +442,30 @@ func (c *Chat) Dial(ctx context.Context, friend wire.Announcement) (*Conn, error
 	return conn, err
 }
 
-// dialFor is Dial for the follower: it returns the stream only if nobody
-// has been handed it yet (by Dial or on Conns), and marks it handed.
-func (c *Chat) dialFor(ctx context.Context, friend wire.Announcement) (*Conn, error) {
+// friendPeer checks that friend is the friend's announcement and not
+// expired, and returns the peer ID it announces and the time it checked.
+func (c *Chat) friendPeer(friend wire.Announcement) (peer.ID, time.Time, error) {
 	now := c.h.cfg.Now()
 	if friend.Dir != c.self.Other() || friend.ExpiredAt(now) {
-		return nil, fmt.Errorf("%w: expires %v", ErrExpired, friend.Expires)
+		return "", now, fmt.Errorf("%w: expires %v", ErrExpired, friend.Expires)
 	}
 	pub, err := crypto.UnmarshalEd25519PublicKey(friend.PeerKey[:])
 	if err != nil {
-		return nil, fmt.Errorf("live: friend's peer key: %w", err)
+		return "", now, fmt.Errorf("live: friend's peer key: %w", err)
 	}
 	pid, err := peer.IDFromPublicKey(pub)
 	if err != nil {
-		return nil, fmt.Errorf("live: friend's peer key: %w", err)
+		return "", now, fmt.Errorf("live: friend's peer key: %w", err)
+	}
+	return pid, now, nil
+}
+
+// dialFor is Dial for the follower: it returns the stream only if nobody
+// has been handed it yet (by Dial or on Conns), and marks it handed.
+func (c *Chat) dialFor(ctx context.Context, friend wire.Announcement) (*Conn, error) {
+	pid, now, err := c.friendPeer(friend)
+	if err != nil {
+		return nil, err
 	}
 	conn := c.Current()
 	if conn == nil || conn.remote != pid {
