@@ -89,16 +89,7 @@ func liveVectors(t *testing.T, k *Keys) map[string]string {
 // The live vectors open with the keys Bob derives.
 func TestLiveVectorsOpen(t *testing.T) {
 	v := readVectors(t, protocolDoc)
-	alice, bob := newParty(t, v["alice_secret"]), newParty(t, v["bob_secret"])
-	p := pairKey(t, bob, alice)
-	c, err := ParseChatKey(v["chat_key"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := c.Keys(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := bobsKeys(t, v)
 	a, err := k.OpenAnnouncement(FromLo, mustHex(t, v["ann_sealed"]))
 	if err != nil {
 		t.Fatal(err)
