@@ -1,12 +1,11 @@
 package dht_test
 
 import (
-	"fmt"
 	"os"
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
+	"github.com/dhtchat/dhtchat/internal/testwait"
 )
 
 // leakGrace is how long the goroutines of closed nodes may take to end.
@@ -14,27 +13,11 @@ import (
 // (under OpenDatastore) lets one goroutine linger up to a second after
 // DB.Close, outside its own wait group; goleak's built-in retries stop
 // sooner than that. It is generous for a loaded machine: the loop below
-// ends as soon as no goroutine is left.
+// ends as soon as no goroutine is left (testwait.RunWithoutLeaks).
 const leakGrace = 30 * time.Second
 
 // TestMain fails the run if any goroutine outlives the tests: every test
 // closes what it starts (dhttest does so in t.Cleanup).
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		deadline := time.Now().Add(leakGrace)
-		for {
-			err := goleak.Find()
-			if err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
-				code = 1
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	os.Exit(code)
+	os.Exit(testwait.RunWithoutLeaks(m, leakGrace))
 }

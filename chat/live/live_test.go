@@ -25,30 +25,13 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/multiformats/go-multiaddr"
-	"go.uber.org/goleak"
 )
 
 // TestMain fails the run if a goroutine outlives the tests: every test
 // closes what it starts. libp2p's hosts end their goroutines shortly
 // after Close returns, so the check retries for a while.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			err := goleak.Find()
-			if err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
-				code = 1
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	os.Exit(code)
+	os.Exit(testwait.RunWithoutLeaks(m, 30*time.Second))
 }
 
 var loopback = []multiaddr.Multiaddr{multiaddr.StringCast("/ip4/127.0.0.1/tcp/0")}

@@ -12,8 +12,12 @@ package testwait
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // Timeout bounds each wait.
@@ -62,4 +66,27 @@ func Context(tb testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(tb.Context(), Timeout)
 	tb.Cleanup(cancel)
 	return ctx
+}
+
+// RunWithoutLeaks runs the tests of m, for a TestMain, and fails the run
+// if a goroutine outlives them: every test closes what it starts. Some
+// goroutines (libp2p's) end shortly after their Close returns, so the
+// check is retried for up to grace. It returns the exit code.
+func RunWithoutLeaks(m *testing.M, grace time.Duration) int {
+	code := m.Run()
+	if code != 0 {
+		return code
+	}
+	deadline := time.Now().Add(grace)
+	for {
+		err := goleak.Find()
+		if err == nil {
+			return 0
+		}
+		if time.Now().After(deadline) {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			return 1
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
