@@ -114,13 +114,8 @@ func blindCopy(t *testing.T, net *dht.LocalNetwork, alice *user, id ChatID, alic
 // has the other's): it sends it again under a new number, and bob gets
 // every text.
 func TestSecondCopySameNumbers(t *testing.T) {
-	net := dhttest.NewNetwork(t, 4)
-	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
-	id := startChat(t, alice, bob)
+	net, alice, bob, id := deliveredChat(t)
 	ctx := t.Context()
-	sendNow(t, alice.c, id, "base")
-	receiveAll(t, bob, id, 1)
-	fetchUntilDelivered(t, alice.c, id)
 	if _, err := alice.c.Send(ctx, id, big('s')); err != nil { // 2, in both copies
 		t.Fatal(err)
 	}
@@ -175,13 +170,8 @@ func (g *gateNet) Get(ctx context.Context, pub ed25519.PublicKey, opts ...dht.Ge
 // meanwhile; once the slot can be read again, it finds copy b's 3 there,
 // sends its own again, and bob gets it.
 func TestPartialReadBack(t *testing.T) {
-	net := dhttest.NewNetwork(t, 4)
-	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
-	id := startChat(t, alice, bob)
+	net, alice, bob, id := deliveredChat(t)
 	ctx := t.Context()
-	sendNow(t, alice.c, id, "base")
-	receiveAll(t, bob, id, 1)
-	fetchUntilDelivered(t, alice.c, id)
 	if _, err := alice.c.Send(ctx, id, big('s')); err != nil {
 		t.Fatal(err)
 	}

@@ -64,6 +64,19 @@ func openClient(t *testing.T, u *user, path string, network Network, poll PollPo
 	return c
 }
 
+// deliveredChat starts a chat of alice with bob on a network of its own,
+// in which alice's first message, "base", is delivered: a chat under way.
+func deliveredChat(t *testing.T) (*dht.LocalNetwork, *user, *user, ChatID) {
+	t.Helper()
+	net := dhttest.NewNetwork(t, 4)
+	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
+	id := startChat(t, alice, bob)
+	sendNow(t, alice.c, id, "base")
+	receiveAll(t, bob, id, 1)
+	fetchUntilDelivered(t, alice.c, id)
+	return net, alice, bob, id
+}
+
 // sendNow queues bodies as c and publishes them.
 func sendNow(t *testing.T, c *Client, id ChatID, bodies ...string) flushResult {
 	t.Helper()
@@ -221,13 +234,8 @@ func (b *blindNet) Get(ctx context.Context, pub ed25519.PublicKey, opts ...dht.G
 // lost: every text of either copy reaches bob, and each message a copy
 // shows as delivered is one bob has.
 func TestTwoLiveCopies(t *testing.T) {
-	net := dhttest.NewNetwork(t, 4)
-	alice, bob := newUser(t, "alice", net), newUser(t, "bob", net)
-	id := startChat(t, alice, bob)
+	net, alice, bob, id := deliveredChat(t)
 	ctx := t.Context()
-	sendNow(t, alice.c, id, "base")
-	receiveAll(t, bob, id, 1)
-	fetchUntilDelivered(t, alice.c, id)
 	keys, dir := alice.c.chats[id].keys, alice.c.chats[id].dir
 
 	db := filepath.Join(alice.dir, "dhtchat.db")
