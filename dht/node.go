@@ -41,6 +41,7 @@ import (
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	"github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
 )
 
 // Mode says whether a node answers DHT queries from other peers.
@@ -93,6 +94,11 @@ type Config struct {
 	// to whenever its routing table runs empty. Nil means
 	// DefaultBootstrapPeers (the public IPFS network); a non-nil empty slice
 	// means none, for the first server of a private network.
+	//
+	// It also says whether the node is on a local network: with no
+	// bootstrap peers, or one at a loopback or private address, it
+	// advertises all its addresses; otherwise (the public DHT) it does not
+	// advertise its private, LAN and loopback addresses to other peers.
 	Bootstrap []peer.AddrInfo
 	// Mode is ModeClient (the zero value) or ModeServer.
 	Mode Mode
@@ -282,6 +288,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		bootstrap = DefaultBootstrapPeers()
 	}
 	bootstrap = slices.Clone(bootstrap)
+	// n is filled in below; the host's address filter reads its
+	// bootstrap list, which is set before the host can identify to anyone.
+	n := &Node{mode: cfg.Mode, log: log, timeouts: cfg.Timeouts.orDefault()}
+	n.bootstrap.Store(&bootstrap)
 	id := cfg.Identity
 	if id == nil {
 		if id, _, err = crypto.GenerateEd25519Key(nil); err != nil {
@@ -302,6 +312,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		libp2p.Transport(tcp.NewTCPTransport),
 		libp2p.Transport(quic.NewTransport),
 		libp2p.UserAgent(userAgent),
+		libp2p.AddrsFactory(n.advertised),
 		// Nothing scrapes metrics, and they would go to the process-wide
 		// Prometheus registry shared by every Node in the process.
 		libp2p.DisableMetrics(),
@@ -331,8 +342,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		store = dssync.MutexWrap(datastore.NewMapDatastore())
 	}
 	opts = append(opts, kad.Datastore(store))
-	n := &Node{host: h, mode: cfg.Mode, log: log, timeouts: cfg.Timeouts.orDefault()}
-	n.bootstrap.Store(&bootstrap)
+	n.host = h
 	opts = append(opts, kad.BootstrapPeersFunc(n.bootstrapPeers))
 	d, err := kad.New(h, opts...)
 	if err != nil {
@@ -375,10 +385,54 @@ func (n *Node) Close() error {
 	return n.closeErr
 }
 
+// advertised is the host's AddrsFactory: the addresses it tells other
+// peers in identify (and so the ones DHT peers pass on to anyone who
+// looks this node up). On the public network it drops private, LAN and
+// loopback addresses (10/8, 192.168/16, 127/8, fc00::/7, link-local, …):
+// they are of no use to a peer elsewhere and tell every DHT server what
+// the local network looks like. On a local network they are the only
+// addresses there are, so they are kept. (The live path offers private
+// addresses only to the friend, inside its sealed announcement.)
+func (n *Node) advertised(addrs []multiaddr.Multiaddr) []multiaddr.Multiaddr {
+	if onLocalNetwork(n.bootstrapPeers()) {
+		return addrs
+	}
+	return slices.DeleteFunc(slices.Clone(addrs), manet.IsPrivateAddr)
+}
+
+// onLocalNetwork reports whether a node with these bootstrap peers is on a
+// local network: none at all (the first server of a private network), or
+// one of them at a loopback or private address (a LocalNetwork, a LAN of
+// dhtchat nodes). A list of public addresses, the default, is the public
+// DHT.
+func onLocalNetwork(bootstrap []peer.AddrInfo) bool {
+	if len(bootstrap) == 0 {
+		return true
+	}
+	for _, ai := range bootstrap {
+		if slices.ContainsFunc(ai.Addrs, manet.IsPrivateAddr) {
+			return true
+		}
+	}
+	return false
+}
+
+// allAddrs returns every address the host listens on, before the
+// AddrsFactory: what the node's operator can give to clients, including
+// the LAN addresses the node does not advertise on the public network.
+func (n *Node) allAddrs() []multiaddr.Multiaddr {
+	if h, ok := n.host.(interface{ AllAddrs() []multiaddr.Multiaddr }); ok {
+		return h.AllAddrs()
+	}
+	return n.host.Addrs()
+}
+
 // Addrs returns the node's listen addresses as full multiaddrs ending in
-// /p2p/<peer id>, the form Config.Bootstrap and ParseBootstrap take.
+// /p2p/<peer id>, the form Config.Bootstrap and ParseBootstrap take. They
+// include the private and loopback addresses that the node does not
+// advertise to peers on the public network (see Config.Bootstrap).
 func (n *Node) Addrs() []multiaddr.Multiaddr {
-	addrs, err := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: n.host.ID(), Addrs: n.host.Addrs()})
+	addrs, err := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: n.host.ID(), Addrs: n.allAddrs()})
 	if err != nil {
 		// Only possible for an invalid peer ID, and ours is valid.
 		n.log.Error("dht: build p2p addrs", "err", err)
@@ -387,10 +441,10 @@ func (n *Node) Addrs() []multiaddr.Multiaddr {
 	return addrs
 }
 
-// AddrInfo returns the node's peer ID and listen addresses, as another node's
-// Config.Bootstrap takes them.
+// AddrInfo returns the node's peer ID and listen addresses (all of them,
+// as Addrs), as another node's Config.Bootstrap takes them.
 func (n *Node) AddrInfo() peer.AddrInfo {
-	return peer.AddrInfo{ID: n.host.ID(), Addrs: n.host.Addrs()}
+	return peer.AddrInfo{ID: n.host.ID(), Addrs: n.allAddrs()}
 }
 
 // PeerCount returns the number of peers in the DHT routing table: the DHT

@@ -7,6 +7,10 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/multiformats/go-multiaddr"
+
+	"github.com/dhtchat/dhtchat/chat/live"
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/internal/userr"
 )
@@ -26,17 +30,47 @@ By default it also joins the public IPFS network (if reachable) through its
 bootstrap peers; with --bootstrap none it only serves those who come to it:
 a private network.
 
+With --relay it also runs a circuit relay (libp2p relay v2) for its users'
+live connections: clients in relay-only mode, or behind NATs, reach their
+friends through it. The relay has a peer ID of its own, kept in relay.key
+beside node.key (never the DHT identity, which the relay's users would
+otherwise name to their friends), and listens on --relay-listen (default TCP
+and QUIC on all interfaces, random ports). After the DHT addresses it prints
+each relay address as a line "relay <multiaddr>"; give that multiaddr to the
+clients that use the relay.
+
 Examples:
   dhtchat node --listen /ip4/0.0.0.0/tcp/4001 --bootstrap none --datastore ~/dhtchat-records
-  dhtchat --home /tmp/n2 node --listen /ip4/127.0.0.1/tcp/0 --bootstrap /ip4/127.0.0.1/tcp/4001/p2p/12D3…`,
+  dhtchat --home /tmp/n2 node --listen /ip4/127.0.0.1/tcp/0 --bootstrap /ip4/127.0.0.1/tcp/4001/p2p/12D3…
+  dhtchat node --listen /ip4/0.0.0.0/tcp/4001 --relay --relay-listen /ip4/0.0.0.0/tcp/4002,/ip4/0.0.0.0/udp/4002/quic-v1`,
 	nargs: exactly(0),
 	setup: func(fs *flag.FlagSet) runFunc {
-		datastoreDir := fs.String("datastore", "", "keep the stored records in `DIR` (LevelDB), across restarts")
-		return func(ctx context.Context, e *env, _ []string) error { return runNode(ctx, e, *datastoreDir) }
+		var o nodeOptions
+		fs.StringVar(&o.datastoreDir, "datastore", "", "keep the stored records in `DIR` (LevelDB), across restarts")
+		fs.BoolVar(&o.relay, "relay", false, "also run a circuit relay for the users' live connections")
+		fs.StringVar(&o.relayListen, "relay-listen", "", "the relay's listen `ADDRS`, comma-separated (implies --relay)")
+		return func(ctx context.Context, e *env, _ []string) error { return runNode(ctx, e, o) }
 	},
 }
 
-func runNode(ctx context.Context, e *env, datastoreDir string) (err error) {
+type nodeOptions struct {
+	datastoreDir string
+	relay        bool
+	relayListen  string
+}
+
+// relayKeyFile is the relay's identity, beside the DHT node's node.key.
+const relayKeyFile = "relay.key"
+
+func runNode(ctx context.Context, e *env, o nodeOptions) (err error) {
+	datastoreDir := o.datastoreDir
+	var relayListen []multiaddr.Multiaddr
+	if o.relayListen != "" {
+		o.relay = true
+		if relayListen, err = parseAddrList("--relay-listen", o.relayListen); err != nil {
+			return err
+		}
+	}
 	dataDir, err := e.dataDir()
 	if err != nil {
 		return err
@@ -82,8 +116,29 @@ func runNode(ctx context.Context, e *env, datastoreDir string) (err error) {
 		return userr.Runtimef("cannot start the DHT server: %s", userr.Msg(err)).Because(err)
 	}
 	opened.push(node.Close)
+	var relayAddrs []multiaddr.Multiaddr
+	if o.relay {
+		rid, err := dht.LoadOrCreateIdentity(filepath.Join(dataDir, relayKeyFile))
+		if err != nil {
+			return err
+		}
+		r, err := live.NewRelay(ctx, live.RelayConfig{ListenAddrs: relayListen, Identity: rid, Logger: logger})
+		if err != nil {
+			return userr.Runtimef("cannot start the relay: %s", userr.Msg(err)).Because(err)
+		}
+		opened.push(r.Close) // closed before the DHT node
+		ai := r.AddrInfo()
+		if relayAddrs, err = peer.AddrInfoToP2pAddrs(&ai); err != nil {
+			return err
+		}
+	}
 	for _, a := range node.Addrs() {
 		if _, err := fmt.Fprintln(e.stdout, a); err != nil {
+			return err
+		}
+	}
+	for _, a := range relayAddrs {
+		if _, err := fmt.Fprintln(e.stdout, "relay", a); err != nil {
 			return err
 		}
 	}

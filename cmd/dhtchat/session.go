@@ -209,20 +209,26 @@ func (e *env) listenAddrs() ([]multiaddr.Multiaddr, error) {
 	if e.listen == "" {
 		return nil, nil
 	}
+	return parseAddrList("--listen", e.listen)
+}
+
+// parseAddrList parses a comma-separated list of multiaddrs, the value of
+// the flag named flagName.
+func parseAddrList(flagName, list string) ([]multiaddr.Multiaddr, error) {
 	var addrs []multiaddr.Multiaddr
-	for _, s := range strings.Split(e.listen, ",") {
+	for _, s := range strings.Split(list, ",") {
 		if s = strings.TrimSpace(s); s == "" {
 			continue
 		}
 		a, err := multiaddr.NewMultiaddr(s)
 		if err != nil {
-			return nil, userr.Usagef("bad --listen address %q: %v", s, err).
+			return nil, userr.Usagef("bad %s address %q: %v", flagName, s, err).
 				WithHint("for example /ip4/0.0.0.0/tcp/4001,/ip4/0.0.0.0/udp/4001/quic-v1")
 		}
 		addrs = append(addrs, a)
 	}
 	if len(addrs) == 0 {
-		return nil, userr.Usagef("--listen is empty")
+		return nil, userr.Usagef("%s is empty", flagName)
 	}
 	return addrs, nil
 }
