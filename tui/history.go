@@ -52,6 +52,11 @@ type history struct {
 	below    int
 	newBelow int // messages received while scrolled up
 
+	// hl is the text of the search under way, highlighted in its hits,
+	// and hlCur the Seq of the hit shown (see search.go).
+	hl    string
+	hlCur int64
+
 	cache map[int64]rendered
 }
 
