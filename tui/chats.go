@@ -137,7 +137,7 @@ func (m *model) openChat(id chat.ChatID) tea.Cmd {
 		}
 	}
 	m.focus(id)
-	cmds := []tea.Cmd{m.wantAlerts()}
+	cmds := []tea.Cmd{m.wantAlerts(), m.loadDraft(id)}
 	v := m.c.chats.get(id)
 	h := v.hist
 	unread := 0

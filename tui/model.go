@@ -63,6 +63,8 @@ type model struct {
 	search  *search
 	stash   string
 	stashed chat.ChatID
+	// drafts are the drafts as stored (see drafts.go).
+	drafts drafts
 
 	// batches numbers the Sends of the chats' queues (see sendq.go);
 	// ledger tells Run which of them ran (nil without Run).
@@ -172,6 +174,10 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.retrying = false
 	case pageMsg:
 		cmds = append(cmds, m.onPage(msg))
+	case draftMsg:
+		m.onDraft(msg)
+	case draftSavedMsg:
+		m.onDraftSaved(msg)
 	case searchedMsg:
 		cmds = append(cmds, m.onSearched(msg))
 	case searchPageMsg:
@@ -206,6 +212,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, m.onFocus(false))
 	case tea.InterruptMsg:
 		m.quitting = true
+		m.saveDrafts()
 		return m, tea.Quit
 	case tea.PasteMsg:
 		if !m.ready {
@@ -230,6 +237,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, cmd)
 	}
 	m.list.scrollTo(m.open, listShown(m.c.height-m.layout().statusH))
+	cmds = append(cmds, m.saveDrafts())
 	return m, tea.Batch(cmds...)
 }
 
