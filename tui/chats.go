@@ -213,7 +213,8 @@ func (m *model) markSeen() tea.Cmd {
 // yet.
 func (m *model) onChats(msg chatsMsg) tea.Cmd {
 	before := m.list.items
-	m.list = m.list.set(msg, m.open)
+	h := m.hist()
+	m.list = m.list.set(msg, m.open, h == nil || !h.loaded || h.follow)
 	m.refreshNames()
 	for _, in := range msg {
 		m.c.chats.setKey(in.ID, in.Key)

@@ -122,3 +122,49 @@ func TestSearchNoHit(t *testing.T) {
 		t.Errorf("esc after ctrl+f left %q in the input", got)
 	}
 }
+
+// TestUnreadMarkerOnTop: more unread than a screen holds (the pages back
+// to the first unread message came with the chat), the chat opens with
+// the marker at the top, not at the latest message; Esc goes down.
+func TestUnreadMarkerOnTop(t *testing.T) {
+	m := newTestModel(t, 80, 24)
+	withChats(t, m, "alice")
+	es := conversation(chatID(1), 2*pageSize+50, func(i int) string { return fmt.Sprint("msg ", i) })
+	// The first unread is msg 100 (incoming N 51).
+	send(m, pageMsg{id: chatID(1), entries: es, readUpTo: 50, long: true, more: false})
+	s := screen(m)
+	rows := strings.Split(s, "\n")
+	marker := -1
+	for i, r := range rows {
+		if strings.Contains(r, "── unread ──") {
+			marker = i
+		}
+	}
+	if marker < 0 || marker > 3 || !strings.Contains(rows[marker+1], "msg 100") {
+		t.Fatalf("the unread marker is not at the top above msg 100:\n%s", s)
+	}
+	if m.hist().follow {
+		t.Error("the view follows the latest message, above which nothing was read")
+	}
+	send(m, keyEsc)
+	if s := screen(m); !strings.Contains(s, fmt.Sprint("msg ", 2*pageSize+49)) {
+		t.Errorf("esc did not go to the latest message:\n%s", s)
+	}
+
+	// The same when the page comes before the terminal's size.
+	m = newTestModel(t, 0, 0)
+	withChats(t, m, "alice")
+	send(m, pageMsg{id: chatID(1), entries: es, readUpTo: 50, long: true, more: false})
+	send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	if s := screen(m); !strings.Contains(s, "── unread ──") || m.hist().follow {
+		t.Errorf("page before the size: the marker is not on screen:\n%s", s)
+	}
+
+	// A few unread that fit: the view stays at the latest message.
+	m = newTestModel(t, 80, 24)
+	withChats(t, m, "alice")
+	send(m, pageMsg{id: chatID(1), entries: conversation(chatID(1), 50, func(i int) string { return fmt.Sprint("msg ", i) }), readUpTo: 23})
+	if s := screen(m); !m.hist().follow || !strings.Contains(s, "── unread ──") || !strings.Contains(s, "msg 49") {
+		t.Errorf("a few unread: follow %v\n%s", m.hist().follow, s)
+	}
+}

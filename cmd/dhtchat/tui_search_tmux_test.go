@@ -10,7 +10,9 @@ import (
 // TestTUISearchAndUnread, with the real binary in tmux at 80×24: Ctrl+F
 // finds a message scrolled far off the screen and highlights it, Esc goes
 // back to the latest; messages that came while the terminal was not
-// focused are below the unread marker when the UI runs again, and the
+// focused, more than a page of them, are below the unread marker at the
+// top of the chat when the UI runs again (and counted in the chat list
+// until read down to the latest), and the
 // draft typed in the first run is there in the second, unsent.
 func TestTUISearchAndUnread(t *testing.T) {
 	t.Parallel()
@@ -67,8 +69,14 @@ func TestTUISearchAndUnread(t *testing.T) {
 	// Away (the terminal's focus-out report, CSI O): bob's messages are
 	// not marked read.
 	term.run("send-keys", "-H", "1b", "5b", "4f")
-	bob.run(t, "while you were away 1\nwhile you were away 2\n", "send", "alice", "-")
-	term.waitText("while you were away 2")
+	// More than a page (200) of them: the UI loads back to the first.
+	const away = 230
+	var awayLines strings.Builder
+	for i := 1; i <= away; i++ {
+		fmt.Fprintf(&awayLines, "while you were away %d\n", i)
+	}
+	bob.run(t, awayLines.String(), "send", "alice", "-")
+	term.waitText(fmt.Sprint("while you were away ", away))
 	const draft = "a draft to finish later"
 	term.typeText(draft)
 	term.waitFor("the draft", func(s string) bool { return draftLine(s) == "> "+draft })
@@ -78,7 +86,7 @@ func TestTUISearchAndUnread(t *testing.T) {
 	term.waitText("FIRST RUN EXITED 0")
 
 	term.run("wait-for", "-S", "again")
-	scr = term.waitText("while you were away 2")
+	scr = term.waitText("── unread ──")
 	rows := strings.Split(scr, "\n")
 	marker := -1
 	for i, r := range rows {
@@ -89,6 +97,14 @@ func TestTUISearchAndUnread(t *testing.T) {
 	if marker < 0 || marker+1 >= len(rows) || !strings.Contains(rows[marker+1], "while you were away 1") {
 		t.Errorf("no unread marker right above the first message that came while away:\n%s", scr)
 	}
+	if !strings.Contains(scr, fmt.Sprintf("bob (%d)", away)) {
+		t.Errorf("the chat list does not count %d unread:\n%s", away, scr)
+	}
+	// Down to the latest: all read, the count goes.
+	term.keys("Escape")
+	term.waitFor("the latest message and no unread count", func(s string) bool {
+		return strings.Contains(s, fmt.Sprint("while you were away ", away)) && !strings.Contains(s, "bob (")
+	})
 	term.waitFor("the draft of the first run", func(s string) bool { return draftLine(s) == "> "+draft })
 	term.keys("C-c")
 	term.waitText("ctrl+c again")
