@@ -27,12 +27,13 @@ type chatList struct {
 	top   int // first item shown, to keep the current one in view
 }
 
-// set replaces the items, keeping the local unread counts of chat open
-// (which the user is reading).
-func (l chatList) set(infos []chat.Info, open chat.ChatID) chatList {
+// set replaces the items, with no unread count for chat open if the user
+// is reading it (at its latest message): the store's count, which is
+// what the unread marker shows, until the store hears that it was read.
+func (l chatList) set(infos []chat.Info, open chat.ChatID, reading bool) chatList {
 	l.items = slices.Clone(infos)
 	for i := range l.items {
-		if l.items[i].ID == open {
+		if l.items[i].ID == open && reading {
 			l.items[i].Unread = 0
 		}
 	}

@@ -137,7 +137,7 @@ func (m *model) openChat(id chat.ChatID) tea.Cmd {
 		}
 	}
 	m.focus(id)
-	cmds := []tea.Cmd{m.wantAlerts()}
+	cmds := []tea.Cmd{m.wantAlerts(), m.loadDraft(id)}
 	v := m.c.chats.get(id)
 	h := v.hist
 	unread := 0
@@ -213,7 +213,8 @@ func (m *model) markSeen() tea.Cmd {
 // yet.
 func (m *model) onChats(msg chatsMsg) tea.Cmd {
 	before := m.list.items
-	m.list = m.list.set(msg, m.open)
+	h := m.hist()
+	m.list = m.list.set(msg, m.open, h == nil || !h.loaded || h.follow)
 	m.refreshNames()
 	for _, in := range msg {
 		m.c.chats.setKey(in.ID, in.Key)

@@ -24,6 +24,9 @@ type (
 		entries  []chat.Entry
 		readUpTo uint64
 		older    bool // a page before those loaded, not the latest
+		// long: the latest pages back to the first unread message, which
+		// was older than one page; more: the store holds entries before.
+		long, more bool
 	}
 	sentMsg struct { // a Send of the queue (see sendq.go) stored its bodies
 		id      chat.ChatID
@@ -249,9 +252,34 @@ func (m *model) loadPage(id chat.ChatID) tea.Cmd {
 		if err != nil {
 			return errMsg{err}
 		}
-		return pageMsg{id: id, entries: es, readUpTo: n}
+		msg := pageMsg{id: id, entries: es, readUpTo: n}
+		// More than a page unread: the history back to the first unread
+		// message, so that the unread marker is above it.
+		first, err := client.Incoming(ctx, id, n, 1)
+		if err != nil {
+			return errMsg{err}
+		}
+		if len(first) == 1 && len(es) == pageSize && first[0].Seq < es[0].Seq {
+			msg.long, msg.more = true, true
+			for len(msg.entries) < maxUnreadLoaded && msg.entries[0].Seq > first[0].Seq {
+				page, err := client.History(ctx, id, msg.entries[0].Seq, pageSize)
+				if err != nil {
+					return errMsg{err}
+				}
+				msg.entries = append(page, msg.entries...)
+				if len(page) < pageSize {
+					msg.more = false
+					break
+				}
+			}
+		}
+		return msg
 	}
 }
+
+// maxUnreadLoaded bounds what opening a chat loads to show the first
+// unread message: past it, the marker is where scrolling up finds it.
+const maxUnreadLoaded = 20_000
 
 // loadOlder loads the page before entry seq.
 func (m *model) loadOlder(id chat.ChatID, before int64) tea.Cmd {

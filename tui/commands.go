@@ -55,6 +55,7 @@ func init() {
 		{name: "/msg", args: "NAME TEXT", help: "send to NAME, staying here", minArgs: 2, maxArgs: -1, friendFirst: true, run: (*model).runMsg},
 		{name: "/query", aliases: []string{"/q"}, args: "NAME", help: "open (or start) NAME's chat", minArgs: 1, maxArgs: 1, friendFirst: true, run: (*model).runQuery},
 		{name: "/close", help: "close the panel", run: (*model).runClose},
+		{name: "/search", args: "TEXT", help: "find TEXT in this chat (also ctrl+f)", minArgs: 1, maxArgs: -1, run: (*model).runSearch},
 		{name: "/clear", help: "clear the history shown", run: (*model).runClear},
 		{name: "/quit", aliases: []string{"/exit"}, help: "leave (also ctrl+c)", maxArgs: -1, run: (*model).runQuit},
 		{name: "/help", aliases: []string{"/h"}, maxArgs: -1, run: (*model).runHelp},

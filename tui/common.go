@@ -30,7 +30,9 @@ func newCommon() *common {
 // colours and keeps the attributes).
 type styles struct {
 	title, dim, me, friend, unread, selected, err, info, warn, separator, newMark, bar, barKey, rule lipgloss.Style
-	statusMark                                                                                       [4]lipgloss.Style
+	// hit is a search's match; hitCur, in the hit shown.
+	hit, hitCur lipgloss.Style
+	statusMark  [4]lipgloss.Style
 	// verified marks a verified friend (✓), unverified says so quietly,
 	// keyChanged shouts: reverse video stays loud without colour.
 	verified, unverified, keyChanged lipgloss.Style
@@ -62,6 +64,8 @@ func newStyles() styles {
 		bar:       s().Faint(true),
 		barKey:    s().Bold(true),
 		rule:      s().Faint(true),
+		hit:       s().Underline(true).Bold(true),
+		hitCur:    s().Reverse(true).Bold(true),
 
 		verified:   s().Foreground(green).Bold(true),
 		unverified: s().Faint(true),
@@ -84,6 +88,8 @@ type keyMap struct {
 	// Discard empties the draft, keeping it; on an empty draft it brings
 	// back the one discarded.
 	Discard key.Binding
+	// Search starts a search in the chat's history (see search.go).
+	Search key.Binding
 	// OneMessage answers the question about a paste: all of it as one
 	// message. A key that never types text, so that typing on never
 	// answers it.
@@ -113,6 +119,7 @@ func newKeyMap() keyMap {
 		Discard:      key.NewBinding(key.WithKeys("ctrl+x"), key.WithHelp("ctrl+x", "discard the draft / bring it back")),
 		Complete:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete a command or name")),
 		CompleteBack: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous completion")),
+		Search:       key.NewBinding(key.WithKeys("ctrl+f"), key.WithHelp("ctrl+f", "search this chat (n/N: older/newer hit)")),
 
 		OneMessage: key.NewBinding(key.WithKeys("ctrl+o"), key.WithHelp("ctrl+o", "a paste as one message")),
 	}

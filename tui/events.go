@@ -124,7 +124,12 @@ func (m *model) onPage(msg pageMsg) tea.Cmd {
 		return nil
 	}
 	h.setPage(msg.entries, msg.readUpTo)
+	if msg.long {
+		h.hasOlder = msg.more
+	}
 	if msg.id == m.open {
+		l := m.layout()
+		h.toUnread(m.c, l.histH, l.convW)
 		return m.markSeen()
 	}
 	return nil

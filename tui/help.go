@@ -40,7 +40,7 @@ func hints(st styles, width int) string {
 // keysPanel lists the key bindings (f1, /keys).
 func keysPanel(k keyMap) textPanel {
 	p := textPanel{title: "Keys"}
-	for _, b := range []key.Binding{k.Send, k.Newline, k.NextChat, k.PrevChat, k.PageUp, k.PageDown, k.Bottom, k.HistPrev, k.HistNext, k.Complete, k.Discard, k.Info, k.Quit} {
+	for _, b := range []key.Binding{k.Send, k.Newline, k.NextChat, k.PrevChat, k.PageUp, k.PageDown, k.Bottom, k.HistPrev, k.HistNext, k.Complete, k.Discard, k.Search, k.Info, k.Quit} {
 		h := b.Help()
 		p.lines = append(p.lines, fmt.Sprintf("%-12s %s", h.Key, h.Desc))
 	}

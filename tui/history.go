@@ -43,6 +43,7 @@ type history struct {
 	// they opened the chat: the unread marker goes above it. 0: none.
 	unreadSeq int64
 	readUpTo  uint64 // last received N known to be seen
+	unreadTop bool   // toUnread waits for the terminal's size
 
 	// The viewport: follow keeps it on the latest message. Otherwise it is
 	// anchored on entries[bottom], of whose block the last below rows are
@@ -51,6 +52,11 @@ type history struct {
 	bottom   int
 	below    int
 	newBelow int // messages received while scrolled up
+
+	// hl is the text of the search under way, highlighted in its hits,
+	// and hlCur the Seq of the hit shown (see search.go).
+	hl    string
+	hlCur int64
 
 	cache map[int64]rendered
 }
@@ -82,6 +88,38 @@ func (h *history) setPage(entries []chat.Entry, readUpTo uint64) {
 	}
 	h.follow, h.newBelow = true, 0
 	h.toBottom()
+}
+
+// toUnread puts the unread marker at the top of a viewport of height
+// rows if, at the bottom of the history, it would be above it: the user
+// reads on from there, and the chat counts as read once they reach the
+// latest message (see markSeen).
+func (h *history) toUnread(c *common, height, width int) {
+	if h.unreadSeq == 0 || !h.follow {
+		return
+	}
+	if c.width == 0 || c.height == 0 {
+		// The page came before the terminal's size: when it comes.
+		h.unreadTop = true
+		return
+	}
+	h.unreadTop = false
+	i, found := slices.BinarySearchFunc(h.entries, h.unreadSeq, bySeq)
+	if !found {
+		return
+	}
+	rows := 0
+	for j := i; j < len(h.entries) && rows <= height; j++ {
+		rows += h.blockLen(c, j, width)
+	}
+	if rows <= height {
+		return // it all fits: the view stays at the latest message
+	}
+	h.follow = false
+	h.bottom, h.below = i, h.blockLen(c, i, width)
+	// Now nothing of entry i shows; move down to show height rows from
+	// the top of its block (the day separator, if any, and the marker).
+	h.scrollDown(c, height, width)
 }
 
 // clearScreen empties the history shown (/clear): what comes from now on

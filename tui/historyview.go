@@ -25,6 +25,8 @@ type rendered struct {
 	status   chat.Status
 	imported bool
 	name     string
+	hl       string // the search text highlighted in it ("": none)
+	hlCur    bool   // it is the current hit
 	rows     []string
 }
 
@@ -70,14 +72,19 @@ func (h *history) msgRows(c *common, i, width int) []string {
 	if !e.Outgoing {
 		name = h.peer(c)
 	}
-	if r, ok := h.cache[e.Seq]; ok && r.width == width && r.status == e.Status && r.imported == e.Imported && r.name == name {
+	hl, cur := h.hl, e.Seq == h.hlCur
+	if hl != "" && len(hlRanges(e.Body, hl)) == 0 {
+		hl, cur = "", false
+	}
+	if r, ok := h.cache[e.Seq]; ok && r.width == width && r.status == e.Status && r.imported == e.Imported && r.name == name &&
+		r.hl == hl && r.hlCur == cur {
 		return r.rows
 	}
 	if len(h.cache) >= maxCached {
 		clear(h.cache)
 	}
-	rows := renderMessage(c, e, name, width)
-	h.cache[e.Seq] = rendered{width: width, status: e.Status, imported: e.Imported, name: name, rows: rows}
+	rows := renderMessage(c, e, name, width, hlSpec{query: hl, cur: cur})
+	h.cache[e.Seq] = rendered{width: width, status: e.Status, imported: e.Imported, name: name, hl: hl, hlCur: cur, rows: rows}
 	return rows
 }
 
@@ -98,7 +105,7 @@ const nameWidth = 8
 //	               wraps under itself
 //	15:05 you      fine ✓✓
 //	15:06 you      sent elsewhere (from another device) ✓✓
-func renderMessage(c *common, e chat.Entry, name string, width int) []string {
+func renderMessage(c *common, e chat.Entry, name string, width int, hl hlSpec) []string {
 	mark := ""
 	if e.Outgoing {
 		mark = c.styles.statusMark[min(int(e.Status), 3)].Render(statusMark(e.Status))
@@ -108,7 +115,39 @@ func renderMessage(c *common, e chat.Entry, name string, width int) []string {
 			mark = c.styles.dim.Render("(from another device)") + " " + mark
 		}
 	}
-	return renderRows(c, e.SentAt, name, e.Outgoing, e.Body, mark, width)
+	return renderRows(c, e.SentAt, name, e.Outgoing, e.Body, mark, width, hl)
+}
+
+// hlSpec is what renderRows highlights: the matches of a search's text,
+// more loudly in the current hit.
+type hlSpec struct {
+	query string
+	cur   bool
+}
+
+// highlightLine styles the matches of hl in one wrapped line. A line that
+// carries escapes already (a link) is left as it is.
+func highlightLine(c *common, line string, hl hlSpec) string {
+	if hl.query == "" || strings.Contains(line, "\x1b") {
+		return line
+	}
+	rs := hlRanges(line, hl.query)
+	if len(rs) == 0 {
+		return line
+	}
+	st := c.styles.hit
+	if hl.cur {
+		st = c.styles.hitCur
+	}
+	var b strings.Builder
+	at := 0
+	for _, r := range rs {
+		b.WriteString(line[at:r[0]])
+		b.WriteString(st.Render(line[r[0]:r[1]]))
+		at = r[1]
+	}
+	b.WriteString(line[at:])
+	return b.String()
 }
 
 // renderQueued lays out a message sent that the store does not hold yet.
@@ -117,11 +156,11 @@ func renderQueued(c *common, body string, failed bool, width int) []string {
 	if failed {
 		mark = c.styles.err.Render("not stored yet")
 	}
-	return renderRows(c, c.now(), "you", true, body, mark, width)
+	return renderRows(c, c.now(), "you", true, body, mark, width, hlSpec{})
 }
 
 // renderRows lays out one message with mark (styled) after its text.
-func renderRows(c *common, at time.Time, name string, outgoing bool, text, mark string, width int) []string {
+func renderRows(c *common, at time.Time, name string, outgoing bool, text, mark string, width int, hl hlSpec) []string {
 	st := c.styles
 	if a, ok := actionText(text); ok {
 		// "/me waves": "*  alice waves", as IRC clients show an action.
@@ -147,6 +186,7 @@ func renderRows(c *common, at time.Time, name string, outgoing bool, text, mark 
 	lines := wrapBody(body, avail)
 	markW := ansi.StringWidth(mark)
 	for j, l := range lines {
+		l = highlightLine(c, l, hl)
 		prefix := pad
 		if j == 0 && len(rows) == 0 {
 			prefix = head

@@ -58,6 +58,14 @@ type model struct {
 	paste       *pendingPaste // the paste waiting for an answer
 	quitting    bool
 
+	// search is the search under way in the open chat (nil: none), and
+	// stash the draft of chat stashed that Ctrl+F put aside for it.
+	search  *search
+	stash   string
+	stashed chat.ChatID
+	// drafts are the drafts as stored (see drafts.go).
+	drafts drafts
+
 	// batches numbers the Sends of the chats' queues (see sendq.go);
 	// ledger tells Run which of them ran (nil without Run).
 	batches uint64
@@ -166,6 +174,14 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.retrying = false
 	case pageMsg:
 		cmds = append(cmds, m.onPage(msg))
+	case draftMsg:
+		m.onDraft(msg)
+	case draftSavedMsg:
+		m.onDraftSaved(msg)
+	case searchedMsg:
+		cmds = append(cmds, m.onSearched(msg))
+	case searchPageMsg:
+		cmds = append(cmds, m.onSearchPage(msg))
 	case sentMsg:
 		cmds = append(cmds, m.onSent(msg))
 	case sendFailedMsg:
@@ -196,6 +212,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, m.onFocus(false))
 	case tea.InterruptMsg:
 		m.quitting = true
+		m.saveDrafts()
 		return m, tea.Quit
 	case tea.PasteMsg:
 		if !m.ready {
@@ -220,6 +237,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, cmd)
 	}
 	m.list.scrollTo(m.open, listShown(m.c.height-m.layout().statusH))
+	cmds = append(cmds, m.saveDrafts())
 	return m, tea.Batch(cmds...)
 }
 
@@ -234,7 +252,16 @@ func (m *model) onKey(k tea.KeyPressMsg) tea.Cmd {
 	if m.state == stateConfirmPaste {
 		return m.onPasteAnswer(k)
 	}
+	if cmd, ok := m.onSearchKey(k); ok {
+		return cmd
+	}
 	switch {
+	case key.Matches(k, keys.Search):
+		return m.startSearch()
+	case m.stashed != (chat.ChatID{}) && key.Matches(k, keys.Bottom) && m.panel == nil:
+		// Esc on the "/search " that Ctrl+F wrote: the draft comes back.
+		m.restoreStash()
+		return nil
 	case key.Matches(k, keys.Quit):
 		if !armed && m.in.unsent() {
 			m.quitArmed = true
@@ -297,6 +324,8 @@ func (m *model) submit() (cmd tea.Cmd, ok bool) {
 		if ok {
 			m.in.remember(text)
 			m.in.clear(cur)
+			// After Ctrl+F's "/search ...", the draft it put aside.
+			m.restoreStash()
 		}
 		return cmd, ok
 	}

@@ -59,6 +59,9 @@ func (m *model) resize(w, h int) {
 	m.c.width, m.c.height = w, h
 	l := m.layout()
 	m.in.setSize(l.convW, max(min(maxInputRows, (h-6)/3), 1))
+	if hist := m.hist(); hist != nil && hist.unreadTop {
+		hist.toUnread(m.c, l.histH, l.convW)
+	}
 }
 
 func (m *model) View() tea.View {

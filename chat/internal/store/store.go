@@ -43,7 +43,7 @@ import (
 const MaxBody = 64 << 10
 
 // SchemaVersion is the version of the database schema this package writes.
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 // applicationID marks the file as a dhtchat store ("dhtc") in the SQLite
 // header, so that Open refuses to adopt some other application's database.
@@ -307,6 +307,29 @@ CREATE TABLE published (
 	// start.
 	`
 ALTER TABLE alerts ADD COLUMN seen INTEGER NOT NULL DEFAULT 0;
+`,
+	// Version 7: a full-text index of message bodies for search (see
+	// Search): an FTS5 table with the trigram tokenizer, so that any
+	// substring of three or more characters is found, case-insensitively,
+	// as a user typing a fragment expects. It holds no copy of the text
+	// (content= the messages table); triggers keep it in step with every
+	// insert, body change and delete (including a chat's cascade), and the
+	// rebuild indexes the history stored before. And a draft per chat: the
+	// half-typed input of the full-screen UI, kept across restarts.
+	`
+CREATE VIRTUAL TABLE messages_fts USING fts5(body, content = 'messages', content_rowid = 'seq', tokenize = 'trigram');
+INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+	INSERT INTO messages_fts (rowid, body) VALUES (new.seq, new.body);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+	INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.seq, old.body);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+	INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.seq, old.body);
+	INSERT INTO messages_fts (rowid, body) VALUES (new.seq, new.body);
+END;
+ALTER TABLE chats ADD COLUMN draft TEXT NOT NULL DEFAULT '';
 `,
 }
 
