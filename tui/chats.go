@@ -197,7 +197,9 @@ func (m *model) scroll(msg tea.Msg) tea.Cmd {
 // the history, and the terminal has the focus.
 func (m *model) markSeen() tea.Cmd {
 	h := m.hist()
-	if h == nil || !h.loaded || !h.follow || m.panel != nil || !m.focused {
+	// unreadTop: the view is about to go to the unread marker (see
+	// toUnread), which the user has not seen yet.
+	if h == nil || !h.loaded || !h.follow || h.unreadTop || m.panel != nil || !m.focused {
 		return nil
 	}
 	n := h.lastReceived()
@@ -214,7 +216,7 @@ func (m *model) markSeen() tea.Cmd {
 func (m *model) onChats(msg chatsMsg) tea.Cmd {
 	before := m.list.items
 	h := m.hist()
-	m.list = m.list.set(msg, m.open, h == nil || !h.loaded || h.follow)
+	m.list = m.list.set(msg, m.open, h != nil && h.loaded && h.follow && !h.unreadTop)
 	m.refreshNames()
 	for _, in := range msg {
 		m.c.chats.setKey(in.ID, in.Key)

@@ -59,9 +59,17 @@ func (m *model) onDraft(msg draftMsg) {
 		return
 	}
 	m.drafts.saved[msg.id] = msg.text
-	if d := m.in.draft(msg.id); d.Value() == "" && msg.text != "" {
+	d := m.in.draft(msg.id)
+	switch v := m.c.chats.get(msg.id); {
+	case msg.text == "" || d.Value() == msg.text:
+	case d.Value() == "":
 		d.SetValue(msg.text)
 		d.MoveToEnd()
+	case v.discarded == "":
+		// Typed while the program started: that stays, and the saved
+		// draft is where Ctrl+X on an empty draft brings it back from.
+		v.discarded = msg.text
+		m.status = status{text: "the draft saved before is put aside: ctrl+x on an empty draft brings it back"}
 	}
 }
 

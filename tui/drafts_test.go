@@ -56,3 +56,25 @@ func TestDraftSurvivesRestart(t *testing.T) {
 		t.Errorf("draft after sending it and a restart = %q, want none", got)
 	}
 }
+
+// TestDraftTypedWhileStarting: text typed before the saved draft is read
+// stays, and the saved one is not lost: Ctrl+X brings it back.
+func TestDraftTypedWhileStarting(t *testing.T) {
+	client, _, ids := offlineClient(t, 50)
+	if err := client.SetDraft(t.Context(), ids[0], "saved before"); err != nil {
+		t.Fatal(err)
+	}
+	m := startModel(t, client)
+	m.in.clear(m.open)
+	delete(m.drafts.saved, m.open)
+	typeText(m, "typed")
+	send(m, draftMsg{id: m.open, text: "saved before"})
+	if got := m.in.value(); got != "typed" {
+		t.Fatalf("draft = %q, want what was typed", got)
+	}
+	send(m, tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}) // the textarea's delete to line start
+	send(m, tea.KeyPressMsg{Code: 'x', Mod: tea.ModCtrl})
+	if got := m.in.value(); got != "saved before" {
+		t.Errorf("ctrl+x on an empty draft = %q, want the saved draft", got)
+	}
+}

@@ -155,6 +155,9 @@ func TestUnreadMarkerOnTop(t *testing.T) {
 	m = newTestModel(t, 0, 0)
 	withChats(t, m, "alice")
 	send(m, pageMsg{id: chatID(1), entries: es, readUpTo: 50, long: true, more: false})
+	if h := m.hist(); h.readUpTo != 50 {
+		t.Errorf("read up to %d before the terminal's size came, want 50: nothing was seen", h.readUpTo)
+	}
 	send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
 	if s := screen(m); !strings.Contains(s, "── unread ──") || m.hist().follow {
 		t.Errorf("page before the size: the marker is not on screen:\n%s", s)

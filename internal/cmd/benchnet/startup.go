@@ -92,19 +92,43 @@ func benchStartup(ctx context.Context, b *bench) error {
 		n: c.N, med: fmtDur(c.Med), p99: fmtDur(c.P99), cost: fmt.Sprintf("to exit after one fetch: p50 %s, p99 %s", fmtDur(e.Med), fmtDur(e.P99))})
 
 	// A script's one-shot send: join, publish, exit. Bob is offline; the
-	// command returns once the record is published.
+	// command returns once the record is published. The debug log says
+	// where the time goes: the join, the read-back Get of the own slot,
+	// the Put, and the exit after it.
 	var sends []float64
+	phases := make([][]float64, len(sendPhases))
 	for i := range runs {
+		os.Remove(logPath)
 		start := time.Now()
-		if err := dhtchat("", "send", "bob", fmt.Sprintf("one-shot %d", i)); err != nil {
+		if err := dhtchat("", "--debug", "send", "bob", fmt.Sprintf("one-shot %d", i)); err != nil {
 			return err
 		}
-		sends = append(sends, time.Since(start).Seconds())
+		end := time.Now()
+		sends = append(sends, end.Sub(start).Seconds())
+		if logPath, err = findLog(home); err != nil {
+			return err
+		}
+		at, err := logTimes(logPath, sendPhases)
+		if err != nil {
+			return err
+		}
+		prev := start
+		for j, t := range append(at, end) {
+			if j < len(phases) {
+				phases[j] = append(phases[j], t.Sub(prev).Seconds())
+			}
+			prev = t
+		}
+		os.Remove(logPath)
 	}
 	sd := Summarize(sends)
+	var cost []string
+	for j, name := range sendPhaseNames {
+		cost = append(cost, fmt.Sprintf("%s %s", name, fmtDur(Summarize(phases[j]).Med)))
+	}
 	b.add(row{id: "6", measure: "one-shot send: process start to exit",
-		settings: fmt.Sprintf("real binary, %d servers, `dhtchat send bob TEXT` (bob offline), %d runs", b.nodes, runs),
-		n:        sd.N, med: fmtDur(sd.Med), p99: fmtDur(sd.P99)})
+		settings: fmt.Sprintf("real binary, %d servers, `dhtchat --debug send bob TEXT` (bob offline), %d runs", b.nodes, runs),
+		n:        sd.N, med: fmtDur(sd.Med), p99: fmtDur(sd.P99), cost: "p50 of each phase: " + strings.Join(cost, ", ")})
 	var frames []float64
 	for range runs {
 		d, err := firstFrame(ctx, bin, home, bs)
@@ -141,6 +165,43 @@ func findLog(home string) (string, error) {
 
 // connectedAt returns the time of the "connected to the DHT" line of a
 // debug log (slog's text format: time=RFC 3339 with milliseconds).
+// sendPhases are the debug-log lines that end each phase of a one-shot
+// send, named by sendPhaseNames.
+var (
+	sendPhases     = []string{"connected to the DHT", "got record", "put record"}
+	sendPhaseNames = []string{"join", "read-back Get", "Put"}
+)
+
+// logTimes returns the time of the first line of the debug log at path
+// with each of msgs, in order.
+func logTimes(path string, msgs []string) ([]time.Time, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	at := make([]time.Time, len(msgs))
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		for i, m := range msgs {
+			if at[i].IsZero() && strings.Contains(line, `msg="`+m+`"`) {
+				ts, _, _ := strings.Cut(strings.TrimPrefix(line, "time="), " ")
+				if at[i], err = time.Parse(time.RFC3339Nano, ts); err != nil {
+					return nil, fmt.Errorf("%s: %w", path, err)
+				}
+			}
+		}
+	}
+	for i, m := range msgs {
+		if at[i].IsZero() {
+			return nil, fmt.Errorf("%s: no %q line", path, m)
+		}
+	}
+	return at, sc.Err()
+}
+
 func connectedAt(path string) (time.Time, error) {
 	f, err := os.Open(path)
 	if err != nil {
