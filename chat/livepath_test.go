@@ -12,6 +12,7 @@ import (
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/dht/dhttest"
 	"github.com/dhtchat/dhtchat/internal/testwait"
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/multiformats/go-multiaddr"
 )
 
@@ -34,12 +35,22 @@ func (n *blindableNet) Get(ctx context.Context, pub ed25519.PublicKey, opts ...d
 // WatchAll (as the full-screen UI).
 type liveUser struct {
 	*user
-	net *blindableNet
+	net  *blindableNet
+	live LiveConfig
 }
+
+// loopbackLive is the live path in direct mode on 127.0.0.1.
+var loopbackLive = LiveConfig{Mode: LiveDirect, AnnounceLoopback: true,
+	ListenAddrs: []multiaddr.Multiaddr{multiaddr.StringCast("/ip4/127.0.0.1/tcp/0")}}
 
 func newLiveUser(t *testing.T, name string, net *dht.LocalNetwork) *liveUser {
 	t.Helper()
-	u := &liveUser{user: newUser(t, name, net)}
+	return newLiveUserWith(t, name, net, loopbackLive)
+}
+
+func newLiveUserWith(t *testing.T, name string, net *dht.LocalNetwork, cfg LiveConfig) *liveUser {
+	t.Helper()
+	u := &liveUser{user: newUser(t, name, net), live: cfg}
 	u.user.offline(t)
 	u.online(t, net)
 	return u
@@ -51,8 +62,7 @@ func (u *liveUser) online(t *testing.T, net *dht.LocalNetwork) {
 	u.node = dhttest.NewClient(t, net)
 	u.net = &blindableNet{Node: u.node}
 	c, err := Open(Config{Identity: u.sk, DBPath: filepath.Join(u.dir, "dhtchat.db"), Network: u.net, Poll: fastPoll,
-		Watch: WatchAll, Live: LiveConfig{Mode: LiveDirect, AnnounceLoopback: true,
-			ListenAddrs: []multiaddr.Multiaddr{multiaddr.StringCast("/ip4/127.0.0.1/tcp/0")}}})
+		Watch: WatchAll, Live: u.live})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,4 +232,29 @@ func TestLivePathCutMidBurst(t *testing.T) {
 	bob.online(t, net)
 	sendEach(t, bob.user, id, burst[20:])
 	waitReceived(t, alice.user, id, burst)
+}
+
+// Relay-only: both clients reach each other only through a circuit relay
+// (what `dhtchat node` runs); their announcements, written once the
+// reservation came (AddrsChanged), name only circuit addresses, and the
+// chat is on the relayed path.
+func TestLivePathRelayOnly(t *testing.T) {
+	r, err := live.NewRelay(t.Context(), live.RelayConfig{ListenAddrs: loopbackLive.ListenAddrs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	net := dhttest.NewNetwork(t, 6)
+	cfg := LiveConfig{Mode: LiveRelayOnly, Relays: []peer.AddrInfo{r.AddrInfo()}, AnnounceLoopback: true}
+	alice, bob := newLiveUserWith(t, "alice", net, cfg), newLiveUserWith(t, "bob", net, cfg)
+	id := startChat(t, alice.user, bob.user)
+	waitPath(t, alice, id, PathLiveRelayed)
+	waitPath(t, bob, id, PathLiveRelayed)
+	alice.net.blind.Store(true)
+	bob.net.blind.Store(true)
+	toBob, toAlice := liveBodies("to bob", 1, 10), liveBodies("to alice", 1, 10)
+	sendEach(t, alice.user, id, toBob)
+	sendEach(t, bob.user, id, toAlice)
+	waitReceived(t, bob.user, id, toBob)
+	waitReceived(t, alice.user, id, toAlice)
 }
