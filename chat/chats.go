@@ -208,7 +208,7 @@ func (c *Client) Chats(ctx context.Context) ([]Info, error) {
 			ID: ChatID(s.ID), Key: wire.ChatKeyFor(p, wire.ChatID(s.Wire)), Peer: peer,
 			StartedByMe: s.StartedByMe, CreatedAt: s.CreatedAt, LastActivity: s.LastActivity,
 			Unread: s.Unread, LastText: s.LastText, Alerts: alerts[s.ID],
-			Blocked: s.Blocked, Paused: c.paused(peer, s.Blocked),
+			Blocked: s.Blocked, Paused: c.paused(peer, s.Blocked), Path: c.Path(ChatID(s.ID)),
 		})
 	}
 	return infos, nil

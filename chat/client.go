@@ -86,6 +86,9 @@ type Info struct {
 	// neither polled nor published, because the friend is blocked or is
 	// not a friend (Config.IsFriend). Its history stays readable.
 	Blocked, Paused bool
+	// Path is the path the chat is on now (live direct, live relayed or
+	// DHT); PathEvent tells of changes.
+	Path Path
 }
 
 // MaxBody is the longest message body Send accepts, in bytes: the most
@@ -143,6 +146,9 @@ type Config struct {
 	// another process is noticed; it must be quick and safe for
 	// concurrent use. Nil means everyone is a friend.
 	IsFriend func(peer keyring.PublicKey) bool
+	// Live configures the live path (livepath.go); the zero value is
+	// LiveOff. It needs a Network.
+	Live LiveConfig
 }
 
 // Client is one user's side of all their chats: the local store, and the
@@ -165,6 +171,7 @@ type Client struct {
 	pairsMu sync.Mutex
 	pairs   map[keyring.PublicKey]wire.PairKey
 	friend  func(keyring.PublicKey) bool // Config.IsFriend, or nil
+	live    *liveEngine                  // the live path, or nil (livepath.go)
 
 	chatsMu sync.Mutex
 	chats   map[ChatID]*chatState
@@ -312,6 +319,10 @@ func Open(cfg Config) (*Client, error) {
 		db.Close()
 		return nil, fmt.Errorf("chat: unknown Config.Watch %d", cfg.Watch)
 	}
+	if err := c.openLive(cfg); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if c.net != nil {
 		c.startWorker()
 	}
@@ -337,6 +348,7 @@ func (c *Client) Close() error {
 			c.stopWorker()
 			<-c.workerDone
 		}
+		c.closeLive()
 		c.closeSubscribers()
 		c.closeErr = c.db.Close()
 	})
@@ -426,6 +438,7 @@ func (c *Client) track(ch store.Chat, peer keyring.PublicKey, keys *wire.Keys, l
 		dirty: lastPut.IsZero(), created: ch.CreatedAt, alerted: make(map[AlertKind]bool),
 	}
 	c.chats[cs.id] = cs
+	c.liveTrack(cs)
 	c.kick()
 	return cs
 }
@@ -451,6 +464,9 @@ func (c *Client) untrack(id ChatID) bool {
 	c.chatsMu.Unlock()
 	if cs == nil {
 		return false
+	}
+	if ok {
+		c.liveUntrack(cs)
 	}
 	cs.run.Lock()
 	//lint:ignore SA2001 an empty critical section: waiting for the holder is the point

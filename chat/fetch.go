@@ -187,6 +187,7 @@ func (c *Client) fetchSlot(ctx context.Context, cs *chatState, i int, res *fetch
 	switch {
 	case err != nil:
 	case rec.Seq == prev:
+		c.liveFriend(cs, i, rec.Live)
 		return s, slotUnchanged, nil
 	default:
 		err = s.Header.CheckSeq(prev)
@@ -201,6 +202,7 @@ func (c *Client) fetchSlot(ctx context.Context, cs *chatState, i int, res *fetch
 		c.log.Log(ctx, level, "rejected a record", "chat", cs.id, "slot", i, "seq", rec.Seq, "err", err)
 		return wire.Slot{}, slotRejected, nil
 	}
+	c.liveFriend(cs, i, rec.Live)
 	return s, slotFresh, nil
 }
 
@@ -212,8 +214,29 @@ func (c *Client) fetchSlot(ctx context.Context, cs *chatState, i int, res *fetch
 // applied by ack.
 func (c *Client) accept(ctx context.Context, cs *chatState, s wire.Slot, res *fetchResult) (full bool, err error) {
 	sid := store.ChatID(cs.id)
-	msgs := make([]store.Message, len(s.Messages))
-	for i, m := range s.Messages {
+	overQuota, err := c.deliver(ctx, cs, s.Messages, res, "slot", s.Header.Slot, "seq", s.Header.Seq)
+	if err != nil {
+		return false, err
+	}
+	if err := c.ack(ctx, cs, s.Header.Ack, res); err != nil {
+		return overQuota, err
+	}
+	if overQuota {
+		return true, nil
+	}
+	_, err = c.db.AdvancePeerSeq(ctx, sid, s.Header.Slot, s.Header.Seq)
+	return false, err
+}
+
+// deliver stores the friend's messages ms, from a slot record or a live
+// stream alike: exactly once and in order (store.Accept skips numbers
+// already stored and stops at a gap), a number stored before with other
+// content raising AlertConflict, the quota raising AlertQuota. where
+// says where they came from, for the log. Call with cs.mu held.
+func (c *Client) deliver(ctx context.Context, cs *chatState, ms []wire.Message, res *fetchResult, where ...any) (overQuota bool, err error) {
+	sid := store.ChatID(cs.id)
+	msgs := make([]store.Message, len(ms))
+	for i, m := range ms {
 		// The digest covers the time as sent, before it is clamped.
 		msgs[i] = store.Message{N: m.N, SentAt: clampTime(m.SentAt), Body: m.Body,
 			Digest: store.Digest(m.N, m.SentAt.UnixMilli(), m.Body)}
@@ -226,7 +249,7 @@ func (c *Client) accept(ctx context.Context, cs *chatState, s wire.Slot, res *fe
 	for _, n := range got.Conflicts {
 		if a := c.raise(ctx, cs, AlertConflict, n,
 			"the friend sent a message number again with other content; kept the first one",
-			"slot", s.Header.Slot, "seq", s.Header.Seq); a != nil {
+			where...); a != nil {
 			res.Alerts = append(res.Alerts, *a)
 		}
 	}
@@ -241,14 +264,7 @@ func (c *Client) accept(ctx context.Context, cs *chatState, s wire.Slot, res *fe
 			res.Alerts = append(res.Alerts, *a)
 		}
 	}
-	if err := c.ack(ctx, cs, s.Header.Ack, res); err != nil {
-		return got.OverQuota, err
-	}
-	if got.OverQuota {
-		return true, nil
-	}
-	_, err = c.db.AdvancePeerSeq(ctx, sid, s.Header.Slot, s.Header.Seq)
-	return false, err
+	return got.OverQuota, nil
 }
 
 // ack applies the friend's acknowledgement ack (the highest of our message
@@ -285,8 +301,10 @@ func (c *Client) ack(ctx context.Context, cs *chatState, ack uint64, res *fetchR
 	if out, err = c.Outbox(ctx, cs.id); err != nil {
 		return err
 	}
-	if ack > out.Published {
-		// Our records did not explain it: the other copy's may not have
+	if ack > out.Published && ack > c.liveSent(cs) {
+		// Our records did not explain it, nor did the live path (the
+		// friend may ack what it got over the stream before our
+		// records carry it): the other copy's may not have
 		// reached the DHT nodes we asked. Continue above the ack anyway.
 		own, err := c.resync(ctx, cs, store.Resync{Floor: ack}, "ack", ack, "published", out.Published)
 		c.addOwn(cs, res, own)
@@ -310,8 +328,9 @@ func (c *Client) ack(ctx context.Context, cs *chatState, ack uint64, res *fetchR
 		return err
 	}
 	res.Delivered = append(res.Delivered, entriesOf(delivered)...)
-	if upTo < want {
-		// Try again later; meanwhile publish, so that our records are
+	if upTo < want || want < ack {
+		// Try again later (also when the friend acked, from the live
+		// path, more than our records carry yet); meanwhile publish, so that our records are
 		// what the DHT holds.
 		cs.verifyWait = min(max(2*cs.verifyWait, c.poll.Focused), c.poll.OwnCheck)
 		cs.verifyAt, cs.verifyAck = time.Now().Add(cs.verifyWait), ack

@@ -37,6 +37,7 @@ func (c *Client) Send(ctx context.Context, id ChatID, bodies ...string) ([]Entry
 	cs.lastActive = time.Now()
 	c.chatsMu.Unlock()
 	c.kick()
+	c.liveKick(cs) // the live stream, if up, sends them now
 	return entriesOf(ms), nil
 }
 

@@ -145,7 +145,7 @@ func (c *Client) publishLocked(ctx context.Context, cs *chatState) (res flushRes
 				return res, err
 			}
 		}
-		if err := c.net.Put(ctx, cs.keys.SlotPrivateKey(cs.dir, i), seq, payload); err != nil {
+		if err := c.putSlot(ctx, cs, i, seq, payload); err != nil {
 			return res, fmt.Errorf("chat: publish slot %d of chat %s: %w", i, cs.id, err)
 		}
 	}

@@ -471,6 +471,8 @@ func (c *Client) schedule(cs *chatState, fetched bool, err error) *NetworkEvent 
 // held.
 func (c *Client) interval(cs *chatState) time.Duration {
 	switch {
+	case c.liveUp(cs):
+		return c.poll.Idle // acks and other devices still come through the DHT
 	case cs.id == c.focus:
 		return c.poll.Focused
 	case time.Since(cs.lastActive) < c.poll.RecentWindow:

@@ -11,8 +11,9 @@ import (
 // Exported for the tests in package dht_test, which can use dhttest (an
 // internal test could not: dhttest imports dht).
 var (
-	EncodeRecord = encodeRecord
-	DecodeRecord = decodeRecord
+	EncodeRecord     = encodeRecord
+	DecodeRecord     = decodeRecord
+	EncodeRecordLive = encodeRecordLive
 )
 
 // HostOf returns n's libp2p host, for tests that speak the DHT wire

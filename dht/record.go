@@ -30,6 +30,19 @@ const (
 	// data. Custom keys start with "_", as the IPNS spec asks; it is short
 	// because it is part of every record's 10 KiB budget.
 	MetadataKey = "_d"
+	// LiveKey is the key of the optional live-path announcement beside
+	// the payload (docs/PROTOCOL.md §17): LiveSize opaque bytes that this
+	// package carries without knowing what they mean. Readers that do not
+	// know it ignore it, as the IPNS spec requires of unknown keys.
+	LiveKey = "_l"
+	// LiveSize is the only size of a live announcement that Put accepts
+	// and Get returns (wire.SealedAnnouncementSize).
+	LiveSize = 552
+	// MaxPayloadLive is the largest payload Put accepts beside a live
+	// announcement: the protocol's largest slot payload (9216 bytes) with
+	// room to spare. The announcement costs its key and bytes and their
+	// two CBOR heads (1 + 3 bytes); TestMaxPayloadLive checks it is exact.
+	MaxPayloadLive = MaxPayload - LiveSize - len(LiveKey) - 4
 	// RecordLifetime is how long after Put a record stays valid (its EOL).
 	// It matches the 48 h for which DHT servers keep a record anyway
 	// (ipns.DefaultRecordLifetime, amino.DefaultMaxRecordAge): a writer
@@ -83,6 +96,10 @@ type Record struct {
 	Payload []byte
 	// EOL is when the record stops being valid.
 	EOL time.Time
+	// Live is the record's live announcement (LiveKey), if it carries one
+	// of LiveSize bytes; nil otherwise (absent, or malformed: never a
+	// reason to refuse the record).
+	Live []byte
 }
 
 // Put publishes payload as the record of key's public key with sequence
@@ -109,16 +126,23 @@ type Record struct {
 // Never reuse a sequence number with a different payload: peers holding the
 // older record will keep it or not depending on its EOL and bytes.
 func (n *Node) Put(ctx context.Context, key ed25519.PrivateKey, seq uint64, payload []byte) error {
+	return n.PutLive(ctx, key, seq, payload, nil)
+}
+
+// PutLive is Put with a live announcement of LiveSize bytes stored beside
+// the payload under LiveKey (none if live is nil); the payload is then
+// bounded by MaxPayloadLive. Get returns it in Record.Live.
+func (n *Node) PutLive(ctx context.Context, key ed25519.PrivateKey, seq uint64, payload, live []byte) error {
 	n.stats.puts.Add(1)
-	err := n.put(ctx, key, seq, payload)
+	err := n.put(ctx, key, seq, payload, live)
 	if err != nil {
 		n.stats.putFailures.Add(1)
 	}
 	return err
 }
 
-func (n *Node) put(ctx context.Context, key ed25519.PrivateKey, seq uint64, payload []byte) error {
-	data, pid, err := encodeRecord(key, seq, payload, time.Now())
+func (n *Node) put(ctx context.Context, key ed25519.PrivateKey, seq uint64, payload, live []byte) error {
+	data, pid, err := encodeRecordLive(key, seq, payload, live, time.Now())
 	if err != nil {
 		return err
 	}
@@ -170,8 +194,21 @@ func (n *Node) put(ctx context.Context, key ed25519.PrivateKey, seq uint64, payl
 // encodeRecord builds and marshals the signed IPNS record, and returns the
 // peer ID that names it.
 func encodeRecord(key ed25519.PrivateKey, seq uint64, payload []byte, now time.Time) ([]byte, peer.ID, error) {
-	if len(payload) > MaxPayload {
-		return nil, "", fmt.Errorf("%w: payload is %d bytes, at most %d fit", ErrTooLarge, len(payload), MaxPayload)
+	return encodeRecordLive(key, seq, payload, nil, now)
+}
+
+// encodeRecordLive is encodeRecord with a live announcement under LiveKey
+// if live is not nil.
+func encodeRecordLive(key ed25519.PrivateKey, seq uint64, payload, live []byte, now time.Time) ([]byte, peer.ID, error) {
+	limit := MaxPayload
+	if live != nil {
+		if len(live) != LiveSize {
+			return nil, "", fmt.Errorf("dht: live announcement is %d bytes, want %d", len(live), LiveSize)
+		}
+		limit = MaxPayloadLive
+	}
+	if len(payload) > limit {
+		return nil, "", fmt.Errorf("%w: payload is %d bytes, at most %d fit", ErrTooLarge, len(payload), limit)
 	}
 	if seq > MaxSeq {
 		return nil, "", fmt.Errorf("dht: sequence number %d out of range (max %d)", seq, uint64(MaxSeq))
@@ -195,9 +232,13 @@ func encodeRecord(key ed25519.PrivateKey, seq uint64, payload []byte, now time.T
 	if payload == nil {
 		payload = []byte{}
 	}
+	md := map[string]any{MetadataKey: payload}
+	if live != nil {
+		md[LiveKey] = live
+	}
 	rec, err := ipns.NewRecord(sk, value, seq, now.Add(RecordLifetime), RecordTTL,
 		ipns.WithV1Compatibility(true),
-		ipns.WithMetadata(map[string]any{MetadataKey: payload}))
+		ipns.WithMetadata(md))
 	if err != nil {
 		return nil, "", fmt.Errorf("dht: build record: %w", err)
 	}
@@ -338,7 +379,15 @@ func decodeRecord(data []byte, pid peer.ID) (Record, error) {
 	if err != nil {
 		return Record{}, fmt.Errorf("%w: payload is %s, not bytes", ErrInvalidRecord, md.Kind())
 	}
-	return Record{Seq: seq, Payload: payload, EOL: eol}, nil
+	out := Record{Seq: seq, Payload: payload, EOL: eol}
+	// The live announcement is optional and never fails the record: a
+	// malformed one is as if absent.
+	if lv, err := rec.Metadata(LiveKey); err == nil {
+		if b, err := lv.AsBytes(); err == nil && len(b) == LiveSize {
+			out.Live = b
+		}
+	}
+	return out, nil
 }
 
 func nameOfID(pid peer.ID) string { return ipns.NamespacePrefix + pid.String() }

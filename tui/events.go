@@ -34,6 +34,10 @@ func (m *model) onEvent(ev chat.Event) tea.Cmd {
 		}
 	case chat.NetworkEvent:
 		m.net, m.netErr = ev.State, ev.Err != nil
+	case chat.PathEvent:
+		if i := m.list.index(ev.ID); i >= 0 {
+			m.list.items[i].Path = ev.Path
+		}
 	case chat.ChatEvent, chat.LagEvent:
 		// A LagEvent stands for events missed: the refresh after the
 		// batch reads the open chat, and these the rest.

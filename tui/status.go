@@ -28,11 +28,28 @@ func (m *model) netLabel() string {
 	st := m.c.styles
 	switch m.net {
 	case chat.Online:
-		return st.info.Render("● online")
+		return st.info.Render("● online" + m.pathLabel())
 	case chat.Offline:
 		return st.err.Render("✗ offline, retrying")
 	}
 	return st.warn.Render("○ connecting…")
+}
+
+// pathLabel is the path of the chat on screen (live, live relayed or
+// through the DHT), after the network state; empty without an open chat.
+// It is short: the chat list's column is narrow.
+func (m *model) pathLabel() string {
+	i := m.list.index(m.open)
+	if m.open == (chat.ChatID{}) || i < 0 {
+		return ""
+	}
+	switch m.list.items[i].Path {
+	case chat.PathLiveDirect:
+		return " · live"
+	case chat.PathLiveRelayed:
+		return " · relayed"
+	}
+	return " · dht"
 }
 
 // maxStatusRows is the most rows a long status message wraps onto.

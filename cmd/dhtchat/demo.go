@@ -209,6 +209,9 @@ func (d *demo) client(ctx context.Context, network *dht.LocalNetwork, id keyring
 	c, err := chat.Open(chat.Config{
 		Identity: id, DBPath: filepath.Join(home, "dhtchat.db"),
 		Network: node, Poll: demoPoll, Logger: logger, Watch: watch,
+		// The live path on loopback, as two clients on one machine use it.
+		Live: chat.LiveConfig{Mode: chat.LiveDirect, AnnounceLoopback: true,
+			ListenAddrs: []multiaddr.Multiaddr{multiaddr.StringCast("/ip4/127.0.0.1/tcp/0")}},
 	})
 	if err != nil {
 		return nil, err

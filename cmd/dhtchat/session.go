@@ -90,6 +90,7 @@ func (e *env) openSessionWatching(ctx context.Context, online bool, watch chat.W
 		return nil, err
 	}
 	var network chat.Network
+	var liveCfg chat.LiveConfig
 	if online {
 		// libp2p's own logs would land on the terminal, under the UI or
 		// in the middle of a command's output: route them first.
@@ -117,6 +118,15 @@ func (e *env) openSessionWatching(ctx context.Context, online bool, watch chat.W
 		}
 		s.opened.push(s.node.Close)
 		network = s.node
+		if watch == chat.WatchAll {
+			// The live path, for the long-running full-screen UI only:
+			// a one-shot command's announcement would name a process
+			// about to exit.
+			if liveCfg, err = e.liveConfig(cfg.Bootstrap); err != nil {
+				s.close()
+				return nil, err
+			}
+		}
 	}
 	s.client, err = chat.Open(chat.Config{
 		Identity: kr.Identity,
@@ -126,6 +136,7 @@ func (e *env) openSessionWatching(ctx context.Context, online bool, watch chat.W
 		Poll:     e.pollPolicy(),
 		IsFriend: s.book.isFriend,
 		Watch:    watch,
+		Live:     liveCfg,
 	})
 	if err != nil {
 		s.close()

@@ -2,11 +2,10 @@ package store
 
 import (
 	"context"
-	"database/sql"
 )
 
 // The Store's methods below serve only its tests: the engine reads these
-// through Counters, Snapshot and OutboxState, and stores through Accept.
+// through Counters, Snapshot, OutboxState and Unacked, and stores through Accept.
 
 // PeerAck returns the highest outgoing N the peer has acknowledged.
 func (s *Store) PeerAck(ctx context.Context, id ChatID) (uint64, error) {
@@ -19,28 +18,6 @@ func (s *Store) PeerAck(ctx context.Context, id ChatID) (uint64, error) {
 // number twice, also across processes and restarts.
 func (s *Store) NextSeq(ctx context.Context, id ChatID, slot int) (uint64, error) {
 	return s.NextSeqAfter(ctx, id, slot, 0)
-}
-
-// Unacked returns the outgoing messages of chat id that the peer has not
-// acknowledged (Pending or Published), by N, at most limit of them
-// (limit <= 0: all).
-func (s *Store) Unacked(ctx context.Context, id ChatID, limit int) ([]Message, error) {
-	if limit <= 0 {
-		limit = -1 // SQLite: no limit
-	}
-	var out []Message
-	err := s.view(ctx, func(tx *sql.Tx) error {
-		c, err := counters(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		out, err = unacked(ctx, tx, id, c.PeerAck, limit)
-		return err
-	})
-	if err != nil {
-		return nil, s.wrap("unacked in chat "+id.String(), err)
-	}
-	return out, nil
 }
 
 // Receive is Accept without a quota.

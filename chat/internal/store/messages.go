@@ -329,6 +329,28 @@ WHERE chat = ? AND seq < ? ORDER BY seq DESC LIMIT ?`, id[:], beforeSeq, limit)
 	return out, nil
 }
 
+// Unacked returns the outgoing messages of chat id that the peer has not
+// acknowledged (Pending or Published), by N, at most limit of them
+// (limit <= 0: all). The live path sends them (chat/livepath.go).
+func (s *Store) Unacked(ctx context.Context, id ChatID, limit int) ([]Message, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	var out []Message
+	err := s.view(ctx, func(tx *sql.Tx) error {
+		c, err := counters(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		out, err = unacked(ctx, tx, id, c.PeerAck, limit)
+		return err
+	})
+	if err != nil {
+		return nil, s.wrap("unacked in chat "+id.String(), err)
+	}
+	return out, nil
+}
+
 // Incoming returns up to limit incoming messages of chat id with N > afterN,
 // by N (limit <= 0: all). `recv` uses it with afterN = ReadUpTo.
 func (s *Store) Incoming(ctx context.Context, id ChatID, afterN uint64, limit int) ([]Message, error) {
