@@ -333,25 +333,33 @@ func (c *Client) putSlot(ctx context.Context, cs *chatState, i int, seq uint64, 
 
 // liveFriend takes the live announcement of the friend's slot 0 record,
 // once the record was accepted (DecodeSlot and CheckSeq passed), and
-// follows it. A missing or bad one changes nothing.
+// follows it. A missing or bad one never fails the record; the friend
+// then counts as having no announcement (PROTOCOL.md §17.2), and the
+// chat stops dialling (the friend's streams are still accepted).
 func (c *Client) liveFriend(cs *chatState, slot int, sealed []byte) {
-	if slot != 0 || sealed == nil {
+	if slot != 0 {
 		return
 	}
 	l := c.liveOf(cs)
 	if l == nil {
 		return
 	}
+	if sealed == nil {
+		sealed = []byte{} // none: distinct from nil, "nothing followed yet"
+	}
 	l.mu.Lock()
-	same := bytes.Equal(l.friend, sealed)
+	same := l.friend != nil && bytes.Equal(l.friend, sealed)
 	l.mu.Unlock()
 	if same {
 		return
 	}
-	a, err := l.lc.OpenFriendAnnouncement(sealed)
-	if err != nil {
-		c.log.Info("ignored the friend's live announcement", "chat", cs.id, "err", err)
-		return
+	var a wire.Announcement // none
+	if len(sealed) > 0 {
+		var err error
+		if a, err = l.lc.OpenFriendAnnouncement(sealed); err != nil {
+			c.log.Info("ignored the friend's live announcement", "chat", cs.id, "err", err)
+			a = wire.Announcement{}
+		}
 	}
 	l.mu.Lock()
 	l.friend = bytes.Clone(sealed)
