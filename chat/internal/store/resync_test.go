@@ -399,6 +399,7 @@ const digestVector = "86a3f5c4b35d4193d46a2d42b4d7c6913eb9cdb1652677da80548b23fa
 func downgradeTo2(t *testing.T, s *Store) {
 	t.Helper()
 	for _, q := range []string{
+		`DROP TRIGGER frames_delivered`, `DROP TABLE frames`, `DROP TABLE ratchets`, `DROP TABLE v2_seqs`,
 		`DROP TABLE published`, `DROP TABLE blocked_peers`, `DROP INDEX chats_peer_wire`, `ALTER TABLE chats DROP COLUMN wire`,
 		`DROP TABLE alerts`, `DROP INDEX messages_incoming_time`,
 		`ALTER TABLE messages DROP COLUMN digest`, `ALTER TABLE messages DROP COLUMN imported`,
