@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/dhtchat/dhtchat/chat/internal/store"
@@ -29,6 +30,12 @@ import (
 	"github.com/dhtchat/dhtchat/dht"
 	"github.com/dhtchat/dhtchat/keyring"
 )
+
+// putMark is the epoch under which v2_seqs keeps, for slot 0, the highest
+// message number this database ever put in a record of ours (stored before
+// the put): an ack of the friend above it acknowledges what another copy
+// of our state sent.
+const putMark = math.MaxUint32
 
 // defaultChatVersion is the protocol version of new chats when
 // Config.ChatVersion is zero.
@@ -126,6 +133,17 @@ func (c *Client) publishV2(ctx context.Context, cs *chatState, raw []byte) (res 
 				return res, fmt.Errorf("chat: read our next names of chat %s: %w", cs.id, err)
 			}
 		}
+		if !cs.v2.checked {
+			// Sign (1) before our first write in this process: the
+			// friend's newest record may acknowledge what a newer copy
+			// of this state sent.
+			if err := c.checkAckV2(ctx, cs, st, &res); err != nil || cs.v2.stale {
+				if err == nil {
+					err = fmt.Errorf("%w (chat %s)", ErrStale, cs.id)
+				}
+				return res, err
+			}
+		}
 		cs.v2.checked, cs.v2.checkedEpoch = true, st.SendEpoch()
 	}
 	stored, counters, err := c.db.Frames(ctx, sid, maxOutbox)
@@ -152,6 +170,9 @@ func (c *Client) publishV2(ctx context.Context, cs *chatState, raw []byte) (res 
 		maxN = frames[packed-1].N
 	}
 	epoch := st.SendEpoch()
+	if err := c.db.SetSeqV2(ctx, sid, true, putMark, 0, maxN); err != nil {
+		return res, err
+	}
 	for i := len(slots) - 1; i >= 0; i-- {
 		seq, err := c.nextSeqV2(ctx, sid, epoch, i)
 		if err != nil {
@@ -291,11 +312,8 @@ func (c *Client) fetchSlotV2(ctx context.Context, cs *chatState, st *wire.Ratche
 		c.log.Log(ctx, level, "rejected a record", "chat", cs.id, "epoch", w.Epoch, "slot", i, "seq", rec.Seq, "err", err)
 		return nil, h, fetchNextEpoch, nil
 	}
-	if next.Behind(s.Header) {
-		if a := c.stale(ctx, cs, s.Header.Ack, "the friend acknowledges messages this state has not sealed",
-			"ack", s.Header.Ack, "next", next.NextN()); a != nil {
-			res.Alerts = append(res.Alerts, *a)
-		}
+	if err := c.behindV2(ctx, cs, next, s.Header, &res.Alerts); err != nil {
+		return nil, h, fetchStop, err
 	}
 	msgs := make([]store.Message, len(s.Messages))
 	for j, m := range s.Messages {
@@ -342,4 +360,45 @@ func (c *Client) fetchSlotV2(ctx context.Context, cs *chatState, st *wire.Ratche
 		c.chatsMu.Unlock()
 	}
 	return next, s.Header, fetchOn, nil
+}
+
+// behindV2 checks sign (1) of docs/PROTOCOL.md §14.4 on h, an accepted
+// header of the friend: it acknowledges a message this state has not
+// sealed, or one above what this database ever put in a record (another
+// copy sent it: the numbers, and keys, of this state's later messages are
+// taken). Either marks cs stale.
+func (c *Client) behindV2(ctx context.Context, cs *chatState, st *wire.RatchetState, h wire.V2Header, alerts *[]Alert) error {
+	put, err := c.db.SeqV2(ctx, store.ChatID(cs.id), true, putMark, 0)
+	if err != nil {
+		return err
+	}
+	if st.Behind(h) || h.Ack > put {
+		if a := c.stale(ctx, cs, h.Ack, "the friend acknowledges messages this database did not send",
+			"ack", h.Ack, "next", st.NextN(), "put", put); a != nil {
+			*alerts = append(*alerts, *a)
+		}
+	}
+	return nil
+}
+
+// checkAckV2 reads the friend's slot 0 of each epoch st watches and checks
+// its header with behindV2, storing nothing: the fetch does that.
+func (c *Client) checkAckV2(ctx context.Context, cs *chatState, st *wire.RatchetState, res *flushResult) error {
+	for _, w := range st.Watches() {
+		rec, err := c.net.Get(ctx, w.Names[0])
+		switch {
+		case errors.Is(err, dht.ErrNotFound), errors.Is(err, dht.ErrInvalidRecord):
+			continue
+		case err != nil:
+			return fmt.Errorf("chat: fetch slot 0 of chat %s: %w", cs.id, err)
+		}
+		next, s, err := st.DecodeSlot(nil, w.Epoch, 0, rec.Seq, rec.Payload)
+		if err != nil {
+			continue
+		}
+		if err := c.behindV2(ctx, cs, next, s.Header, &res.Alerts); err != nil || cs.v2.stale {
+			return err
+		}
+	}
+	return nil
 }

@@ -380,3 +380,45 @@ func TestV2RestoredDatabaseRefuses(t *testing.T) {
 		t.Errorf("the restored database put %d records", n)
 	}
 }
+
+// A restored database whose state made no step since the backup (issue
+// 13, item 8; the scenario of cmd/dhtchat's TestCLIRestoredHome): alice
+// sent more messages in the same epoch, bob acknowledged them, and the
+// restored Client is asked to send before it fetched. The check before its
+// first write reads bob's acknowledgement, above what this database ever
+// put, and it refuses: the restored state's keys for those numbers were
+// used by the original.
+func TestV2RestoredSameEpochRefuses(t *testing.T) {
+	net := dhttest.NewNetwork(t, 6)
+	rec := &recorder{}
+	alice, bob := newUserV2(t, "alice", net, rec), newUserV2(t, "bob", net, rec)
+	id := startChat(t, alice, bob)
+	roundTrip(t, alice, bob, id, "one", "two")
+	if _, err := alice.c.Fetch(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
+
+	backup := t.TempDir()
+	alice.offline(t)
+	copyDBFiles(t, alice.dir, backup)
+	alice.onlineV2(t, net, rec, "alice")
+	send(t, alice, id, "three", "four")
+	receiveUntil(t, bob, id, "four")
+	if _, err := bob.c.Flush(t.Context(), id); err != nil { // bob's ack
+		t.Fatal(err)
+	}
+
+	alice.offline(t)
+	copyDBFiles(t, backup, alice.dir)
+	alice.onlineV2(t, net, rec, "alice restored")
+	ctx := t.Context()
+	if _, err := alice.c.Send(ctx, id, "five", "six", "seven"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.c.Flush(ctx, id); !errors.Is(err, ErrStale) {
+		t.Fatalf("Flush with the restored database = %v, want ErrStale", err)
+	}
+	if n := rec.count("alice restored"); n != 0 {
+		t.Errorf("the restored database put %d records", n)
+	}
+}
