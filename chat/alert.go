@@ -47,6 +47,14 @@ const (
 	// with backoff) until the record is gone (DHT nodes drop a record 48
 	// hours after it was last put).
 	AlertSendBlocked
+	// AlertStale: the ratchet state of this version 2 chat is older than
+	// what our identity published in it (this database was restored from
+	// a backup, or another device uses this identity). Writing with it
+	// would reuse key material, so the chat no longer publishes:
+	// publishing fails with ErrStale, and the messages stay pending. Start
+	// a new chat with the friend. N is the friend's acknowledgement or our
+	// epoch that showed it.
+	AlertStale
 )
 
 func (k AlertKind) String() string {
@@ -61,6 +69,8 @@ func (k AlertKind) String() string {
 		return "quota"
 	case AlertSendBlocked:
 		return "send-blocked"
+	case AlertStale:
+		return "stale"
 	}
 	return fmt.Sprintf("AlertKind(%d)", int(k))
 }
@@ -98,6 +108,9 @@ func (a Alert) String() string {
 		return fmt.Sprintf("sending in this chat is blocked: a record that is not ours sits in our slot %d with a sequence number "+
 			"ours cannot pass (the friend's client planted it?), so the friend cannot read what we send; "+
 			"messages stay pending until it is gone", a.N)
+	case AlertStale:
+		return "this database is older than what your identity already sent in this chat (restored from a backup, " +
+			"or another device uses your identity): to never reuse its keys it sends nothing more here; start a new chat with the friend"
 	}
 	return fmt.Sprintf("alert %v about message %d", a.Kind, a.N)
 }

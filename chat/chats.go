@@ -27,11 +27,11 @@ func (c *Client) StartChat(ctx context.Context, peer keyring.PublicKey) (Info, e
 	}
 	key := wire.NewChatKey(p)
 	now := time.Now()
-	ch, _, err := c.db.CreateChat(ctx, store.Chat{
+	ch, _, err := c.createChat(ctx, store.Chat{
 		ID:   store.ChatID(localChatID(c.pub.Bytes(), peer.Bytes(), key.ID())),
 		Wire: store.WireID(key.ID()), Peer: store.PeerKey(peer.Bytes()),
 		StartedByMe: true, CreatedAt: now, LastActivity: now,
-	})
+	}, p, peer)
 	if err != nil {
 		return Info{}, err
 	}
@@ -102,23 +102,23 @@ func (c *Client) JoinChat(ctx context.Context, peer keyring.PublicKey, key wire.
 	// Records of ours that this database does not know of; read before
 	// anything is stored, so that a failure stores nothing.
 	var own ownView
-	if !known && c.net != nil {
+	if !known && c.net != nil && c.version == 1 {
 		if own, err = c.readOwn(ctx, keys, wire.DirectionOf(c.pub.Bytes(), peer.Bytes()), func(v ownView) uint64 { return v.maxN }); err != nil {
 			return Info{}, fmt.Errorf("chat: join: %w", err)
 		}
 	}
 	now := time.Now()
-	ch, _, err := c.db.CreateChat(ctx, store.Chat{
+	ch, _, err := c.createChat(ctx, store.Chat{
 		ID:   store.ChatID(localChatID(c.pub.Bytes(), peer.Bytes(), key.ID())),
 		Wire: wid, Peer: spk, CreatedAt: now, LastActivity: now,
-	})
+	}, p, peer)
 	if err != nil {
 		return Info{}, err
 	}
 	id := ChatID(ch.ID)
 	if !c.paused(peer, ch.Blocked) {
 		cs := c.track(ch, peer, keys, time.Time{})
-		if !known && c.net != nil {
+		if !known && c.net != nil && c.version == 1 {
 			cs.mu.Lock()
 			cs.ownChecked = time.Now()
 			_, err := c.applyOwn(ctx, cs, own, 0, 0)

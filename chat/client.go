@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -149,6 +150,10 @@ type Config struct {
 	// Live configures the live path (livepath.go); the zero value is
 	// LiveOff. It needs a Network.
 	Live LiveConfig
+	// ChatVersion is the protocol version of the chats this Client
+	// starts and joins: 2 (docs/PROTOCOL.md §10–16) or 1. Zero means 2.
+	// Chats keep the version they were made with (see v2.go).
+	ChatVersion int
 }
 
 // Client is one user's side of all their chats: the local store, and the
@@ -172,6 +177,7 @@ type Client struct {
 	pairs   map[keyring.PublicKey]wire.PairKey
 	friend  func(keyring.PublicKey) bool // Config.IsFriend, or nil
 	live    *liveEngine                  // the live path, or nil (livepath.go)
+	version int                          // Config.ChatVersion: of new chats
 
 	chatsMu sync.Mutex
 	chats   map[ChatID]*chatState
@@ -272,6 +278,8 @@ type chatState struct {
 	alerted map[AlertKind]bool
 	// implausibleLogged: a value read back beyond its bound was logged.
 	implausibleLogged bool
+	// v2 is what this process knows of a version 2 chat (v2.go).
+	v2 v2State
 }
 
 // Open opens the database and returns a Client; with a Network, it starts
@@ -300,6 +308,7 @@ func Open(cfg Config) (*Client, error) {
 		net:     cfg.Network,
 		poll:    poll.withDefaults(),
 		quota:   quota,
+		version: cmp.Or(cfg.ChatVersion, defaultChatVersion),
 		log:     logger,
 		watch:   cfg.Watch,
 		wake:    make(chan struct{}, 1),

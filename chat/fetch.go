@@ -112,6 +112,12 @@ func (c *Client) fetch(ctx context.Context, cs *chatState) (res fetchResult, err
 		}
 	}()
 	sid := store.ChatID(cs.id)
+	if raw, rerr := c.db.Ratchet(ctx, sid); rerr != nil || raw != nil {
+		if rerr == nil {
+			rerr = c.fetchV2(ctx, cs, raw, &res)
+		}
+		return res, rerr
+	}
 
 	slot0, state, err := c.fetchSlot(ctx, cs, 0, &res)
 	if err != nil || state == slotMissing || state == slotRejected {

@@ -225,10 +225,20 @@ func (c *Client) refreshAnnouncements(e *liveEngine) {
 	}
 }
 
-// liveTrack registers a newly tracked chat with the live host.
+// liveTrack registers a newly tracked chat with the live host. Version 2
+// chats are not registered: the live path carries version 1's sealed
+// messages and announcements under the chat's static keys, which would
+// bypass the ratchet (PROTOCOL.md §17 has no version 2 frames yet), so
+// they stay on the DHT path.
 func (c *Client) liveTrack(cs *chatState) {
 	e := c.live
 	if e == nil {
+		return
+	}
+	if raw, err := c.db.Ratchet(context.Background(), store.ChatID(cs.id)); err != nil || raw != nil {
+		if err != nil {
+			c.log.Warn("cannot tell the chat's version; no live path for it", "chat", cs.id, "err", err)
+		}
 		return
 	}
 	lc, err := e.host.AddChat(cs.keys, cs.dir)

@@ -35,8 +35,9 @@ func (n *blindableNet) Get(ctx context.Context, pub ed25519.PublicKey, opts ...d
 // WatchAll (as the full-screen UI).
 type liveUser struct {
 	*user
-	net  *blindableNet
-	live LiveConfig
+	net     *blindableNet
+	live    LiveConfig
+	version int // Config.ChatVersion; 0: the tests' default
 }
 
 // loopbackLive is the live path in direct mode on 127.0.0.1.
@@ -62,7 +63,7 @@ func (u *liveUser) online(t *testing.T, net *dht.LocalNetwork) {
 	u.node = dhttest.NewClient(t, net)
 	u.net = &blindableNet{Node: u.node}
 	c, err := Open(Config{Identity: u.sk, DBPath: filepath.Join(u.dir, "dhtchat.db"), Network: u.net, Poll: fastPoll,
-		Watch: WatchAll, Live: u.live})
+		Watch: WatchAll, Live: u.live, ChatVersion: u.version})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,4 +258,31 @@ func TestLivePathRelayOnly(t *testing.T) {
 	sendEach(t, bob.user, id, toAlice)
 	waitReceived(t, bob.user, id, toBob)
 	waitReceived(t, alice.user, id, toAlice)
+}
+
+// TestLivePathLeavesV2ChatsOnTheDHT: a version 2 chat of a client that
+// runs the live path is not registered with the live host (its frames
+// would bypass the ratchet: §17 has no version 2 frames yet), so it stays
+// on the DHT path; a version 1 chat of the same kind of client is.
+func TestLivePathLeavesV2ChatsOnTheDHT(t *testing.T) {
+	net := dhttest.NewNetwork(t, 2)
+	bob := newUser(t, "bob", net)
+	for _, version := range []int{2, 1} {
+		u := &liveUser{user: newUser(t, fmt.Sprint("alice v", version), net), live: loopbackLive, version: version}
+		u.user.offline(t)
+		u.online(t, net)
+		started, err := u.c.StartChat(t.Context(), bob.sk.Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.c.chatsMu.Lock()
+		cs := u.c.chats[started.ID]
+		u.c.chatsMu.Unlock()
+		if cs == nil {
+			t.Fatalf("%s does not track the chat", u.name)
+		}
+		if registered := u.c.liveOf(cs) != nil; registered != (version == 1) {
+			t.Errorf("version %d chat registered with the live host: %v", version, registered)
+		}
+	}
 }

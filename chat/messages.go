@@ -28,7 +28,7 @@ func (c *Client) Send(ctx context.Context, id ChatID, bodies ...string) ([]Entry
 		return nil, err
 	}
 	// The protocol carries milliseconds; store what the friend will see.
-	ms, err := c.db.Enqueue(ctx, store.ChatID(id), bodies, time.UnixMilli(time.Now().UnixMilli()))
+	ms, err := c.enqueue(ctx, store.ChatID(id), bodies, time.UnixMilli(time.Now().UnixMilli()))
 	if err != nil {
 		return nil, unknownChat(id, err)
 	}

@@ -63,6 +63,12 @@ func (c *Client) publish(ctx context.Context, cs *chatState) (flushResult, error
 
 func (c *Client) publishLocked(ctx context.Context, cs *chatState) (res flushResult, err error) {
 	sid := store.ChatID(cs.id)
+	if raw, err := c.db.Ratchet(ctx, sid); err != nil || raw != nil {
+		if err != nil {
+			return res, err
+		}
+		return c.publishV2(ctx, cs, raw)
+	}
 	if c.ownDue(cs) {
 		// Our records must continue after what the DHT holds of ours:
 		// this database may be behind it (docs/PROTOCOL.md 6.2).

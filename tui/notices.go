@@ -72,6 +72,8 @@ func alertShort(a chat.Alert) string {
 		return "they sent more than the quota allows"
 	case chat.AlertSendBlocked:
 		return "sending here is blocked: a record you cannot replace sits in your slot"
+	case chat.AlertStale:
+		return "this database is older than what you sent here: start a new chat"
 	}
 	return "something happened that you must know"
 }

@@ -33,6 +33,10 @@ func alertText(a chat.Alert, name string) (what, hint string) {
 				"with a sequence number yours cannot pass, so %s cannot read what you send", name, a.N, name),
 			fmt.Sprintf("%s's dhtchat can write there and put it there: your messages stay queued and go out once it is gone "+
 				"(DHT nodes drop it two days after it was last put); if it stays, ask %s, or dhtchat block %s", name, name, name)
+	case chat.AlertStale:
+		return fmt.Sprintf("this home is older than what your identity already sent to %s (restored from a backup, "+
+				"or another device uses it): dhtchat sends nothing more in this chat, so as never to reuse its keys", name),
+			fmt.Sprintf("start a new chat: dhtchat start %s", name)
 	}
 	return a.String(), ""
 }

@@ -172,7 +172,8 @@ type sendProgress struct {
 	printed     map[string]uint64 // per status, the last number printed
 	alerted     map[chat.AlertKind]bool
 	netErr      error // why the worker last said the DHT is unreachable
-	blocked     bool  // the worker said sending in the chat is blocked (AlertSendBlocked)
+	blocked     bool  // the worker said sending in the chat is blocked (AlertSendBlocked, AlertStale)
+	blocked2    bool  // … because the chat's state is stale (AlertStale)
 }
 
 func (p *sendProgress) queued(entries []chat.Entry) error {
@@ -237,9 +238,10 @@ func (p *sendProgress) take(ctx context.Context, ev chat.Event, events <-chan ch
 		case chat.AlertEvent:
 			if ev.Alert.Chat == p.id {
 				p.alerts([]chat.Alert{ev.Alert})
-				if ev.Alert.Kind == chat.AlertSendBlocked {
+				if ev.Alert.Kind == chat.AlertSendBlocked || ev.Alert.Kind == chat.AlertStale {
 					p.mu.Lock()
 					p.blocked = true
+					p.blocked2 = ev.Alert.Kind == chat.AlertStale
 					p.mu.Unlock()
 				}
 			}
@@ -373,8 +375,11 @@ func (e *env) waitSent(ctx context.Context, s *session, prog *sendProgress, even
 			}
 			prog.take(ctx, ev, events)
 			prog.mu.Lock()
-			blocked := prog.blocked
+			blocked, stale := prog.blocked, prog.blocked2
 			prog.mu.Unlock()
+			if stale {
+				return chat.ErrStale // waiting would not help: the alert says why
+			}
 			if blocked {
 				return chat.ErrSendBlocked // waiting would not help: the alert says why
 			}

@@ -137,6 +137,12 @@ func (e *env) openSessionWatching(ctx context.Context, online bool, watch chat.W
 		IsFriend: s.book.isFriend,
 		Watch:    watch,
 		Live:     liveCfg,
+		// The commands still make version 1 chats: a restored home or a
+		// second device continues a version 1 chat (resync_cli_test.go),
+		// where a version 2 chat refuses to write (chat.AlertStale) and
+		// needs a new chat, which the commands do not offer yet.
+		// Version 2 chats are the engine's default (chat.Config).
+		ChatVersion: 1,
 	})
 	if err != nil {
 		s.close()

@@ -209,6 +209,10 @@ var sentinels = []struct {
 		"and the friend cannot read what you send", []string{
 		"the friend's dhtchat can write there, and put it there: the messages stay queued, and go out once it is gone",
 		"if it stays, ask the friend, or stop the chat: dhtchat block NAME"}},
+	{chat.ErrStale, Runtime, "this home is older than what your identity already sent in this chat, " +
+		"so it sends nothing more there (it would reuse keys)", []string{
+		"it was restored from a backup, or another device uses your identity",
+		"start a new chat with the friend: dhtchat start NAME"}},
 
 	// The network.
 	{dht.ErrNoPeers, Runtime, "no DHT peers reachable", []string{

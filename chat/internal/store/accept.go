@@ -95,6 +95,14 @@ type Accepted struct {
 // batch's messages that are already stored are compared to what is stored
 // (Accepted.Conflicts).
 func (s *Store) Accept(ctx context.Context, id ChatID, msgs []Message, q Quota) (Accepted, error) {
+	return s.accept(ctx, id, msgs, q, nil)
+}
+
+// accept is Accept; with a non-nil state it also replaces the chat's
+// ratchet state (version 2) in the same transaction, if every message of
+// msgs is then stored (none was left out by a gap or the quota): the
+// state no longer holds the keys of the messages it opened.
+func (s *Store) accept(ctx context.Context, id ChatID, msgs []Message, q Quota, state []byte) (Accepted, error) {
 	byN := make(map[uint64]Message, len(msgs))
 	for _, m := range msgs {
 		if _, dup := byN[m.N]; !dup {
@@ -104,6 +112,22 @@ func (s *Store) Accept(ctx context.Context, id ChatID, msgs []Message, q Quota) 
 	now := timeFromDB(timeToDB(s.now()))
 	var a Accepted
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.acceptTx(ctx, tx, id, byN, q, now, &a); err != nil {
+			return err
+		}
+		if state == nil || a.OverQuota {
+			return nil
+		}
+		return saveStateIfComplete(ctx, tx, id, msgs, state)
+	})
+	if err != nil {
+		return Accepted{}, s.wrap("receive in chat "+id.String(), err)
+	}
+	return a, nil
+}
+
+func (s *Store) acceptTx(ctx context.Context, tx *sql.Tx, id ChatID, byN map[uint64]Message, q Quota, now time.Time, a *Accepted) error {
+	{
 		c, err := counters(ctx, tx, id)
 		if err != nil {
 			return err
@@ -159,11 +183,7 @@ func (s *Store) Accept(ctx context.Context, id ChatID, msgs []Message, q Quota) 
 		_, err = tx.ExecContext(ctx, `UPDATE chats SET received = ?, last_activity = max(last_activity, ?) WHERE id = ?`,
 			int64(n-1), timeToDB(now), id[:])
 		return err
-	})
-	if err != nil {
-		return Accepted{}, s.wrap("receive in chat "+id.String(), err)
 	}
-	return a, nil
 }
 
 // conflicts returns, in increasing order, the numbers of the messages of

@@ -108,6 +108,20 @@ func (s *Store) view(ctx context.Context, fn func(*sql.Tx) error) error {
 // and false, whatever c.ID says. Chats of other peers with the same wire
 // ID do not matter: each peer's chats are their own.
 func (s *Store) CreateChat(ctx context.Context, c Chat) (Chat, bool, error) {
+	return s.createChat(ctx, c, nil)
+}
+
+// CreateChatV2 is CreateChat for a protocol version 2 chat: a new chat
+// gets ratchet as its ratchet state (see Store.Ratchet), in the same
+// transaction. A chat already there is returned as it is, with false.
+func (s *Store) CreateChatV2(ctx context.Context, c Chat, ratchet []byte) (Chat, bool, error) {
+	if ratchet == nil {
+		return Chat{}, false, invalid("no ratchet state")
+	}
+	return s.createChat(ctx, c, ratchet)
+}
+
+func (s *Store) createChat(ctx context.Context, c Chat, ratchet []byte) (Chat, bool, error) {
 	if c.Wire == (WireID{}) {
 		return Chat{}, false, invalid("zero wire ID")
 	}
@@ -150,6 +164,11 @@ func (s *Store) CreateChat(ctx context.Context, c Chat) (Chat, bool, error) {
 			c.ID[:], c.Wire[:], c.Peer[:], c.StartedByMe, timeToDB(c.CreatedAt), timeToDB(c.LastActivity))
 		if err != nil {
 			return err
+		}
+		if ratchet != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO ratchets (chat, state) VALUES (?, ?)`, c.ID[:], ratchet); err != nil {
+				return err
+			}
 		}
 		out, created = c, true
 		out.Blocked, err = isBlocked(ctx, tx, c.Peer)
@@ -287,6 +306,9 @@ FROM messages WHERE chat = ?`, int64(c.PeerAck), id[:]).Scan(&d.Sent, &d.Receive
 		for _, q := range []string{
 			`DELETE FROM messages WHERE chat = ?`,
 			`DELETE FROM record_seqs WHERE chat = ?`,
+			`DELETE FROM ratchets WHERE chat = ?`,
+			`DELETE FROM frames WHERE chat = ?`,
+			`DELETE FROM v2_seqs WHERE chat = ?`,
 			`DELETE FROM alerts WHERE chat = ?`,
 			`DELETE FROM chats WHERE id = ?`,
 		} {

@@ -112,6 +112,10 @@ func counters(ctx context.Context, q querier, id ChatID) (Counters, error) {
 // consecutively after its highest outgoing N, with status Pending. They are
 // durable when Enqueue returns. A zero sentAt means now.
 func (s *Store) Enqueue(ctx context.Context, id ChatID, bodies []string, sentAt time.Time) ([]Message, error) {
+	return s.enqueue(ctx, id, bodies, sentAt, nil)
+}
+
+func (s *Store) enqueue(ctx context.Context, id ChatID, bodies []string, sentAt time.Time, seal Sealer) ([]Message, error) {
 	for i, b := range bodies {
 		if err := checkBody(i, b); err != nil {
 			return nil, err
@@ -153,7 +157,10 @@ func (s *Store) Enqueue(ctx context.Context, id ChatID, bodies []string, sentAt 
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE chats SET sent = ?, last_activity = max(last_activity, ?) WHERE id = ?`,
 			int64(n), timeToDB(sentAt), id[:])
-		return err
+		if err != nil || seal == nil {
+			return err
+		}
+		return sealTx(ctx, tx, id, out, seal)
 	})
 	if err != nil {
 		return nil, s.wrap("enqueue in chat "+id.String(), err)

@@ -401,6 +401,7 @@ func downgradeTo2(t *testing.T, s *Store) {
 	for _, q := range []string{
 		`DROP TRIGGER messages_fts_insert`, `DROP TRIGGER messages_fts_delete`, `DROP TRIGGER messages_fts_update`,
 		`DROP TABLE messages_fts`, `ALTER TABLE chats DROP COLUMN draft`,
+		`DROP TRIGGER frames_delivered`, `DROP TABLE frames`, `DROP TABLE ratchets`, `DROP TABLE v2_seqs`,
 		`DROP TABLE published`, `DROP TABLE blocked_peers`, `DROP INDEX chats_peer_wire`, `ALTER TABLE chats DROP COLUMN wire`,
 		`DROP TABLE alerts`, `DROP INDEX messages_incoming_time`,
 		`ALTER TABLE messages DROP COLUMN digest`, `ALTER TABLE messages DROP COLUMN imported`,

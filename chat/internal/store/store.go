@@ -43,7 +43,7 @@ import (
 const MaxBody = 64 << 10
 
 // SchemaVersion is the version of the database schema this package writes.
-const SchemaVersion = 7
+const SchemaVersion = 8
 
 // applicationID marks the file as a dhtchat store ("dhtc") in the SQLite
 // header, so that Open refuses to adopt some other application's database.
@@ -330,6 +330,38 @@ CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
 	INSERT INTO messages_fts (rowid, body) VALUES (new.seq, new.body);
 END;
 ALTER TABLE chats ADD COLUMN draft TEXT NOT NULL DEFAULT '';
+`,
+	// Version 8: protocol version 2 chats (see ratchet.go). A chat with a
+	// row in ratchets is a version 2 chat; state is its wire.RatchetState,
+	// written in the transaction of the delivery it belongs to. frames
+	// holds the ciphertext of each of our version 2 messages as sealed at
+	// send time, until it is acknowledged (the trigger deletes it then).
+	// v2_seqs are the IPNS sequence numbers per (epoch, slot).
+	`
+CREATE TABLE ratchets (
+	chat  BLOB PRIMARY KEY REFERENCES chats (id) ON DELETE CASCADE,
+	state BLOB NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE TABLE frames (
+	chat   BLOB NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+	n      INTEGER NOT NULL CHECK (n >= 1),
+	epoch  INTEGER NOT NULL,
+	sealed BLOB NOT NULL,
+	PRIMARY KEY (chat, n)
+) STRICT, WITHOUT ROWID;
+CREATE TRIGGER frames_delivered AFTER UPDATE OF status ON messages
+	WHEN NEW.outgoing = 1 AND NEW.status = 2
+BEGIN
+	DELETE FROM frames WHERE chat = NEW.chat AND n = NEW.n;
+END;
+CREATE TABLE v2_seqs (
+	chat  BLOB NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+	mine  INTEGER NOT NULL,
+	epoch INTEGER NOT NULL,
+	slot  INTEGER NOT NULL,
+	seq   INTEGER NOT NULL, -- the int64 bit pattern of the uint64
+	PRIMARY KEY (chat, mine, epoch, slot)
+) STRICT, WITHOUT ROWID;
 `,
 }
 
