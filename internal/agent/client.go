@@ -90,7 +90,8 @@ func (c *Conn) read() {
 func (c *Conn) Call(ctx context.Context, method string, params, result any) error {
 	c.mu.Lock()
 	c.next++
-	id := strconv.Itoa(c.next)
+	n := c.next
+	id := strconv.Itoa(n)
 	ch := make(chan Response, 1)
 	c.pending[id] = ch
 	c.mu.Unlock()
@@ -104,7 +105,7 @@ func (c *Conn) Call(ctx context.Context, method string, params, result any) erro
 		ID      int    `json:"id"`
 		Method  string `json:"method"`
 		Params  any    `json:"params,omitempty"`
-	}{"2.0", c.next, method, params})
+	}{"2.0", n, method, params})
 	if err != nil {
 		return err
 	}

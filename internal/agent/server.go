@@ -37,7 +37,7 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &server{cfg: cfg, keys: map[chat.ChatID]string{}}
+	s := &server{cfg: cfg}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -55,11 +55,7 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
 	}
 }
 
-type server struct {
-	cfg  Config
-	mu   sync.Mutex
-	keys map[chat.ChatID]string // chat keys of the chats events were about
-}
+type server struct{ cfg Config }
 
 // conn is one caller's connection: requests in, responses and
 // notifications out, one line each, written whole.
@@ -182,14 +178,14 @@ func (s *server) reply(c *conn, req Request, res any, err error) {
 	c.write(resp)
 }
 
-// The parameters that name a chat: its key, or the friend (the latest
+// Target: the parameters that name a chat: its key, or the friend (the latest
 // chat with them).
-type target struct {
+type Target struct {
 	Chat   string `json:"chat,omitempty"`
 	Friend string `json:"friend,omitempty"`
 }
 
-func (s *server) resolve(ctx context.Context, t target) (chat.Info, error) {
+func (s *server) resolve(ctx context.Context, t Target) (chat.Info, error) {
 	switch {
 	case t.Chat != "":
 		key, err := wire.ParseChatKey(t.Chat)
@@ -224,7 +220,7 @@ func (s *server) call(ctx context.Context, req Request) (any, error) {
 		}
 		return s.send(ctx, p)
 	case "sync":
-		var p target
+		var p Target
 		if err := decodeParams(req.Params, &p); err != nil {
 			return nil, err
 		}
@@ -247,7 +243,7 @@ func (s *server) call(ctx context.Context, req Request) (any, error) {
 		}
 		return s.chats(ctx)
 	case "focus", "use":
-		var p target
+		var p Target
 		if err := decodeParams(req.Params, &p); err != nil {
 			return nil, err
 		}
@@ -267,7 +263,7 @@ func (s *server) call(ctx context.Context, req Request) (any, error) {
 
 // SendParams are the parameters of "send".
 type SendParams struct {
-	target
+	Target
 	Text          string   `json:"text,omitempty"`
 	Messages      []string `json:"messages,omitempty"`
 	WaitDelivered bool     `json:"wait_delivered,omitempty"`
@@ -297,7 +293,7 @@ func (s *server) send(ctx context.Context, p SendParams) (any, error) {
 	if terr != nil {
 		return nil, terr
 	}
-	in, err := s.resolve(ctx, p.target)
+	in, err := s.resolve(ctx, p.Target)
 	if err != nil {
 		return nil, err
 	}
@@ -385,7 +381,7 @@ type SyncResult struct {
 	Error     string    `json:"error,omitempty"` // why the network part failed, if it did
 }
 
-func (s *server) sync(ctx context.Context, p target) (any, error) {
+func (s *server) sync(ctx context.Context, p Target) (any, error) {
 	in, err := s.resolve(ctx, p)
 	if err != nil {
 		return nil, err
@@ -409,7 +405,7 @@ func (s *server) sync(ctx context.Context, p target) (any, error) {
 
 // RecvParams are the parameters of "recv".
 type RecvParams struct {
-	target
+	Target
 	All bool `json:"all,omitempty"`
 }
 
@@ -420,7 +416,7 @@ type MessagesResult struct {
 }
 
 func (s *server) recv(ctx context.Context, p RecvParams) (any, error) {
-	in, err := s.resolve(ctx, p.target)
+	in, err := s.resolve(ctx, p.Target)
 	if err != nil {
 		return nil, err
 	}
@@ -457,13 +453,13 @@ func (s *server) recv(ctx context.Context, p RecvParams) (any, error) {
 
 // HistoryParams are the parameters of "history".
 type HistoryParams struct {
-	target
+	Target
 	Before int64 `json:"before,omitempty"` // a "seq": only messages stored before it
 	Limit  int   `json:"limit,omitempty"`  // default 50, at most 1000
 }
 
 func (s *server) history(ctx context.Context, p HistoryParams) (any, error) {
-	in, err := s.resolve(ctx, p.target)
+	in, err := s.resolve(ctx, p.Target)
 	if err != nil {
 		return nil, err
 	}
