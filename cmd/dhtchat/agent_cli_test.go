@@ -73,9 +73,13 @@ func (u *cliUser) runEnv(t *testing.T, env []string, args ...string) (stdout, st
 	return o.String(), e.String(), 0
 }
 
-// offline is the environment of a command that cannot join the DHT: it
+// unreachable is the environment of a command that cannot join the DHT
+// (its one bootstrap peer's port is closed: the dial fails at once): it
 // succeeds only through a running agent.
-var offline = []string{"DHTCHAT_BOOTSTRAP=none"}
+func unreachable(u *cliUser) []string {
+	first := strings.Split(u.bootstrap, ",")[0]
+	return []string{"DHTCHAT_BOOTSTRAP=" + regexp.MustCompile(`/tcp/[0-9]+/`).ReplaceAllString(first, "/tcp/1/"), "DHTCHAT_DIAL_TIMEOUT=5s"}
+}
 
 // noAgent is the environment of a command that ignores a running agent.
 var noAgent = []string{"DHTCHAT_NO_AGENT=1"}
@@ -90,6 +94,7 @@ func TestCLIAgent(t *testing.T) {
 	t.Parallel()
 	alice, bob := chatPair(t)
 	aliceAgent := startAgent(t, alice)
+	offline := unreachable(alice)
 	startAgent(t, bob)
 
 	sock := filepath.Join(alice.home, "agent.sock")

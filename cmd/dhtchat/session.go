@@ -42,7 +42,7 @@ type session struct {
 	// agent is the connection to this home's running dhtchat, which does
 	// the network work of a one-shot command (agent.go); nil if none.
 	agent *agent.Conn
-	log    *slog.Logger
+	log   *slog.Logger
 	// opened holds what the session opened, to close in reverse order.
 	opened cleanup
 }
