@@ -42,7 +42,7 @@ func init() {
 		keygenCmd, whoamiCmd, passphraseCmd,
 		addFriendCmd, friendsCmd, verifyCmd, removeFriendCmd, renameFriendCmd,
 		exportFriendsCmd, importFriendsCmd,
-		startCmd, respondCmd, sendCmd, recvCmd, historyCmd, searchCmd, chatsCmd,
+		startCmd, respondCmd, sendCmd, recvCmd, historyCmd, searchCmd, chatsCmd, agentCmd,
 		blockCmd, unblockCmd, deleteChatCmd,
 		nodeCmd, demoCmd, versionCmd,
 	}
@@ -88,6 +88,9 @@ type env struct {
 	getenv         func(string) string
 	globals
 	log debugLog // the --debug log, opened once for the process
+	// noAgent: the command does its own network work even if a running
+	// dhtchat serves the control socket (recv --follow).
+	noAgent bool
 }
 
 // run is dhtchat without the process around it: main gives it the process's

@@ -152,7 +152,9 @@ func execCommand(home string, args ...string) *exec.Cmd {
 func cleanEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "DHTCHAT_") {
+		// XDG_RUNTIME_DIR out too: each test home keeps its control
+		// socket, so that no test's agent serves another's commands.
+		if !strings.HasPrefix(kv, "DHTCHAT_") && !strings.HasPrefix(kv, "XDG_RUNTIME_DIR=") {
 			env = append(env, kv)
 		}
 	}

@@ -60,6 +60,9 @@ func runRecv(ctx context.Context, e *env, args []string, o *recvOpts) error {
 		return userr.Usagef("recv: --follow and --timeout do not go together").
 			WithHint("--follow runs until interrupted; --timeout waits for the first new message and exits")
 	}
+	// --follow runs long: it does its own network work, and serves this
+	// home's control socket if no other process does.
+	e.noAgent = o.follow
 	s, f, info, err := e.openChat(ctx, true, args[0], o.chatKey)
 	if err != nil {
 		return err
@@ -79,6 +82,7 @@ func runRecv(ctx context.Context, e *env, args []string, o *recvOpts) error {
 		return err
 	}
 	if o.follow {
+		e.serveAgent(ctx, s)
 		return p.follow(ctx)
 	}
 	// Without --timeout: one Sync. With it: one at each poll until a
@@ -94,7 +98,7 @@ func runRecv(ctx context.Context, e *env, args []string, o *recvOpts) error {
 	}
 	for {
 		// Sync also publishes what is pending (send --help promises it).
-		res, err := s.client.Sync(waitCtx, info.ID)
+		res, err := s.sync(waitCtx, info)
 		e.noteAlerts(f.Name, res.Alerts)
 		if perr := p.printStored(ctx); perr != nil {
 			return perr

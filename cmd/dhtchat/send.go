@@ -74,7 +74,7 @@ func runSend(ctx context.Context, e *env, args []string, o *sendOpts) error {
 	// batch as soon as it is stored ("tail -f log | dhtchat send ops -"
 	// never ends), without polling the chat, and its events have the
 	// progress printed meanwhile.
-	events := s.client.Subscribe(ctx)
+	events := s.subscribe(ctx, info)
 	bgCtx, cancelBG := context.WithCancel(ctx)
 	connected := make(chan error, 1)
 	stdinDone := make(chan struct{})
@@ -82,7 +82,7 @@ func runSend(ctx context.Context, e *env, args []string, o *sendOpts) error {
 	bg.Go(func() {
 		err := s.connect(bgCtx)
 		if err == nil {
-			s.client.Use(info.ID)
+			s.use(info)
 		}
 		connected <- err
 		if err != nil {
@@ -114,7 +114,7 @@ func runSend(ctx context.Context, e *env, args []string, o *sendOpts) error {
 	queue := func(bodies []string) error {
 		bodies, bad = validPrefix(bodies, lines)
 		if len(bodies) > 0 {
-			entries, err := s.client.Send(ctx, info.ID, bodies...)
+			entries, err := s.send(ctx, info, bodies)
 			if err != nil {
 				return err
 			}
@@ -151,7 +151,7 @@ func runSend(ctx context.Context, e *env, args []string, o *sendOpts) error {
 		waitCtx, cancel = context.WithTimeout(ctx, o.timeout)
 		defer cancel()
 	}
-	if err := e.waitSent(waitCtx, s, prog, events, o.waitDelivered); err != nil {
+	if err := e.waitSent(waitCtx, s, info, prog, events, o.waitDelivered); err != nil {
 		return err
 	}
 	return bad // the lines before a bad one are sent; say why the rest is not
@@ -343,11 +343,11 @@ func (p *sendProgress) report(ctx context.Context) (chat.Outbox, error) {
 // delivery, or for room in the slots). Its events say when to look, and
 // the store what there is, so that what another process sharing it did
 // counts too. The worker retries errors of the network until ctx ends.
-func (e *env) waitSent(ctx context.Context, s *session, prog *sendProgress, events <-chan chat.Event, delivered bool) error {
+func (e *env) waitSent(ctx context.Context, s *session, info chat.Info, prog *sendProgress, events <-chan chat.Event, delivered bool) error {
 	name := prog.name
 	defer prog.storedAlerts(context.WithoutCancel(ctx))
 	if delivered {
-		s.client.Focus(prog.id)
+		s.focus(info)
 	}
 	notified := false
 	for {
@@ -365,7 +365,7 @@ func (e *env) waitSent(ctx context.Context, s *session, prog *sendProgress, even
 			if !e.json {
 				e.notef("%d messages wait for %s to acknowledge earlier ones…", o.Queued, name)
 			}
-			s.client.Focus(prog.id)
+			s.focus(info)
 		}
 		select {
 		case ev, ok := <-events:
@@ -384,6 +384,10 @@ func (e *env) waitSent(ctx context.Context, s *session, prog *sendProgress, even
 				return chat.ErrSendBlocked // waiting would not help: the alert says why
 			}
 			continue
+		case <-s.agentDone():
+			// The running dhtchat that did the network work stopped.
+			return userr.Runtimef("the running dhtchat stopped while %s", "waiting for "+name).
+				WithHint("the messages are stored and will be sent by the next dhtchat command that goes online")
 		case <-ctx.Done():
 		}
 		prog.mu.Lock()

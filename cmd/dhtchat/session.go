@@ -18,6 +18,7 @@ import (
 	"github.com/dhtchat/dhtchat/chat"
 	"github.com/dhtchat/dhtchat/chat/wire"
 	"github.com/dhtchat/dhtchat/dht"
+	"github.com/dhtchat/dhtchat/internal/agent"
 	"github.com/dhtchat/dhtchat/internal/userr"
 	"github.com/dhtchat/dhtchat/keyring"
 )
@@ -38,7 +39,10 @@ type session struct {
 	book   *friendBook
 	client *chat.Client
 	node   *dht.Node // nil when offline
-	log    *slog.Logger
+	// agent is the connection to this home's running dhtchat, which does
+	// the network work of a one-shot command (agent.go); nil if none.
+	agent *agent.Conn
+	log   *slog.Logger
 	// opened holds what the session opened, to close in reverse order.
 	opened cleanup
 }
@@ -176,10 +180,23 @@ func (e *env) openFriendWatching(ctx context.Context, online bool, watch chat.Wa
 
 // openChat opens a session on the chat with the friend called name that
 // chatKey names (or the latest with them, if chatKey is empty).
+// An online session uses this home's running dhtchat if there is one
+// (the agent, the full-screen chat): it opens the database only, and
+// leaves the network to it.
 func (e *env) openChat(ctx context.Context, online bool, name, chatKey string) (*session, keyring.Friend, chat.Info, error) {
-	s, f, err := e.openFriend(ctx, online, name)
+	var a *agent.Conn
+	if online {
+		a = e.dialAgent()
+	}
+	s, f, err := e.openFriend(ctx, online && a == nil, name)
 	if err != nil {
+		if a != nil {
+			a.Close()
+		}
 		return nil, keyring.Friend{}, chat.Info{}, err
+	}
+	if a != nil {
+		s.useAgent(a)
 	}
 	info, err := s.chatWith(ctx, f, chatKey)
 	if err == nil && online {
@@ -200,6 +217,9 @@ func (s *session) close() error { return s.opened.close() }
 // connect joins the DHT, unless the worker did already. Without a peer it
 // fails with an error wrapping dht.ErrNoPeers, which userr explains.
 func (s *session) connect(ctx context.Context) error {
+	if s.agent != nil {
+		return nil // the running dhtchat is online
+	}
 	return s.client.Connect(ctx)
 }
 

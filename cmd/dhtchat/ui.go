@@ -43,6 +43,8 @@ func runUI(ctx context.Context, e *env) error {
 		return err
 	}
 	defer s.close()
+	// One-shot commands of this home use this session while it runs.
+	e.serveAgent(ctx, s)
 	return e.fullScreen(ctx, s, tui.Options{Terminal: t})
 }
 

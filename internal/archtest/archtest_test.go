@@ -81,6 +81,9 @@ var layers = []struct {
 	// The one place where errors become the user's words: it knows the
 	// errors of everything below, and both faces (CLI and UI) use it.
 	{"internal/userr", 3},
+	// The control socket of a running client (docs/AGENT.md): a server
+	// over the engine's API, for the commands and the UI above it.
+	{"internal/agent", 3},
 	{"chat", 2},
 	{"chat/wire", 1},
 	{"dht", 1},
