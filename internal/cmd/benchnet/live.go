@@ -75,8 +75,13 @@ func benchLive(ctx context.Context, b *bench) error {
 		}
 		b.add(row{id: "12", measure: "Enter → other screen, " + mode, settings: settings,
 			n: lat.N, med: fmtDur(lat.Med), p99: fmtDur(lat.P99), cost: cost, target: target, result: res})
+		b.add(row{id: "12", measure: "idle UI with the chat open, " + mode,
+			settings: fmt.Sprintf("the same two UIs after the run, %s idle; load avg %s", r.idle, loadAvg()),
+			n:        2, med: fmt.Sprintf("%.1f %% CPU per UI", 50*float64(r.idleCPU[0]+r.idleCPU[1])/float64(r.idle)),
+			cost: fmt.Sprintf("RSS alice %s, bob %s; CPU alice %s, bob %s", fmtBytes(float64(r.rssKB[0]*1024)), fmtBytes(float64(r.rssKB[1]*1024)),
+				r.idleCPU[0], r.idleCPU[1])})
 	}
-	return nil
+	return benchLiveBurst(ctx, b, net.Bootstrap(), servers)
 }
 
 // cliHome is one user of the real binary: its home and network.
@@ -195,6 +200,9 @@ func (s *tmuxServer) waitPane(ctx context.Context, target string, d time.Duratio
 
 type uiResult struct {
 	lat, floor            []float64
+	idle                  time.Duration // the idle window
+	idleCPU               [2]time.Duration
+	rssKB                 [2]int64
 	status                string
 	loadBefore, loadAfter string
 }
@@ -276,6 +284,7 @@ func uiLatency(ctx context.Context, b *bench, alice, bob *cliHome, mode string, 
 			return nil, fmt.Errorf("warm-up message not on %s's screen: %w", to, err)
 		}
 	}
+	var err error
 	for i := range runs {
 		// The floor: tmux alone.
 		text := fmt.Sprintf("floor-%s-%03d", mode, i)
@@ -287,7 +296,8 @@ func uiLatency(ctx context.Context, b *bench, alice, bob *cliHome, mode string, 
 			return nil, err
 		}
 		// cat echoes the line once typed and again once read: wait for two.
-		_, at, err := s.waitPane(ctx, "floor", 10*time.Second, func(scr string) bool { return strings.Count(scr, text) >= 2 })
+		var at time.Time
+		_, at, err = s.waitPane(ctx, "floor", 10*time.Second, func(scr string) bool { return strings.Count(scr, text) >= 2 })
 		if err != nil {
 			return nil, fmt.Errorf("the floor pane: %w", err)
 		}
@@ -314,6 +324,28 @@ func uiLatency(ctx context.Context, b *bench, alice, bob *cliHome, mode string, 
 		}
 	}
 	res.loadAfter = loadAvg()
+	// Idle: both UIs on the chat, nothing typed.
+	res.idle = 30 * time.Second
+	if b.quick {
+		res.idle = 10 * time.Second
+	}
+	var pids [2]int
+	var cpu0 [2]time.Duration
+	for i, name := range []string{"alice", "bob"} {
+		if pids[i], err = s.uiPID(ctx, name); err != nil {
+			return nil, err
+		}
+		cpu0[i] = procCPU(pids[i])
+	}
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(res.idle):
+	}
+	for i := range pids {
+		res.idleCPU[i] = procCPU(pids[i]) - cpu0[i]
+		res.rssKB[i], _ = procStatusKB(pids[i], "VmRSS")
+	}
 	for _, name := range []string{"alice", "bob"} {
 		s.run(ctx, "send-keys", "-t", name, "C-c")
 	}
@@ -333,4 +365,46 @@ func draftOf(scr string) string {
 		}
 	}
 	return ""
+}
+
+// uiPID is the pid of the dhtchat process in pane target: the child of
+// the pane's shell.
+func (s *tmuxServer) uiPID(ctx context.Context, target string) (int, error) {
+	out, err := s.run(ctx, "display-message", "-p", "-t", target, "#{pane_pid}")
+	if err != nil {
+		return 0, err
+	}
+	sh := strings.TrimSpace(out)
+	kids, err := os.ReadFile("/proc/" + sh + "/task/" + sh + "/children")
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Fields(string(kids))
+	if len(f) == 0 {
+		return 0, fmt.Errorf("pane %s: no dhtchat process under shell %s", target, sh)
+	}
+	var pid int
+	_, err = fmt.Sscan(f[0], &pid)
+	return pid, err
+}
+
+// procCPU is the user and system CPU time of process pid (clock ticks of
+// 10 ms, as /proc/PID/stat counts them).
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		s = s[i+1:]
+	}
+	f := strings.Fields(s)
+	if len(f) < 13 {
+		return 0
+	}
+	var ut, st int64
+	fmt.Sscan(f[11], &ut)
+	fmt.Sscan(f[12], &st)
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
