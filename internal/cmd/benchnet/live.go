@@ -67,7 +67,9 @@ func benchLive(ctx context.Context, b *bench) error {
 		floor := Summarize(r.floor)
 		settings := fmt.Sprintf("two full-screen UIs (real binary) in tmux, 100×30, %d servers, default poll policy, DHTCHAT_LIVE=%s; alice → bob, capture-pane every 5 ms; status line %q; load avg %s → %s",
 			servers, mode, r.status, r.loadBefore, r.loadAfter)
-		cost := fmt.Sprintf("method floor (send-keys → capture-pane on cat): p50 %s, p99 %s", fmtDur(floor.Med), fmtDur(floor.P99))
+		own := Summarize(r.own)
+		cost := fmt.Sprintf("method floor (send-keys → capture-pane on cat): p50 %s, p99 %s; Enter → alice's own history: p50 %s, p99 %s (n %d)",
+			fmtDur(floor.Med), fmtDur(floor.P99), fmtDur(own.Med), fmtDur(own.P99), own.N)
 		res, target := "", ""
 		if mode == "direct" {
 			target = "p50 ≤ 25 ms, p99 ≤ 60 ms"
@@ -199,7 +201,7 @@ func (s *tmuxServer) waitPane(ctx context.Context, target string, d time.Duratio
 }
 
 type uiResult struct {
-	lat, floor            []float64
+	lat, floor, own       []float64
 	idle                  time.Duration // the idle window
 	idleCPU               [2]time.Duration
 	rssKB                 [2]int64
@@ -321,6 +323,31 @@ func uiLatency(ctx context.Context, b *bench, alice, bob *cliHome, mode string, 
 		res.lat = append(res.lat, at.Sub(t0).Seconds())
 		if st := statusOf(scr); st != "" && !strings.Contains(st, strings.TrimPrefix(want, "● online")) {
 			return nil, fmt.Errorf("bob's status line changed to %q during the run", st)
+		}
+	}
+	// The sender's own screen: Enter → the message in alice's history
+	// (the draft emptied), for where the time goes.
+	for i := range max(runs/2, 5) {
+		text := fmt.Sprintf("own echo %s %03d", mode, i)
+		if _, err := s.run(ctx, "send-keys", "-t", "alice", "-l", text); err != nil {
+			return nil, err
+		}
+		if _, _, err := s.waitPane(ctx, "alice", 10*time.Second, func(scr string) bool { return strings.Contains(draftOf(scr), text) }); err != nil {
+			return nil, fmt.Errorf("the text never reached alice's draft: %w", err)
+		}
+		t0 := time.Now()
+		if _, err := s.run(ctx, "send-keys", "-t", "alice", "Enter"); err != nil {
+			return nil, err
+		}
+		_, at, err := s.waitPane(ctx, "alice", 10*time.Second, func(scr string) bool {
+			return strings.Contains(scr, text) && !strings.Contains(draftOf(scr), text)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("own message %d not in alice's history: %w", i, err)
+		}
+		res.own = append(res.own, at.Sub(t0).Seconds())
+		if _, _, err := s.waitPane(ctx, "bob", 60*time.Second, func(scr string) bool { return strings.Contains(scr, text) }); err != nil {
+			return nil, fmt.Errorf("own-echo message %d not on bob's screen: %w", i, err)
 		}
 	}
 	res.loadAfter = loadAvg()
