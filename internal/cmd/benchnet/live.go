@@ -168,7 +168,12 @@ func (s *tmuxServer) run(ctx context.Context, args ...string) (string, error) {
 
 // kill ends the server and with it every process in its panes.
 func (s *tmuxServer) kill() {
+	out, _ := exec.Command("tmux", "-L", s.socket, "display-message", "-p", "#{socket_path}").Output()
 	exec.Command("tmux", "-L", s.socket, "kill-server").Run()
+	// tmux leaves its socket file behind after kill-server.
+	if p := strings.TrimSpace(string(out)); p != "" {
+		os.Remove(p)
+	}
 }
 
 // capture returns what pane target shows now.
