@@ -41,6 +41,7 @@ var sections = []struct {
 	{"idle", "a client with 50 chats and 10,000 messages, idle: CPU, DHT requests, bytes, RSS", benchIdle},
 	{"node", "RSS of a dhtchat node holding 10,000 records", benchNode},
 	{"startup", "dhtchat process start to connected (and to the UI's first frame)", benchStartup},
+	{"live", "live path vs DHT-only: Enter → other screen in two UIs in tmux (issue 12)", benchLive},
 	{"scale", "delivery latency and put/get cost on 20, 50 and 100 nodes", benchScale},
 }
 
