@@ -212,6 +212,9 @@ func (d *demo) client(ctx context.Context, network *dht.LocalNetwork, id keyring
 		// The live path on loopback, as two clients on one machine use it.
 		Live: chat.LiveConfig{Mode: chat.LiveDirect, AnnounceLoopback: true,
 			ListenAddrs: []multiaddr.Multiaddr{multiaddr.StringCast("/ip4/127.0.0.1/tcp/0")}},
+		// Version 1, as every command makes (session.go): the live path
+		// carries version 1 chats only, and the demo shows it.
+		ChatVersion: 1,
 	})
 	if err != nil {
 		return nil, err
