@@ -98,17 +98,20 @@ func TestOnePerHome(t *testing.T) {
 	if _, err := Listen(path); !errors.Is(err, ErrRunning) {
 		t.Fatalf("second Listen: %v, want ErrRunning", err)
 	}
-	go func() {
+	accepted := make(chan struct{})
+	go func(ln *Listener) {
+		defer close(accepted)
 		if c, err := ln.Accept(); err == nil {
 			c.Close()
 		}
-	}()
+	}(ln)
 	c, err := Dial(path)
 	if err != nil {
 		t.Fatalf("the first socket no longer answers: %v", err)
 	}
 	c.Close()
 	ln.Close()
+	<-accepted
 
 	// A stale socket: a file that nobody serves (left by a killed agent).
 	stale, err := net.Listen("unix", path)
