@@ -80,11 +80,19 @@ func runHistory(ctx context.Context, e *env, args []string, chatKey string) erro
 		before = page[0].Seq
 	}
 	slices.Reverse(pages)
-	for _, m := range timeline(slices.Concat(pages...)) {
+	return e.printEntries(f.Name, timeline(slices.Concat(pages...)))
+}
+
+// printEntries prints a chat's messages as history and search do: one
+// line each ("[time] from: text (status)"), or one JSON object each with
+// --json; friend is the name for the friend's messages.
+func (e *env) printEntries(friend string, es []chat.Entry) error {
+	for _, m := range es {
 		from := "me"
 		if !m.Outgoing {
-			from = f.Name
+			from = friend
 		}
+		var err error
 		if e.json {
 			err = e.printJSON(historyJSON{From: from, N: m.N, Status: m.Status.String(), Text: m.Body,
 				SentAt: m.SentAt.UTC(), Imported: m.Imported})

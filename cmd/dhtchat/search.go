@@ -43,24 +43,5 @@ func runSearch(ctx context.Context, e *env, args []string, chatKey string) error
 	if err != nil {
 		return err
 	}
-	for _, m := range timeline(hits) {
-		from := "me"
-		if !m.Outgoing {
-			from = f.Name
-		}
-		if e.json {
-			err = e.printJSON(historyJSON{From: from, N: m.N, Status: m.Status.String(), Text: m.Body,
-				SentAt: m.SentAt.UTC(), Imported: m.Imported})
-		} else {
-			status := ""
-			if m.Outgoing {
-				status = " (" + m.Status.String() + ")"
-			}
-			e.printf("[%s] %s: %s%s\n", m.SentAt.Local().Format("2006-01-02 15:04:05"), from, oneLineText(m.Body), status)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return e.printEntries(f.Name, timeline(hits))
 }
