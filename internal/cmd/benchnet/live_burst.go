@@ -153,7 +153,9 @@ func openLive(ctx context.Context, u *user, bootstrap []peer.AddrInfo, mode chat
 		return err
 	}
 	u.node = n
-	cfg := chat.Config{Identity: u.sk, DBPath: u.db, Network: n, Poll: chat.DefaultPollPolicy()}
+	// Version 1 chats, as the binary makes: the live path carries no
+	// version 2 chats yet.
+	cfg := chat.Config{Identity: u.sk, DBPath: u.db, Network: n, Poll: chat.DefaultPollPolicy(), ChatVersion: 1}
 	if mode != chat.LiveOff {
 		cfg.Live = chat.LiveConfig{Mode: mode, AnnounceLoopback: true,
 			ListenAddrs: []multiaddr.Multiaddr{multiaddr.StringCast("/ip4/127.0.0.1/tcp/0")}}
