@@ -108,10 +108,7 @@ func (c *Client) publishLocked(ctx context.Context, cs *chatState) (res flushRes
 	if err != nil {
 		return res, err
 	}
-	packed := 0
-	for _, s := range slots {
-		packed += len(s)
-	}
+	packed := packedCount(slots)
 	// MaxN tells the reader the highest number it can find in our slots.
 	// With nothing unacknowledged, every number given out was delivered
 	// (or used by another copy of this identity, and is taken): a copy of
@@ -159,10 +156,7 @@ func (c *Client) publishLocked(ctx context.Context, cs *chatState) (res flushRes
 	if blockedAt > 0 {
 		// What the blocked slot and those after it carry cannot be read:
 		// those messages stay pending.
-		packed = 0
-		for _, s := range slots[:blockedAt] {
-			packed += len(s)
-		}
+		packed = packedCount(slots[:blockedAt])
 		if packed > 0 {
 			maxN = unacked[packed-1].N
 		}
@@ -221,4 +215,14 @@ func (c *Client) syncSlot(ctx context.Context, cs *chatState, i int) (floor uint
 	}
 	cs.synced[i] = true
 	return rec.Seq, false, nil
+}
+
+// packedCount returns how many messages the packed slots carry (the first
+// that many of those given to wire.Pack or wire.PackV2).
+func packedCount[T any](slots [][]T) int {
+	n := 0
+	for _, s := range slots {
+		n += len(s)
+	}
+	return n
 }

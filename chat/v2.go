@@ -161,10 +161,7 @@ func (c *Client) publishV2(ctx context.Context, cs *chatState, raw []byte) (res 
 	if err != nil {
 		return res, err
 	}
-	packed := 0
-	for _, s := range slots {
-		packed += len(s)
-	}
+	packed := packedCount(slots)
 	maxN := counters.Sent
 	if packed > 0 {
 		maxN = frames[packed-1].N
