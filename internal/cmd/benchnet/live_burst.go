@@ -10,7 +10,6 @@ import (
 	"github.com/multiformats/go-multiaddr"
 
 	"github.com/dhtchat/dhtchat/chat"
-	"github.com/dhtchat/dhtchat/dht"
 )
 
 // benchLiveBurst sends 1,000 80-byte messages in one Send between two
@@ -140,30 +139,12 @@ func liveBurst(ctx context.Context, dir string, bootstrap []peer.AddrInfo, mode 
 
 // openLive is user.open online, with the live path in mode.
 func openLive(ctx context.Context, u *user, bootstrap []peer.AddrInfo, mode chat.LiveMode) error {
-	n, err := dht.New(ctx, dht.Config{
-		ListenAddrs: []multiaddr.Multiaddr{multiaddr.StringCast(dht.LocalListenAddr)},
-		Bootstrap:   bootstrap,
-		Mode:        dht.ModeClient,
-	})
-	if err != nil {
-		return err
-	}
-	if err := n.Connect(ctx); err != nil {
-		n.Close()
-		return err
-	}
-	u.node = n
 	// Version 1 chats, as the binary makes: the live path carries no
 	// version 2 chats yet.
-	cfg := chat.Config{Identity: u.sk, DBPath: u.db, Network: n, Poll: chat.DefaultPollPolicy(), ChatVersion: 1}
+	cfg := chat.Config{Poll: chat.DefaultPollPolicy(), ChatVersion: 1}
 	if mode != chat.LiveOff {
 		cfg.Live = chat.LiveConfig{Mode: mode, AnnounceLoopback: true,
 			ListenAddrs: []multiaddr.Multiaddr{multiaddr.StringCast("/ip4/127.0.0.1/tcp/0")}}
 	}
-	c, err := chat.Open(cfg)
-	if err != nil {
-		return err
-	}
-	u.c = c
-	return nil
+	return u.openWith(ctx, bootstrap, cfg)
 }

@@ -50,6 +50,12 @@ func newUser(dir string) (*user, error) {
 // open opens the user's client: online (a DHT client joined to bootstrap)
 // if bootstrap is non-nil, offline otherwise.
 func (u *user) open(ctx context.Context, bootstrap []peer.AddrInfo, poll chat.PollPolicy) error {
+	return u.openWith(ctx, bootstrap, chat.Config{Poll: poll})
+}
+
+// openWith is open with the settings of cfg; the identity, database and
+// network are the user's.
+func (u *user) openWith(ctx context.Context, bootstrap []peer.AddrInfo, cfg chat.Config) error {
 	var network chat.Network
 	if bootstrap != nil {
 		n, err := dht.New(ctx, dht.Config{
@@ -66,7 +72,8 @@ func (u *user) open(ctx context.Context, bootstrap []peer.AddrInfo, poll chat.Po
 		}
 		u.node, network = n, n
 	}
-	c, err := chat.Open(chat.Config{Identity: u.sk, DBPath: u.db, Network: network, Poll: poll})
+	cfg.Identity, cfg.DBPath, cfg.Network = u.sk, u.db, network
+	c, err := chat.Open(cfg)
 	if err != nil {
 		if u.node != nil {
 			u.node.Close()
