@@ -66,6 +66,10 @@ type Options struct {
 	// Notify says how a message the user is not looking at is told of
 	// (see Notify); nil means DefaultNotify.
 	Notify *Notify
+	// Remote, if set, says that Input and Output are a terminal elsewhere
+	// (an SSH session's, see Remote): its size and colours are told, not
+	// read from a local terminal. Environ should then be its environment.
+	Remote *Remote
 	// ExtraProgramOptions are passed to tea.NewProgram last (tests).
 	ExtraProgramOptions []tea.ProgramOption
 }
@@ -108,8 +112,15 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if opts.Environ != nil {
 		popts = append(popts, tea.WithEnvironment(opts.Environ))
 	}
+	if opts.Remote != nil {
+		popts = append(popts, remoteOptions(opts.Remote, opts.Environ)...)
+	}
 	popts = append(popts, opts.ExtraProgramOptions...)
-	_, err = tea.NewProgram(m, popts...).Run()
+	p := tea.NewProgram(m, popts...)
+	if opts.Remote != nil {
+		followResizes(ctx, p, opts.Remote)
+	}
+	_, err = p.Run()
 	if n := m.unstored(); n > 0 {
 		// It may take a while (a store that is busy or failing): the
 		// terminal, restored, would sit blank meanwhile.

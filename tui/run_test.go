@@ -69,14 +69,7 @@ func TestRun(t *testing.T) {
 	if _, err := inW.Write([]byte("\x03")); err != nil { // ctrl+c
 		t.Fatal(err)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run = %v, want nil", err)
-		}
-	case <-testwait.Context(t).Done():
-		t.Fatal("Run did not return after ctrl+c")
-	}
+	returnsNil(t, done, "ctrl+c")
 	inW.Close()
 	if c := colour(out.String()); c != "" {
 		t.Errorf("with NO_COLOR the output has the colour sequence %q", c)
@@ -99,14 +92,7 @@ func TestRunStopsWithContext(t *testing.T) {
 		done <- Run(ctx, Options{Client: client, Friends: &book{self: sk.Public()}, Input: inR, Output: io.Discard})
 	}()
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run = %v, want nil", err)
-		}
-	case <-testwait.Context(t).Done():
-		t.Fatal("Run did not return after its context ended")
-	}
+	returnsNil(t, done, "its context ended")
 }
 
 // TestRunBurstAndTypeahead runs the whole program, input bytes to store:
@@ -172,12 +158,5 @@ func TestRunBurstAndTypeahead(t *testing.T) {
 		t.Errorf("stored %q, want %q", got, want)
 	}
 	write("\x03")
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run = %v, want nil", err)
-		}
-	case <-testwait.Context(t).Done():
-		t.Fatal("Run did not return after ctrl+c")
-	}
+	returnsNil(t, done, "ctrl+c")
 }

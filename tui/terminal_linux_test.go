@@ -164,14 +164,7 @@ func TestRunTypingWhileStarting(t *testing.T) {
 	write("\r")
 	stored("one", "two", "three", "x", "y")
 	write("\x03")
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run = %v, want nil", err)
-		}
-	case <-testwait.Context(t).Done():
-		t.Fatal("Run did not return after ctrl+c")
-	}
+	returnsNil(t, done, "ctrl+c")
 }
 
 // TestStartGate, on a real pseudo-terminal: what the terminal holds when

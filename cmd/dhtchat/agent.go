@@ -37,18 +37,10 @@ Examples:
 }
 
 func runAgent(ctx context.Context, e *env) error {
-	path, err := e.agentSocket()
+	// Said before the network is joined: a second agent is a mistake.
+	ln, err := e.holdHome("an agent")
 	if err != nil {
 		return err
-	}
-	// Said before the network is joined: a second agent is a mistake.
-	ln, err := agent.Listen(path)
-	if errors.Is(err, agent.ErrRunning) {
-		return userr.Runtimef("another dhtchat already serves this home's control socket").
-			WithHint("the commands use it; stop that one first to start an agent here")
-	}
-	if err != nil {
-		return userr.Runtimef("cannot open the control socket: %v", err)
 	}
 	defer ln.Close()
 	s, err := e.openSessionWatching(ctx, true, chat.WatchAll)
@@ -65,6 +57,25 @@ func runAgent(ctx context.Context, e *env) error {
 	}
 	e.notef("serving %s", ln.Path())
 	return agent.Serve(ctx, ln, s.agentConfig())
+}
+
+// holdHome takes this home's control socket, and with it the home's lock,
+// for a process that must be the home's one online (the agent, serve);
+// what says what it is, for the error if another process has it.
+func (e *env) holdHome(what string) (*agent.Listener, error) {
+	path, err := e.agentSocket()
+	if err != nil {
+		return nil, err
+	}
+	ln, err := agent.Listen(path)
+	if errors.Is(err, agent.ErrRunning) {
+		return nil, userr.Runtimef("another dhtchat already serves this home's control socket").
+			WithHint("the commands use it; stop that one first to start %s here", what)
+	}
+	if err != nil {
+		return nil, userr.Runtimef("cannot open the control socket: %v", err)
+	}
+	return ln, nil
 }
 
 // agentSocket is where this home's control socket lives.

@@ -20,7 +20,15 @@ import (
 // socket; the process is killed when the test ends if it still runs.
 func startAgent(t *testing.T, u *cliUser) *exec.Cmd {
 	t.Helper()
-	cmd := u.cmd("agent")
+	return startUntil(t, u, func(l string) bool { return strings.Contains(l, "serving ") }, "agent")
+}
+
+// startUntil starts dhtchat as u with args and waits until ready accepts
+// a line of its stderr; the process is killed when the test ends if it
+// still runs.
+func startUntil(t *testing.T, u *cliUser, ready func(line string) bool, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := u.cmd(args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +37,10 @@ func startAgent(t *testing.T, u *cliUser) *exec.Cmd {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	lines := make(chan string)
+	// Buffered, so that lines close together all count; once it is full
+	// (nobody reads after ready), lines are dropped, never blocking the
+	// process on its stderr.
+	lines := make(chan string, 64)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
@@ -45,13 +56,13 @@ func startAgent(t *testing.T, u *cliUser) *exec.Cmd {
 		select {
 		case l, ok := <-lines:
 			if !ok {
-				t.Fatalf("%s: dhtchat agent ended before serving", u.name)
+				t.Fatalf("%s: dhtchat %s ended before it was ready", u.name, args[0])
 			}
-			if strings.Contains(l, "serving ") {
+			if ready(l) {
 				return cmd
 			}
 		case <-ctx.Done():
-			t.Fatalf("%s: dhtchat agent does not serve", u.name)
+			t.Fatalf("%s: dhtchat %s is not ready", u.name, args[0])
 		}
 	}
 }

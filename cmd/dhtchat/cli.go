@@ -42,7 +42,7 @@ func init() {
 		keygenCmd, whoamiCmd, passphraseCmd,
 		addFriendCmd, friendsCmd, verifyCmd, removeFriendCmd, renameFriendCmd,
 		exportFriendsCmd, importFriendsCmd,
-		startCmd, respondCmd, sendCmd, recvCmd, historyCmd, searchCmd, chatsCmd, agentCmd,
+		startCmd, respondCmd, sendCmd, recvCmd, historyCmd, searchCmd, chatsCmd, agentCmd, serveCmd,
 		blockCmd, unblockCmd, deleteChatCmd,
 		nodeCmd, demoCmd, versionCmd,
 	}

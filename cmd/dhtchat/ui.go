@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"sync"
@@ -101,18 +102,25 @@ func (e *env) converseWatch() chat.Watch {
 // the terminal of stdin and stdout (taken already if opts.Terminal is
 // set).
 func (e *env) fullScreen(ctx context.Context, s *session, opts tui.Options) error {
-	opts.Client = s.client
-	// The terminal is the UI's from now on: the keyring file may use the
-	// passphrase typed at start, but not ask for one again (openSession
-	// made sure of it).
-	opts.Friends = s.book
 	opts.Input, opts.Output = e.stdin, e.stdout
 	n, err := e.notify()
 	if err != nil {
 		return err
 	}
+	return unsentTo(e.stderr, uiOn(ctx, s, n, opts))
+}
+
+// uiOn runs the UI on the session's engine, on the terminal that opts
+// says (this process's, or an SSH session's: serve.go), with its own
+// stream of the engine's events.
+func uiOn(ctx context.Context, s *session, n tui.Notify, opts tui.Options) error {
+	opts.Client = s.client
+	// The terminal is the UI's from now on: the keyring file may use the
+	// passphrase typed at start, but not ask for one again (openSession
+	// made sure of it).
+	opts.Friends = s.book
 	opts.Notify = &n
-	return e.unsent(tui.Run(ctx, opts))
+	return tui.Run(ctx, opts)
 }
 
 // notify is how the UI tells of messages not looked at: DHTCHAT_NOTIFY,
@@ -127,9 +135,9 @@ func (e *env) notify() (tui.Notify, error) {
 	return n, nil
 }
 
-// unsent gives back, on stderr, the text of messages the UI could not
-// store before it ended (tui.NotStoredError), so that none is lost.
-func (e *env) unsent(err error) error {
+// unsentTo gives back, on w, the text of messages the UI could not store
+// before it ended (tui.NotStoredError), so that none is lost.
+func unsentTo(w io.Writer, err error) error {
 	var ns *tui.NotStoredError
 	if !errors.As(err, &ns) {
 		return err
@@ -138,9 +146,9 @@ func (e *env) unsent(err error) error {
 	if len(ns.Bodies) != 1 {
 		msgs = fmt.Sprintf("%d messages", len(ns.Bodies))
 	}
-	e.warnf("the store refused %s you sent; here they are:", msgs)
+	say(w, "warning: ", fmt.Sprintf("the store refused %s you sent; here they are:", msgs))
 	for _, b := range ns.Bodies { // the texts as typed: data, not notes
-		fmt.Fprintf(e.stderr, "%s\n\n", b)
+		fmt.Fprintf(w, "%s\n\n", b)
 	}
 	return userr.Runtimef("%s not stored: %s", msgs, userr.Msg(ns.Err)).Because(ns.Err)
 }
