@@ -18,10 +18,15 @@ type common struct {
 	now           func() time.Time
 	loc           *time.Location
 	chats         chatViews
+	// stamp is the layout of a message's time (Look.TimeFormat), drawn
+	// stampWidth cells wide.
+	stamp      string
+	stampWidth int
 }
 
 func newCommon() *common {
-	return &common{styles: newStyles(), keys: newKeyMap(), now: time.Now, loc: time.Local, chats: make(chatViews)}
+	return &common{styles: newStyles(), keys: newKeyMap(), now: time.Now, loc: time.Local, chats: make(chatViews),
+		stamp: DefaultTimeFormat, stampWidth: len(DefaultTimeFormat)}
 }
 
 // styles uses only the 16 ANSI colours, which every terminal themes to suit
@@ -38,16 +43,23 @@ type styles struct {
 	verified, unverified, keyChanged lipgloss.Style
 }
 
+// palette is the colours the styles use: the 16 ANSI colours, whose
+// shades each terminal chooses.
+type palette struct {
+	red, green, yellow, blue, magenta, cyan color.Color
+}
+
+// normalColours are the default theme's; brightColours, the bright
+// variants (ThemeBright), easier to read on a dark background.
 var (
-	red     color.Color = lipgloss.Red
-	green   color.Color = lipgloss.Green
-	yellow  color.Color = lipgloss.Yellow
-	blue    color.Color = lipgloss.Blue
-	magenta color.Color = lipgloss.Magenta
-	cyan    color.Color = lipgloss.Cyan
+	normalColours = palette{lipgloss.Red, lipgloss.Green, lipgloss.Yellow, lipgloss.Blue, lipgloss.Magenta, lipgloss.Cyan}
+	brightColours = palette{lipgloss.BrightRed, lipgloss.BrightGreen, lipgloss.BrightYellow, lipgloss.BrightBlue, lipgloss.BrightMagenta, lipgloss.BrightCyan}
 )
 
-func newStyles() styles {
+func newStyles() styles { return stylesOf(normalColours) }
+
+func stylesOf(p palette) styles {
+	red, green, yellow, blue, magenta, cyan := p.red, p.green, p.yellow, p.blue, p.magenta, p.cyan
 	s := lipgloss.NewStyle
 	st := styles{
 		title:     s().Bold(true),

@@ -167,14 +167,15 @@ func renderRows(c *common, at time.Time, name string, outgoing bool, text, mark 
 		text, name = name+" "+a, "*"
 	}
 	body := strings.ReplaceAll(textsafe.Clean(text), "\t", "    ")
-	stamp := at.In(c.loc).Format("15:04")
+	stamp := at.In(c.loc).Format(c.stamp)
+	stamp += strings.Repeat(" ", max(c.stampWidth-ansi.StringWidth(stamp), 0))
 	nameStyle := st.friend
 	if outgoing {
 		nameStyle = st.me
 	}
 	shown := ansi.Truncate(name, nameWidth, "…")
 	head := st.dim.Render(stamp) + " " + nameStyle.Render(shown) + strings.Repeat(" ", nameWidth-ansi.StringWidth(shown)+1)
-	indent := 6 + nameWidth + 1
+	indent := c.stampWidth + 1 + nameWidth + 1
 	avail := width - indent
 	var rows []string
 	if avail < 12 {

@@ -15,19 +15,9 @@ import (
 // its colours come from its environment although the output is no local
 // terminal, it is drawn at the size told, and at each size told later.
 func TestRunRemote(t *testing.T) {
-	client, sk, ids := offlineClient(t, 50)
-	inR, inW := io.Pipe()
-	defer inW.Close()
-	out := &testio.Buffer{}
 	resizes := make(chan Size)
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(t.Context(), Options{
-			Client: client, Friends: &book{self: sk.Public()}, Open: ids[0],
-			Input: inR, Output: out, Environ: []string{"TERM=xterm-256color"},
-			Remote: &Remote{Width: 80, Height: 24, Resizes: resizes},
-		})
-	}()
+	out, inW, done := runRemote(t, Options{Remote: &Remote{Width: 80, Height: 24, Resizes: resizes}})
+	defer inW.Close()
 	const helpEnd = "ctrl+c quit" // cut at 80 columns, whole at 100
 	wait := func(what string, ok func(string) bool) {
 		t.Helper()
@@ -46,6 +36,21 @@ func TestRunRemote(t *testing.T) {
 	wait("the frame at 100 columns", func(s string) bool { return strings.Contains(s, helpEnd) })
 	inW.Write([]byte{3}) // ctrl+c
 	returnsNil(t, done, "ctrl+c")
+}
+
+// runRemote runs the program on an offline Client with opts, whose
+// Remote is set, on an xterm-256color; it returns its output, its input,
+// and Run's result.
+func runRemote(t *testing.T, opts Options) (*testio.Buffer, *io.PipeWriter, <-chan error) {
+	t.Helper()
+	client, sk, ids := offlineClient(t, 50)
+	inR, inW := io.Pipe()
+	out := &testio.Buffer{}
+	done := make(chan error, 1)
+	opts.Client, opts.Friends, opts.Open = client, &book{self: sk.Public()}, ids[0]
+	opts.Input, opts.Output, opts.Environ = inR, out, []string{"TERM=xterm-256color"}
+	go func() { done <- Run(t.Context(), opts) }()
+	return out, inW, done
 }
 
 // returnsNil waits for Run to return nil after what ended it.

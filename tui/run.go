@@ -66,6 +66,9 @@ type Options struct {
 	// Notify says how a message the user is not looking at is told of
 	// (see Notify); nil means DefaultNotify.
 	Notify *Notify
+	// Look is how the UI draws (theme, time format); the zero Look is
+	// the default one.
+	Look Look
 	// Remote, if set, says that Input and Output are a terminal elsewhere
 	// (an SSH session's, see Remote): its size and colours are told, not
 	// read from a local terminal. Environ should then be its environment.
@@ -92,6 +95,10 @@ func Run(ctx context.Context, opts Options) (err error) {
 	defer cancel()
 
 	m := newModel(ctx, opts.Client, opts.Friends, opts.Client.Subscribe(ctx))
+	environ, err := opts.Look.apply(m.c, opts.Environ)
+	if err != nil {
+		return err
+	}
 	m.wantOpen = opts.Open
 	if opts.NewChatWith != "" && opts.Open != (chat.ChatID{}) {
 		m.newChat, m.newChatWith = opts.Open, opts.NewChatWith
@@ -109,11 +116,11 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if opts.Output != nil {
 		popts = append(popts, tea.WithOutput(opts.Output))
 	}
-	if opts.Environ != nil {
-		popts = append(popts, tea.WithEnvironment(opts.Environ))
+	if environ != nil {
+		popts = append(popts, tea.WithEnvironment(environ))
 	}
 	if opts.Remote != nil {
-		popts = append(popts, remoteOptions(opts.Remote, opts.Environ)...)
+		popts = append(popts, remoteOptions(opts.Remote, environ)...)
 	}
 	popts = append(popts, opts.ExtraProgramOptions...)
 	p := tea.NewProgram(m, popts...)

@@ -42,7 +42,7 @@ func init() {
 		keygenCmd, whoamiCmd, passphraseCmd,
 		addFriendCmd, friendsCmd, verifyCmd, removeFriendCmd, renameFriendCmd,
 		exportFriendsCmd, importFriendsCmd,
-		startCmd, respondCmd, sendCmd, recvCmd, historyCmd, searchCmd, chatsCmd, agentCmd, serveCmd,
+		startCmd, respondCmd, sendCmd, recvCmd, historyCmd, searchCmd, chatsCmd, agentCmd, serveCmd, configCmd,
 		blockCmd, unblockCmd, deleteChatCmd,
 		nodeCmd, demoCmd, versionCmd,
 	}
@@ -91,6 +91,7 @@ type env struct {
 	// noAgent: the command does its own network work even if a running
 	// dhtchat serves the control socket (recv --follow).
 	noAgent bool
+	cfg     *loadedSettings // config.toml and the environment, once read (config.go)
 }
 
 // run is dhtchat without the process around it: main gives it the process's
@@ -159,6 +160,10 @@ func (c *command) parseAndRun(ctx context.Context, e *env, args []string) error 
 	}
 	if c.nargs != nil && !c.nargs(len(pos)) {
 		return userr.Usagef("usage: %s", strings.TrimSpace("dhtchat "+c.name+" "+c.args)).WithHint("run 'dhtchat %s --help' for details", c.name)
+	}
+	// A bad configuration file is said by every command, before it works.
+	if _, err := e.settings(); err != nil {
+		return err
 	}
 	return runCmd(ctx, e, pos)
 }

@@ -1,11 +1,7 @@
 package main
 
 import (
-	"strings"
-
 	"github.com/dhtchat/dhtchat/chat"
-	"github.com/dhtchat/dhtchat/dht"
-	"github.com/dhtchat/dhtchat/internal/userr"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
@@ -18,23 +14,12 @@ import (
 // addresses are announced to the friend when every bootstrap peer is on
 // loopback (a local network, the tests).
 func (e *env) liveConfig(bootstrap []peer.AddrInfo) (chat.LiveConfig, error) {
-	mode := chat.LiveDirect
-	if s := strings.TrimSpace(e.getenv("DHTCHAT_LIVE")); s != "" {
-		m, err := chat.ParseLiveMode(s)
-		if err != nil {
-			return chat.LiveConfig{}, userr.Usagef("bad DHTCHAT_LIVE: %s", userr.Msg(err)).Because(err)
-		}
-		mode = m
+	st, err := e.settings()
+	if err != nil {
+		return chat.LiveConfig{}, err
 	}
-	cfg := chat.LiveConfig{Mode: mode, AnnounceLoopback: allLoopback(bootstrap)}
-	if s := strings.TrimSpace(e.getenv("DHTCHAT_RELAYS")); s != "" {
-		relays, err := dht.ParseBootstrap(s)
-		if err != nil {
-			return chat.LiveConfig{}, userr.Usagef("bad DHTCHAT_RELAYS: %s", userr.Msg(err)).Because(err).
-				WithHint("give multiaddrs ending in /p2p/<peer id>, separated by commas")
-		}
-		cfg.Relays = relays
-	}
+	mode := st.liveMode
+	cfg := chat.LiveConfig{Mode: mode, AnnounceLoopback: allLoopback(bootstrap), Relays: st.relays}
 	if cfg.AnnounceLoopback && mode == chat.LiveDirect {
 		cfg.ListenAddrs = []multiaddr.Multiaddr{multiaddr.StringCast("/ip4/127.0.0.1/tcp/0")}
 	}

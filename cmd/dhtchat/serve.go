@@ -102,13 +102,13 @@ func runServe(ctx context.Context, e *env, addr string) error {
 		return err
 	}
 	defer s.close()
-	n, err := e.notify()
+	st, err := e.settings()
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sv := &sshServe{e: e, s: s, ctx: ctx, notify: n, authPath: authPath}
+	sv := &sshServe{e: e, s: s, ctx: ctx, settings: st, authPath: authPath}
 	srv, err := wish.NewServer(
 		// First: with a host key, NewServer makes none of its own.
 		func(srv *ssh.Server) error { srv.HostSigners = []ssh.Signer{signer}; return nil },
@@ -153,7 +153,7 @@ type sshServe struct {
 	e        *env
 	s        *session
 	ctx      context.Context // ends every UI
-	notify   tui.Notify
+	settings *settings
 	authPath string
 	sessions sync.WaitGroup
 }
@@ -213,7 +213,7 @@ func (sv *sshServe) handle(sess ssh.Session) {
 	}()
 	sv.e.notef("SSH session of key %s (from %s)", gossh.FingerprintSHA256(sess.PublicKey()), sess.RemoteAddr())
 	defer sv.e.notef("SSH session of key %s (from %s) ended", gossh.FingerprintSHA256(sess.PublicKey()), sess.RemoteAddr())
-	err := uiOn(ctx, sv.s, sv.notify, tui.Options{
+	err := uiOn(ctx, sv.s, sv.settings, tui.Options{
 		Input:   sess,
 		Output:  sess,
 		Environ: append(sess.Environ(), "TERM="+pty.Term),

@@ -291,16 +291,11 @@ func (e *env) dhtTimeouts() (dht.Timeouts, error) {
 // one for a private network (DHTCHAT_POLL_INTERVAL, the interval for the
 // chat on screen; the others scale with it).
 func (e *env) pollPolicy() chat.PollPolicy {
-	p := chat.DefaultPollPolicy()
-	if v := e.getenv("DHTCHAT_POLL_INTERVAL"); v != "" {
-		if d, err := time.ParseDuration(v); err == nil && d > 0 {
-			p.Focused = d
-			p.Recent = min(p.Recent, 10*d)
-			p.Idle = min(p.Idle, 60*d)
-			p.MaxBackoff = min(p.MaxBackoff, 300*d)
-		}
+	st, err := e.settings()
+	if err != nil { // said already, before the command ran
+		return chat.DefaultPollPolicy()
 	}
-	return p
+	return st.pollPolicy()
 }
 
 // friend returns the friend called name, or a usage error.

@@ -103,36 +103,36 @@ func (e *env) converseWatch() chat.Watch {
 // set).
 func (e *env) fullScreen(ctx context.Context, s *session, opts tui.Options) error {
 	opts.Input, opts.Output = e.stdin, e.stdout
-	n, err := e.notify()
+	st, err := e.settings()
 	if err != nil {
 		return err
 	}
-	return unsentTo(e.stderr, uiOn(ctx, s, n, opts))
+	return unsentTo(e.stderr, uiOn(ctx, s, st, opts))
 }
 
 // uiOn runs the UI on the session's engine, on the terminal that opts
 // says (this process's, or an SSH session's: serve.go), with its own
-// stream of the engine's events.
-func uiOn(ctx context.Context, s *session, n tui.Notify, opts tui.Options) error {
+// stream of the engine's events, as the settings say.
+func uiOn(ctx context.Context, s *session, st *settings, opts tui.Options) error {
 	opts.Client = s.client
 	// The terminal is the UI's from now on: the keyring file may use the
 	// passphrase typed at start, but not ask for one again (openSession
 	// made sure of it).
 	opts.Friends = s.book
+	n := st.notify
 	opts.Notify = &n
+	opts.Look = st.look
 	return tui.Run(ctx, opts)
 }
 
-// notify is how the UI tells of messages not looked at: DHTCHAT_NOTIFY,
-// or the default.
+// notify is how the UI tells of messages not looked at: config.toml's
+// [notify], DHTCHAT_NOTIFY, or the default.
 func (e *env) notify() (tui.Notify, error) {
-	v := e.getenv("DHTCHAT_NOTIFY")
-	n, err := tui.ParseNotify(v)
+	st, err := e.settings()
 	if err != nil {
-		return tui.Notify{}, userr.Usagef("bad DHTCHAT_NOTIFY %q", v).
-			WithHint("give bell, title, osc9, osc777 or desktop, separated by commas; or none, or all")
+		return tui.Notify{}, err
 	}
-	return n, nil
+	return st.notify, nil
 }
 
 // unsentTo gives back, on w, the text of messages the UI could not store
