@@ -260,6 +260,12 @@ type chatState struct {
 	// ownChecked is when this process last read our own slot 0 back
 	// (checkOwn); zero: not yet.
 	ownChecked time.Time
+	// ownAnn is the live announcement our slot 0 record carried when
+	// read back (checkOwn), if it was a valid, unexpired one, and
+	// ownAnnExpires its expiry: a process without a live host carries it
+	// over (announcementWithoutHost).
+	ownAnn        []byte
+	ownAnnExpires time.Time
 	// published says that this process published the chat: our records
 	// were in line with the DHT, so if they fall behind again another copy
 	// of our identity is writing (AlertSecondWriter).
