@@ -20,7 +20,14 @@ import (
 // socket; the process is killed when the test ends if it still runs.
 func startAgent(t *testing.T, u *cliUser) *exec.Cmd {
 	t.Helper()
+	return startAgentEnv(t, u, nil)
+}
+
+// startAgentEnv is startAgent with extra environment.
+func startAgentEnv(t *testing.T, u *cliUser, env []string) *exec.Cmd {
+	t.Helper()
 	cmd := u.cmd("agent")
+	cmd.Env = append(cmd.Env, env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -91,6 +91,10 @@ type env struct {
 	// noAgent: the command does its own network work even if a running
 	// dhtchat serves the control socket (recv --follow).
 	noAgent bool
+	// long: the command runs until interrupted or until its input ends
+	// (recv --follow, pipe mode), and so runs the live path like the
+	// full-screen chat (see openSessionWatching).
+	long bool
 }
 
 // run is dhtchat without the process around it: main gives it the process's

@@ -122,10 +122,12 @@ func (e *env) openSessionWatching(ctx context.Context, online bool, watch chat.W
 		}
 		s.opened.push(s.node.Close)
 		network = s.node
-		if watch == chat.WatchAll {
-			// The live path, for the long-running full-screen UI only:
-			// a one-shot command's announcement would name a process
-			// about to exit.
+		if watch == chat.WatchAll || e.long {
+			// The live path, for the long-running sessions only (the
+			// full-screen UI, the agent, recv --follow, pipe mode): a
+			// one-shot command's announcement would name a process
+			// about to exit. A one-shot keeps the announcement of the
+			// home's running process in its records instead.
 			if liveCfg, err = e.liveConfig(cfg.Bootstrap); err != nil {
 				s.close()
 				return nil, err
