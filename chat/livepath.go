@@ -444,6 +444,7 @@ func (c *Client) liveServe(e *liveEngine, cs *chatState, l *liveChat, conn *live
 		return
 	}
 	e.wg.Go(func() { c.liveRead(ctx, cs, conn) })
+	e.wg.Go(func() { c.liveSignals(ctx, cs, conn) })
 	out, err := c.db.OutboxState(ctx, sid)
 	if err != nil {
 		c.log.Warn("live: cannot read the outbox", "chat", cs.id, "err", err)

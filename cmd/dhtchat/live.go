@@ -41,6 +41,28 @@ func (e *env) liveConfig(bootstrap []peer.AddrInfo) (chat.LiveConfig, error) {
 	return cfg, nil
 }
 
+// liveSignalsOff reads DHTCHAT_TYPING and DHTCHAT_READ_RECEIPTS: "on"
+// (the default) or "off" each. Off, the client neither sends typing
+// indicators (read receipts) nor shows the friend's; both ride on the
+// live path only.
+func (e *env) liveSignalsOff() (noTyping, noRead bool, err error) {
+	off := func(name string) (bool, error) {
+		switch v := strings.TrimSpace(e.getenv(name)); v {
+		case "", "on":
+			return false, nil
+		case "off":
+			return true, nil
+		default:
+			return false, userr.Usagef("bad %s %q", name, v).WithHint("give on or off")
+		}
+	}
+	if noTyping, err = off("DHTCHAT_TYPING"); err != nil {
+		return false, false, err
+	}
+	noRead, err = off("DHTCHAT_READ_RECEIPTS")
+	return noTyping, noRead, err
+}
+
 // allLoopback reports whether there are peers and every address of each
 // is a loopback one.
 func allLoopback(peers []peer.AddrInfo) bool {

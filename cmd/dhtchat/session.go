@@ -95,6 +95,10 @@ func (e *env) openSessionWatching(ctx context.Context, online bool, watch chat.W
 	}
 	var network chat.Network
 	var liveCfg chat.LiveConfig
+	noTyping, noRead, err := e.liveSignalsOff()
+	if err != nil {
+		return nil, err
+	}
 	if online {
 		// libp2p's own logs would land on the terminal, under the UI or
 		// in the middle of a command's output: route them first.
@@ -143,6 +147,7 @@ func (e *env) openSessionWatching(ctx context.Context, online bool, watch chat.W
 		IsFriend: s.book.isFriend,
 		Watch:    watch,
 		Live:     liveCfg,
+		NoTyping: noTyping, NoReadReceipts: noRead,
 		// The commands still make version 1 chats: a restored home or a
 		// second device continues a version 1 chat (resync_cli_test.go),
 		// where a version 2 chat refuses to write (chat.AlertStale) and
