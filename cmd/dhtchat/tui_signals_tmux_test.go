@@ -12,10 +12,7 @@ import (
 func TestTUILiveSignals(t *testing.T) {
 	t.Parallel()
 	requireTmux(t)
-	boot := loopbackNetwork(t)
-	alice, bob := newCLIUser(t, "alice", boot), newCLIUser(t, "bob", boot)
-	befriend(t, alice, bob)
-	startCLIChat(t, alice, bob)
+	alice, bob := chatPair(t)
 	bin, err := exec.LookPath("dhtchat")
 	if err != nil {
 		t.Fatal(err)
@@ -23,7 +20,7 @@ func TestTUILiveSignals(t *testing.T) {
 	ui := func(u *cliUser) *tmux {
 		return newTmuxOn(t, tmuxSocket(t)+"-"+u.name, 100, 30, []string{
 			"DHTCHAT_HOME=" + u.home,
-			"DHTCHAT_BOOTSTRAP=" + boot,
+			"DHTCHAT_BOOTSTRAP=" + u.bootstrap,
 			"DHTCHAT_LISTEN=/ip4/127.0.0.1/tcp/0",
 			"DHTCHAT_POLL_INTERVAL=50ms",
 			dialTimeoutEnv,

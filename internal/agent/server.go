@@ -576,13 +576,15 @@ func alertOf(key string, a chat.Alert) Alert {
 
 // Event is the params of an "event" notification.
 type Event struct {
-	Type    string   `json:"type"` // message, status, alert, network, chat, lag
+	Type    string   `json:"type"` // message, status, alert, network, chat, lag, typing, read
 	Chat    string   `json:"chat,omitempty"`
 	Message *Message `json:"message,omitempty"` // message, status
 	Alert   *Alert   `json:"alert,omitempty"`
 	State   string   `json:"state,omitempty"` // network: connecting, online, offline
 	Error   string   `json:"error,omitempty"` // network
 	Missed  int      `json:"missed,omitempty"`
+	Typing  *bool    `json:"typing,omitempty"` // typing: the friend is typing (true) or stopped
+	N       uint64   `json:"n,omitempty"`      // read: the friend read our messages up to n
 }
 
 // stream sends the events of a subscription until ctx ends or the
@@ -640,6 +642,18 @@ func (s *server) event(ctx context.Context, ev chat.Event) (Event, bool) {
 		return e, true
 	case chat.LagEvent:
 		return Event{Type: "lag", Missed: ev.Missed}, true
+	case chat.TypingEvent:
+		in, ok := s.info(ctx, ev.ID)
+		if !ok {
+			return Event{}, false
+		}
+		return Event{Type: "typing", Chat: in.Key.String(), Typing: &ev.Typing}, true
+	case chat.ReadEvent:
+		in, ok := s.info(ctx, ev.ID)
+		if !ok {
+			return Event{}, false
+		}
+		return Event{Type: "read", Chat: in.Key.String(), N: ev.N}, true
 	}
 	return Event{}, false
 }
