@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/dhtchat/dhtchat/dht/dhttest"
@@ -57,15 +58,26 @@ func TestLiveSignalsOff(t *testing.T) {
 	net := dhttest.NewNetwork(t, 3)
 	alice, bob := newLiveUser(t, "alice", net), newLiveUser(t, "bob", net)
 	id := startChat(t, alice.user, bob.user)
-	alice.c.sig.typing, alice.c.sig.read = false, false
-	alice.c.Typing(id, true)
-	if err := alice.c.MarkRead(t.Context(), id, 1); err != nil {
+	if err := alice.c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(alice.c.sig.chats); n != 0 {
+	c, err := Open(Config{Identity: alice.sk, DBPath: filepath.Join(alice.dir, "dhtchat.db"), Network: alice.net, Poll: fastPoll,
+		Watch: WatchAll, Live: alice.live, NoTyping: true, NoReadReceipts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.Typing(id, true)
+	if err := c.MarkRead(t.Context(), id, 1); err != nil {
+		t.Fatal(err)
+	}
+	c.sig.mu.Lock()
+	n := len(c.sig.chats)
+	c.sig.mu.Unlock()
+	if n != 0 {
 		t.Errorf("with both off, %d chats have signals to send", n)
 	}
-	if got := alice.c.FriendRead(id); got != 0 {
+	if got := c.FriendRead(id); got != 0 {
 		t.Errorf("FriendRead with read receipts off = %d", got)
 	}
 }
