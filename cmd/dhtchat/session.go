@@ -95,10 +95,7 @@ func (e *env) openSessionWatching(ctx context.Context, online bool, watch chat.W
 	}
 	var network chat.Network
 	var liveCfg chat.LiveConfig
-	noTyping, noRead, err := e.liveSignalsOff()
-	if err != nil {
-		return nil, err
-	}
+	var noTyping, noRead bool
 	if online {
 		// libp2p's own logs would land on the terminal, under the UI or
 		// in the middle of a command's output: route them first.
@@ -133,6 +130,10 @@ func (e *env) openSessionWatching(ctx context.Context, online bool, watch chat.W
 			// about to exit. A one-shot keeps the announcement of the
 			// home's running process in its records instead.
 			if liveCfg, err = e.liveConfig(cfg.Bootstrap); err != nil {
+				s.close()
+				return nil, err
+			}
+			if noTyping, noRead, err = e.liveSignalsOff(); err != nil {
 				s.close()
 				return nil, err
 			}
