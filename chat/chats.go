@@ -121,6 +121,7 @@ func (c *Client) JoinChat(ctx context.Context, peer keyring.PublicKey, key wire.
 		if !known && c.net != nil && c.version == 1 {
 			cs.mu.Lock()
 			cs.ownChecked = time.Now()
+			c.carryAnnouncement(cs, own.live)
 			_, err := c.applyOwn(ctx, cs, own, 0, 0)
 			cs.mu.Unlock()
 			if err != nil {

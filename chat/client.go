@@ -150,6 +150,10 @@ type Config struct {
 	// Live configures the live path (livepath.go); the zero value is
 	// LiveOff. It needs a Network.
 	Live LiveConfig
+	// NoTyping turns typing indicators off, NoReadReceipts read receipts
+	// (livesignals.go): this Client then neither sends its own nor tells
+	// of the friend's. Both ride on the live path only.
+	NoTyping, NoReadReceipts bool
 	// ChatVersion is the protocol version of the chats this Client
 	// starts and joins: 2 (docs/PROTOCOL.md §10–16) or 1. Zero means 2.
 	// Chats keep the version they were made with (see v2.go).
@@ -177,6 +181,7 @@ type Client struct {
 	pairs   map[keyring.PublicKey]wire.PairKey
 	friend  func(keyring.PublicKey) bool // Config.IsFriend, or nil
 	live    *liveEngine                  // the live path, or nil (livepath.go)
+	sig     *signals                     // typing indicators and read receipts (livesignals.go)
 	version int                          // Config.ChatVersion: of new chats
 
 	chatsMu sync.Mutex
@@ -260,6 +265,12 @@ type chatState struct {
 	// ownChecked is when this process last read our own slot 0 back
 	// (checkOwn); zero: not yet.
 	ownChecked time.Time
+	// ownAnn is the live announcement our slot 0 record carried when
+	// read back (checkOwn), if it was a valid, unexpired one, and
+	// ownAnnExpires its expiry: a process without a live host carries it
+	// over (announcementWithoutHost).
+	ownAnn        []byte
+	ownAnnExpires time.Time
 	// published says that this process published the chat: our records
 	// were in line with the DHT, so if they fall behind again another copy
 	// of our identity is writing (AlertSecondWriter).
@@ -319,6 +330,7 @@ func Open(cfg Config) (*Client, error) {
 		leaving: make(map[ChatID]*chatState),
 		subs:    make(map[*subscriber]struct{}),
 		closing: make(chan struct{}),
+		sig:     newSignals(cfg),
 	}
 	switch cfg.Watch {
 	case WatchUsed:

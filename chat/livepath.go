@@ -320,8 +320,9 @@ func (c *Client) liveKick(cs *chatState) {
 }
 
 // putSlot writes one of our slot records; slot 0 carries the chat's live
-// announcement under "_l" (a sealed "none" without a live host), if the
-// Network can carry it.
+// announcement under "_l" (without a live host, the one already there or
+// a sealed "none": announcementWithoutHost), if the Network can carry it.
+// Call with cs.mu held.
 func (c *Client) putSlot(ctx context.Context, cs *chatState, i int, seq uint64, payload []byte) error {
 	key := cs.keys.SlotPrivateKey(cs.dir, i)
 	lp, ok := c.net.(livePutter)
@@ -333,7 +334,7 @@ func (c *Client) putSlot(ctx context.Context, cs *chatState, i int, seq uint64, 
 	if l := c.liveOf(cs); l != nil {
 		ann, err = l.lc.Announcement()
 	} else {
-		ann, err = cs.keys.SealAnnouncement(cs.dir, wire.Announcement{Dir: cs.dir})
+		ann, err = c.announcementWithoutHost(cs)
 	}
 	if err != nil {
 		return fmt.Errorf("chat: seal the live announcement of chat %s: %w", cs.id, err)
@@ -443,6 +444,7 @@ func (c *Client) liveServe(e *liveEngine, cs *chatState, l *liveChat, conn *live
 		return
 	}
 	e.wg.Go(func() { c.liveRead(ctx, cs, conn) })
+	e.wg.Go(func() { c.liveSignals(ctx, cs, conn) })
 	out, err := c.db.OutboxState(ctx, sid)
 	if err != nil {
 		c.log.Warn("live: cannot read the outbox", "chat", cs.id, "err", err)

@@ -112,9 +112,14 @@ func (c *Client) ReadUpTo(ctx context.Context, id ChatID) (uint64, error) {
 }
 
 // MarkRead records that the user has seen the received messages of chat id
-// up to number n.
+// up to number n, and tells the friend over the live path (a read
+// receipt, unless Config.NoReadReceipts).
 func (c *Client) MarkRead(ctx context.Context, id ChatID, n uint64) error {
-	return unknownChat(id, c.db.MarkRead(ctx, store.ChatID(id), n))
+	if err := c.db.MarkRead(ctx, store.ChatID(id), n); err != nil {
+		return unknownChat(id, err)
+	}
+	c.tellRead(id, n)
+	return nil
 }
 
 // PrintedUpTo returns the number of the last received message of chat id

@@ -67,6 +67,8 @@ type ownView struct {
 	// complete: msgs holds every message our records carry (every slot
 	// that slot 0 names was read, and opened).
 	complete bool
+	// live is slot 0's live announcement (sealed), if it carries one.
+	live []byte
 }
 
 // ownResult is what a look at our own records changed.
@@ -95,7 +97,7 @@ func (c *Client) readOwn(ctx context.Context, keys *wire.Keys, dir wire.Directio
 		c.log.Warn("our own slot 0 holds a record we cannot read", "chat", keys.ID(), "seq", rec.Seq, "err", err)
 		return v, nil
 	}
-	v.decoded, v.maxN = true, s.Header.MaxN
+	v.decoded, v.maxN, v.live = true, s.Header.MaxN, rec.Live
 	v.msgs = ownMessages(nil, s.Messages, 0, v.maxN)
 	want := min(upTo(v), v.maxN)
 	for i := 1; i < s.Header.SlotsUsed; i++ {
@@ -204,6 +206,7 @@ func (c *Client) checkOwn(ctx context.Context, cs *chatState, upTo uint64) (ownV
 		return v, ownResult{}, err
 	}
 	cs.ownChecked = time.Now()
+	c.carryAnnouncement(cs, v.live)
 	if v.seq > o.seq0+maxSeqAhead || v.maxN > o.sent+maxNAhead {
 		// Planted: what it carries is taken for nothing (see applyOwn).
 		v.msgs, v.complete = nil, false

@@ -43,6 +43,12 @@ type chatView struct {
 	seen          map[alertKey]bool
 	seenAt        time.Time // when seen was last filled
 	alertsLoading bool
+
+	// typingUntil is when the friend's typing indicator expires (zero:
+	// not typing), friendRead how far the friend read our messages
+	// (signals.go).
+	typingUntil time.Time
+	friendRead  uint64
 }
 
 // chatViews are the views of the chats, by ID; the zero ID's holds the

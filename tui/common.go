@@ -38,6 +38,7 @@ type styles struct {
 	// hit is a search's match; hitCur, in the hit shown.
 	hit, hitCur lipgloss.Style
 	statusMark  [4]lipgloss.Style
+	read        lipgloss.Style // the mark of a message the friend read
 	// verified marks a verified friend (✓), unverified says so quietly,
 	// keyChanged shouts: reverse video stays loud without colour.
 	verified, unverified, keyChanged lipgloss.Style
@@ -87,6 +88,7 @@ func stylesOf(p palette) styles {
 	st.statusMark[1] = s().Faint(true)      // published
 	st.statusMark[2] = s().Foreground(cyan) // delivered
 	st.statusMark[3] = s()
+	st.read = s().Foreground(green).Bold(true)
 	return st
 }
 

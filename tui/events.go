@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"time"
+
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/dhtchat/dhtchat/chat"
@@ -19,6 +21,9 @@ func (m *model) onEvent(ev chat.Event) tea.Cmd {
 			return m.loadChats()
 		}
 		m.list = m.list.touch(e, m.open)
+		if !e.Outgoing {
+			m.c.chats.get(e.Chat).typingUntil = time.Time{} // they sent what they typed
+		}
 		if h := m.c.chats.hist(e.Chat); h != nil {
 			h.add(e)
 			if e.Chat == m.open {
@@ -34,6 +39,10 @@ func (m *model) onEvent(ev chat.Event) tea.Cmd {
 		}
 	case chat.NetworkEvent:
 		m.net, m.netErr = ev.State, ev.Err != nil
+	case chat.TypingEvent:
+		return m.onTyping(ev)
+	case chat.ReadEvent:
+		m.onRead(ev)
 	case chat.PathEvent:
 		if i := m.list.index(ev.ID); i >= 0 {
 			m.list.items[i].Path = ev.Path
@@ -128,6 +137,10 @@ func (m *model) onPage(msg pageMsg) tea.Cmd {
 		return nil
 	}
 	h.setPage(msg.entries, msg.readUpTo)
+	if m.client != nil {
+		v := m.c.chats.get(msg.id)
+		v.friendRead = max(v.friendRead, m.client.FriendRead(msg.id))
+	}
 	if msg.long {
 		h.hasOlder = msg.more
 	}

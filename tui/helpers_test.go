@@ -104,6 +104,7 @@ func newTestModel(t testing.TB, w, h int) *model {
 	m := newModel(context.Background(), nil, &book{self: self}, nil)
 	m.c.now = func() time.Time { return base }
 	m.c.loc = time.UTC
+	m.after = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil } // send would wait for it
 	m.Init()
 	send(m, tea.WindowSizeMsg{Width: w, Height: h})
 	return m

@@ -23,6 +23,7 @@ const maxCached = 4096
 type rendered struct {
 	width    int
 	status   chat.Status
+	read     bool // the friend read it
 	imported bool
 	name     string
 	hl       string // the search text highlighted in it ("": none)
@@ -76,15 +77,16 @@ func (h *history) msgRows(c *common, i, width int) []string {
 	if hl != "" && len(hlRanges(e.Body, hl)) == 0 {
 		hl, cur = "", false
 	}
-	if r, ok := h.cache[e.Seq]; ok && r.width == width && r.status == e.Status && r.imported == e.Imported && r.name == name &&
+	read := h.isRead(c, e)
+	if r, ok := h.cache[e.Seq]; ok && r.width == width && r.status == e.Status && r.read == read && r.imported == e.Imported && r.name == name &&
 		r.hl == hl && r.hlCur == cur {
 		return r.rows
 	}
 	if len(h.cache) >= maxCached {
 		clear(h.cache)
 	}
-	rows := renderMessage(c, e, name, width, hlSpec{query: hl, cur: cur})
-	h.cache[e.Seq] = rendered{width: width, status: e.Status, imported: e.Imported, name: name, hl: hl, hlCur: cur, rows: rows}
+	rows := renderMessage(c, e, name, width, hlSpec{query: hl, cur: cur}, read)
+	h.cache[e.Seq] = rendered{width: width, status: e.Status, read: read, imported: e.Imported, name: name, hl: hl, hlCur: cur, rows: rows}
 	return rows
 }
 
@@ -105,10 +107,16 @@ const nameWidth = 8
 //	               wraps under itself
 //	15:05 you      fine ✓✓
 //	15:06 you      sent elsewhere (from another device) ✓✓
-func renderMessage(c *common, e chat.Entry, name string, width int, hl hlSpec) []string {
+//	15:07 you      seen ✔✔
+//
+// read: the friend read it (a read receipt), which outranks its status.
+func renderMessage(c *common, e chat.Entry, name string, width int, hl hlSpec, read bool) []string {
 	mark := ""
 	if e.Outgoing {
 		mark = c.styles.statusMark[min(int(e.Status), 3)].Render(statusMark(e.Status))
+		if read {
+			mark = c.styles.read.Render(readMark)
+		}
 		if e.Imported {
 			// Found in our own records: another copy of the identity
 			// sent it, not this one.
@@ -220,6 +228,10 @@ func wrapBody(body string, width int) []string {
 	}
 	return rows
 }
+
+// readMark is the mark of a sent message the friend has read: heavy
+// checks, distinct from delivered's ✓✓ without colour too (NO_COLOR).
+const readMark = "✔✔"
 
 // statusMark is the compact mark of a sent message's status.
 func statusMark(s chat.Status) string {

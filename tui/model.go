@@ -33,6 +33,11 @@ type model struct {
 	// setFocus tells the worker which chat is on screen (Client.Focus;
 	// nil without an engine).
 	setFocus func(chat.ChatID)
+	// setTyping tells the engine whether the user types in a chat
+	// (Client.Typing; nil without an engine).
+	setTyping func(chat.ChatID, bool)
+	// after is tea.Tick (tests, which run commands at once, stop it).
+	after func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
 	// c holds, among what the parts share, the views of the chats
 	// (c.chats): all the UI holds of each chat.
 	c       *common
@@ -112,12 +117,13 @@ func newModel(ctx context.Context, client *chat.Client, book FriendBook, events 
 	m := &model{
 		ctx: ctx, client: client, book: book, events: events,
 		c: c, in: newInput(c.chats), safety: make(map[keyring.PublicKey]string),
-		net: chat.Connecting, notify: DefaultNotify(), focused: true,
+		net: chat.Connecting, notify: DefaultNotify(), focused: true, after: tea.Tick,
 		// Without an engine (tests) nothing is loaded first.
 		ready: client == nil,
 	}
 	if client != nil {
 		m.setFocus = client.Focus
+		m.setTyping = client.Typing
 	}
 	return m
 }
@@ -219,7 +225,9 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.typeahead = append(m.typeahead, msg)
 			break
 		}
+		before := m.in.value()
 		cmds = append(cmds, m.onPaste(msg))
+		m.typed(before)
 	case tea.MouseWheelMsg:
 		cmds = append(cmds, m.scroll(msg))
 	case tea.MouseClickMsg:
@@ -229,7 +237,11 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			cmds = append(cmds, m.keyBeforeReady(msg))
 			break
 		}
+		before := m.in.value()
 		cmds = append(cmds, m.onKey(msg))
+		m.typed(before)
+	case typingExpiredMsg:
+		// Drawn again: the status line reads the clock.
 	default:
 		// The textarea's own messages (cursor blink and the like).
 		var cmd tea.Cmd

@@ -92,6 +92,8 @@ func (m *model) statusLeft(collapsed bool) []string {
 			rows[i] = st.warn.Render(r)
 		}
 		return rows
+	case m.status.text == "" && m.typingLine() != "":
+		return []string{st.dim.Render(ansi.Truncate(m.typingLine(), width, "…"))}
 	case m.status.text == "":
 		return []string{hints(st, width)}
 	case m.status.isErr:

@@ -41,6 +41,11 @@ type Conn struct {
 
 	msgs chan Message
 	acks chan uint64 // holds at most the latest ack: see deliverAck
+	// typing and reads hold at most the latest signal of each kind
+	// (signals.go); lastRead is the highest read receipt taken.
+	typing   chan bool
+	reads    chan uint64
+	lastRead uint64
 
 	pmu   sync.Mutex
 	pings map[uint64]chan struct{}
@@ -60,8 +65,9 @@ const pongTimeout = 10 * time.Second
 func newConn(c *Chat, s network.Stream, outbound bool) *Conn {
 	return &Conn{
 		chat: c, s: s, remote: s.Conn().RemotePeer(), outbound: outbound,
-		msgs:  make(chan Message, messageBuffer),
-		acks:  make(chan uint64, 1),
+		msgs:   make(chan Message, messageBuffer),
+		acks:   make(chan uint64, 1),
+		typing: make(chan bool, 1), reads: make(chan uint64, 1),
 		pings: map[uint64]chan struct{}{},
 		done:  make(chan struct{}),
 	}
@@ -237,6 +243,11 @@ func (c *Conn) read() {
 				delete(c.pings, f.N)
 			}
 			c.pmu.Unlock()
+		case wire.FrameTyping, wire.FrameRead:
+			if err := c.readSignal(f); err != nil {
+				c.fail(err)
+				return
+			}
 		case wire.FrameHello:
 			c.fail(fmt.Errorf("%w: a second hello", ErrProtocol))
 			return

@@ -21,6 +21,7 @@ const (
 	// The live path's keys (live.go).
 	labelLiveAnn   = "dhtchat/v1 live-ann"   // info prefix of live_ann_key[d]
 	labelLiveHello = "dhtchat/v1 live-hello" // info prefix of live_hello_key[d]
+	labelLiveSig   = "dhtchat/v1 live-sig"   // info prefix of live_sig_key[d]
 )
 
 // MaxSlots is the number of slots (IPNS records) each direction of a chat
@@ -142,6 +143,9 @@ type Keys struct {
 	// The live path's keys (live.go): one seals a direction's reachability
 	// announcements, the other makes the tags of its hellos.
 	liveAnn, liveHello [2][32]byte
+	// liveSig seals a direction's typing indicators and read receipts
+	// (livesignal.go).
+	liveSig [2][32]byte
 }
 
 // DeriveKeys derives the keys of the chat with identifier id for the pair
@@ -160,6 +164,7 @@ func DeriveKeys(p PairKey, id ChatID) *Keys {
 //	slot_seed[d][i] = HKDF(chat_secret, salt = "", info = "dhtchat/v1 slot" || d || i)
 //	live_ann_key[d]   = HKDF(chat_secret, salt = "", info = "dhtchat/v1 live-ann" || d)
 //	live_hello_key[d] = HKDF(chat_secret, salt = "", info = "dhtchat/v1 live-hello" || d)
+//	live_sig_key[d]   = HKDF(chat_secret, salt = "", info = "dhtchat/v1 live-sig" || d)
 func deriveKeys(p PairKey, c ChatKey) *Keys {
 	k := &Keys{key: c}
 	secret := hkdf32(p.k[:], c.id[:], labelChat)
@@ -167,6 +172,7 @@ func deriveKeys(p PairKey, c ChatKey) *Keys {
 		k.msg[d] = hkdf32(secret[:], nil, labelMsg+string([]byte{byte(d)}))
 		k.liveAnn[d] = hkdf32(secret[:], nil, labelLiveAnn+string([]byte{byte(d)}))
 		k.liveHello[d] = hkdf32(secret[:], nil, labelLiveHello+string([]byte{byte(d)}))
+		k.liveSig[d] = hkdf32(secret[:], nil, labelLiveSig+string([]byte{byte(d)}))
 		for i := range MaxSlots {
 			seed := hkdf32(secret[:], nil, labelSlot+string([]byte{byte(d), byte(i)}))
 			k.slots[d][i] = ed25519.NewKeyFromSeed(seed[:])

@@ -281,6 +281,9 @@ type LiveFrame struct {
 	Sealed []byte
 	// N is a FrameAck's ack, or a ping's or pong's nonce.
 	N uint64
+	// Signal is a FrameTyping's or FrameRead's sealed signal (not yet
+	// opened: open it with [Keys.OpenSignal]).
+	Signal []byte
 }
 
 // LiveFrameLen checks the length prefix of a frame and returns the number of
@@ -315,6 +318,11 @@ func AppendLiveFrame(out []byte, f LiveFrame) ([]byte, error) {
 		body = f.Sealed
 	case FrameAck, FramePing, FramePong:
 		body = binary.BigEndian.AppendUint64(nil, f.N)
+	case FrameTyping, FrameRead:
+		if len(f.Signal) != SealedSignalSize {
+			return nil, fmt.Errorf("wire: frame with a sealed signal of %d bytes, want %d", len(f.Signal), SealedSignalSize)
+		}
+		body = f.Signal
 	default:
 		return nil, fmt.Errorf("wire: unknown frame type %#02x", uint8(f.Type))
 	}
@@ -354,6 +362,11 @@ func DecodeLiveFrame(p []byte) (LiveFrame, error) {
 			return LiveFrame{}, fmt.Errorf("%w: frame %#02x of %d bytes, want 8", ErrMalformed, uint8(f.Type), len(body))
 		}
 		f.N = binary.BigEndian.Uint64(body)
+	case FrameTyping, FrameRead:
+		if len(body) != SealedSignalSize {
+			return LiveFrame{}, fmt.Errorf("%w: signal frame %#02x of %d bytes, want %d", ErrMalformed, uint8(f.Type), len(body), SealedSignalSize)
+		}
+		f.Signal = append([]byte(nil), body...)
 	}
 	return f, nil
 }

@@ -309,6 +309,8 @@ func FuzzDecodeLiveFrame(f *testing.F) {
 		{Type: FrameMessage, Sealed: sealN(f, k, FromLo, 1, 1, 10)[0]},
 		{Type: FrameAck, N: 7},
 		{Type: FramePing, N: 1},
+		{Type: FrameTyping, Signal: make([]byte, SealedSignalSize)},
+		{Type: FrameRead, Signal: make([]byte, SealedSignalSize)},
 	} {
 		b, err := AppendLiveFrame(nil, fr)
 		if err != nil {
@@ -337,7 +339,7 @@ func FuzzDecodeLiveFrame(f *testing.F) {
 			return
 		}
 		switch fr.Type {
-		case FrameHello, FrameMessage, FrameAck, FramePing, FramePong:
+		case FrameHello, FrameMessage, FrameAck, FramePing, FramePong, FrameTyping, FrameRead:
 			again, err := AppendLiveFrame(nil, fr)
 			if err != nil || !bytes.Equal(again[LiveFramePrefixSize:], p) {
 				t.Fatalf("DecodeLiveFrame(%x) = %+v, which encodes to %x, %v", p, fr, again, err)

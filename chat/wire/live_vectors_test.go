@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
 	"strconv"
 	"strings"
 	"testing"
@@ -83,6 +84,7 @@ func liveVectors(t *testing.T, k *Keys) map[string]string {
 		t.Fatal(err)
 	}
 	v["frame_ack_5"] = x(ack)
+	maps.Copy(v, signalVectors(t, k))
 	return v
 }
 

@@ -247,6 +247,9 @@ func (s *session) subscribe(ctx context.Context, info chat.Info) <-chan chat.Eve
 				ev = chat.StatusEvent{} // a hint: the store says what changed
 				if e.Type == "message" {
 					ev = chat.MessageEvent{}
+				} else if m := e.Message; m != nil && m.Chat == info.Key.String() && m.Outgoing && m.Status == "delivered" {
+					// Maybe a live ack, which the store does not show.
+					ev = chat.StatusEvent{Entry: chat.Entry{Chat: info.ID, Outgoing: true, N: m.N, Seq: m.Seq, Status: chat.Delivered}}
 				}
 			case "alert":
 				if e.Alert == nil || e.Alert.Chat != info.Key.String() {

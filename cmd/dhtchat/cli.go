@@ -92,6 +92,10 @@ type env struct {
 	// dhtchat serves the control socket (recv --follow).
 	noAgent bool
 	cfg     *loadedSettings // config.toml and the environment, once read (config.go)
+	// long: the command runs until interrupted or until its input ends
+	// (recv --follow, pipe mode), and so runs the live path like the
+	// full-screen chat (see openSessionWatching).
+	long bool
 }
 
 // run is dhtchat without the process around it: main gives it the process's

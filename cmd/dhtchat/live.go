@@ -1,7 +1,10 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/dhtchat/dhtchat/chat"
+	"github.com/dhtchat/dhtchat/internal/userr"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
@@ -24,6 +27,28 @@ func (e *env) liveConfig(bootstrap []peer.AddrInfo) (chat.LiveConfig, error) {
 		cfg.ListenAddrs = []multiaddr.Multiaddr{multiaddr.StringCast("/ip4/127.0.0.1/tcp/0")}
 	}
 	return cfg, nil
+}
+
+// liveSignalsOff reads DHTCHAT_TYPING and DHTCHAT_READ_RECEIPTS: "on"
+// (the default) or "off" each. Off, the client neither sends typing
+// indicators (read receipts) nor shows the friend's; both ride on the
+// live path only.
+func (e *env) liveSignalsOff() (noTyping, noRead bool, err error) {
+	off := func(name string) (bool, error) {
+		switch v := strings.TrimSpace(e.getenv(name)); v {
+		case "", "on":
+			return false, nil
+		case "off":
+			return true, nil
+		default:
+			return false, userr.Usagef("bad %s %q", name, v).WithHint("give on or off")
+		}
+	}
+	if noTyping, err = off("DHTCHAT_TYPING"); err != nil {
+		return false, false, err
+	}
+	noRead, err = off("DHTCHAT_READ_RECEIPTS")
+	return noTyping, noRead, err
 }
 
 // allLoopback reports whether there are peers and every address of each

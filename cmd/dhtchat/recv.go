@@ -63,6 +63,7 @@ func runRecv(ctx context.Context, e *env, args []string, o *recvOpts) error {
 	// --follow runs long: it does its own network work, and serves this
 	// home's control socket if no other process does.
 	e.noAgent = o.follow
+	e.long = o.follow
 	s, f, info, err := e.openChat(ctx, true, args[0], o.chatKey)
 	if err != nil {
 		return err

@@ -36,6 +36,7 @@ func runRespond(ctx context.Context, e *env, name, chatKey string, follow bool) 
 	if err != nil {
 		return err
 	}
+	e.long = true // the full-screen chat or pipe mode: both run on
 	s, f, err := e.openFriendWatching(ctx, true, e.converseWatch(), name)
 	if err != nil {
 		return err

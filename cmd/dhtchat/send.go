@@ -171,9 +171,10 @@ type sendProgress struct {
 	seqs        [2]int64          // the Seq of the first and the last
 	printed     map[string]uint64 // per status, the last number printed
 	alerted     map[chat.AlertKind]bool
-	netErr      error // why the worker last said the DHT is unreachable
-	blocked     bool  // the worker said sending in the chat is blocked (AlertSendBlocked, AlertStale)
-	blocked2    bool  // … because the chat's state is stale (AlertStale)
+	liveAcked   uint64 // the friend's client acked up to it over the live path
+	netErr      error  // why the worker last said the DHT is unreachable
+	blocked     bool   // the worker said sending in the chat is blocked (AlertSendBlocked, AlertStale)
+	blocked2    bool   // … because the chat's state is stale (AlertStale)
 }
 
 func (p *sendProgress) queued(entries []chat.Entry) error {
@@ -251,6 +252,15 @@ func (p *sendProgress) take(ctx context.Context, ev chat.Event, events <-chan ch
 				p.netErr = ev.Err
 			}
 			p.mu.Unlock()
+		case chat.StatusEvent:
+			// Delivered before the store says so: the friend's client
+			// acked over the live path (the store waits for the
+			// friend's records).
+			if e := ev.Entry; e.Chat == p.id && e.Outgoing && e.Status == chat.Delivered {
+				p.mu.Lock()
+				p.liveAcked = max(p.liveAcked, e.N)
+				p.mu.Unlock()
+			}
 		}
 		ev = nil
 		select {
@@ -288,6 +298,7 @@ func (p *sendProgress) renumbered(ctx context.Context) error {
 		// Renumbered messages are stored under their new numbers and
 		// pending again: report them anew.
 		p.printed["published"], p.printed["delivered"] = p.first-1, p.first-1
+		p.liveAcked = 0 // of the old numbers
 		if p.e.json {
 			for n := p.first; n <= p.last; n++ {
 				// Renumbering keeps them in order, one after the other.
@@ -321,6 +332,9 @@ func (p *sendProgress) report(ctx context.Context) (chat.Outbox, error) {
 	if err != nil || p.first == 0 {
 		return o, err
 	}
+	// What the friend's client acked over the live path counts as
+	// delivered (PROTOCOL.md §17.4), even before it is published.
+	o.Delivered = max(o.Delivered, p.liveAcked, p.s.client.LiveAcked(p.id))
 	for _, st := range []struct {
 		status string
 		upTo   uint64
@@ -356,7 +370,9 @@ func (e *env) waitSent(ctx context.Context, s *session, info chat.Info, prog *se
 			return err
 		}
 		_, last := prog.span()
-		if o.Published >= last && (!delivered || o.Delivered >= last) {
+		if o.Published >= last && !delivered || delivered && o.Delivered >= last {
+			// Delivered over the live path may come before published:
+			// the running dhtchat publishes the rest.
 			return nil
 		}
 		if !notified && o.Queued > 0 && o.Published+uint64(o.Queued) >= last {

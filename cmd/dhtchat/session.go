@@ -95,6 +95,7 @@ func (e *env) openSessionWatching(ctx context.Context, online bool, watch chat.W
 	}
 	var network chat.Network
 	var liveCfg chat.LiveConfig
+	var noTyping, noRead bool
 	if online {
 		// libp2p's own logs would land on the terminal, under the UI or
 		// in the middle of a command's output: route them first.
@@ -122,11 +123,17 @@ func (e *env) openSessionWatching(ctx context.Context, online bool, watch chat.W
 		}
 		s.opened.push(s.node.Close)
 		network = s.node
-		if watch == chat.WatchAll {
-			// The live path, for the long-running full-screen UI only:
-			// a one-shot command's announcement would name a process
-			// about to exit.
+		if watch == chat.WatchAll || e.long {
+			// The live path, for the long-running sessions only (the
+			// full-screen UI, the agent, recv --follow, pipe mode): a
+			// one-shot command's announcement would name a process
+			// about to exit. A one-shot keeps the announcement of the
+			// home's running process in its records instead.
 			if liveCfg, err = e.liveConfig(cfg.Bootstrap); err != nil {
+				s.close()
+				return nil, err
+			}
+			if noTyping, noRead, err = e.liveSignalsOff(); err != nil {
 				s.close()
 				return nil, err
 			}
@@ -141,6 +148,7 @@ func (e *env) openSessionWatching(ctx context.Context, online bool, watch chat.W
 		IsFriend: s.book.isFriend,
 		Watch:    watch,
 		Live:     liveCfg,
+		NoTyping: noTyping, NoReadReceipts: noRead,
 		// The commands still make version 1 chats: a restored home or a
 		// second device continues a version 1 chat (resync_cli_test.go),
 		// where a version 2 chat refuses to write (chat.AlertStale) and

@@ -51,6 +51,7 @@ type startJSON struct {
 }
 
 func runStart(ctx context.Context, e *env, name string, another, follow bool) error {
+	e.long = true // the full-screen chat or pipe mode: both run on
 	s, f, err := e.openFriendWatching(ctx, true, e.converseWatch(), name)
 	if err != nil {
 		return err

@@ -51,8 +51,15 @@ func tmuxSocket(t *testing.T) string {
 // "EXITED <status>" and stays, so that the test can read the end.
 func newTmux(t *testing.T, w, h int, env []string, command string) *tmux {
 	t.Helper()
+	return newTmuxOn(t, tmuxSocket(t), w, h, env, command)
+}
+
+// newTmuxOn is newTmux on the tmux server named socket: a test with two
+// terminals gives each its own.
+func newTmuxOn(t *testing.T, socket string, w, h int, env []string, command string) *tmux {
+	t.Helper()
 	requireTmux(t)
-	s := &tmux{t: t, socket: tmuxSocket(t)}
+	s := &tmux{t: t, socket: socket}
 	args := []string{"new-session", "-d", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h)}
 	for _, kv := range env {
 		args = append(args, "-e", kv)

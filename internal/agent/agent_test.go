@@ -211,3 +211,31 @@ func TestSendAndHistory(t *testing.T) {
 		t.Fatalf("history = %+v", h)
 	}
 }
+
+// The engine's typing indicators and read receipts become "typing" and
+// "read" events, naming the chat by its key.
+func TestSignalEvents(t *testing.T) {
+	_, c := serve(t)
+	infos, err := c.Chats(t.Context())
+	if err != nil || len(infos) != 1 {
+		t.Fatalf("Chats = %v, %v", infos, err)
+	}
+	s := &server{cfg: Config{Client: c}}
+	key := infos[0].Key.String()
+	ev, ok := s.event(t.Context(), chat.TypingEvent{ID: infos[0].ID, Typing: true})
+	if !ok || ev.Type != "typing" || ev.Chat != key || ev.Typing == nil || !*ev.Typing {
+		t.Errorf("typing event = %+v, %v", ev, ok)
+	}
+	b, _ := json.Marshal(ev)
+	if !strings.Contains(string(b), `"typing":true`) {
+		t.Errorf("typing event encodes to %s", b)
+	}
+	ev, ok = s.event(t.Context(), chat.TypingEvent{ID: infos[0].ID})
+	if b, _ := json.Marshal(ev); !ok || !strings.Contains(string(b), `"typing":false`) {
+		t.Errorf("stopped typing encodes to %s", b)
+	}
+	ev, ok = s.event(t.Context(), chat.ReadEvent{ID: infos[0].ID, N: 4})
+	if !ok || ev.Type != "read" || ev.Chat != key || ev.N != 4 {
+		t.Errorf("read event = %+v, %v", ev, ok)
+	}
+}

@@ -326,10 +326,11 @@ func (s *server) send(ctx context.Context, p SendParams) (any, error) {
 		if err := s.waitDelivered(wctx, in.ID, last.Seq, events); err != nil {
 			return nil, err
 		}
-		// Read again: the numbers and statuses the store has now.
+		// Read again: the numbers and statuses the store has now, and
+		// what the friend's client acked over the live path.
 		for i, e := range entries {
 			if es, err := s.cfg.Client.History(ctx, in.ID, e.Seq+1, 1); err == nil && len(es) == 1 {
-				entries[i] = es[0]
+				entries[i] = s.liveDelivered(in.ID, es[0])
 			}
 		}
 	}
@@ -339,15 +340,17 @@ func (s *server) send(ctx context.Context, p SendParams) (any, error) {
 	return res, nil
 }
 
-// waitDelivered waits until the message stored as seq is delivered; the
-// events say when to look, the store what there is.
+// waitDelivered waits until the message stored as seq is delivered: the
+// friend's slot records acknowledge it, or the friend's client did over
+// the live path (Client.LiveAcked). The events say when to look, the
+// store and the live path what there is.
 func (s *server) waitDelivered(ctx context.Context, id chat.ChatID, seq int64, events <-chan chat.Event) error {
 	for {
 		es, err := s.cfg.Client.History(ctx, id, seq+1, 1)
 		if err != nil {
 			return err
 		}
-		if len(es) == 1 && es[0].Status == chat.Delivered {
+		if len(es) == 1 && s.liveDelivered(id, es[0]).Status == chat.Delivered {
 			return nil
 		}
 		select {
@@ -359,6 +362,16 @@ func (s *server) waitDelivered(ctx context.Context, id chat.ChatID, seq int64, e
 			return errorf(CodeTimeout, "timed out waiting for the acknowledgement (the messages are stored and will be sent)")
 		}
 	}
+}
+
+// liveDelivered returns e, one of our messages in chat id, as Delivered if
+// the friend's client acknowledged it over the live path, though the
+// store marks it so only once the friend's slot records do.
+func (s *server) liveDelivered(id chat.ChatID, e chat.Entry) chat.Entry {
+	if e.Outgoing && e.Status != chat.Delivered && e.N > 0 && e.N <= s.cfg.Client.LiveAcked(id) {
+		e.Status = chat.Delivered
+	}
+	return e
 }
 
 func parseTimeout(s string) (time.Duration, *Error) {
@@ -563,13 +576,15 @@ func alertOf(key string, a chat.Alert) Alert {
 
 // Event is the params of an "event" notification.
 type Event struct {
-	Type    string   `json:"type"` // message, status, alert, network, chat, lag
+	Type    string   `json:"type"` // message, status, alert, network, chat, lag, typing, read
 	Chat    string   `json:"chat,omitempty"`
 	Message *Message `json:"message,omitempty"` // message, status
 	Alert   *Alert   `json:"alert,omitempty"`
 	State   string   `json:"state,omitempty"` // network: connecting, online, offline
 	Error   string   `json:"error,omitempty"` // network
 	Missed  int      `json:"missed,omitempty"`
+	Typing  *bool    `json:"typing,omitempty"` // typing: the friend is typing (true) or stopped
+	N       uint64   `json:"n,omitempty"`      // read: the friend read our messages up to n
 }
 
 // stream sends the events of a subscription until ctx ends or the
@@ -627,6 +642,18 @@ func (s *server) event(ctx context.Context, ev chat.Event) (Event, bool) {
 		return e, true
 	case chat.LagEvent:
 		return Event{Type: "lag", Missed: ev.Missed}, true
+	case chat.TypingEvent:
+		in, ok := s.info(ctx, ev.ID)
+		if !ok {
+			return Event{}, false
+		}
+		return Event{Type: "typing", Chat: in.Key.String(), Typing: &ev.Typing}, true
+	case chat.ReadEvent:
+		in, ok := s.info(ctx, ev.ID)
+		if !ok {
+			return Event{}, false
+		}
+		return Event{Type: "read", Chat: in.Key.String(), N: ev.N}, true
 	}
 	return Event{}, false
 }
