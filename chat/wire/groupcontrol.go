@@ -1,0 +1,175 @@
+package wire
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"strings"
+)
+
+// Control bodies: what group members send one another over their
+// pairwise version 2 sessions, as the body of an ordinary v2 message
+// (docs/PROTOCOL.md §24.3). A body that begins with U+0000 is a control
+// body, never text: a client MUST NOT send text that begins with it.
+const (
+	controlMark    = "\x00"
+	prefixSKD      = controlMark + "dhtchat-gk1 " // a sender key distribution
+	prefixWelcome  = controlMark + "dhtchat-gw1 " // the log, for a new member
+	skdType        = 0x01
+	skdSize        = 1 + 16 + 32 + 4 + 8 + 32 + 32 + 32 + namesSize // 669
+	welcomeType    = 0x02
+	maxWelcomeSize = (MaxBody - len(prefixWelcome)) / 4 * 3
+)
+
+// IsControlBody reports whether a pairwise message body is a control
+// body (a sender key distribution, a welcome, or one this client does not
+// know yet) rather than text.
+func IsControlBody(body string) bool { return strings.HasPrefix(body, controlMark) }
+
+// SenderKeyDistribution is what a member sends every other member, over
+// their pairwise session, at the start of each of its sender epochs: the
+// chain key of the epoch's first message, the header key of its records,
+// the public keys naming its 16 slots, and the membership head it was made
+// for (docs/PROTOCOL.md §24.2). It formats as a redacted placeholder.
+type SenderKeyDistribution struct {
+	Group  GroupID
+	Sender MemberID
+	Epoch  uint32
+	FirstN uint64
+	Head   [32]byte
+	Names  [MaxSlots][32]byte
+	ck, hk key32
+}
+
+func (SenderKeyDistribution) String() string               { return "wire.SenderKeyDistribution{REDACTED}" }
+func (SenderKeyDistribution) GoString() string             { return "wire.SenderKeyDistribution{REDACTED}" }
+func (d SenderKeyDistribution) Format(f fmt.State, _ rune) { fmt.Fprint(f, d.String()) }
+
+// bytes is the distribution's binary encoding.
+func (d *SenderKeyDistribution) bytes() []byte {
+	b := make([]byte, 0, skdSize)
+	b = append(b, skdType)
+	b = append(b, d.Group[:]...)
+	b = append(b, d.Sender[:]...)
+	b = binary.BigEndian.AppendUint32(b, d.Epoch)
+	b = binary.BigEndian.AppendUint64(b, d.FirstN)
+	b = append(b, d.Head[:]...)
+	b = append(b, d.ck[:]...)
+	b = append(b, d.hk[:]...)
+	for i := range d.Names {
+		b = append(b, d.Names[i][:]...)
+	}
+	return b
+}
+
+// Body returns the distribution as a pairwise message body: the prefix
+// "\x00dhtchat-gk1 " and the 669 bytes in unpadded standard base64.
+func (d *SenderKeyDistribution) Body() string {
+	return prefixSKD + base64.RawStdEncoding.EncodeToString(d.bytes())
+}
+
+// controlBytes strips prefix and decodes the base64 after it: exactly one
+// encoding (strict, unpadded).
+func controlBytes(body, prefix, what string) ([]byte, error) {
+	if !strings.HasPrefix(body, prefix) {
+		return nil, fmt.Errorf("%w: not a %s", ErrMalformed, what)
+	}
+	text := body[len(prefix):]
+	b, err := base64.RawStdEncoding.Strict().DecodeString(text)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrMalformed, what, err)
+	}
+	if base64.RawStdEncoding.EncodeToString(b) != text { // the decoder skips newlines
+		return nil, fmt.Errorf("%w: %s: not canonical base64", ErrMalformed, what)
+	}
+	return b, nil
+}
+
+// ParseSenderKeyDistribution parses a pairwise body from the friend from:
+// the distribution must be from's own (a member distributes only its own
+// keys). Whether from is a member of the group, and whether the epoch is
+// newer than the chain the reader has, the caller checks against its
+// GroupState and chains (docs/PROTOCOL.md §24.2).
+func ParseSenderKeyDistribution(body string, from MemberID) (SenderKeyDistribution, error) {
+	b, err := controlBytes(body, prefixSKD, "sender key distribution")
+	if err != nil {
+		return SenderKeyDistribution{}, err
+	}
+	if len(b) != skdSize || b[0] != skdType {
+		return SenderKeyDistribution{}, fmt.Errorf("%w: sender key distribution of %d bytes, want %d", ErrMalformed, len(b), skdSize)
+	}
+	var d SenderKeyDistribution
+	copy(d.Group[:], b[1:])
+	copy(d.Sender[:], b[17:])
+	d.Epoch = binary.BigEndian.Uint32(b[49:])
+	d.FirstN = binary.BigEndian.Uint64(b[53:])
+	copy(d.Head[:], b[61:])
+	copy(d.ck[:], b[93:])
+	copy(d.hk[:], b[125:])
+	for i := range d.Names {
+		copy(d.Names[i][:], b[157+32*i:])
+	}
+	switch {
+	case d.Sender != from:
+		return SenderKeyDistribution{}, fmt.Errorf("%w: distribution of %v sent by %v", ErrMalformed, d.Sender, from)
+	case d.FirstN == 0:
+		return SenderKeyDistribution{}, fmt.Errorf("%w: distribution with first number 0", ErrMalformed)
+	}
+	return d, nil
+}
+
+// WelcomeBody returns the pairwise body an adder sends the member it
+// added: the group's whole log, every operation it applied or holds, so
+// that the new member converges as the others do (docs/PROTOCOL.md
+// §24.3). A log too long for one body is an error (at most 5994 bytes:
+// a create of 63 members and about 40 operations more).
+func WelcomeBody(ops []GroupOp) (string, error) {
+	b := []byte{welcomeType}
+	b = binary.BigEndian.AppendUint16(b, uint16(len(ops)))
+	for i := range ops {
+		enc, err := ops[i].Encode()
+		if err != nil {
+			return "", err
+		}
+		b = binary.BigEndian.AppendUint16(b, uint16(len(enc)))
+		b = append(b, enc...)
+		if len(b) > maxWelcomeSize {
+			return "", fmt.Errorf("wire: welcome: the log of %d operations is over %d bytes", len(ops), maxWelcomeSize)
+		}
+	}
+	return prefixWelcome + base64.RawStdEncoding.EncodeToString(b), nil
+}
+
+// ParseWelcome parses a welcome body into the operations of the log. The
+// new member runs Converge on them and checks that it is a member; the
+// log is as the adder gives it (the operations of others are not signed).
+func ParseWelcome(body string) ([]GroupOp, error) {
+	b, err := controlBytes(body, prefixWelcome, "welcome")
+	if err != nil {
+		return nil, err
+	}
+	if len(b) < 3 || b[0] != welcomeType {
+		return nil, fmt.Errorf("%w: welcome header", ErrMalformed)
+	}
+	count := int(binary.BigEndian.Uint16(b[1:]))
+	rest := b[3:]
+	if count > len(rest)/(2+opHeadSize) {
+		return nil, fmt.Errorf("%w: %d operations in %d bytes", ErrMalformed, count, len(rest))
+	}
+	ops := make([]GroupOp, 0, count)
+	for j := range count {
+		if len(rest) < 2 || len(rest) < 2+int(binary.BigEndian.Uint16(rest)) {
+			return nil, fmt.Errorf("%w: welcome operation %d", ErrTruncated, j)
+		}
+		size := int(binary.BigEndian.Uint16(rest))
+		op, err := ParseGroupOp(rest[2 : 2+size])
+		if err != nil {
+			return nil, fmt.Errorf("welcome operation %d: %w", j, err)
+		}
+		ops, rest = append(ops, op), rest[2+size:]
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("%w: %d bytes after the welcome's operations", ErrMalformed, len(rest))
+	}
+	return ops, nil
+}
