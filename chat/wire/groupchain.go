@@ -164,12 +164,19 @@ func (k *SenderKey) SealOp(rand io.Reader, sentAt time.Time, op GroupOp) (*Sende
 	return k.seal(rand, sentAt, GroupOpKind, b)
 }
 
-func (k *SenderKey) seal(rand io.Reader, sentAt time.Time, kind uint8, body []byte) (*SenderKey, GroupFrame, error) {
+// groupPlaintext lays out a group message plaintext, zero-padded to its
+// bucket. It checks nothing.
+func groupPlaintext(sentAtMs int64, kind uint8, body []byte) []byte {
 	plain := make([]byte, bucket(groupMsgHeaderSize+len(body)))
-	binary.BigEndian.PutUint64(plain, uint64(sentAt.UnixMilli()))
+	binary.BigEndian.PutUint64(plain, uint64(sentAtMs))
 	plain[8] = kind
 	binary.BigEndian.PutUint16(plain[9:], uint16(len(body)))
 	copy(plain[groupMsgHeaderSize:], body)
+	return plain
+}
+
+func (k *SenderKey) seal(rand io.Reader, sentAt time.Time, kind uint8, body []byte) (*SenderKey, GroupFrame, error) {
+	plain := groupPlaintext(sentAt.UnixMilli(), kind, body)
 	c := *k
 	mk, next := groupChainStep(&c.ck)
 	n := c.nextN
