@@ -21,6 +21,7 @@ const (
 	labelG1Msg     = "dhtchat/g1 msg"
 	labelG1Slot    = "dhtchat/g1 slot"
 	labelG1Op      = "dhtchat/g1 op"
+	labelG1Pair    = "dhtchat/g1 pair"
 )
 
 // Limits of groups.
@@ -67,6 +68,17 @@ func DeriveGroupID(creator MemberID, nonce [16]byte) GroupID {
 	h.Write(creator[:])
 	h.Write(nonce[:])
 	return GroupID(h.Sum(nil)[:16])
+}
+
+// GroupPairChatID is the chat id of the control session of two members
+// (docs/PROTOCOL.md §24.3): the version 2 chat, made from their pair key,
+// that carries their sender key distributions and welcomes for every
+// group they share, whether or not they are friends.
+//
+//	control_chat_id = HKDF(pair_key, salt = "", info = "dhtchat/g1 pair")[:16]
+func GroupPairChatID(p PairKey) ChatID {
+	k := hkdf32(p.k[:], nil, labelG1Pair)
+	return ChatID(k[:16])
 }
 
 // OpKind is the kind of a membership operation.

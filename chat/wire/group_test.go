@@ -292,3 +292,64 @@ func TestGroupControlBodies(t *testing.T) {
 		t.Errorf("secrets format as %s", s)
 	}
 }
+
+// A distribution and a welcome are ordinary version 2 bodies: sealed in a
+// pairwise session, published, read and parsed on the other side. The
+// longest welcome fits in one body; a longer log is refused.
+func TestGroupControlOverV2(t *testing.T) {
+	ms := newGroup(t, "alice", "bob")
+	a, b := ms[0], ms[1]
+	pa, pb := newV2Pair(t, "control")
+	welcome, err := WelcomeBody(a.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pa.send(welcome)
+	pa.send(a.rotate())
+	got := pb.read(pa.publish())
+	if len(got) != 2 || !IsControlBody(got[0].Body) || !IsControlBody(got[1].Body) {
+		t.Fatalf("bob reads %d bodies", len(got))
+	}
+	ops, err := ParseWelcome(got[0].Body)
+	if err != nil || len(ops) != 1 || ops[0].Hash() != a.log[0].Hash() {
+		t.Fatalf("ParseWelcome = %d ops, %v", len(ops), err)
+	}
+	if err := b.receive(a, got[1].Body); err != nil {
+		t.Fatal(err)
+	}
+	a.send("over the new epoch")
+	b.read(a.publish())
+	if got := b.texts(a); len(got) != 1 || got[0] != "over the new epoch" {
+		t.Errorf("bob reads %q", got)
+	}
+
+	// The largest log: a create of 63 and renames up to the limit.
+	var others []MemberID
+	for i := range MaxGroupMembers - 1 {
+		others = append(others, memberID(fmt.Sprint("m", i)))
+	}
+	create, err := NewCreateOp(a.id, [16]byte{7}, strings.Repeat("n", MaxGroupName), others)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := NewGroupState().Apply(create)
+	log := []GroupOp{create}
+	for {
+		op, err := s.NewOp(OpRename, a.id, MemberID{}, strings.Repeat("r", MaxGroupName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := WelcomeBody(append(log, op))
+		if err != nil {
+			break
+		}
+		if checkV2Body(body) != nil {
+			t.Fatalf("a welcome of %d operations (%d bytes) is not a v2 body", len(log)+1, len(body))
+		}
+		s, _ = s.Apply(op)
+		log = append(log, op)
+	}
+	if len(log)-1 < 24 {
+		t.Errorf("a welcome holds a create of 63 and only %d operations", len(log)-1)
+	}
+}

@@ -121,8 +121,8 @@ func ParseSenderKeyDistribution(body string, from MemberID) (SenderKeyDistributi
 // WelcomeBody returns the pairwise body an adder sends the member it
 // added: the group's whole log, every operation it applied or holds, so
 // that the new member converges as the others do (docs/PROTOCOL.md
-// §24.3). A log too long for one body is an error (at most 5994 bytes:
-// a create of 63 members and about 40 operations more).
+// §24.3). A log too long for one body is an error (at most 5988 bytes:
+// a create of 63 members and about 30 operations more).
 func WelcomeBody(ops []GroupOp) (string, error) {
 	b := []byte{welcomeType}
 	b = binary.BigEndian.AppendUint16(b, uint16(len(ops)))
