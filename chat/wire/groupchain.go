@@ -108,14 +108,12 @@ func (k *SenderKey) SlotName(i int) ed25519.PublicKey {
 	return k.SlotSigningKey(i).Public().(ed25519.PublicKey)
 }
 
-// Distribution returns what the other members need to read this sender
-// epoch from its start: it holds the chain key of the epoch's first
-// message, so it is made once, before the first Seal.
+// Distribution returns what another member needs to read this sender
+// epoch from the next message on: NewSenderKey's and Rotate's (from the
+// epoch's first message) go to every member; one made later serves a
+// member who lost the first, and opens nothing sealed before it.
 func (k *SenderKey) Distribution() SenderKeyDistribution {
-	d := SenderKeyDistribution{Group: k.group, Sender: k.self, Epoch: k.epoch, FirstN: k.firstN, Head: k.head, ck: k.ck, hk: k.hk}
-	if k.nextN != k.firstN {
-		panic("wire: distribution of a sender key already used")
-	}
+	d := SenderKeyDistribution{Group: k.group, Sender: k.self, Epoch: k.epoch, FirstN: k.firstN, N: k.nextN, Head: k.head, ck: k.ck, hk: k.hk}
 	for i := range d.Names {
 		d.Names[i] = [32]byte(k.SlotName(i))
 	}
@@ -206,7 +204,7 @@ type ReceiverChain struct {
 
 // NewReceiverChain returns the reading side of a distribution.
 func NewReceiverChain(d SenderKeyDistribution) *ReceiverChain {
-	return &ReceiverChain{group: d.Group, sender: d.Sender, epoch: d.Epoch, firstN: d.FirstN, nextN: d.FirstN,
+	return &ReceiverChain{group: d.Group, sender: d.Sender, epoch: d.Epoch, firstN: d.FirstN, nextN: d.N,
 		ck: d.ck, hk: d.hk, names: d.Names, head: d.Head}
 }
 

@@ -16,7 +16,7 @@ const (
 	prefixSKD      = controlMark + "dhtchat-gk1 " // a sender key distribution
 	prefixWelcome  = controlMark + "dhtchat-gw1 " // the log, for a new member
 	skdType        = 0x01
-	skdSize        = 1 + 16 + 32 + 4 + 8 + 32 + 32 + 32 + namesSize // 669
+	skdSize        = 1 + 16 + 32 + 4 + 8 + 8 + 32 + 32 + 32 + namesSize // 677
 	welcomeType    = 0x02
 	maxWelcomeSize = (MaxBody - len(prefixWelcome)) / 4 * 3
 )
@@ -27,15 +27,18 @@ const (
 func IsControlBody(body string) bool { return strings.HasPrefix(body, controlMark) }
 
 // SenderKeyDistribution is what a member sends every other member, over
-// their pairwise session, at the start of each of its sender epochs: the
-// chain key of the epoch's first message, the header key of its records,
-// the public keys naming its 16 slots, and the membership head it was made
-// for (docs/PROTOCOL.md §24.2). It formats as a redacted placeholder.
+// their pairwise session, at the start of each of its sender epochs (and
+// again to a member who lost it): the chain key of message N, the header
+// key of its records, the public keys naming its 16 slots, and the
+// membership head it was made for (docs/PROTOCOL.md §24.2). Its receiver
+// reads the epoch's messages from N on. It formats as a redacted
+// placeholder.
 type SenderKeyDistribution struct {
 	Group  GroupID
 	Sender MemberID
 	Epoch  uint32
-	FirstN uint64
+	FirstN uint64 // the epoch's first message number
+	N      uint64 // the number whose chain key it carries, ≥ FirstN
 	Head   [32]byte
 	Names  [MaxSlots][32]byte
 	ck, hk key32
@@ -53,6 +56,7 @@ func (d *SenderKeyDistribution) bytes() []byte {
 	b = append(b, d.Sender[:]...)
 	b = binary.BigEndian.AppendUint32(b, d.Epoch)
 	b = binary.BigEndian.AppendUint64(b, d.FirstN)
+	b = binary.BigEndian.AppendUint64(b, d.N)
 	b = append(b, d.Head[:]...)
 	b = append(b, d.ck[:]...)
 	b = append(b, d.hk[:]...)
@@ -63,7 +67,7 @@ func (d *SenderKeyDistribution) bytes() []byte {
 }
 
 // Body returns the distribution as a pairwise message body: the prefix
-// "\x00dhtchat-gk1 " and the 669 bytes in unpadded standard base64.
+// "\x00dhtchat-gk1 " and the 677 bytes in unpadded standard base64.
 func (d *SenderKeyDistribution) Body() string {
 	return prefixSKD + base64.RawStdEncoding.EncodeToString(d.bytes())
 }
@@ -103,17 +107,18 @@ func ParseSenderKeyDistribution(body string, from MemberID) (SenderKeyDistributi
 	copy(d.Sender[:], b[17:])
 	d.Epoch = binary.BigEndian.Uint32(b[49:])
 	d.FirstN = binary.BigEndian.Uint64(b[53:])
-	copy(d.Head[:], b[61:])
-	copy(d.ck[:], b[93:])
-	copy(d.hk[:], b[125:])
+	d.N = binary.BigEndian.Uint64(b[61:])
+	copy(d.Head[:], b[69:])
+	copy(d.ck[:], b[101:])
+	copy(d.hk[:], b[133:])
 	for i := range d.Names {
-		copy(d.Names[i][:], b[157+32*i:])
+		copy(d.Names[i][:], b[165+32*i:])
 	}
 	switch {
 	case d.Sender != from:
 		return SenderKeyDistribution{}, fmt.Errorf("%w: distribution of %v sent by %v", ErrMalformed, d.Sender, from)
-	case d.FirstN == 0:
-		return SenderKeyDistribution{}, fmt.Errorf("%w: distribution with first number 0", ErrMalformed)
+	case d.FirstN == 0 || d.N < d.FirstN || d.N == ^uint64(0):
+		return SenderKeyDistribution{}, fmt.Errorf("%w: distribution of message %d in an epoch from %d", ErrMalformed, d.N, d.FirstN)
 	}
 	return d, nil
 }

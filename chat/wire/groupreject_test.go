@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"slices"
 	"testing"
 )
 
@@ -139,5 +140,31 @@ func TestGroupSkippedKeys(t *testing.T) {
 	far := GroupFrame{Epoch: 0, N: c.nextN + MaxSkip, Sealed: f1.Sealed}
 	if _, _, _, err := c.Open(far); !errors.Is(err, ErrTooManySkipped) {
 		t.Errorf("a frame MaxSkip ahead: %v", err)
+	}
+}
+
+// A distribution made mid-epoch (for a member who lost the first) reads
+// from its number on and opens nothing sealed before it.
+func TestGroupLateDistribution(t *testing.T) {
+	ms := newGroup(t, "alice", "bob")
+	a, b := ms[0], ms[1]
+	early := a.send("early")
+	late := a.key.Distribution()
+	if late.N != 2 || late.FirstN != 1 {
+		t.Fatalf("late distribution of %d from %d", late.N, late.FirstN)
+	}
+	d, err := ParseSenderKeyDistribution(late.Body(), a.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewReceiverChain(d)
+	if _, _, ok, err := c.Open(early); ok || err != nil {
+		t.Errorf("the late chain opens the earlier message: %v %v", ok, err)
+	}
+	a.send("later")
+	b.chains[chainID{a.id, 0}] = c
+	b.read(a.publish())
+	if got := b.texts(a); !slices.Equal(got, []string{"later"}) || len(b.errs) != 0 {
+		t.Errorf("bob with the late chain reads %q (%v)", got, b.errs)
 	}
 }
