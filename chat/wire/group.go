@@ -136,6 +136,11 @@ func (op *GroupOp) Encode() ([]byte, error) {
 	if err := op.checkShape(); err != nil {
 		return nil, err
 	}
+	return op.encode(), nil
+}
+
+// encode lays out the operation as it is, checking nothing.
+func (op *GroupOp) encode() []byte {
 	b := make([]byte, 0, opHeadSize+16+1+len(op.Name)+2+32*len(op.Members))
 	b = append(b, byte(op.Kind))
 	b = append(b, op.Group[:]...)
@@ -155,22 +160,15 @@ func (op *GroupOp) Encode() ([]byte, error) {
 	case OpRename:
 		b = append(append(b, byte(len(op.Name))), op.Name...)
 	}
-	return b, nil
+	return b
 }
 
 // Hash is the operation's hash, the Prev of its children:
-// SHA-256("dhtchat/g1 op" || encoding). It panics on an operation that
-// does not encode (one not from ParseGroupOp or a valid constructor).
+// SHA-256("dhtchat/g1 op" || encoding). (Of an operation that Encode
+// refuses it hashes the layout as it is; no valid operation has that
+// hash.)
 func (op *GroupOp) Hash() [32]byte {
-	b, err := op.Encode()
-	if err != nil {
-		panic("wire: hash of an invalid group operation: " + err.Error())
-	}
-	return opHash(b)
-}
-
-func opHash(enc []byte) [32]byte {
-	return sha256.Sum256(append([]byte(labelG1Op), enc...))
+	return sha256.Sum256(append([]byte(labelG1Op), op.encode()...))
 }
 
 // checkShape checks what an encoding can say on its own.

@@ -353,3 +353,57 @@ func TestGroupControlOverV2(t *testing.T) {
 		t.Errorf("a welcome holds a create of 63 and only %d operations", len(log)-1)
 	}
 }
+
+// Sender keys and chains survive their stored forms mid-conversation:
+// the restored ones seal and open as the originals would.
+func TestGroupStoredState(t *testing.T) {
+	ms := newGroup(t, "alice", "bob")
+	a, b := ms[0], ms[1]
+	a.send("1")
+	f2 := a.send("2")
+	c := b.chains[chainID{a.id, 0}]
+	c, _, _, err := c.Open(f2) // 1 is now a skipped key
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := UnmarshalSenderKey(a.key.Marshal())
+	if err != nil || !bytes.Equal(k.Marshal(), a.key.Marshal()) {
+		t.Fatalf("UnmarshalSenderKey: %v", err)
+	}
+	rc, err := UnmarshalReceiverChain(c.Marshal())
+	if err != nil || !bytes.Equal(rc.Marshal(), c.Marshal()) || len(rc.skipped) != 1 {
+		t.Fatalf("UnmarshalReceiverChain: %v", err)
+	}
+	a.key = k
+	b.chains[chainID{a.id, 0}] = rc
+	a.send("3")
+	b.read(a.publish())
+	if got := b.texts(a); !slices.Equal(got, []string{"1", "3"}) || len(b.errs) != 0 {
+		t.Errorf("restored bob reads %q (%v)", got, b.errs)
+	}
+	if _, err := UnmarshalReceiverChain(append(rc.Marshal(), 0)); !errors.Is(err, ErrMalformed) {
+		t.Errorf("a stored chain with a byte after it: %v", err)
+	}
+	if len(k.Marshal()) != groupKeyFixedSize {
+		t.Errorf("a stored sender key is %d bytes", len(k.Marshal()))
+	}
+}
+
+// A restored sender key is behind once another member acks a message it
+// has not sealed.
+func TestGroupSenderKeyBehind(t *testing.T) {
+	ms := newGroup(t, "alice", "bob")
+	a := ms[0]
+	stored := a.key.Marshal()
+	a.send("1")
+	restored, err := UnmarshalSenderKey(stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.key.Behind(GroupAck{Member: a.id, N: 1}) || !restored.Behind(GroupAck{Member: a.id, N: 1}) {
+		t.Error("Behind misjudges an ack of message 1")
+	}
+	if restored.Behind(GroupAck{Member: ms[1].id, N: 5}) {
+		t.Error("an ack of another member makes the key behind")
+	}
+}

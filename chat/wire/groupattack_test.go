@@ -11,7 +11,7 @@ import (
 // framesOf opens records with the writer's own header key, as an
 // omniscient attacker would, to hand their sealed frames to the attacker
 // under test: the tests then do not depend on the header key alone.
-func framesOf(t *testing.T, k *SenderKey, recs []gRecord) []GroupFrame {
+func framesOf(t testing.TB, k *SenderKey, recs []gRecord) []GroupFrame {
 	t.Helper()
 	var out []GroupFrame
 	for _, r := range recs {
