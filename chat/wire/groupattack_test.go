@@ -30,6 +30,19 @@ func framesOf(t testing.TB, k *SenderKey, recs []gRecord) []GroupFrame {
 	return out
 }
 
+// sendAll has each member send text with its name and publish; it returns
+// the records and, opened by framesOf, their frames.
+func sendAll(t *testing.T, text string, ms ...*gMember) ([]gRecord, []GroupFrame) {
+	var recs []gRecord
+	var frames []GroupFrame
+	for _, m := range ms {
+		m.send(text + ", from " + m.name)
+		r := m.publish()
+		recs, frames = append(recs, r...), append(frames, framesOf(t, m.key, r)...)
+	}
+	return recs, frames
+}
+
 // tryAll has every chain of a member's full state try every record (as
 // fetched, whatever its name) and every frame (relabelled to the chain's
 // epoch, and at its own): it returns how many opened.
@@ -58,14 +71,7 @@ func tryAll(chains map[chainID]*ReceiverChain, recs []gRecord, frames []GroupFra
 func TestGroupRemovedMemberCannotRead(t *testing.T) {
 	ms := newGroup(t, "alice", "bob", "carol", "dave")
 	a, b, c, d := ms[0], ms[1], ms[2], ms[3]
-	var before []gRecord
-	var beforeFrames []GroupFrame
-	for _, m := range ms[:3] {
-		m.send("before, from " + m.name)
-		recs := m.publish()
-		before = append(before, recs...)
-		beforeFrames = append(beforeFrames, framesOf(t, m.key, recs)...)
-	}
+	before, beforeFrames := sendAll(t, "before", ms[:3]...)
 	if _, err := a.propose(OpRemove, d.id, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -78,14 +84,7 @@ func TestGroupRemovedMemberCannotRead(t *testing.T) {
 		t.Fatal("the removal did not converge")
 	}
 	rotateAll(t, a, b, c)
-	var after []gRecord
-	var afterFrames []GroupFrame
-	for _, m := range ms[:3] {
-		m.send("after, from " + m.name)
-		recs := m.publish()
-		after = append(after, recs...)
-		afterFrames = append(afterFrames, framesOf(t, m.key, recs)...)
-	}
+	after, afterFrames := sendAll(t, "after", ms[:3]...)
 	stolen := maps.Clone(d.chains)
 	if n := tryAll(stolen, after, afterFrames); n != 0 {
 		t.Fatalf("the removed member opened %d records or messages sent after the removal", n)
@@ -108,14 +107,7 @@ func TestGroupRemovedMemberCannotRead(t *testing.T) {
 func TestGroupLaterMemberCannotReadEarlier(t *testing.T) {
 	ms := newGroup(t, "alice", "bob", "carol")
 	a := ms[0]
-	var early []gRecord
-	var earlyFrames []GroupFrame
-	for _, m := range ms {
-		m.send("early, from " + m.name)
-		recs := m.publish()
-		early = append(early, recs...)
-		earlyFrames = append(earlyFrames, framesOf(t, m.key, recs)...)
-	}
+	early, earlyFrames := sendAll(t, "early", ms...)
 	e := newGMember(t, "erin")
 	if _, err := a.propose(OpAdd, e.id, ""); err != nil {
 		t.Fatal(err)
@@ -131,14 +123,7 @@ func TestGroupLaterMemberCannotReadEarlier(t *testing.T) {
 	if n := tryAll(e.chains, early, earlyFrames); n != 0 {
 		t.Fatalf("the new member opened %d records or messages sent before it joined", n)
 	}
-	var late []gRecord
-	var lateFrames []GroupFrame
-	for _, m := range ms {
-		m.send("late, from " + m.name)
-		recs := m.publish()
-		late = append(late, recs...)
-		lateFrames = append(lateFrames, framesOf(t, m.key, recs)...)
-	}
+	late, lateFrames := sendAll(t, "late", ms...)
 	if n := tryAll(maps.Clone(e.chains), late, lateFrames); n == 0 {
 		t.Fatal("control: the new member opens nothing sent after it joined")
 	}

@@ -150,15 +150,7 @@ func (k *SenderKey) EncodeSlot(rand io.Reader, h GroupSlotHeader, frames []Group
 		plain = binary.BigEndian.AppendUint16(plain, uint16(len(f.Sealed)))
 		plain = append(plain, f.Sealed...)
 	}
-	if len(plain) > v2PlainSize {
-		return nil, fmt.Errorf("wire: encode group slot: %d bytes do not fit in a record (%d)", len(plain), v2PlainSize)
-	}
-	plain = append(plain, make([]byte, v2PlainSize-len(plain))...)
-	sealed, err := v2Seal(randOr(rand), &k.hk, plain, groupSlotAD(k.group, k.self, k.epoch, h.Slot, h.Seq))
-	if err != nil {
-		return nil, err
-	}
-	return append([]byte{version2}, sealed...), nil
+	return sealV2Record(rand, &k.hk, plain, groupSlotAD(k.group, k.self, k.epoch, h.Slot, h.Seq))
 }
 
 // DecodeSlot checks and opens the payload of slot i of the chain's
