@@ -407,3 +407,42 @@ func TestGroupSenderKeyBehind(t *testing.T) {
 		t.Error("an ack of another member makes the key behind")
 	}
 }
+
+// A member offline while three others send 100 messages each catches up
+// from the records as they stand at its return, read in any order: every
+// message exactly once.
+func TestGroupCatchUp(t *testing.T) {
+	ms := newGroup(t, "alice", "bob", "carol", "dave")
+	var latest []gRecord
+	for _, m := range ms[:3] {
+		var recs []gRecord
+		for i := range 100 {
+			m.send(fmt.Sprintf("%s %03d", m.name, i))
+			if i%10 == 9 {
+				recs = m.publish() // each publish replaces the last
+			}
+		}
+		latest = append(latest, recs...)
+	}
+	slices.Reverse(latest)
+	d := ms[3]
+	d.read(latest)
+	d.read(latest)
+	for _, s := range ms[:3] {
+		got := d.texts(s)
+		slices.Sort(got)
+		if len(got) != 100 || len(slices.Compact(slices.Clone(got))) != 100 || got[0] != s.name+" 000" || got[99] != s.name+" 099" {
+			t.Errorf("dave has %d of %s's 100 messages", len(got), s.name)
+		}
+		seen := map[uint64]bool{}
+		for _, m := range d.got[s.id] {
+			if seen[m.N] {
+				t.Fatalf("message %d of %s opened twice", m.N, s.name)
+			}
+			seen[m.N] = true
+		}
+	}
+	if len(d.errs) != 0 {
+		t.Errorf("dave: %v", d.errs)
+	}
+}

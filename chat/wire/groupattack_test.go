@@ -97,6 +97,14 @@ func TestGroupRemovedMemberCannotRead(t *testing.T) {
 	if got := b.texts(c); got[len(got)-1] != "after, from carol" {
 		t.Errorf("bob reads carol after the removal: %q", got)
 	}
+	// What the removed member still writes in its old epoch is not read:
+	// its chains went with its removal.
+	had := len(b.texts(d))
+	d.send("still here")
+	b.read(d.publish())
+	if got := b.texts(d); len(got) != had {
+		t.Errorf("bob reads the removed member after its removal: %q", got[had:])
+	}
 	if err := b.receive(d, d.rotate()); !errors.Is(err, ErrGroupUnauthorized) {
 		t.Errorf("bob takes the removed member's new distribution: %v", err)
 	}
