@@ -275,3 +275,45 @@ func TestGroupNonMemberCannotForge(t *testing.T) {
 		t.Errorf("alice reads bob's operation as hers: %v, name %q", a.errs, a.st.Name())
 	}
 }
+
+// An admin removes a member while the creator, who has not seen it, adds
+// a new one: the adder's welcome lacks the removal, sealed in a chain the
+// new member never gets; the welcomes of every member (§24.3) bring it,
+// and the new member converges with the others.
+func TestGroupNewMemberGetsConcurrentOps(t *testing.T) {
+	ms := newGroup(t, "alice", "bob", "carol", "dave")
+	a, b, c, d := ms[0], ms[1], ms[2], ms[3]
+	if _, err := a.propose(OpAdmin, b.id, ""); err != nil {
+		t.Fatal(err)
+	}
+	grant := a.publish()
+	for _, m := range ms[1:] {
+		m.read(grant)
+	}
+	e := newGMember(t, "erin")
+	if _, err := a.propose(OpAdd, e.id, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.propose(OpRemove, d.id, ""); err != nil {
+		t.Fatal(err)
+	}
+	e.welcome(a) // alice has not read bob's removal yet
+	if !e.st.IsMember(d.id) {
+		t.Fatal("the adder's welcome already has the removal")
+	}
+	ra, rb := a.publish(), b.publish()
+	a.read(rb)
+	b.read(ra)
+	c.read(append(ra, rb...))
+	for _, m := range []*gMember{a, b, c} {
+		e.welcome(m)
+	}
+	for _, m := range []*gMember{b, c} {
+		if !sameGroupState(m.st, a.st) {
+			t.Fatalf("%s disagrees with alice", m.name)
+		}
+	}
+	if !sameGroupState(e.st, a.st) || e.st.IsMember(d.id) || !e.st.IsMember(e.id) {
+		t.Errorf("erin: %v, alice: %v", e.st.Members(), a.st.Members())
+	}
+}

@@ -82,7 +82,8 @@ func (m *gMember) learn(ops ...GroupOp) {
 	}
 }
 
-// welcome gives m the log as the adder's welcome body carries it.
+// welcome gives m a member's log as its welcome body carries it; m
+// converges on the union of the welcomes it got.
 func (m *gMember) welcome(from *gMember) {
 	m.t.Helper()
 	body, err := WelcomeBody(from.log)
@@ -93,7 +94,6 @@ func (m *gMember) welcome(from *gMember) {
 	if err != nil {
 		m.t.Fatal(err)
 	}
-	m.log = nil
 	m.learn(ops...)
 	if m.st == nil || !m.st.IsMember(m.id) {
 		m.t.Fatalf("%s: not a member after the welcome", m.name)
