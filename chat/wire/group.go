@@ -22,6 +22,7 @@ const (
 	labelG1Slot    = "dhtchat/g1 slot"
 	labelG1Op      = "dhtchat/g1 op"
 	labelG1Pair    = "dhtchat/g1 pair"
+	labelG1Members = "dhtchat/g1 members"
 )
 
 // Limits of groups.

@@ -384,7 +384,7 @@ func TestGroupStoredState(t *testing.T) {
 	if _, err := UnmarshalReceiverChain(append(rc.Marshal(), 0)); !errors.Is(err, ErrMalformed) {
 		t.Errorf("a stored chain with a byte after it: %v", err)
 	}
-	if len(k.Marshal()) != groupKeyFixedSize {
+	if len(k.Marshal()) != senderKeySize {
 		t.Errorf("a stored sender key is %d bytes", len(k.Marshal()))
 	}
 }
@@ -444,5 +444,37 @@ func TestGroupCatchUp(t *testing.T) {
 	}
 	if len(d.errs) != 0 {
 		t.Errorf("dave: %v", d.errs)
+	}
+}
+
+// A change of the member set calls for a rotation; a rename or an admin
+// grant does not; a rotated key does not again.
+func TestGroupNeedsRotation(t *testing.T) {
+	ms := newGroup(t, "alice", "bob", "carol")
+	a, c := ms[0], ms[2]
+	steps := []struct {
+		kind OpKind
+		whom MemberID
+		name string
+		want bool
+	}{
+		{OpRename, MemberID{}, "new", false},
+		{OpAdmin, ms[1].id, "", false},
+		{OpAdd, memberID("dave"), "", true},
+		{OpRemove, c.id, "", true},
+	}
+	for _, s := range steps {
+		if _, err := a.propose(s.kind, s.whom, s.name); err != nil {
+			t.Fatal(err)
+		}
+		if got := a.key.NeedsRotation(a.st); got != s.want {
+			t.Errorf("after %v: NeedsRotation = %v, want %v", s.kind, got, s.want)
+		}
+		if s.want {
+			a.rotate()
+			if a.key.NeedsRotation(a.st) {
+				t.Errorf("after %v and a rotation: NeedsRotation", s.kind)
+			}
+		}
 	}
 }

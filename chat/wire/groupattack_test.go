@@ -76,9 +76,13 @@ func TestGroupRemovedMemberCannotRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	removal := a.publish()
+	stillMember := d.st // the state in which dave is a member
 	for _, m := range ms[1:] {
 		m.read(before)
 		m.read(removal)
+	}
+	if _, _, err := d.key.Rotate(d.rand, d.st); !errors.Is(err, ErrGroupUnauthorized) {
+		t.Errorf("the removed member makes a new sender key: %v", err)
 	}
 	if d.st.IsMember(d.id) || !sameGroupState(b.st, a.st) || !sameGroupState(c.st, a.st) {
 		t.Fatal("the removal did not converge")
@@ -105,7 +109,11 @@ func TestGroupRemovedMemberCannotRead(t *testing.T) {
 	if got := b.texts(d); len(got) != had {
 		t.Errorf("bob reads the removed member after its removal: %q", got[had:])
 	}
-	if err := b.receive(d, d.rotate()); !errors.Is(err, ErrGroupUnauthorized) {
+	_, dist, err := d.key.Rotate(d.rand, stillMember) // as if it had not read its removal
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.receive(d, dist.Body()); !errors.Is(err, ErrGroupUnauthorized) {
 		t.Errorf("bob takes the removed member's new distribution: %v", err)
 	}
 }
@@ -225,7 +233,7 @@ func TestGroupNonMemberCannotForge(t *testing.T) {
 	a, b := ms[0], ms[1]
 	mallory := newGMember(t, "mallory")
 	// Mallory's own key, claiming to be alice's epoch 0.
-	fake, _, err := NewSenderKey(mallory.rand, a.st.ID(), a.id, [32]byte{})
+	fake, _, err := NewSenderKey(mallory.rand, a.st, a.id) // she even knows the member list
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,15 +253,20 @@ func TestGroupNonMemberCannotForge(t *testing.T) {
 		t.Errorf("bob opens mallory's message as alice's: %v", err)
 	}
 	// Her distributions: as alice's, or as her own.
-	_, asAlice, err := NewSenderKey(mallory.rand, a.st.ID(), a.id, [32]byte{})
+	_, asAlice, err := NewSenderKey(mallory.rand, a.st, a.id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := b.receive(mallory, asAlice.Body()); !errors.Is(err, ErrMalformed) {
 		t.Errorf("bob takes alice's distribution from mallory: %v", err)
 	}
-	mallory.st = a.st
-	if err := b.receive(mallory, mallory.rotate()); !errors.Is(err, ErrGroupUnauthorized) {
+	mine := a.st.clone() // a state of her own making, in which she is a member
+	mine.members[mallory.id] = RoleMember
+	_, own, err := NewSenderKey(mallory.rand, mine, mallory.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.receive(mallory, own.Body()); !errors.Is(err, ErrGroupUnauthorized) {
 		t.Errorf("bob takes a non-member's distribution: %v", err)
 	}
 	// Bob, a member, seals in his own chain an operation proposed as alice.

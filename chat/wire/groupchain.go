@@ -46,26 +46,32 @@ type GroupMessage struct {
 // value: every operation returns a new one. It formats as a redacted
 // placeholder.
 type SenderKey struct {
-	group  GroupID
-	self   MemberID
-	epoch  uint32
-	firstN uint64
-	nextN  uint64
-	head   [32]byte // the membership head the key was made for
-	ck, hk key32
-	seeds  [MaxSlots]key32
+	group   GroupID
+	self    MemberID
+	epoch   uint32
+	firstN  uint64
+	nextN   uint64
+	head    [32]byte // the membership head the key was made for
+	members [32]byte // and the digest of its member set
+	ck, hk  key32
+	seeds   [MaxSlots]key32
 }
 
-// NewSenderKey makes self's first sender key in group (epoch 0, first
-// message 1) for the membership head, drawing from rand (nil:
-// crypto/rand) the chain key, the header key and 16 signing seeds, in
-// this order. It returns the distribution to send to every other member.
-func NewSenderKey(rand io.Reader, group GroupID, self MemberID, head [32]byte) (*SenderKey, SenderKeyDistribution, error) {
-	return newSenderKey(rand, group, self, 0, 1, head)
+// NewSenderKey makes self's first sender key in the group of st (epoch
+// 0, first message 1) for st's head and member set, drawing from rand
+// (nil: crypto/rand) the chain key, the header key and 16 signing seeds,
+// in this order. It returns the distribution to send to every other
+// member. self must be a member.
+func NewSenderKey(rand io.Reader, st *GroupState, self MemberID) (*SenderKey, SenderKeyDistribution, error) {
+	return newSenderKey(rand, st, self, 0, 1)
 }
 
-func newSenderKey(rand io.Reader, group GroupID, self MemberID, e uint32, firstN uint64, head [32]byte) (*SenderKey, SenderKeyDistribution, error) {
-	k := &SenderKey{group: group, self: self, epoch: e, firstN: firstN, nextN: firstN, head: head}
+func newSenderKey(rand io.Reader, st *GroupState, self MemberID, e uint32, firstN uint64) (*SenderKey, SenderKeyDistribution, error) {
+	if !st.IsMember(self) {
+		return nil, SenderKeyDistribution{}, fmt.Errorf("%w: a sender key for %v, not a member", ErrGroupUnauthorized, self)
+	}
+	head, _ := st.Head()
+	k := &SenderKey{group: st.ID(), self: self, epoch: e, firstN: firstN, nextN: firstN, head: head, members: st.membersDigest()}
 	var buf [32 * (2 + MaxSlots)]byte
 	if err := readRand(rand, buf[:]); err != nil {
 		return nil, SenderKeyDistribution{}, err
@@ -78,15 +84,23 @@ func newSenderKey(rand io.Reader, group GroupID, self MemberID, e uint32, firstN
 }
 
 // Rotate returns the sender key of the next sender epoch, fresh in every
-// key, for the membership head (after a membership change: the new
+// key, for st's head and member set (after a membership change: the new
 // members cannot read the old chain, removed ones not the new), and its
 // distribution. Numbers continue: the first of the new epoch is the next.
-func (k *SenderKey) Rotate(rand io.Reader, head [32]byte) (*SenderKey, SenderKeyDistribution, error) {
-	if k.epoch == ^uint32(0) {
+func (k *SenderKey) Rotate(rand io.Reader, st *GroupState) (*SenderKey, SenderKeyDistribution, error) {
+	switch {
+	case st.ID() != k.group:
+		return nil, SenderKeyDistribution{}, fmt.Errorf("wire: rotate: group %v, the key's is %v", st.ID(), k.group)
+	case k.epoch == ^uint32(0):
 		return nil, SenderKeyDistribution{}, fmt.Errorf("wire: sender epoch exhausted")
 	}
-	return newSenderKey(rand, k.group, k.self, k.epoch+1, k.nextN, head)
+	return newSenderKey(rand, st, k.self, k.epoch+1, k.nextN)
 }
+
+// NeedsRotation reports whether st's member set differs from the one the
+// key was made for: then the member MUST rotate before it seals anything
+// more (docs/PROTOCOL.md §24.4).
+func (k *SenderKey) NeedsRotation(st *GroupState) bool { return st.membersDigest() != k.members }
 
 // Epoch returns the sender epoch.
 func (k *SenderKey) Epoch() uint32 { return k.epoch }

@@ -26,9 +26,8 @@ func ExampleSenderKey() {
 		log.Fatal(err)
 	}
 	st, _ := wire.Converge([]wire.GroupOp{create}) // bob and carol get it in a welcome
-	head, _ := st.Head()
 
-	key, dist, err := wire.NewSenderKey(nil, st.ID(), alice, head)
+	key, dist, err := wire.NewSenderKey(nil, st, alice)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -65,8 +64,9 @@ func ExampleSenderKey() {
 		log.Fatal(err)
 	}
 	st, _ = wire.Converge([]wire.GroupOp{create, remove})
-	head, _ = st.Head()
-	key, _, err = key.Rotate(nil, head) // the new distribution goes to bob only
+	if key.NeedsRotation(st) {
+		key, _, err = key.Rotate(nil, st) // the new distribution goes to bob only
+	}
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func FuzzParseGroupOp(f *testing.F) {
 // FuzzParseSenderKeyDistribution: one encoding per distribution.
 func FuzzParseSenderKeyDistribution(f *testing.F) {
 	a, _, _ := groupSeeds(f)
-	k, _, err := a.key.Rotate(a.rand, [32]byte{})
+	k, _, err := a.key.Rotate(a.rand, a.st)
 	if err != nil {
 		f.Fatal(err)
 	}

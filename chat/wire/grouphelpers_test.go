@@ -104,13 +104,12 @@ func (m *gMember) welcome(from *gMember) {
 // next epoch) and returns its distribution body.
 func (m *gMember) rotate() string {
 	m.t.Helper()
-	head, _ := m.st.Head()
 	var d SenderKeyDistribution
 	var err error
 	if m.key == nil {
-		m.key, d, err = NewSenderKey(m.rand, m.st.ID(), m.id, head)
+		m.key, d, err = NewSenderKey(m.rand, m.st, m.id)
 	} else {
-		m.key, d, err = m.key.Rotate(m.rand, head)
+		m.key, d, err = m.key.Rotate(m.rand, m.st)
 	}
 	if err != nil {
 		m.t.Fatal(err)

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"maps"
 	"slices"
@@ -83,6 +84,17 @@ func (s *GroupState) IsMember(m MemberID) bool { return s.members[m] != 0 }
 // Members returns the members in increasing order of their keys.
 func (s *GroupState) Members() []MemberID {
 	return slices.SortedFunc(maps.Keys(s.members), func(a, b MemberID) int { return bytes.Compare(a[:], b[:]) })
+}
+
+// membersDigest identifies the member set (not the roles):
+// SHA-256("dhtchat/g1 members" || the member ids in increasing order).
+func (s *GroupState) membersDigest() [32]byte {
+	h := sha256.New()
+	h.Write([]byte(labelG1Members))
+	for _, m := range s.Members() {
+		h.Write(m[:])
+	}
+	return [32]byte(h.Sum(nil))
 }
 
 // Head returns the hash and epoch of the last operation in the canonical

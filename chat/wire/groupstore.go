@@ -12,6 +12,7 @@ const (
 	receiverChainFormat = 0x12
 	groupKeyFixedSize   = 1 + 16 + 32 + 4 + 8 + 8 + 32 + 32 + 32 + namesSize // 677
 	groupSkippedSize    = 8 + 32
+	senderKeySize       = groupKeyFixedSize + 32 // 709: and the member set's digest
 	// MaxReceiverChainSize is the size of the largest encoded ReceiverChain.
 	MaxReceiverChainSize = groupKeyFixedSize + 2 + MaxSkip*groupSkippedSize
 )
@@ -67,10 +68,11 @@ func parseGroupKey(format byte, what string, b []byte) (groupKeyFields, error) {
 	return f, nil
 }
 
-// Marshal returns the sender key's encoding (677 bytes), which holds its
+// Marshal returns the sender key's encoding (709 bytes), which holds its
 // chain key and signing seeds: store it as the keyring is stored.
 func (k *SenderKey) Marshal() []byte {
-	return appendGroupKey(senderKeyFormat, k.group, k.self, k.epoch, k.firstN, k.nextN, &k.head, &k.ck, &k.hk, &k.seeds)
+	b := appendGroupKey(senderKeyFormat, k.group, k.self, k.epoch, k.firstN, k.nextN, &k.head, &k.ck, &k.hk, &k.seeds)
+	return append(b, k.members[:]...)
 }
 
 // Behind reports whether another member's ack (from its slot 0 record)
@@ -86,10 +88,12 @@ func UnmarshalSenderKey(b []byte) (*SenderKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(b) != groupKeyFixedSize {
-		return nil, fmt.Errorf("%w: stored sender key of %d bytes, want %d", ErrMalformed, len(b), groupKeyFixedSize)
+	if len(b) != senderKeySize {
+		return nil, fmt.Errorf("%w: stored sender key of %d bytes, want %d", ErrMalformed, len(b), senderKeySize)
 	}
-	return &SenderKey{group: f.g, self: f.m, epoch: f.e, firstN: f.firstN, nextN: f.nextN, head: f.head, ck: f.ck, hk: f.hk, seeds: f.names}, nil
+	k := &SenderKey{group: f.g, self: f.m, epoch: f.e, firstN: f.firstN, nextN: f.nextN, head: f.head, ck: f.ck, hk: f.hk, seeds: f.names}
+	copy(k.members[:], b[groupKeyFixedSize:])
+	return k, nil
 }
 
 // Marshal returns the chain's encoding: its keys, names and skipped keys.

@@ -50,7 +50,7 @@ func computeGroupVectors(t *testing.T) map[string]string {
 		t.Fatal(err)
 	}
 
-	key, d, err := NewSenderKey(r, create.Group, alice, h)
+	key, d, err := NewSenderKey(r, s0, alice)
 	if err != nil {
 		t.Fatal(err)
 	}
