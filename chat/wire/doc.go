@@ -95,7 +95,8 @@
 // [SenderKey.SealOp]) and the chains that read them ([NewReceiverChain],
 // [ReceiverChain.Open]); groupcontrol.go the bodies that travel over the
 // pairwise sessions ([SenderKeyDistribution.Body],
-// [ParseSenderKeyDistribution], [WelcomeBody], [ParseWelcome]);
+// [ParseSenderKeyDistribution]) and groupwelcome.go the log for a new
+// member ([WelcomeBodies], [ParseWelcomePart], [AssembleWelcome]);
 // groupslot.go the records ([PackGroup], [SenderKey.EncodeSlot],
 // [ReceiverChain.DecodeSlot]); groupstore.go their stored forms. They are
 // values, as RatchetState is.

@@ -294,25 +294,24 @@ func TestGroupControlBodies(t *testing.T) {
 }
 
 // A distribution and a welcome are ordinary version 2 bodies: sealed in a
-// pairwise session, published, read and parsed on the other side. The
-// longest welcome fits in one body; a longer log is refused.
+// pairwise session, published, read and parsed on the other side.
 func TestGroupControlOverV2(t *testing.T) {
 	ms := newGroup(t, "alice", "bob")
 	a, b := ms[0], ms[1]
 	pa, pb := newV2Pair(t, "control")
-	welcome, err := WelcomeBody(a.log)
-	if err != nil {
-		t.Fatal(err)
+	welcome, err := WelcomeBodies(a.st.ID(), a.log)
+	if err != nil || len(welcome) != 1 {
+		t.Fatalf("WelcomeBodies = %d bodies, %v", len(welcome), err)
 	}
-	pa.send(welcome)
+	pa.send(welcome[0])
 	pa.send(a.rotate())
 	got := pb.read(pa.publish())
 	if len(got) != 2 || !IsControlBody(got[0].Body) || !IsControlBody(got[1].Body) {
 		t.Fatalf("bob reads %d bodies", len(got))
 	}
-	ops, err := ParseWelcome(got[0].Body)
+	ops, err := assembleBodies([]string{got[0].Body})
 	if err != nil || len(ops) != 1 || ops[0].Hash() != a.log[0].Hash() {
-		t.Fatalf("ParseWelcome = %d ops, %v", len(ops), err)
+		t.Fatalf("the welcome = %d ops, %v", len(ops), err)
 	}
 	if err := b.receive(a, got[1].Body); err != nil {
 		t.Fatal(err)
@@ -322,35 +321,65 @@ func TestGroupControlOverV2(t *testing.T) {
 	if got := b.texts(a); len(got) != 1 || got[0] != "over the new epoch" {
 		t.Errorf("bob reads %q", got)
 	}
+}
 
-	// The largest log: a create of 63 and renames up to the limit.
+// A long log goes in several bodies, each a valid v2 body, reassembled
+// in any order and with duplicates; a missing part, a part of another
+// welcome or of another group is refused.
+func TestGroupWelcomeParts(t *testing.T) {
+	alice := memberID("alice")
 	var others []MemberID
 	for i := range MaxGroupMembers - 1 {
 		others = append(others, memberID(fmt.Sprint("m", i)))
 	}
-	create, err := NewCreateOp(a.id, [16]byte{7}, strings.Repeat("n", MaxGroupName), others)
+	create, err := NewCreateOp(alice, [16]byte{7}, strings.Repeat("n", MaxGroupName), others)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s, _ := NewGroupState().Apply(create)
 	log := []GroupOp{create}
-	for {
-		op, err := s.NewOp(OpRename, a.id, MemberID{}, strings.Repeat("r", MaxGroupName))
+	for i := range 200 {
+		op, err := s.NewOp(OpRename, alice, MemberID{}, fmt.Sprintf("%064d", i))
 		if err != nil {
 			t.Fatal(err)
-		}
-		body, err := WelcomeBody(append(log, op))
-		if err != nil {
-			break
-		}
-		if checkV2Body(body) != nil {
-			t.Fatalf("a welcome of %d operations (%d bytes) is not a v2 body", len(log)+1, len(body))
 		}
 		s, _ = s.Apply(op)
 		log = append(log, op)
 	}
-	if len(log)-1 < 24 {
-		t.Errorf("a welcome holds a create of 63 and only %d operations", len(log)-1)
+	bodies, err := WelcomeBodies(s.ID(), log)
+	if err != nil || len(bodies) < 3 {
+		t.Fatalf("WelcomeBodies = %d bodies, %v", len(bodies), err)
+	}
+	for i, b := range bodies {
+		if checkV2Body(b) != nil {
+			t.Fatalf("welcome body %d (%d bytes) is not a v2 body", i, len(b))
+		}
+		p, err := ParseWelcomePart(b)
+		if err != nil || p.Body() != b {
+			t.Fatalf("ParseWelcomePart(%d) = %v", i, err)
+		}
+	}
+	shuffled := append(slices.Clone(bodies), bodies[1])
+	slices.Reverse(shuffled)
+	ops, err := assembleBodies(shuffled)
+	if err != nil || len(ops) != len(log) {
+		t.Fatalf("assembled %d of %d operations: %v", len(ops), len(log), err)
+	}
+	if st, _ := Converge(ops); !sameGroupState(st, s) {
+		t.Error("the assembled log converges elsewhere")
+	}
+	if _, err := assembleBodies(bodies[1:]); !errors.Is(err, ErrTruncated) {
+		t.Errorf("a part missing: %v", err)
+	}
+	other, _ := WelcomeBodies(s.ID(), log[:len(log)-1])
+	if _, err := assembleBodies(append(slices.Clone(bodies[:1]), other[1:]...)); !errors.Is(err, ErrMismatch) {
+		t.Errorf("parts of two welcomes: %v", err)
+	}
+	if _, err := WelcomeBodies(GroupID{1}, log); err == nil {
+		t.Error("a welcome to another group's id")
+	}
+	if _, err := ParseWelcomePart(bodies[0][:len(bodies[0])-4]); !errors.Is(err, ErrMalformed) {
+		t.Errorf("a part before the last cut short: %v", err)
 	}
 }
 

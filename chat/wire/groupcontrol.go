@@ -17,8 +17,6 @@ const (
 	prefixWelcome  = controlMark + "dhtchat-gw1 " // the log, for a new member
 	skdType        = 0x01
 	skdSize        = 1 + 16 + 32 + 4 + 8 + 8 + 32 + 32 + 32 + namesSize // 677
-	welcomeType    = 0x02
-	maxWelcomeSize = (MaxBody - len(prefixWelcome)) / 4 * 3
 )
 
 // IsControlBody reports whether a pairwise message body is a control
@@ -121,60 +119,4 @@ func ParseSenderKeyDistribution(body string, from MemberID) (SenderKeyDistributi
 		return SenderKeyDistribution{}, fmt.Errorf("%w: distribution of message %d in an epoch from %d", ErrMalformed, d.N, d.FirstN)
 	}
 	return d, nil
-}
-
-// WelcomeBody returns the pairwise body an adder sends the member it
-// added: the group's whole log, every operation it applied or holds, so
-// that the new member converges as the others do (docs/PROTOCOL.md
-// §24.3). A log too long for one body is an error (at most 5988 bytes:
-// a create of 63 members and about 30 operations more).
-func WelcomeBody(ops []GroupOp) (string, error) {
-	b := []byte{welcomeType}
-	b = binary.BigEndian.AppendUint16(b, uint16(len(ops)))
-	for i := range ops {
-		enc, err := ops[i].Encode()
-		if err != nil {
-			return "", err
-		}
-		b = binary.BigEndian.AppendUint16(b, uint16(len(enc)))
-		b = append(b, enc...)
-		if len(b) > maxWelcomeSize {
-			return "", fmt.Errorf("wire: welcome: the log of %d operations is over %d bytes", len(ops), maxWelcomeSize)
-		}
-	}
-	return prefixWelcome + base64.RawStdEncoding.EncodeToString(b), nil
-}
-
-// ParseWelcome parses a welcome body into the operations of the log. The
-// new member runs Converge on them and checks that it is a member; the
-// log is as the adder gives it (the operations of others are not signed).
-func ParseWelcome(body string) ([]GroupOp, error) {
-	b, err := controlBytes(body, prefixWelcome, "welcome")
-	if err != nil {
-		return nil, err
-	}
-	if len(b) < 3 || b[0] != welcomeType {
-		return nil, fmt.Errorf("%w: welcome header", ErrMalformed)
-	}
-	count := int(binary.BigEndian.Uint16(b[1:]))
-	rest := b[3:]
-	if count > len(rest)/(2+opHeadSize) {
-		return nil, fmt.Errorf("%w: %d operations in %d bytes", ErrMalformed, count, len(rest))
-	}
-	ops := make([]GroupOp, 0, count)
-	for j := range count {
-		if len(rest) < 2 || len(rest) < 2+int(binary.BigEndian.Uint16(rest)) {
-			return nil, fmt.Errorf("%w: welcome operation %d", ErrTruncated, j)
-		}
-		size := int(binary.BigEndian.Uint16(rest))
-		op, err := ParseGroupOp(rest[2 : 2+size])
-		if err != nil {
-			return nil, fmt.Errorf("welcome operation %d: %w", j, err)
-		}
-		ops, rest = append(ops, op), rest[2+size:]
-	}
-	if len(rest) != 0 {
-		return nil, fmt.Errorf("%w: %d bytes after the welcome's operations", ErrMalformed, len(rest))
-	}
-	return ops, nil
 }

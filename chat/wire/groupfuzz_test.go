@@ -61,24 +61,59 @@ func FuzzParseSenderKeyDistribution(f *testing.F) {
 	})
 }
 
-// FuzzParseWelcome: one encoding per welcome; whatever parses converges
-// without a panic.
-func FuzzParseWelcome(f *testing.F) {
+// FuzzParseWelcomePart: one encoding per welcome part.
+func FuzzParseWelcomePart(f *testing.F) {
 	a, _, _ := groupSeeds(f)
-	body, err := WelcomeBody(a.log)
+	bodies, err := WelcomeBodies(a.st.ID(), a.log)
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add(body)
+	f.Add(bodies[0])
 	f.Add(prefixWelcome)
 	f.Fuzz(func(t *testing.T, body string) {
-		ops, err := ParseWelcome(body)
+		p, err := ParseWelcomePart(body)
 		if err != nil {
 			return
 		}
-		again, err := WelcomeBody(ops)
-		if err != nil || again != body {
-			t.Fatalf("WelcomeBody(ParseWelcome(body)) = %v; want body", err)
+		if p.Body() != body {
+			t.Fatal("Body(ParseWelcomePart(body)) differs from body")
+		}
+		_, _ = AssembleWelcome([]WelcomePart{p})
+	})
+}
+
+// FuzzWelcomeLog: the assembled log's parser accepts one encoding per
+// log (WelcomeBodies makes it again); whatever parses converges without
+// a panic.
+func FuzzWelcomeLog(f *testing.F) {
+	a, _, _ := groupSeeds(f)
+	g := a.st.ID()
+	bodies, err := WelcomeBodies(g, a.log)
+	if err != nil {
+		f.Fatal(err)
+	}
+	p, _ := ParseWelcomePart(bodies[0])
+	f.Add(p.chunk)
+	f.Add([]byte{0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, log []byte) {
+		ops, err := parseWelcomeLog(g, log)
+		if err != nil {
+			return
+		}
+		again, err := WelcomeBodies(g, ops)
+		if err != nil {
+			return // a log too long for a welcome: not made by WelcomeBodies
+		}
+		var chunks []byte
+		for _, b := range again {
+			p, err := ParseWelcomePart(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			chunks = append(chunks, p.chunk...)
+		}
+		if !bytes.Equal(chunks, log) {
+			t.Fatal("WelcomeBodies(parseWelcomeLog(log)) carries another log")
 		}
 		Converge(ops)
 	})

@@ -86,11 +86,11 @@ func (m *gMember) learn(ops ...GroupOp) {
 // converges on the union of the welcomes it got.
 func (m *gMember) welcome(from *gMember) {
 	m.t.Helper()
-	body, err := WelcomeBody(from.log)
+	bodies, err := WelcomeBodies(from.st.ID(), from.log)
 	if err != nil {
 		m.t.Fatal(err)
 	}
-	ops, err := ParseWelcome(body)
+	ops, err := assembleBodies(bodies)
 	if err != nil {
 		m.t.Fatal(err)
 	}
@@ -247,4 +247,17 @@ func newGroup(t testing.TB, names ...string) []*gMember {
 	}
 	rotateAll(t, ms...)
 	return ms
+}
+
+// assembleBodies parses and assembles the bodies of one welcome.
+func assembleBodies(bodies []string) ([]GroupOp, error) {
+	var parts []WelcomePart
+	for _, b := range bodies {
+		p, err := ParseWelcomePart(b)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, p)
+	}
+	return AssembleWelcome(parts)
 }
