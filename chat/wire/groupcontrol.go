@@ -12,11 +12,11 @@ import (
 // (docs/PROTOCOL.md §24.3). A body that begins with U+0000 is a control
 // body, never text: a client MUST NOT send text that begins with it.
 const (
-	controlMark    = "\x00"
-	prefixSKD      = controlMark + "dhtchat-gk1 " // a sender key distribution
-	prefixWelcome  = controlMark + "dhtchat-gw1 " // the log, for a new member
-	skdType        = 0x01
-	skdSize        = 1 + 16 + 32 + 4 + 8 + 8 + 32 + 32 + 32 + namesSize // 677
+	controlMark   = "\x00"
+	prefixSKD     = controlMark + "dhtchat-gk1 " // a sender key distribution
+	prefixWelcome = controlMark + "dhtchat-gw1 " // the log, for a new member
+	skdType       = 0x01
+	skdSize       = 1 + 16 + 32 + 4 + 8 + 8 + 32 + 32 + 32 + namesSize // 677
 )
 
 // IsControlBody reports whether a pairwise message body is a control
