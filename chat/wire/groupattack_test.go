@@ -330,3 +330,54 @@ func TestGroupNewMemberGetsConcurrentOps(t *testing.T) {
 		t.Errorf("erin: %v, alice: %v", e.st.Members(), a.st.Members())
 	}
 }
+
+// An admin who has rotated for a head cannot send an operation made on
+// an older head (to sort before changes it has seen): readers see it is
+// backdated. An operation on its current head is not.
+func TestGroupBackdatedOpRefused(t *testing.T) {
+	ms := newGroup(t, "alice", "bob", "carol", "dave")
+	a, b, c := ms[0], ms[1], ms[2]
+	if _, err := a.propose(OpAdmin, b.id, ""); err != nil {
+		t.Fatal(err)
+	}
+	early, _ := Converge(a.log) // the state after the grant, before the removal of dave
+	if _, err := a.propose(OpRemove, ms[3].id, ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[1:3] {
+		m.read(a.publish())
+	}
+	rotateAll(t, a, b, c) // bob's new epoch names the head after the removal
+	// Bob makes an op on the head before the removal (epoch 2, sorting
+	// before the removal of epoch 2 or not) and one on his current head.
+	old, err := early.NewOp(OpRename, b.id, MemberID{}, "backdated")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, f1, err := b.key.SealOp(b.rand, gSentAt, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.key, b.outbox = k, append(b.outbox, f1)
+	if _, err := b.propose(OpRename, MemberID{}, "current"); err != nil {
+		t.Fatal(err)
+	}
+	chain := c.chains[chainID{b.id, b.key.Epoch()}]
+	frames := framesOf(t, b.key, b.publish())
+	var verdicts []bool
+	for _, f := range frames {
+		next, m, ok, err := chain.Open(f)
+		if err != nil || !ok || m.Kind != GroupOpKind {
+			t.Fatalf("carol opens bob's operation: %v %v", ok, err)
+		}
+		chain = next
+		backdated, known := c.st.Backdated(m.Op, m.Head)
+		if !known {
+			t.Fatal("carol does not know the head of bob's epoch")
+		}
+		verdicts = append(verdicts, backdated)
+	}
+	if !slices.Equal(verdicts, []bool{true, false}) {
+		t.Errorf("backdated verdicts %v, want the old one only", verdicts)
+	}
+}

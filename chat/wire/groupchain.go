@@ -37,6 +37,10 @@ type GroupMessage struct {
 	Kind   uint8
 	Body   string  // GroupText
 	Op     GroupOp // GroupOpKind
+	// Head is the membership head that the sender epoch was made for
+	// (its distribution's): an operation older than it is backdated
+	// (GroupState.Backdated).
+	Head [32]byte
 }
 
 // SenderKey is a member's sending side of a group in one sender epoch:
@@ -299,7 +303,7 @@ func (c *ReceiverChain) Open(f GroupFrame) (*ReceiverChain, GroupMessage, bool, 
 	if err != nil {
 		return nil, GroupMessage{}, false, err
 	}
-	m.Epoch, m.N = f.Epoch, f.N
+	m.Epoch, m.N, m.Head = f.Epoch, f.N, o.head
 	return o, m, true, nil
 }
 

@@ -3,6 +3,7 @@ package wire
 import (
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -214,6 +215,10 @@ func (m *gMember) read(recs []gRecord) []GroupMessage {
 		for _, msg := range s.Messages {
 			m.got[r.sender] = append(m.got[r.sender], msg)
 			if msg.Kind == GroupOpKind {
+				if backdated, _ := m.st.Backdated(msg.Op, msg.Head); backdated {
+					m.errs = append(m.errs, fmt.Errorf("backdated %v", msg.Op.Kind))
+					continue
+				}
 				m.learn(msg.Op)
 			}
 		}

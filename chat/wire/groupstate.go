@@ -119,6 +119,22 @@ func (s *GroupState) NewOp(k OpKind, proposer, member MemberID, name string) (Gr
 	return op, nil
 }
 
+// Backdated reports whether op, which arrived in a sender epoch made for
+// the membership head head (GroupMessage.Head), is older than that head:
+// an epoch not above the head's. Its proposer had seen the head when it
+// made that sender epoch, so the operation claims a past it had already
+// left, to sort before changes it has seen (its own removal, say). A
+// reader drops it (docs/PROTOCOL.md §25.4). known is false while the
+// state has not applied head: the reader keeps the operation and asks
+// again later.
+func (s *GroupState) Backdated(op GroupOp, head [32]byte) (backdated, known bool) {
+	e, ok := s.applied[head]
+	if !ok {
+		return false, false
+	}
+	return op.Epoch <= e, true
+}
+
 // Apply applies one operation, made by its Proposer (the member whose
 // sender chain it arrived in: ParseGroupMessage checks that), and returns
 // the new state (docs/PROTOCOL.md §25.3). It returns an error and no
