@@ -87,6 +87,12 @@ func computeGroupVectors(t *testing.T) map[string]string {
 	gh := grant.Hash()
 	v["g1_admin_op"], v["g1_admin_hash"] = x(genc), x(gh[:])
 	s1, _ := s0.Apply(grant)
+	welcome, err := WelcomeBodies(create.Group, []GroupOp{create, grant})
+	if err != nil || len(welcome) != 1 {
+		t.Fatal(err)
+	}
+	part, _ := ParseWelcomePart(welcome[0])
+	v["g1_welcome_digest"], v["g1_welcome_body_sha256"] = x(part.Digest[:]), sum([]byte(welcome[0]))
 	rmBob, err1 := s1.NewOp(OpRemove, alice, bob, "")
 	rmCarol, err2 := s1.NewOp(OpRemove, bob, carol, "")
 	if err1 != nil || err2 != nil {
@@ -157,6 +163,14 @@ func TestGroupDocFormulas(t *testing.T) {
 	sad := append(append([]byte("dhtchat/g1 slot"), gid[:16]...), alice...)
 	sad = binary.BigEndian.AppendUint64(append(binary.BigEndian.AppendUint32(sad, 0), 0), 1)
 	check("g1_slot_ad", sad)
+	// The welcome's digest: of u32(2) || u16(len) || create || u16(len) || admin.
+	wlog := binary.BigEndian.AppendUint32(nil, 2)
+	for _, k := range []string{"g1_create_op", "g1_admin_op"} {
+		op := mustHex(t, v[k])
+		wlog = append(binary.BigEndian.AppendUint16(wlog, uint16(len(op))), op...)
+	}
+	wd := sha256.Sum256(append([]byte("dhtchat/g1 welcome"), wlog...))
+	check("g1_welcome_digest", wd[:])
 	// The distribution body is the prefix and 677 bytes in base64.
 	if want := len("\x00dhtchat-gk1 ") + base64.RawStdEncoding.EncodedLen(skdSize); v["g1_skd_body_len"] != fmt.Sprint(want) {
 		t.Errorf("g1_skd_body_len = %s, want %d", v["g1_skd_body_len"], want)
