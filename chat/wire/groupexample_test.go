@@ -49,7 +49,7 @@ func ExampleSenderKey() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	bobsChain, slot, err := bobsChain.DecodeSlot(0, 1, rec)
+	_, slot, err := bobsChain.DecodeSlot(0, 1, rec) // bob stores the chain it returns
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -71,7 +71,6 @@ func ExampleSenderKey() {
 		log.Fatal(err)
 	}
 	fmt.Println(len(st.Members()), "members; alice writes in sender epoch", key.Epoch())
-	_ = bobsChain
 	// Output:
 	// hello, group
 	// 2 members; alice writes in sender epoch 1
