@@ -84,4 +84,20 @@
 // new state and leaves the old one as it was; the caller stores the new
 // one ([RatchetState.Marshal]) with what it belongs to. Version 2 draws
 // randomness only from an io.Reader the caller passes (nil: crypto/rand).
+//
+// Groups build on version 2 (docs/PROTOCOL.md §24–26): group.go has the
+// ids ([DeriveGroupID], [MemberID], [GroupPairChatID]) and the
+// membership operations ([GroupOp], [NewCreateOp], [ParseGroupOp]);
+// groupstate.go the state machine ([GroupState.Apply] rejects what its
+// proposer may not do) and [Converge], the one order that makes members
+// agree whatever order operations arrived in; groupchain.go the sender
+// keys ([NewSenderKey], [SenderKey.Rotate], [SenderKey.SealText],
+// [SenderKey.SealOp]) and the chains that read them ([NewReceiverChain],
+// [ReceiverChain.Open]); groupcontrol.go the bodies that travel over the
+// pairwise sessions ([SenderKeyDistribution.Body],
+// [ParseSenderKeyDistribution]) and groupwelcome.go the log for a new
+// member ([WelcomeBodies], [ParseWelcomePart], [AssembleWelcome]);
+// groupslot.go the records ([PackGroup], [SenderKey.EncodeSlot],
+// [ReceiverChain.DecodeSlot]); groupstore.go their stored forms. They are
+// values, as RatchetState is.
 package wire

@@ -131,11 +131,17 @@ func (s *RatchetState) encodeSlotUnchecked(rand io.Reader, h V2Header, frames []
 		plain = binary.BigEndian.AppendUint16(plain, uint16(len(f.Sealed)))
 		plain = append(plain, f.Sealed...)
 	}
+	return sealV2Record(rand, &s.sendHK, plain, v2SlotAD(s.id, s.self, h.Epoch, h.Slot, h.Seq))
+}
+
+// sealV2Record pads a record plaintext (a pair's or a group's) to its
+// size and seals it under header key hk: format 2, nonce, ciphertext.
+func sealV2Record(rand io.Reader, hk *key32, plain, ad []byte) ([]byte, error) {
 	if len(plain) > v2PlainSize {
 		return nil, fmt.Errorf("wire: encode slot: %d bytes, at most %d", len(plain), v2PlainSize)
 	}
 	plain = append(plain, make([]byte, v2PlainSize-len(plain))...)
-	sealed, err := v2Seal(randOr(rand), &s.sendHK, plain, v2SlotAD(s.id, s.self, h.Epoch, h.Slot, h.Seq))
+	sealed, err := v2Seal(randOr(rand), hk, plain, ad)
 	if err != nil {
 		return nil, err
 	}
